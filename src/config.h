@@ -1,0 +1,62 @@
+/*
+ * config.h - what one session is asked to do: the client settings.
+ *
+ * Filled by the command line (options.c), by a lab scenario, or by the
+ * TUI's settings form.  Strings are owned by the struct (heap copies):
+ * config_set() replaces one, config_free() releases all and wipes the
+ * password.  A zeroed struct followed by config_defaults() is valid.
+ */
+#ifndef SMTPDX_CONFIG_H
+#define SMTPDX_CONFIG_H
+
+#include <stdbool.h>
+
+enum tls_mode { TLSM_AUTO, TLSM_STARTTLS, TLSM_IMPLICIT, TLSM_NONE };
+
+enum auth_mech {
+	AM_AUTO, AM_PLAIN, AM_LOGIN, AM_CRAM_MD5, AM_SCRAM_SHA_256, AM_XOAUTH2
+};
+
+enum family { FAM_ANY, FAM_V4, FAM_V6 };
+
+#define MAX_RCPT 32
+
+struct config {
+	char *host;		/* as the user named it; NULL until set */
+	int port;		/* 0: default (587, or 465 with --tls implicit) */
+	int role_port;		/* port the diagnosis reasons about; 0: = port.
+				 * The lab plays "port 25" on a free port. */
+	enum tls_mode tls;
+	char *cafile;		/* PEM file of trust anchors, or NULL: system */
+	char *ca_pem;		/* PEM trust anchors in memory (the lab's CA) */
+	char *servername;	/* SNI and certificate name; NULL: host */
+	bool insecure;
+	char *user;		/* NULL: no AUTH */
+	char *password;		/* secret: wiped by config_free() */
+	enum auth_mech mech;
+	bool allow_plaintext_auth;
+	char *from;
+	char *to[MAX_RCPT];
+	int nto;
+	char *helo;		/* NULL: this host's name */
+	bool no_send;
+	double timeout;		/* seconds per step; default 15 */
+	enum family family;
+	int tls_min;		/* minimum TLS version: 10, 11, 12, 13 (default 12) */
+	bool mx;		/* host is a mail domain */
+};
+
+void config_defaults(struct config *c);
+void config_set(char **field, const char *value);	/* strdup, frees old */
+void config_copy(struct config *dst, const struct config *src);
+void config_free(struct config *c);
+
+int config_port(const struct config *c);	/* the port to connect to */
+int config_role_port(const struct config *c);
+enum tls_mode config_tls(const struct config *c);	/* auto resolved */
+const char *tls_mode_name(enum tls_mode m);	/* "starttls", ... */
+int tls_mode_from_name(const char *s);		/* -1 if unknown */
+const char *auth_mech_name(enum auth_mech m);	/* "plain", ... */
+int auth_mech_from_name(const char *s);
+
+#endif

@@ -1,0 +1,148 @@
+/*
+ * diag.h - the diagnosis catalog and the decision tree that picks from it.
+ *
+ * The catalog (diag.def) is one X-macro list: every diagnosis has an id
+ * (CONTRACT.md, stable), a severity, the step it belongs to, a title, an
+ * explanation that teaches, a fix, and the RFC behind it.  Explanation and
+ * fix may hold placeholders that diag_expand() fills from the session:
+ * {host} {port} {servername} {user} {helo} {from} {to} {mech} {tlsmode}
+ * {altport} (the port the fix suggests instead) {altmode} ("implicit" or
+ * "starttls": the TLS mode that port wants).
+ *
+ * The decision tree (diag_tree.c) is data too: yes/no questions about the
+ * facts a session gathered, ending in a catalog entry.  The engine fills a
+ * struct facts; diag_decide() walks the tree and returns the diagnoses with
+ * the path it walked.  Nothing here does I/O.
+ */
+#ifndef SMTPDX_DIAG_H
+#define SMTPDX_DIAG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "steps.h"
+
+enum severity { SEV_ERROR, SEV_WARNING, SEV_INFO };
+
+enum diag_id {
+#define DIAG(sym, id, sev, step, title, expl, fix, rfc) D_##sym,
+#include "diag.def"
+#undef DIAG
+	D_COUNT
+};
+
+struct diag_info {
+	const char *id;		/* "auth.failed" */
+	enum severity sev;
+	enum step step;
+	const char *title;
+	const char *explanation;
+	const char *fix;
+	const char *rfc;	/* "RFC 4954 §6", or "" */
+};
+
+/* What kind of thing went wrong, as the engine observed it. */
+#define FAIL_KINDS(X) \
+	X(NONE, "none") \
+	X(DNS_NOT_FOUND, "name not found") \
+	X(DNS_TEMPORARY, "temporary DNS failure") \
+	X(DNS_OTHER, "DNS failure") \
+	X(NULL_MX, "null MX") \
+	X(REFUSED, "connection refused") \
+	X(TIMEOUT, "timed out") \
+	X(UNREACHABLE, "network unreachable") \
+	X(CONNECT_OTHER, "connect failed") \
+	X(CLOSED, "connection closed") \
+	X(REPLY, "error reply") \
+	X(MALFORMED, "malformed reply") \
+	X(LINE_TOO_LONG, "line too long") \
+	X(REPLY_TOO_LONG, "reply too long") \
+	X(NOT_SMTP, "not SMTP") \
+	X(TLS_NOT_TLS, "plaintext where TLS was expected") \
+	X(TLS_VERSION, "no TLS version in common") \
+	X(TLS_CLOSED, "closed during TLS handshake") \
+	X(TLS_OTHER, "TLS handshake failed") \
+	X(CERT, "certificate failed verification") \
+	X(INJECTION, "plaintext injected after STARTTLS") \
+	X(UNEXPECTED_DATA, "bytes before the TLS handshake") \
+	X(NOT_OFFERED, "extension not offered") \
+	X(PLAINTEXT_REFUSED, "refused to send credentials in plaintext") \
+	X(MECH_UNSUPPORTED, "no common AUTH mechanism") \
+	X(SASL_ERROR, "SASL exchange failed") \
+	X(CANCELLED, "cancelled")
+
+enum fail_kind {
+#define X(sym, words) FK_##sym,
+	FAIL_KINDS(X)
+#undef X
+};
+const char *fail_kind_name(enum fail_kind k);
+
+/*
+ * The facts a session gathered, for the decision tree.  Strings are owned
+ * by whoever fills the struct (the session) and must outlive diag_decide().
+ */
+struct facts {
+	int failed_step;	/* enum step of the first failure, -1: none */
+	enum fail_kind kind;
+	int code;		/* reply code of the failing reply, 0: none */
+	int enh_class, enh_subject, enh_detail;	/* enhanced code, 0: none */
+	const char *text;	/* the failing reply's lines, joined */
+	const char *evidence;	/* safe text: the exact line or observation */
+	int port;		/* the port the diagnosis reasons about */
+	int tls_mode;		/* enum tls_mode, resolved */
+	bool probe_tried;	/* a second connection in the other TLS mode */
+	bool probe_ok;		/* ... and it worked */
+	unsigned cert_problems;	/* enum cert_problem bits */
+	const char *cert_evidence;
+	bool insecure;
+	int tls_version;	/* 10..13, 0: no TLS */
+	const char *tls_evidence;
+	bool auth_before_tls;	/* AUTH advertised on a plaintext connection */
+	const char *auth_plain_evidence;
+	bool has_user, authenticated, encrypted;
+	bool helo_fallback;
+	const char *helo_evidence;
+	bool starttls_offered;	/* in the plaintext EHLO */
+	/* placeholders for the texts */
+	const char *host, *servername, *user, *helo, *from, *to, *mech;
+};
+
+/* One answered question on the way through the tree. */
+struct path_step {
+	const char *node;	/* node id, stable, e.g. "auth.code" */
+	const char *question;	/* "What did the server answer to AUTH?" */
+	char *answer;		/* what the facts said: "535", "yes" */
+};
+
+struct diagnosis {
+	enum diag_id id;
+	enum severity sev;	/* usually the catalog's; --insecure makes
+				 * certificate errors warnings */
+	enum step step;
+	char *evidence;		/* safe text */
+	char *explanation, *fix;	/* placeholders filled */
+	struct path_step *path;
+	size_t npath;
+};
+
+struct diag_list {
+	struct diagnosis *v;
+	size_t n;
+};
+
+/* Walk the tree (and the warning checks) over f; append to out. */
+void diag_decide(const struct facts *f, struct diag_list *out);
+void diag_list_free(struct diag_list *l);
+bool diag_has_error(const struct diag_list *l);
+
+/* The tree, for the TUI's view of it: node ids, questions. */
+struct dt_view {
+	const char *id, *question;
+};
+const struct dt_view *diag_tree_nodes(size_t *n);
+
+const struct diag_info *diag_info(enum diag_id d);
+int diag_from_id(const char *id);	/* enum value, or -1 */
+const char *severity_name(enum severity s);	/* "error", "warning", "info" */
+
+#endif

@@ -1,0 +1,412 @@
+/* options.c - command-line parsing, with one-line errors. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+#include "util.h"
+
+enum {
+	O_TLS = 256, O_CAFILE, O_SERVERNAME, O_INSECURE, O_PASSFILE, O_AUTH,
+	O_PLAINAUTH, O_HELO, O_NOSEND, O_TIMEOUT, O_SWEEP, O_PORTS, O_MX,
+	O_BATCH, O_JSON, O_LAB, O_LIST, O_VERSION, O_NOCOLOR, O_TLSMIN
+};
+
+static const struct option longopts[] = {
+	{ "port", required_argument, NULL, 'p' },
+	{ "tls", required_argument, NULL, O_TLS },
+	{ "cafile", required_argument, NULL, O_CAFILE },
+	{ "servername", required_argument, NULL, O_SERVERNAME },
+	{ "insecure", no_argument, NULL, O_INSECURE },
+	{ "user", required_argument, NULL, 'u' },
+	{ "password-file", required_argument, NULL, O_PASSFILE },
+	{ "auth", required_argument, NULL, O_AUTH },
+	{ "allow-plaintext-auth", no_argument, NULL, O_PLAINAUTH },
+	{ "from", required_argument, NULL, 'f' },
+	{ "to", required_argument, NULL, 't' },
+	{ "helo", required_argument, NULL, O_HELO },
+	{ "no-send", no_argument, NULL, O_NOSEND },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "tls-min", required_argument, NULL, O_TLSMIN },
+	{ "sweep", no_argument, NULL, O_SWEEP },
+	{ "ports", required_argument, NULL, O_PORTS },
+	{ "mx", no_argument, NULL, O_MX },
+	{ "batch", no_argument, NULL, O_BATCH },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "lab", optional_argument, NULL, O_LAB },
+	{ "list-diagnoses", no_argument, NULL, O_LIST },
+	{ "no-color", no_argument, NULL, O_NOCOLOR },
+	{ "version", no_argument, NULL, O_VERSION },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+void
+options_usage(FILE *out)
+{
+	fputs(
+"usage: smtpdx [OPTIONS] [HOST[:PORT]]       walk through an SMTP session\n"
+"       smtpdx --lab [SCENARIO]               the same against the built-in lab\n"
+"\n"
+"  -p, --port N            TCP port (default 587; 465 with --tls implicit)\n"
+"      --tls MODE          auto | starttls | implicit | none\n"
+"      --cafile FILE       trust these CA certificates (PEM)\n"
+"      --servername NAME   name for SNI and the certificate check\n"
+"      --insecure          go on after a certificate failure (warned)\n"
+"      --tls-min V         oldest TLS version allowed: 1.0 1.1 1.2 1.3 (1.2)\n"
+"  -u, --user NAME         authenticate as NAME (no AUTH without it)\n"
+"      --password-file F   password on F's first line (or SMTPDX_PASSWORD)\n"
+"      --auth MECH         auto plain login cram-md5 scram-sha-256 xoauth2\n"
+"      --allow-plaintext-auth  allow AUTH without TLS (don't)\n"
+"  -f, --from ADDR         envelope sender\n"
+"  -t, --to ADDR           recipient (repeatable)\n"
+"      --helo NAME         EHLO name (default: this host's name)\n"
+"      --no-send           stop after RCPT: RSET and QUIT, no DATA\n"
+"      --timeout SECS      limit for each step (default 15)\n"
+"  -4, -6                  IPv4 or IPv6 only\n"
+"      --sweep, --ports L  probe several ports and recommend one\n"
+"      --mx                HOST is a mail domain: use its MX hosts\n"
+"      --batch | --json    no TUI: text, or one JSON report\n"
+"      --lab [SCENARIO]    `--lab list` names them all\n"
+"      --list-diagnoses    the diagnosis catalog\n"
+"      --no-color          no colours (NO_COLOR in the environment too)\n"
+"      --version, --help\n"
+"\n"
+"exit: 0 ok, 1 a failure diagnosed, 2 usage, 3 internal error\n", out);
+}
+
+static int
+usage_err(char *err, size_t errlen, const char *fmt, ...) PRINTF(3, 4);
+
+static int
+usage_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int
+parse_port(const char *s, int *port)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > 65535)
+		return -1;
+	*port = (int)v;
+	return 0;
+}
+
+/* "host", "host:port", "[v6]:port", "[v6]", "v6" (two or more colons). */
+static int
+parse_target(struct options *o, const char *arg, char *err, size_t errlen)
+{
+	char host[512];
+	int port = 0;
+
+	if (strlen(arg) >= sizeof host || !*arg)
+		return usage_err(err, errlen, "bad host '%s'", arg);
+	if (arg[0] == '[') {
+		const char *close = strchr(arg, ']');
+		if (!close)
+			return usage_err(err, errlen, "bad host '%s': missing ']'", arg);
+		snprintf(host, sizeof host, "%.*s", (int)(close - arg - 1), arg + 1);
+		if (close[1] == ':') {
+			if (parse_port(close + 2, &port) < 0)
+				return usage_err(err, errlen, "bad port in '%s'", arg);
+		} else if (close[1]) {
+			return usage_err(err, errlen, "bad host '%s'", arg);
+		}
+	} else {
+		const char *c = strchr(arg, ':');
+		if (c && !strchr(c + 1, ':')) {
+			snprintf(host, sizeof host, "%.*s", (int)(c - arg), arg);
+			if (parse_port(c + 1, &port) < 0)
+				return usage_err(err, errlen, "bad port in '%s'", arg);
+		} else {
+			snprintf(host, sizeof host, "%s", arg);	/* name or bare IPv6 */
+		}
+	}
+	if (!*host)
+		return usage_err(err, errlen, "bad host '%s'", arg);
+	config_set(&o->cfg.host, host);
+	o->set |= OB_HOST;
+	if (port) {
+		if ((o->set & OB_PORT) && o->cfg.port != port)
+			return usage_err(err, errlen, "port given twice (%d and %d)",
+					 o->cfg.port, port);
+		o->cfg.port = port;
+		o->set |= OB_PORT;
+	}
+	return 0;
+}
+
+int
+options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen)
+{
+	int c, v;
+	char *end;
+
+	memset(o, 0, sizeof *o);
+	config_defaults(&o->cfg);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:u:f:t:46h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_port(optarg, &o->cfg.port) < 0)
+				return usage_err(err, errlen, "--port wants 1-65535, not '%s'",
+						 optarg);
+			o->set |= OB_PORT;
+			break;
+		case O_TLS:
+			if ((v = tls_mode_from_name(optarg)) < 0)
+				return usage_err(err, errlen, "--tls wants auto, starttls, "
+						 "implicit or none, not '%s'", optarg);
+			o->cfg.tls = (enum tls_mode)v;
+			o->set |= OB_TLS;
+			break;
+		case O_CAFILE:
+			config_set(&o->cfg.cafile, optarg);
+			o->set |= OB_CAFILE;
+			break;
+		case O_SERVERNAME:
+			config_set(&o->cfg.servername, optarg);
+			o->set |= OB_SERVERNAME;
+			break;
+		case O_INSECURE:
+			o->cfg.insecure = true;
+			o->set |= OB_INSECURE;
+			break;
+		case 'u':
+			config_set(&o->cfg.user, optarg);
+			o->set |= OB_USER;
+			break;
+		case O_PASSFILE:
+			free(o->password_file);
+			o->password_file = xstrdup(optarg);
+			break;
+		case O_AUTH:
+			if ((v = auth_mech_from_name(optarg)) < 0)
+				return usage_err(err, errlen, "--auth wants auto, plain, login, "
+						 "cram-md5, scram-sha-256 or xoauth2, not '%s'",
+						 optarg);
+			o->cfg.mech = (enum auth_mech)v;
+			o->set |= OB_MECH;
+			break;
+		case O_PLAINAUTH:
+			o->cfg.allow_plaintext_auth = true;
+			o->set |= OB_PLAINAUTH;
+			break;
+		case 'f':
+			config_set(&o->cfg.from, optarg);
+			o->set |= OB_FROM;
+			break;
+		case 't':
+			if (o->cfg.nto >= MAX_RCPT)
+				return usage_err(err, errlen, "at most %d --to", MAX_RCPT);
+			if (!*optarg || strpbrk(optarg, "<>\r\n "))
+				return usage_err(err, errlen, "bad address for --to: '%s'",
+						 optarg);
+			o->cfg.to[o->cfg.nto++] = xstrdup(optarg);
+			o->set |= OB_TO;
+			break;
+		case O_HELO:
+			if (!*optarg || strpbrk(optarg, "\r\n "))
+				return usage_err(err, errlen, "bad --helo name '%s'", optarg);
+			config_set(&o->cfg.helo, optarg);
+			o->set |= OB_HELO;
+			break;
+		case O_NOSEND:
+			o->cfg.no_send = true;
+			o->set |= OB_NOSEND;
+			break;
+		case O_TIMEOUT: {
+			errno = 0;
+			double d = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(d > 0) || d > 3600)
+				return usage_err(err, errlen, "--timeout wants seconds "
+						 "(0 < SECS <= 3600), not '%s'", optarg);
+			o->cfg.timeout = d;
+			o->set |= OB_TIMEOUT;
+			break;
+		}
+		case O_TLSMIN:
+			if (!strcmp(optarg, "1.0")) v = 10;
+			else if (!strcmp(optarg, "1.1")) v = 11;
+			else if (!strcmp(optarg, "1.2")) v = 12;
+			else if (!strcmp(optarg, "1.3")) v = 13;
+			else
+				return usage_err(err, errlen, "--tls-min wants 1.0, 1.1, 1.2 "
+						 "or 1.3, not '%s'", optarg);
+			o->cfg.tls_min = v;
+			o->set |= OB_TLSMIN;
+			break;
+		case '4':
+		case '6':
+			if ((o->set & OB_FAMILY) &&
+			    o->cfg.family != (c == '4' ? FAM_V4 : FAM_V6))
+				return usage_err(err, errlen, "-4 and -6 exclude each other");
+			o->cfg.family = c == '4' ? FAM_V4 : FAM_V6;
+			o->set |= OB_FAMILY;
+			break;
+		case O_SWEEP:
+			o->sweep = true;
+			break;
+		case O_PORTS:
+			free(o->ports);
+			o->ports = xstrdup(optarg);
+			break;
+		case O_MX:
+			o->cfg.mx = true;
+			o->set |= OB_MX;
+			break;
+		case O_BATCH:
+			o->batch = true;
+			break;
+		case O_JSON:
+			o->json = true;
+			break;
+		case O_LAB:
+			o->lab = true;
+			if (optarg) {
+				free(o->lab_name);
+				o->lab_name = xstrdup(optarg);
+			}
+			break;
+		case O_LIST:
+			o->list_diagnoses = true;
+			break;
+		case O_NOCOLOR:
+			o->no_color = true;
+			break;
+		case O_VERSION:
+			o->version = true;
+			break;
+		case 'h':
+			o->help = true;
+			break;
+		case ':':
+			return usage_err(err, errlen, "option '%s' needs a value",
+					 argv[optind - 1]);
+		default:
+			return usage_err(err, errlen, "unknown option '%s' (see --help)",
+					 argv[optind - 1]);
+		}
+	}
+	int rest = argc - optind;
+	if (rest > 1)
+		return usage_err(err, errlen, "one target at most, got '%s' and '%s'",
+				 argv[optind], argv[optind + 1]);
+	if (o->lab) {
+		if (rest == 1) {
+			if (o->lab_name)
+				return usage_err(err, errlen, "--lab takes one scenario");
+			o->lab_name = xstrdup(argv[optind]);
+		}
+	} else if (rest == 1) {
+		if (parse_target(o, argv[optind], err, errlen) < 0)
+			return -1;
+	}
+	if (o->batch && o->json)
+		return usage_err(err, errlen, "--batch and --json exclude each other");
+	if (!o->lab && !o->help && !o->version && !o->list_diagnoses && !o->cfg.host)
+		return usage_err(err, errlen, "no host given (try --lab, or --help)");
+	if (o->ports && !o->sweep)
+		return usage_err(err, errlen, "--ports goes with --sweep");
+	return 0;
+}
+
+void
+options_merge(struct config *b, const struct options *o)
+{
+	const struct config *u = &o->cfg;
+	if (o->set & OB_HOST)
+		config_set(&b->host, u->host);
+	if (o->set & OB_PORT)
+		b->port = u->port;
+	if (o->set & OB_TLS)
+		b->tls = u->tls;
+	if (o->set & OB_CAFILE) {
+		config_set(&b->cafile, u->cafile);
+		config_set(&b->ca_pem, NULL);	/* the user's anchors win */
+	}
+	if (o->set & OB_SERVERNAME)
+		config_set(&b->servername, u->servername);
+	if (o->set & OB_INSECURE)
+		b->insecure = u->insecure;
+	if (o->set & OB_USER)
+		config_set(&b->user, u->user);
+	if (o->set & OB_PASSWORD)
+		config_set(&b->password, u->password);
+	if (o->set & OB_MECH)
+		b->mech = u->mech;
+	if (o->set & OB_PLAINAUTH)
+		b->allow_plaintext_auth = u->allow_plaintext_auth;
+	if (o->set & OB_FROM)
+		config_set(&b->from, u->from);
+	if (o->set & OB_TO) {
+		for (int i = 0; i < b->nto; i++)
+			free(b->to[i]);
+		b->nto = u->nto;
+		for (int i = 0; i < u->nto; i++)
+			b->to[i] = xstrdup(u->to[i]);
+	}
+	if (o->set & OB_HELO)
+		config_set(&b->helo, u->helo);
+	if (o->set & OB_NOSEND)
+		b->no_send = u->no_send;
+	if (o->set & OB_TIMEOUT)
+		b->timeout = u->timeout;
+	if (o->set & OB_FAMILY)
+		b->family = u->family;
+	if (o->set & OB_TLSMIN)
+		b->tls_min = u->tls_min;
+	if (o->set & OB_MX)
+		b->mx = u->mx;
+}
+
+int
+options_password(struct options *o, char *err, size_t errlen)
+{
+	if (o->password_file) {
+		FILE *f = fopen(o->password_file, "r");
+		if (!f)
+			return usage_err(err, errlen, "--password-file %s: %s",
+					 o->password_file, strerror(errno));
+		char line[1024];
+		if (!fgets(line, sizeof line, f)) {
+			fclose(f);
+			return usage_err(err, errlen, "--password-file %s is empty",
+					 o->password_file);
+		}
+		fclose(f);
+		line[strcspn(line, "\r\n")] = '\0';
+		config_set(&o->cfg.password, line);
+		wipe(line, sizeof line);
+		o->set |= OB_PASSWORD;
+	} else {
+		char *env = getenv("SMTPDX_PASSWORD");
+		if (env) {
+			config_set(&o->cfg.password, env);
+			o->set |= OB_PASSWORD;
+			wipe(env, strlen(env));	/* and keep it from children */
+			unsetenv("SMTPDX_PASSWORD");
+		}
+	}
+	return 0;
+}
+
+void
+options_free(struct options *o)
+{
+	config_free(&o->cfg);
+	free(o->lab_name);
+	free(o->ports);
+	free(o->password_file);
+}

@@ -1,0 +1,48 @@
+/*
+ * options.h - the command line of CONTRACT.md.
+ *
+ * options_parse() fills struct options from argv.  Settings go into
+ * o->cfg and their bits into o->set, so that a lab scenario's client
+ * settings can be applied first and the user's options over them
+ * (options_merge).  On a usage error it returns -1 with one line in err;
+ * the caller prints it and exits 2.
+ */
+#ifndef SMTPDX_OPTIONS_H
+#define SMTPDX_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "config.h"
+
+enum opt_bit {
+	OB_HOST = 1u << 0, OB_PORT = 1u << 1, OB_TLS = 1u << 2,
+	OB_CAFILE = 1u << 3, OB_SERVERNAME = 1u << 4, OB_INSECURE = 1u << 5,
+	OB_USER = 1u << 6, OB_PASSWORD = 1u << 7, OB_MECH = 1u << 8,
+	OB_PLAINAUTH = 1u << 9, OB_FROM = 1u << 10, OB_TO = 1u << 11,
+	OB_HELO = 1u << 12, OB_NOSEND = 1u << 13, OB_TIMEOUT = 1u << 14,
+	OB_FAMILY = 1u << 15, OB_TLSMIN = 1u << 16, OB_MX = 1u << 17
+};
+
+struct options {
+	struct config cfg;
+	unsigned set;			/* enum opt_bit: what the user gave */
+	bool batch, json, no_color;
+	bool lab;			/* --lab given */
+	char *lab_name;			/* scenario, NULL: "ok" */
+	bool list_diagnoses, version, help;
+	bool sweep;
+	char *ports;			/* --ports list */
+	char *password_file;
+};
+
+int options_parse(struct options *o, int argc, char **argv, char *err,
+		  size_t errlen);
+/* Copy the user's settings (o->set) over base. */
+void options_merge(struct config *base, const struct options *o);
+/* Password from --password-file or SMTPDX_PASSWORD (then unset).  Returns
+ * 0, or -1 with err (unreadable file). */
+int options_password(struct options *o, char *err, size_t errlen);
+void options_free(struct options *o);
+void options_usage(FILE *out);
+
+#endif

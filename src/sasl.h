@@ -1,0 +1,48 @@
+/*
+ * sasl.h - the client side of SMTP AUTH (RFC 4954) through GNU SASL.
+ *
+ * sasl_pick() chooses a mechanism from what the server offers; sasl_start()
+ * begins an exchange and gives the initial response, if the mechanism has
+ * one; sasl_step() answers each 334 challenge.  All strings in and out are
+ * base64 as they travel on the wire.  XOAUTH2 is built here (Debian's GNU
+ * SASL lacks it): one message, the token read like a password.
+ *
+ * Also: sasl_describe() turns one client or server AUTH payload into words
+ * with the secret masked, for the teaching view.
+ */
+#ifndef SMTPDX_SASL_H
+#define SMTPDX_SASL_H
+
+#include <stdbool.h>
+#include "config.h"
+
+struct sasl;
+
+/* Strongest mechanism both sides have (or the one asked for, if offered).
+ * offered: "PLAIN LOGIN ..." from EHLO.  Returns the wire name
+ * ("SCRAM-SHA-256-PLUS"), or NULL if none fits. */
+const char *sasl_pick(enum auth_mech want, const char *offered,
+		      bool have_cb);
+
+/*
+ * Begin mech for user/password.  cb: base64 channel binding or NULL;
+ * cb_exporter says which kind.  On success *initial is the initial
+ * response (base64, "=" for an empty one) or NULL if the mechanism waits
+ * for the server to speak first.  Returns NULL with err filled on failure.
+ */
+struct sasl *sasl_start(const char *mech, const char *user,
+			const char *password, const char *cb, bool cb_exporter,
+			char **initial, char *err, size_t errlen);
+/* Answer a challenge (base64).  0 and *out (base64) or -1 with err. */
+int sasl_step(struct sasl *s, const char *challenge, char **out,
+	      char *err, size_t errlen);
+void sasl_free(struct sasl *s);		/* wipes what it holds */
+
+/* Words for an AUTH payload with the secret masked; new string.
+ * from_client: the payload is ours (may hold a secret). */
+char *sasl_describe(const char *mech, const char *b64, bool from_client,
+		    int round);
+
+const char *sasl_library_version(void);
+
+#endif

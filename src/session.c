@@ -1,0 +1,1692 @@
+/*
+ * session.c - the SMTP client state machine.
+ *
+ * One function starts each step (begin_*), one handles each reply
+ * (on_reply), and everything that ends a step goes through end_step() or
+ * fail().  Replies are matched to the commands that asked for them through
+ * a queue, so pipelined groups (RFC 2920) need no special case when their
+ * answers come back.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sasl.h"
+#include "session.h"
+#include "util.h"
+
+enum phase {
+	PH_IDLE,		/* between steps, waiting for session_go() */
+	PH_RESOLVE,		/* resolver thread at work */
+	PH_CONNECT,		/* non-blocking connect under way */
+	PH_HANDSHAKE,		/* TLS handshake */
+	PH_IO,			/* commands out, replies in */
+	PH_PROBE_CONNECT,	/* second connection, other TLS mode */
+	PH_PROBE_HS,
+	PH_DONE
+};
+
+enum cmd {
+	C_GREETING, C_EHLO, C_HELO, C_STARTTLS, C_AUTH, C_MAIL, C_RCPT,
+	C_DATA, C_DOT, C_RSET, C_QUIT, C_RAW, C_DRAIN
+};
+
+#define QMAX 80
+
+struct session_priv {
+	enum run_mode mode;
+	enum phase ph;
+	double deadline, step_t0;
+	struct resolver *res;
+	struct address addrs[NET_MAX_ADDRS];
+	int naddr, ai;
+	enum fail_kind conn_err;	/* worst connect error so far */
+	char conn_ev[160];
+	int fd;
+	struct tls_conn *tls;
+	struct linereader lr;
+	struct replyparser rp;
+	struct buf out;
+	enum cmd q[QMAX];
+	int qn;
+	int rcpt_sent, rcpt_done, rcpt_ok;
+	struct reply rcpt_fail;		/* first refused RCPT's reply */
+	unsigned ahead;			/* steps whose command is already out */
+	struct sasl *sasl;
+	char *auth_shown_mech;
+	int auth_round;
+	bool plain_auth_seen;		/* AUTH offered before TLS */
+	bool starttls_offered;
+	int probe_fd;
+	struct tls_conn *probe_tls;
+	bool failed;
+	bool raw_pending;
+	bool closing;			/* wrap-up after a failure: QUIT only */
+	char *ev, *text, *ev_tls, *ev_auth_plain, *ev_cert, *ev_helo;
+	char *hostname;			/* for EHLO */
+	char *from, *to_default;
+};
+
+static void begin_step(struct session *s, int st);
+static void advance(struct session *s);
+static void finish(struct session *s);
+static void fail(struct session *s, int st, enum fail_kind kind,
+		 const struct reply *r, const char *evfmt, ...) PRINTF(5, 6);
+static void flush_out(struct session *s);
+static void close_conn(struct session *s);
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static double
+timeout_of(const struct session *s)
+{
+	return s->cfg.timeout > 0 ? s->cfg.timeout : 15;
+}
+
+static void
+set_deadline(struct session *s)
+{
+	s->p->deadline = now_mono() + timeout_of(s);
+}
+
+static void
+info(struct session *s, const char *fmt, ...) PRINTF(2, 3);
+
+static void
+info(struct session *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *m = xvasprintf(fmt, ap);
+	va_end(ap);
+	tr_add(&s->tr, TR_INFO, false, s->cur, m, strlen(m));
+	free(m);
+}
+
+/* Queue a command: bytes out, the line into the transcript (or what to
+ * show instead, for secrets), and the reply it expects. */
+static void
+send_cmd(struct session *s, enum cmd c, const char *line, const char *shown)
+{
+	struct session_priv *p = s->p;
+	buf_adds(&p->out, line);
+	buf_adds(&p->out, "\r\n");
+	const char *t = shown ? shown : line;
+	tr_add(&s->tr, TR_CLIENT, s->encrypted, s->cur, t, strlen(t));
+	if (c != C_DRAIN && p->qn < QMAX)
+		p->q[p->qn++] = c;
+}
+
+static char *
+reply_evidence(const struct reply *r)
+{
+	struct buf b = { 0 };
+	for (size_t i = 0; i < r->nlines; i++) {
+		char *line = xasprintf("%03d%c%s", r->code,
+				       i + 1 < r->nlines ? '-' : ' ', r->lines[i]);
+		char *v = vis_escape(line, strlen(line));
+		if (i)
+			buf_addc(&b, '\n');
+		buf_adds(&b, v);
+		free(v);
+		free(line);
+	}
+	return buf_steal(&b);
+}
+
+static void
+set_str(char **dst, char *val)
+{
+	free(*dst);
+	*dst = val;
+}
+
+/* ---- steps: order ----------------------------------------------------- */
+
+static const int order_starttls[] = {
+	STEP_RESOLVE, STEP_CONNECT, STEP_GREETING, STEP_EHLO, STEP_STARTTLS,
+	STEP_TLS, STEP_EHLO_TLS, STEP_AUTH, STEP_MAIL, STEP_RCPT, STEP_DATA,
+	STEP_QUIT, -1
+};
+static const int order_implicit[] = {
+	STEP_RESOLVE, STEP_CONNECT, STEP_TLS, STEP_GREETING, STEP_EHLO,
+	STEP_AUTH, STEP_MAIL, STEP_RCPT, STEP_DATA, STEP_QUIT, -1
+};
+static const int order_none[] = {
+	STEP_RESOLVE, STEP_CONNECT, STEP_GREETING, STEP_EHLO, STEP_AUTH,
+	STEP_MAIL, STEP_RCPT, STEP_DATA, STEP_QUIT, -1
+};
+
+static const int *
+step_order(const struct session *s)
+{
+	switch (s->tls_mode) {
+	case TLSM_IMPLICIT: return order_implicit;
+	case TLSM_NONE: return order_none;
+	default: return order_starttls;
+	}
+}
+
+int
+session_next_step(const struct session *s)
+{
+	if (s->finished)
+		return -1;
+	const int *o = step_order(s);
+	int i = 0;
+	if (s->cur >= 0) {
+		while (o[i] >= 0 && o[i] != s->cur)
+			i++;
+		if (o[i] >= 0)
+			i++;
+	}
+	for (; o[i] >= 0; i++)
+		if (s->status[o[i]] == SS_PENDING)
+			return o[i];
+	return -1;
+}
+
+/* ---- life cycle ------------------------------------------------------- */
+
+static char *
+default_hostname(void)
+{
+	char h[256];
+	if (gethostname(h, sizeof h - 1) < 0 || !*h)
+		return xstrdup("localhost");
+	h[sizeof h - 1] = '\0';
+	return xstrdup(h);
+}
+
+struct session *
+session_new(const struct config *cfg)
+{
+	struct session *s = xcalloc(1, sizeof *s);
+	struct session_priv *p = xcalloc(1, sizeof *p);
+
+	s->p = p;
+	config_copy(&s->cfg, cfg);
+	s->tr.t0 = now_mono();
+	s->cur = -1;
+	s->tls_mode = config_tls(&s->cfg);
+	s->port = config_port(&s->cfg);
+	p->fd = -1;
+	p->probe_fd = -1;
+	p->hostname = s->cfg.helo ? xstrdup(s->cfg.helo) : default_hostname();
+	if (s->cfg.from)
+		p->from = xstrdup(s->cfg.from);
+	else if (s->cfg.user && strchr(s->cfg.user, '@'))
+		p->from = xstrdup(s->cfg.user);
+	else
+		p->from = xasprintf("smtpdx@%s", p->hostname);
+
+	const int *o = step_order(s);
+	for (int st = 0; st < STEP_COUNT; st++) {
+		bool in = false;
+		for (int i = 0; o[i] >= 0; i++)
+			if (o[i] == st)
+				in = true;
+		if (st == STEP_AUTH && !s->cfg.user)
+			in = false;
+		if (st == STEP_DATA && s->cfg.no_send)
+			in = false;
+		s->status[st] = in ? SS_PENDING : SS_SKIPPED;
+	}
+	s->facts.failed_step = -1;
+	return s;
+}
+
+void
+session_free(struct session *s)
+{
+	if (!s)
+		return;
+	struct session_priv *p = s->p;
+	close_conn(s);
+	if (p->res)
+		resolve_abandon(p->res);
+	if (p->probe_tls)
+		tls_free(p->probe_tls);
+	if (p->probe_fd >= 0)
+		close(p->probe_fd);
+	sasl_free(p->sasl);
+	buf_free(&p->out);
+	lr_free(&p->lr);
+	rp_reset(&p->rp);
+	reply_free(&p->rcpt_fail);
+	free(p->auth_shown_mech);
+	free(p->ev);
+	free(p->text);
+	free(p->ev_tls);
+	free(p->ev_auth_plain);
+	free(p->ev_cert);
+	free(p->ev_helo);
+	free(p->hostname);
+	free(p->from);
+	free(p->to_default);
+	free(p);
+	tls_info_free(&s->tls);
+	diag_list_free(&s->diags);
+	tr_free(&s->tr);
+	config_free(&s->cfg);
+	free(s);
+}
+
+bool
+session_busy(const struct session *s)
+{
+	return s->started && !s->finished && s->p->ph != PH_IDLE;
+}
+
+bool
+session_can_step(const struct session *s)
+{
+	return !s->finished && !session_busy(s);
+}
+
+bool
+session_raw_pending(const struct session *s)
+{
+	return s->p->raw_pending;
+}
+
+double
+session_step_started(const struct session *s)
+{
+	return s->p->step_t0;
+}
+
+void
+session_go(struct session *s, enum run_mode m)
+{
+	struct session_priv *p = s->p;
+	if (s->finished)
+		return;
+	if (session_busy(s)) {
+		if (m == RUN_ALL)
+			p->mode = RUN_ALL;
+		return;
+	}
+	p->mode = m;
+	s->started = true;
+	int next = session_next_step(s);
+	if (next < 0) {
+		finish(s);
+		return;
+	}
+	begin_step(s, next);
+}
+
+int
+session_exit_status(const struct session *s)
+{
+	return diag_has_error(&s->diags) ? 1 : 0;
+}
+
+static void
+close_conn(struct session *s)
+{
+	struct session_priv *p = s->p;
+	if (p->tls) {
+		tls_free(p->tls);
+		p->tls = NULL;
+	}
+	if (p->fd >= 0) {
+		close(p->fd);
+		p->fd = -1;
+	}
+	s->encrypted = false;
+}
+
+static void
+end_step(struct session *s, int st, enum step_status status)
+{
+	struct session_priv *p = s->p;
+	if (s->status[st] == SS_RUNNING || s->status[st] == SS_PENDING) {
+		s->status[st] = status;
+		s->seconds[st] = now_mono() - p->step_t0;
+	}
+	advance(s);
+}
+
+/* After a step: stop (RUN_STEP) or go on (RUN_ALL). */
+static void
+advance(struct session *s)
+{
+	struct session_priv *p = s->p;
+	if (s->finished)
+		return;
+	int next = session_next_step(s);
+	if (next < 0) {
+		finish(s);
+		return;
+	}
+	if (p->mode == RUN_ALL || (p->ahead & (1u << next)) || p->closing)
+		begin_step(s, next);
+	else
+		p->ph = PH_IDLE;
+}
+
+static void
+finish(struct session *s)
+{
+	struct session_priv *p = s->p;
+	if (s->finished)
+		return;
+	close_conn(s);
+	p->ph = PH_DONE;
+	for (int st = 0; st < STEP_COUNT; st++)
+		if (s->status[st] == SS_PENDING)
+			s->status[st] = SS_SKIPPED;
+
+	struct facts *f = &s->facts;
+	f->port = config_role_port(&s->cfg);
+	f->tls_mode = s->tls_mode;
+	f->insecure = s->cfg.insecure;
+	f->has_user = s->cfg.user != NULL;
+	f->authenticated = s->authenticated;
+	f->host = s->cfg.host ? s->cfg.host : "";
+	f->servername = s->cfg.servername ? s->cfg.servername : f->host;
+	f->user = s->cfg.user ? s->cfg.user : "";
+	f->helo = p->hostname;
+	f->from = p->from;
+	f->to = s->cfg.nto ? s->cfg.to[0] : p->from;
+	f->mech = *s->auth_mech ? s->auth_mech : auth_mech_name(s->cfg.mech);
+	f->evidence = p->ev ? p->ev : "";
+	f->text = p->text ? p->text : "";
+	f->tls_evidence = p->ev_tls;
+	f->auth_before_tls = p->plain_auth_seen;
+	f->auth_plain_evidence = p->ev_auth_plain;
+	f->cert_evidence = p->ev_cert;
+	f->helo_evidence = p->ev_helo;
+	f->starttls_offered = p->starttls_offered;
+	diag_decide(f, &s->diags);
+
+	/* a step that finished but drew a warning shows it */
+	for (size_t i = 0; i < s->diags.n; i++) {
+		const struct diagnosis *d = &s->diags.v[i];
+		if (d->sev == SEV_WARNING && s->status[d->step] == SS_OK)
+			s->status[d->step] = SS_WARN;
+	}
+	s->finished = true;
+	s->t_end = now_mono() - s->tr.t0;
+	info(s, "session finished in %.3f s", s->t_end);
+}
+
+/*
+ * A step failed.  Record the facts (the first failure is the one that
+ * counts), mark the step, then wrap up: QUIT politely if the server is
+ * still talking to us, otherwise just close.
+ */
+static void
+fail(struct session *s, int st, enum fail_kind kind, const struct reply *r,
+     const char *evfmt, ...)
+{
+	struct session_priv *p = s->p;
+	if (!p->failed) {
+		p->failed = true;
+		s->facts.failed_step = st;
+		s->facts.kind = kind;
+		if (r) {
+			s->facts.code = r->code;
+			s->facts.enh_class = r->enh.cls;
+			s->facts.enh_subject = r->enh.subject;
+			s->facts.enh_detail = r->enh.detail;
+			set_str(&p->text, reply_joined(r));
+			set_str(&p->ev, reply_evidence(r));
+		}
+		if (evfmt) {
+			va_list ap;
+			va_start(ap, evfmt);
+			char *e = xvasprintf(evfmt, ap);
+			va_end(ap);
+			char *v = vis_escape(e, strlen(e));
+			free(e);
+			if (p->ev) {	/* an observation beside the reply */
+				char *both = xasprintf("%s\n%s", p->ev, v);
+				free(v);
+				v = both;
+			}
+			set_str(&p->ev, v);
+		}
+	}
+	if (s->status[st] == SS_RUNNING || s->status[st] == SS_PENDING) {
+		s->status[st] = SS_FAIL;
+		s->seconds[st] = now_mono() - p->step_t0;
+	}
+	/* the steps between here and QUIT will not run */
+	for (int i = 0; i < STEP_COUNT; i++)
+		if (s->status[i] == SS_PENDING && i != STEP_QUIT)
+			s->status[i] = SS_SKIPPED;
+
+	bool talking = p->fd >= 0 && (kind == FK_REPLY || kind == FK_NOT_OFFERED ||
+		kind == FK_PLAINTEXT_REFUSED || kind == FK_MECH_UNSUPPORTED ||
+		kind == FK_SASL_ERROR || (kind == FK_CERT && s->encrypted));
+	if (talking && s->status[STEP_QUIT] == SS_PENDING && !p->closing) {
+		p->closing = true;
+		/* replies still owed to pipelined commands are read and dropped */
+		for (int i = 0; i < p->qn; i++)
+			p->q[i] = C_DRAIN;
+		begin_step(s, STEP_QUIT);
+		return;
+	}
+	if (s->status[STEP_QUIT] == SS_PENDING)
+		s->status[STEP_QUIT] = SS_SKIPPED;
+	finish(s);
+}
+
+/* ---- the message -------------------------------------------------------- */
+
+static char *
+make_message(struct session *s)
+{
+	struct session_priv *p = s->p;
+	char date[64], stamp[64], idt[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	struct buf b = { 0 };
+	struct timespec ts;
+
+	localtime_r(&t, &tm);
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S %z", &tm);
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S UTC", &tm);
+	strftime(idt, sizeof idt, "%Y%m%d%H%M%S", &tm);
+	clock_gettime(CLOCK_REALTIME, &ts);
+
+	buf_printf(&b, "Date: %s\r\n", date);
+	buf_printf(&b, "From: <%s>\r\n", p->from);
+	buf_adds(&b, "To: ");
+	for (int i = 0; i < s->cfg.nto || i == 0; i++) {
+		const char *to = s->cfg.nto ? s->cfg.to[i] : p->from;
+		buf_printf(&b, "%s<%s>", i ? ", " : "", to);
+	}
+	buf_adds(&b, "\r\n");
+	buf_printf(&b, "Subject: smtpdx test message %s\r\n", stamp);
+	buf_printf(&b, "Message-ID: <%s.%ld.%06ld@%s>\r\n", idt, (long)getpid(),
+		   ts.tv_nsec / 1000, p->hostname);
+	buf_adds(&b, "MIME-Version: 1.0\r\n");
+	buf_adds(&b, "Content-Type: text/plain; charset=us-ascii\r\n");
+	buf_adds(&b, "X-Mailer: smtpdx " SMTPDX_VERSION "\r\n");
+	buf_adds(&b, "\r\n");
+	buf_printf(&b, "This is a test message from smtpdx, an SMTP troubleshooting\r\n"
+		   "tool, sent through %s port %d at %s\r\n"
+		   "to check that mail from <%s> is accepted.\r\n"
+		   ".\r\n"
+		   "Nothing needs to be done; it can be deleted.\r\n",
+		   s->cfg.host ? s->cfg.host : "?", s->port, stamp, p->from);
+	return buf_steal(&b);
+}
+
+/* Dot-stuff (RFC 5321 §4.5.2) and queue the message and its final dot.
+ * Each line goes into the transcript too. */
+static void
+send_message(struct session *s)
+{
+	struct session_priv *p = s->p;
+	char *msg = make_message(s);
+	char *line = msg;
+
+	while (*line) {
+		char *end = strstr(line, "\r\n");
+		size_t n = end ? (size_t)(end - line) : strlen(line);
+		if (n > 0 && line[0] == '.')
+			buf_addc(&p->out, '.');
+		buf_add(&p->out, line, n);
+		buf_adds(&p->out, "\r\n");
+		tr_add(&s->tr, TR_CLIENT, s->encrypted, s->cur, line, n);
+		line += n + (end ? 2 : 0);
+	}
+	free(msg);
+	send_cmd(s, C_DOT, ".", NULL);
+}
+
+static size_t
+message_size_estimate(struct session *s)
+{
+	char *m = make_message(s);
+	size_t n = strlen(m) + 64;
+	free(m);
+	return n;
+}
+
+/* ---- beginning steps ---------------------------------------------------- */
+
+static void
+begin_connect_attempt(struct session *s)
+{
+	struct session_priv *p = s->p;
+	while (p->ai < p->naddr) {
+		struct address *a = &p->addrs[p->ai];
+		snprintf(s->address, sizeof s->address, "%s", a->text);
+		info(s, "connecting to %s%s%s port %d ...",
+		     a->family == AF_INET6 ? "[" : "", a->text,
+		     a->family == AF_INET6 ? "]" : "", s->port);
+		p->fd = connect_start(a);
+		if (p->fd >= 0) {
+			p->ph = PH_CONNECT;
+			set_deadline(s);
+			return;
+		}
+		int e = errno;
+		info(s, "  %s", strerror(e));
+		p->conn_err = e == ECONNREFUSED ? FK_REFUSED :
+			      (e == ENETUNREACH || e == EHOSTUNREACH) ? FK_UNREACHABLE :
+			      FK_CONNECT_OTHER;
+		snprintf(p->conn_ev, sizeof p->conn_ev, "connect to %s port %d: %s",
+			 a->text, s->port, strerror(e));
+		p->ai++;
+	}
+	s->address[0] = '\0';
+	fail(s, STEP_CONNECT, p->conn_err ? p->conn_err : FK_CONNECT_OTHER, NULL,
+	     "%s", p->conn_ev);
+}
+
+static void
+begin_tls(struct session *s, bool probe)
+{
+	struct session_priv *p = s->p;
+	char err[300];
+	struct tls_opts o = {
+		.servername = s->cfg.servername ? s->cfg.servername : s->cfg.host,
+		.cafile = s->cfg.cafile,
+		.ca_pem = s->cfg.ca_pem,
+		.min_version = s->cfg.tls_min ? s->cfg.tls_min : 12,
+	};
+	struct tls_conn *t = tls_new(probe ? p->probe_fd : p->fd, &o, err, sizeof err);
+	if (!t) {
+		info(s, "%s", err);
+		if (probe) {
+			close(p->probe_fd);
+			p->probe_fd = -1;
+			fail(s, STEP_GREETING, FK_TIMEOUT, NULL,
+			     "no greeting within %.0f s", timeout_of(s));
+		} else {
+			fail(s, STEP_TLS, FK_TLS_OTHER, NULL, "%s", err);
+		}
+		return;
+	}
+	if (probe) {
+		p->probe_tls = t;
+		p->ph = PH_PROBE_HS;
+	} else {
+		p->tls = t;
+		p->ph = PH_HANDSHAKE;
+		info(s, "TLS handshake (SNI %s, TLS 1.%d or newer) ...",
+		     o.servername ? o.servername : "-", o.min_version - 10);
+	}
+}
+
+static void
+begin_ehlo(struct session *s)
+{
+	char *cmd = xasprintf("EHLO %s", s->p->hostname);
+	send_cmd(s, C_EHLO, cmd, NULL);
+	free(cmd);
+}
+
+static void
+begin_auth(struct session *s)
+{
+	struct session_priv *p = s->p;
+	char err[256], *cb = NULL, *initial = NULL;
+	bool exporter = false;
+
+	if (!s->caps.auth) {
+		fail(s, STEP_AUTH, FK_NOT_OFFERED, NULL,
+		     "the EHLO reply%s lists no AUTH extension",
+		     s->encrypted ? " inside TLS" : "");
+		return;
+	}
+	if (!s->encrypted && !s->cfg.allow_plaintext_auth) {
+		fail(s, STEP_AUTH, FK_PLAINTEXT_REFUSED, NULL,
+		     "the connection is not encrypted: smtpdx will not send the "
+		     "credentials of %s in the clear", s->cfg.user);
+		return;
+	}
+	if (s->encrypted && p->tls)
+		cb = tls_channel_binding(p->tls, &exporter);
+	const char *mech = sasl_pick(s->cfg.mech, s->caps.mechs, cb != NULL);
+	if (!mech) {
+		free(cb);
+		fail(s, STEP_AUTH, FK_MECH_UNSUPPORTED, NULL,
+		     "server offers AUTH %s; smtpdx was asked for %s",
+		     s->caps.mechs, auth_mech_name(s->cfg.mech));
+		return;
+	}
+	if (!s->cfg.password) {
+		free(cb);
+		fail(s, STEP_AUTH, FK_SASL_ERROR, NULL,
+		     "no password given for %s", s->cfg.user);
+		return;
+	}
+	snprintf(s->auth_mech, sizeof s->auth_mech, "%s", mech);
+	p->sasl = sasl_start(mech, s->cfg.user, s->cfg.password, cb, exporter,
+			     &initial, err, sizeof err);
+	free(cb);
+	if (!p->sasl) {
+		fail(s, STEP_AUTH, FK_SASL_ERROR, NULL, "%s", err);
+		return;
+	}
+	p->auth_round = 0;
+	char *line = initial ? xasprintf("AUTH %s %s", mech, initial)
+			     : xasprintf("AUTH %s", mech);
+	char *shown = initial ? xasprintf("AUTH %s <redacted>", mech)
+			      : xstrdup(line);
+	send_cmd(s, C_AUTH, line, shown);
+	if (initial) {
+		char *d = sasl_describe(mech, initial, true, 0);
+		tr_note(&s->tr, d);
+		free(d);
+		p->auth_round = 1;
+		wipe(initial, strlen(initial));
+	}
+	wipe(line, strlen(line));
+	free(line);
+	free(shown);
+	free(initial);
+}
+
+static void
+begin_mail(struct session *s)
+{
+	struct session_priv *p = s->p;
+	char *cmd;
+	bool utf8 = false;
+	for (const char *c = p->from; *c; c++)
+		if ((unsigned char)*c >= 0x80)
+			utf8 = true;
+	if (s->caps.size)
+		cmd = xasprintf("MAIL FROM:<%s> SIZE=%zu%s", p->from,
+				message_size_estimate(s),
+				utf8 && s->caps.smtputf8 ? " SMTPUTF8" : "");
+	else
+		cmd = xasprintf("MAIL FROM:<%s>%s", p->from,
+				utf8 && s->caps.smtputf8 ? " SMTPUTF8" : "");
+	send_cmd(s, C_MAIL, cmd, NULL);
+	free(cmd);
+
+	/* Running to the end on a PIPELINING server: RCPTs and DATA go in the
+	 * same write (RFC 2920 §3.1: DATA may close a group).  With several
+	 * recipients DATA waits, so a partial refusal never starts a send. */
+	if (p->mode == RUN_ALL && s->caps.pipelining) {
+		int n = s->cfg.nto ? s->cfg.nto : 1;
+		for (int i = 0; i < n; i++) {
+			char *r = xasprintf("RCPT TO:<%s>",
+					    s->cfg.nto ? s->cfg.to[i] : p->from);
+			send_cmd(s, C_RCPT, r, NULL);
+			free(r);
+		}
+		p->rcpt_sent = n;
+		p->ahead |= 1u << STEP_RCPT;
+		if (n == 1 && !s->cfg.no_send) {
+			send_cmd(s, C_DATA, "DATA", NULL);
+			p->ahead |= 1u << STEP_DATA;
+		}
+	}
+}
+
+static void
+begin_rcpt(struct session *s)
+{
+	struct session_priv *p = s->p;
+	if (p->ahead & (1u << STEP_RCPT))
+		return;		/* already out with MAIL */
+	int n = s->cfg.nto ? s->cfg.nto : 1;
+	if (!s->cfg.nto)
+		info(s, "no --to given: sending the test to the sender, <%s>", p->from);
+	/* Stepping by hand: one RCPT per step would hide nothing useful, so
+	 * all recipients go together (pipelined if allowed, else in turn). */
+	if (s->caps.pipelining || n == 1) {
+		for (int i = 0; i < n; i++) {
+			char *r = xasprintf("RCPT TO:<%s>",
+					    s->cfg.nto ? s->cfg.to[i] : p->from);
+			send_cmd(s, C_RCPT, r, NULL);
+			free(r);
+		}
+		p->rcpt_sent = n;
+	} else {
+		char *r = xasprintf("RCPT TO:<%s>", s->cfg.to[0]);
+		send_cmd(s, C_RCPT, r, NULL);
+		free(r);
+		p->rcpt_sent = 1;
+	}
+}
+
+static void
+begin_quit(struct session *s)
+{
+	struct session_priv *p = s->p;
+	if (p->ahead & (1u << STEP_QUIT))
+		return;
+	if (s->cfg.no_send && !p->failed) {
+		send_cmd(s, C_RSET, "RSET", NULL);
+		if (!s->caps.pipelining) {
+			p->ahead |= 0;	/* QUIT follows RSET's reply */
+			return;
+		}
+	}
+	send_cmd(s, C_QUIT, "QUIT", NULL);
+}
+
+static void
+begin_step(struct session *s, int st)
+{
+	struct session_priv *p = s->p;
+	s->cur = st;
+	s->status[st] = SS_RUNNING;
+	p->step_t0 = now_mono();
+	set_deadline(s);
+	p->ph = PH_IO;
+
+	switch (st) {
+	case STEP_RESOLVE:
+		info(s, "resolving %s ...", s->cfg.host);
+		p->res = resolve_start(s->cfg.host, s->port,
+				       s->cfg.family == FAM_V4 ? AF_INET :
+				       s->cfg.family == FAM_V6 ? AF_INET6 : AF_UNSPEC);
+		p->ph = PH_RESOLVE;
+		return;
+	case STEP_CONNECT:
+		p->ai = 0;
+		begin_connect_attempt(s);
+		return;
+	case STEP_GREETING:
+		if (p->qn == 0)
+			p->q[p->qn++] = C_GREETING;
+		break;
+	case STEP_EHLO:
+	case STEP_EHLO_TLS:
+		begin_ehlo(s);
+		break;
+	case STEP_STARTTLS:
+		if (!s->caps.starttls) {
+			fail(s, STEP_STARTTLS, FK_NOT_OFFERED, NULL,
+			     "the EHLO reply lists no STARTTLS");
+			return;
+		}
+		send_cmd(s, C_STARTTLS, "STARTTLS", NULL);
+		break;
+	case STEP_TLS:
+		begin_tls(s, false);
+		if (p->ph == PH_HANDSHAKE)
+			session_handle(s, 0);	/* send the ClientHello now */
+		return;
+	case STEP_AUTH:
+		begin_auth(s);
+		if (s->cur != STEP_AUTH || s->status[STEP_AUTH] != SS_RUNNING)
+			return;
+		break;
+	case STEP_MAIL:
+		begin_mail(s);
+		break;
+	case STEP_RCPT:
+		begin_rcpt(s);
+		break;
+	case STEP_DATA:
+		if (!(p->ahead & (1u << STEP_DATA)))
+			send_cmd(s, C_DATA, "DATA", NULL);
+		break;
+	case STEP_QUIT:
+		begin_quit(s);
+		break;
+	}
+	if (p->ph == PH_IO)
+		flush_out(s);
+}
+
+/* ---- replies ------------------------------------------------------------ */
+
+static bool
+is_ok(const struct reply *r)
+{
+	return r->code >= 200 && r->code < 400;
+}
+
+static void
+on_greeting(struct session *s, struct reply *r)
+{
+	if (r->code == 220) {
+		end_step(s, STEP_GREETING, SS_OK);
+		return;
+	}
+	fail(s, STEP_GREETING, FK_REPLY, r, NULL);
+}
+
+static void
+note_caps(struct session *s, const struct reply *r)
+{
+	struct session_priv *p = s->p;
+	caps_parse(&s->caps, r);
+	if (!s->encrypted) {
+		if (s->caps.starttls)
+			p->starttls_offered = true;
+		if (s->caps.auth && !p->plain_auth_seen) {
+			p->plain_auth_seen = true;
+			set_str(&p->ev_auth_plain,
+				xasprintf("250-AUTH %s (offered before TLS, on port %d)",
+					  s->caps.mechs, config_role_port(&s->cfg)));
+		}
+	}
+}
+
+static void
+on_ehlo(struct session *s, struct reply *r, enum cmd c)
+{
+	struct session_priv *p = s->p;
+	int st = s->cur;
+	if (c == C_EHLO && r->code == 250) {
+		note_caps(s, r);
+		end_step(s, st, SS_OK);
+		return;
+	}
+	if (c == C_EHLO && r->code >= 500 && r->code < 600 && st == STEP_EHLO) {
+		/* RFC 5321 §3.2: a server that refuses EHLO may take HELO */
+		char *ev = reply_evidence(r);
+		set_str(&p->ev_helo, ev);
+		info(s, "EHLO refused: trying HELO (no extensions then)");
+		char *cmd = xasprintf("HELO %s", p->hostname);
+		send_cmd(s, C_HELO, cmd, NULL);
+		free(cmd);
+		flush_out(s);
+		return;
+	}
+	if (c == C_HELO && r->code == 250) {
+		memset(&s->caps, 0, sizeof s->caps);
+		s->facts.helo_fallback = true;
+		end_step(s, st, SS_WARN);
+		return;
+	}
+	fail(s, st, FK_REPLY, r, NULL);
+}
+
+static void
+on_starttls(struct session *s, struct reply *r)
+{
+	struct session_priv *p = s->p;
+	if (r->code != 220) {
+		fail(s, STEP_STARTTLS, FK_REPLY, r, NULL);
+		return;
+	}
+	/*
+	 * RFC 3207 §4.2 and CVE-2011-0411: nothing may follow the 220 before
+	 * the handshake.  Bytes already read, or already waiting in the
+	 * socket, were sent before our ClientHello: a man in the middle (or a
+	 * broken server) is injecting.  Never parse them, never hand them to
+	 * TLS: stop here.
+	 */
+	char peek[256];
+	ssize_t n = recv(p->fd, peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT);
+	if (p->lr.in.len > 0 || n > 0) {
+		struct buf extra = { 0 };
+		buf_add(&extra, p->lr.in.data ? p->lr.in.data : "", p->lr.in.len);
+		if (n > 0)
+			buf_add(&extra, peek, (size_t)n);
+		bool tlsish = extra.len > 0 && (unsigned char)extra.data[0] == 0x16;
+		size_t show = extra.len > 120 ? 120 : extra.len;
+		tr_add(&s->tr, TR_SERVER, false, s->cur, extra.data, show);
+		tr_note(&s->tr, "bytes after the 220: discarded, never parsed");
+		info(s, "%zu byte%s arrived after the 220 reply and before the TLS "
+		     "handshake: discarded; the session stops here", extra.len,
+		     extra.len == 1 ? "" : "s");
+		char *v = vis_escape(extra.data, show);
+		fail(s, STEP_STARTTLS, tlsish ? FK_UNEXPECTED_DATA : FK_INJECTION, r,
+		     "%zu unexpected byte%s after the 220: %s%s", extra.len,
+		     extra.len == 1 ? "" : "s", v, show < extra.len ? "..." : "");
+		free(v);
+		buf_free(&extra);
+		return;
+	}
+	end_step(s, STEP_STARTTLS, SS_OK);
+}
+
+static void
+auth_challenge(struct session *s, struct reply *r)
+{
+	struct session_priv *p = s->p;
+	char err[256], *out = NULL;
+	const char *ch = r->nlines ? r->lines[0] : "";
+
+	char *d = sasl_describe(s->auth_mech, ch, false, p->auth_round);
+	tr_note(&s->tr, d);
+	free(d);
+	if (sasl_step(p->sasl, ch, &out, err, sizeof err) < 0) {
+		info(s, "%s: cancelling the exchange", err);
+		send_cmd(s, C_AUTH, "*", NULL);
+		flush_out(s);
+		fail(s, STEP_AUTH, FK_SASL_ERROR, r, "%s", err);
+		return;
+	}
+	send_cmd(s, C_AUTH, out, "<redacted>");
+	d = sasl_describe(s->auth_mech, out, true, p->auth_round);
+	tr_note(&s->tr, d);
+	free(d);
+	p->auth_round++;
+	wipe(out, strlen(out));
+	free(out);
+	flush_out(s);
+}
+
+static void
+on_auth(struct session *s, struct reply *r)
+{
+	struct session_priv *p = s->p;
+	if (r->code == 334) {
+		auth_challenge(s, r);
+		return;
+	}
+	sasl_free(p->sasl);
+	p->sasl = NULL;
+	if (r->code == 235) {
+		s->authenticated = true;
+		/* the secret is not needed any more */
+		if (s->cfg.password) {
+			wipe(s->cfg.password, strlen(s->cfg.password));
+			free(s->cfg.password);
+			s->cfg.password = NULL;
+		}
+		end_step(s, STEP_AUTH, SS_OK);
+		return;
+	}
+	fail(s, STEP_AUTH, FK_REPLY, r, NULL);
+}
+
+static void
+on_rcpt(struct session *s, struct reply *r)
+{
+	struct session_priv *p = s->p;
+	p->rcpt_done++;
+	if (is_ok(r))
+		p->rcpt_ok++;
+	else if (p->rcpt_fail.code == 0) {
+		p->rcpt_fail = *r;
+		memset(r, 0, sizeof *r);
+	}
+	if (p->rcpt_done < p->rcpt_sent)
+		return;
+	/* sent one at a time (no PIPELINING): the next recipient */
+	int n = s->cfg.nto ? s->cfg.nto : 1;
+	if (p->rcpt_sent < n && p->rcpt_fail.code == 0) {
+		char *c = xasprintf("RCPT TO:<%s>", s->cfg.to[p->rcpt_sent]);
+		send_cmd(s, C_RCPT, c, NULL);
+		free(c);
+		p->rcpt_sent++;
+		flush_out(s);
+		return;
+	}
+	if (p->rcpt_fail.code) {
+		fail(s, STEP_RCPT, FK_REPLY, &p->rcpt_fail, NULL);
+		return;
+	}
+	end_step(s, STEP_RCPT, SS_OK);
+}
+
+static void
+on_data(struct session *s, struct reply *r)
+{
+	struct session_priv *p = s->p;
+	if (r->code != 354) {
+		fail(s, STEP_DATA, FK_REPLY, r, NULL);
+		return;
+	}
+	send_message(s);
+	/* Running to the end with PIPELINING: QUIT rides with the final dot
+	 * (RFC 2920 §3.1), saving a round trip. */
+	if (p->mode == RUN_ALL && s->caps.pipelining) {
+		send_cmd(s, C_QUIT, "QUIT", NULL);
+		p->ahead |= 1u << STEP_QUIT;
+	}
+	flush_out(s);
+}
+
+static void
+on_reply(struct session *s, struct reply *r)
+{
+	struct session_priv *p = s->p;
+
+	/* words for the reply, for the teaching view and Enter */
+	char *note = r->enh.cls ? xasprintf("%d: %s; %d.%d.%d: %s", r->code,
+				code_describe(r->code), r->enh.cls, r->enh.subject,
+				r->enh.detail, enh_describe(&r->enh))
+				: xasprintf("%d: %s", r->code, code_describe(r->code));
+	if (r->code != 334)
+		tr_note(&s->tr, note);
+	free(note);
+
+	if (p->qn == 0) {
+		info(s, "a reply nobody asked for: ignored");
+		return;
+	}
+	enum cmd c = p->q[0];
+	memmove(p->q, p->q + 1, (size_t)(p->qn - 1) * sizeof p->q[0]);
+	p->qn--;
+	set_deadline(s);	/* each reply gets its own time */
+
+	switch (c) {
+	case C_GREETING:
+		on_greeting(s, r);
+		break;
+	case C_EHLO:
+	case C_HELO:
+		on_ehlo(s, r, c);
+		break;
+	case C_STARTTLS:
+		on_starttls(s, r);
+		break;
+	case C_AUTH:
+		on_auth(s, r);
+		break;
+	case C_MAIL:
+		if (is_ok(r))
+			end_step(s, STEP_MAIL, SS_OK);
+		else
+			fail(s, STEP_MAIL, FK_REPLY, r, NULL);
+		break;
+	case C_RCPT:
+		on_rcpt(s, r);
+		break;
+	case C_DATA:
+		on_data(s, r);
+		break;
+	case C_DOT:
+		if (is_ok(r))
+			end_step(s, STEP_DATA, SS_OK);
+		else
+			fail(s, STEP_DATA, FK_REPLY, r, NULL);
+		break;
+	case C_RSET:
+		if (!(p->ahead & (1u << STEP_QUIT)) && p->qn == 0) {
+			send_cmd(s, C_QUIT, "QUIT", NULL);
+			flush_out(s);
+		}
+		break;
+	case C_QUIT:
+		end_step(s, STEP_QUIT, SS_OK);
+		break;
+	case C_RAW:
+		p->raw_pending = false;
+		p->ph = PH_IDLE;
+		break;
+	case C_DRAIN:
+		break;
+	}
+}
+
+/* ---- I/O ---------------------------------------------------------------- */
+
+static void
+flush_out(struct session *s)
+{
+	struct session_priv *p = s->p;
+	while (p->out.len > 0 && p->fd >= 0) {
+		ssize_t n;
+		if (p->tls)
+			n = tls_write(p->tls, p->out.data, p->out.len);
+		else
+			n = send(p->fd, p->out.data, p->out.len, MSG_NOSIGNAL);
+		if (n > 0) {
+			buf_consume(&p->out, (size_t)n);
+			continue;
+		}
+		if ((p->tls && n == TLS_AGAIN) ||
+		    (!p->tls && n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)))
+			return;
+		if (!p->tls && n < 0 && errno == EINTR)
+			continue;
+		buf_reset(&p->out);
+		info(s, "write failed: %s", p->tls ? tls_error(p->tls) : strerror(errno));
+		close_conn(s);
+		fail(s, s->cur, FK_CLOSED, NULL, "the connection broke while sending");
+		return;
+	}
+}
+
+static void
+process_lines(struct session *s)
+{
+	struct session_priv *p = s->p;
+	char *line;
+	size_t len;
+	int rc;
+
+	while (p->ph == PH_IO && !s->finished &&
+	       (rc = lr_getline(&p->lr, &line, &len)) != 0) {
+		if (rc < 0) {
+			size_t show = p->lr.in.len > 200 ? 200 : p->lr.in.len;
+			tr_add(&s->tr, TR_SERVER, s->encrypted, s->cur, p->lr.in.data, show);
+			tr_note(&s->tr, "cut short: the line is over 64 KiB");
+			info(s, "a reply line longer than %d bytes with no end in sight: "
+			     "stopped reading", LINE_MAX_BYTES);
+			lr_free(&p->lr);
+			close_conn(s);
+			fail(s, s->cur, FK_LINE_TOO_LONG, NULL,
+			     "a reply line over %d KiB with no line end (first bytes: "
+			     "\"%.40s...\")", LINE_MAX_BYTES / 1024, p->text ? p->text : "");
+			return;
+		}
+		tr_add(&s->tr, TR_SERVER, s->encrypted, s->cur, line, len);
+		char *cl = line_cstr(line, len);
+		free(line);
+		enum rp_status st = rp_feed(&p->rp, cl);
+		free(cl);
+		if (st == RP_MORE)
+			continue;
+		if (st == RP_DONE) {
+			struct reply r;
+			rp_take(&p->rp, &r);
+			on_reply(s, &r);
+			reply_free(&r);
+			continue;
+		}
+		int step = s->cur;
+		enum fail_kind k = st == RP_TOO_MANY_LINES ? FK_REPLY_TOO_LONG :
+				   (step == STEP_GREETING ? FK_NOT_SMTP : FK_MALFORMED);
+		const char *bad = p->rp.r.bad_line ? p->rp.r.bad_line : "";
+		if (st == RP_TOO_MANY_LINES)
+			info(s, "the reply is over %d lines or %d KiB: stopped reading",
+			     REPLY_MAX_LINES, REPLY_MAX_BYTES / 1024);
+		char *ev = st == RP_TOO_MANY_LINES
+			? xasprintf("a reply of more than %d lines", REPLY_MAX_LINES)
+			: st == RP_MIXED_CODES
+			? xasprintf("reply lines disagree on the code: \"%s\"", bad)
+			: xasprintf("%s", bad);
+		rp_reset(&p->rp);
+		close_conn(s);
+		fail(s, step, k, NULL, "%s", ev);
+		free(ev);
+		return;
+	}
+}
+
+static void
+read_input(struct session *s)
+{
+	struct session_priv *p = s->p;
+	char chunk[16384];
+
+	for (;;) {
+		ssize_t n;
+		if (p->tls)
+			n = tls_read(p->tls, chunk, sizeof chunk);
+		else
+			n = recv(p->fd, chunk, sizeof chunk, 0);
+		if (n > 0) {
+			buf_add(&p->lr.in, chunk, (size_t)n);
+			/* Parse as we go: a STARTTLS 220 must be looked at
+			 * before anything after it is touched, and a line
+			 * with no end must not grow without bound. */
+			process_lines(s);
+			if (p->ph != PH_IO || s->finished || p->fd < 0)
+				return;
+			continue;
+		}
+		if ((p->tls && n == TLS_AGAIN) ||
+		    (!p->tls && n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)))
+			break;
+		if (!p->tls && n < 0 && errno == EINTR)
+			continue;
+		/* closed or broken */
+		bool err = p->tls ? n == TLS_ERR : n < 0;
+		const char *why = err ? (p->tls ? tls_error(p->tls) : strerror(errno))
+				      : "the server closed the connection";
+		if (p->lr.in.len > 0) {
+			tr_add(&s->tr, TR_SERVER, s->encrypted, s->cur, p->lr.in.data,
+			       p->lr.in.len > 200 ? 200 : p->lr.in.len);
+			tr_note(&s->tr, "an unfinished line when the connection ended");
+		}
+		info(s, "%s", why);
+		close_conn(s);
+		if (p->raw_pending) {
+			p->raw_pending = false;
+			if (s->status[s->cur] == SS_RUNNING)
+				s->status[s->cur] = SS_OK;
+			finish(s);
+			return;
+		}
+		if (s->cur == STEP_QUIT && s->status[STEP_QUIT] == SS_RUNNING) {
+			end_step(s, STEP_QUIT, SS_OK);	/* no 221, but gone */
+			return;
+		}
+		if (p->rp.r.nlines > 0) {
+			struct reply r;
+			rp_take(&p->rp, &r);
+			fail(s, s->cur, FK_CLOSED, &r,
+			     "the connection closed in the middle of a reply");
+			reply_free(&r);
+		} else {
+			fail(s, s->cur, FK_CLOSED, NULL, "%s while waiting for the "
+			     "reply to %s", why, step_name(s->cur));
+		}
+		return;
+	}
+	if (!p->tls)
+		return;
+	/* QUICKACK: answer the server's segments at once (its TLS 1.3
+	 * session tickets otherwise wait on a delayed ACK). */
+	int one = 1;
+	setsockopt(p->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+}
+
+static void
+after_handshake(struct session *s)
+{
+	struct session_priv *p = s->p;
+	tls_check(p->tls, &s->tls);
+	s->encrypted = true;
+	s->facts.encrypted = true;
+	s->facts.tls_version = s->tls.version_num;
+	set_str(&p->ev_tls, xasprintf("negotiated %s (%s)", s->tls.version,
+				      s->tls.cipher));
+	info(s, "TLS is up: %s, %s%s%s", s->tls.version, s->tls.cipher,
+	     *s->tls.kx ? ", key exchange " : "", s->tls.kx);
+	for (size_t i = 0; i < s->tls.nchain; i++) {
+		const struct cert_info *c = &s->tls.chain[i];
+		info(s, "certificate %zu: %s", i, c->subject);
+		info(s, "  issuer %s; valid %s to %s", c->issuer, c->not_before,
+		     c->not_after);
+	}
+	int one = 1;
+	setsockopt(p->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+
+	if (s->tls.problems) {
+		char words[200] = "";
+		unsigned pr = s->tls.problems;
+		snprintf(words, sizeof words, "%s%s%s%s%s",
+			 pr & CP_UNTRUSTED ? "not issued by a trusted authority; " : "",
+			 pr & CP_HOSTNAME ? "not valid for the name we asked for; " : "",
+			 pr & CP_EXPIRED ? "expired; " : "",
+			 pr & CP_NOT_YET_VALID ? "not yet valid; " : "",
+			 pr & CP_OTHER ? "otherwise invalid; " : "");
+		const char *name = s->cfg.servername ? s->cfg.servername : s->cfg.host;
+		const struct cert_info *leaf = s->tls.nchain ? &s->tls.chain[0] : NULL;
+		struct buf names = { 0 };
+		for (size_t i = 0; leaf && i < leaf->nnames; i++)
+			buf_printf(&names, "%s%s", i ? ", " : "", leaf->names[i]);
+		set_str(&p->ev_cert, xasprintf(
+			"certificate for %s (names: %s; issuer %s; valid %s to %s): %s",
+			leaf ? leaf->subject : "?", names.data ? names.data : "none",
+			leaf ? leaf->issuer : "?", leaf ? leaf->not_before : "?",
+			leaf ? leaf->not_after : "?", s->tls.verdict));
+		buf_free(&names);
+		s->facts.cert_problems = pr;
+		info(s, "certificate check for %s FAILED: %s", name, words);
+		if (!s->cfg.insecure) {
+			/* be polite inside TLS: QUIT, then close */
+			p->ph = PH_IO;
+			set_str(&p->ev, xstrdup(p->ev_cert));
+			fail(s, STEP_TLS, FK_CERT, NULL, NULL);
+			return;
+		}
+		info(s, "--insecure: going on anyway, unauthenticated");
+	} else {
+		info(s, "certificate verified for %s",
+		     s->cfg.servername ? s->cfg.servername : s->cfg.host);
+	}
+	/* RFC 3207 §4.2: forget everything learnt before TLS */
+	memset(&s->caps, 0, sizeof s->caps);
+	lr_free(&p->lr);
+	rp_reset(&p->rp);
+	p->ph = PH_IO;
+	end_step(s, STEP_TLS, s->tls.problems ? SS_WARN : SS_OK);
+}
+
+static void
+handshake_failed(struct session *s)
+{
+	struct session_priv *p = s->p;
+	enum tls_fail tf = tls_failure(p->tls);
+	size_t n;
+	const char *first = tls_first_bytes(p->tls, &n);
+	const char *err = tls_error(p->tls);
+
+	info(s, "TLS handshake failed: %s", err);
+	if (tf == TF_NOT_TLS) {
+		/* show what came instead: typically "220 host ESMTP" */
+		const char *nl = memchr(first, '\n', n);
+		size_t show = nl ? (size_t)(nl - first) : n;
+		if (show && first[show - 1] == '\r')
+			show--;
+		tr_add(&s->tr, TR_SERVER, false, s->cur, first, show);
+		tr_note(&s->tr, "plaintext where a TLS handshake was expected");
+		char *v = vis_escape(first, show);
+		close_conn(s);
+		fail(s, STEP_TLS, FK_TLS_NOT_TLS, NULL,
+		     "the server answered our TLS ClientHello with plaintext: \"%s\"", v);
+		free(v);
+		return;
+	}
+	close_conn(s);
+	fail(s, STEP_TLS, tf == TF_VERSION ? FK_TLS_VERSION :
+	     tf == TF_CLOSED ? FK_TLS_CLOSED : FK_TLS_OTHER, NULL,
+	     "TLS handshake: %s", err);
+}
+
+/* No greeting: is this an implicit-TLS port?  Try a second connection
+ * that starts with a ClientHello. */
+static void
+start_probe(struct session *s)
+{
+	struct session_priv *p = s->p;
+	info(s, "no greeting after %.0f s; probing with a second connection "
+	     "that starts TLS at once, to see if port %d wants implicit TLS",
+	     timeout_of(s), s->port);
+	s->facts.probe_tried = true;
+	p->probe_fd = connect_start(&p->addrs[p->ai < p->naddr ? p->ai : 0]);
+	if (p->probe_fd < 0) {
+		info(s, "probe: %s", strerror(errno));
+		close_conn(s);
+		fail(s, STEP_GREETING, FK_TIMEOUT, NULL,
+		     "no greeting within %.0f s", timeout_of(s));
+		return;
+	}
+	p->ph = PH_PROBE_CONNECT;
+	double t = timeout_of(s) < 5 ? timeout_of(s) : 5;
+	p->deadline = now_mono() + t;
+}
+
+static void
+end_probe(struct session *s, bool ok, const char *why)
+{
+	struct session_priv *p = s->p;
+	if (p->probe_tls) {
+		tls_free(p->probe_tls);
+		p->probe_tls = NULL;
+	}
+	if (p->probe_fd >= 0) {
+		close(p->probe_fd);
+		p->probe_fd = -1;
+	}
+	s->facts.probe_ok = ok;
+	info(s, "probe: %s", why);
+	close_conn(s);
+	fail(s, STEP_GREETING, FK_TIMEOUT, NULL,
+	     "no greeting within %.0f s on port %d%s", timeout_of(s), s->port,
+	     ok ? "; a TLS handshake on a second connection succeeded" : "");
+}
+
+static void
+on_timeout(struct session *s)
+{
+	struct session_priv *p = s->p;
+	switch (p->ph) {
+	case PH_RESOLVE:
+		resolve_abandon(p->res);
+		p->res = NULL;
+		fail(s, STEP_RESOLVE, FK_DNS_TEMPORARY, NULL,
+		     "no answer from the resolver for %s within %.0f s",
+		     s->cfg.host, timeout_of(s));
+		return;
+	case PH_CONNECT:
+		info(s, "  no answer within %.0f s", timeout_of(s));
+		close(p->fd);
+		p->fd = -1;
+		p->conn_err = FK_TIMEOUT;
+		snprintf(p->conn_ev, sizeof p->conn_ev,
+			 "connect to %s port %d: no answer within %.0f s",
+			 p->addrs[p->ai].text, s->port, timeout_of(s));
+		p->ai++;
+		begin_connect_attempt(s);
+		return;
+	case PH_HANDSHAKE:
+		info(s, "TLS handshake: no answer within %.0f s", timeout_of(s));
+		close_conn(s);
+		fail(s, STEP_TLS, FK_TIMEOUT, NULL,
+		     "no TLS handshake answer within %.0f s", timeout_of(s));
+		return;
+	case PH_PROBE_CONNECT:
+	case PH_PROBE_HS:
+		end_probe(s, false, "no TLS answer either");
+		return;
+	case PH_IO:
+		if (s->cur == STEP_GREETING && p->raw_pending == false &&
+		    s->tls_mode != TLSM_IMPLICIT && p->lr.in.len == 0 &&
+		    p->rp.r.nlines == 0) {
+			start_probe(s);
+			return;
+		}
+		if (p->lr.in.len > 0 || p->rp.r.nlines > 0) {
+			tr_add(&s->tr, TR_SERVER, s->encrypted, s->cur, p->lr.in.data ?
+			       p->lr.in.data : "", p->lr.in.len > 200 ? 200 : p->lr.in.len);
+			tr_note(&s->tr, "an unfinished reply when time ran out");
+		}
+		info(s, "no complete reply within %.0f s", timeout_of(s));
+		if (p->raw_pending) {
+			p->raw_pending = false;
+			p->ph = PH_IDLE;
+			return;
+		}
+		close_conn(s);
+		if (s->cur == STEP_QUIT) {
+			end_step(s, STEP_QUIT, SS_WARN);
+			return;
+		}
+		fail(s, s->cur, FK_TIMEOUT, NULL,
+		     "no complete reply to %s within %.0f s%s", step_name(s->cur),
+		     timeout_of(s), p->lr.in.len ? " (a partial line arrived)" : "");
+		return;
+	default:
+		return;
+	}
+}
+
+void
+session_wait(struct session *s, struct pollfd *pfd, double *deadline)
+{
+	struct session_priv *p = s->p;
+	pfd->fd = -1;
+	pfd->events = 0;
+	pfd->revents = 0;
+	*deadline = p->deadline;
+	switch (p->ph) {
+	case PH_RESOLVE:
+		pfd->fd = resolve_fd(p->res);
+		pfd->events = POLLIN;
+		break;
+	case PH_CONNECT:
+		pfd->fd = p->fd;
+		pfd->events = POLLOUT;
+		break;
+	case PH_HANDSHAKE:
+		pfd->fd = p->fd;
+		pfd->events = tls_want(p->tls);
+		break;
+	case PH_PROBE_CONNECT:
+		pfd->fd = p->probe_fd;
+		pfd->events = POLLOUT;
+		break;
+	case PH_PROBE_HS:
+		pfd->fd = p->probe_fd;
+		pfd->events = tls_want(p->probe_tls);
+		break;
+	case PH_IO:
+		pfd->fd = p->fd;
+		pfd->events = POLLIN | (p->out.len ? POLLOUT : 0);
+		if (p->tls && tls_pending(p->tls))
+			*deadline = 0;	/* decrypted data waiting: now */
+		break;
+	default:
+		*deadline = -1;
+	}
+}
+
+void
+session_handle(struct session *s, short revents)
+{
+	struct session_priv *p = s->p;
+	char err[256];
+
+	if (s->finished)
+		return;
+	switch (p->ph) {
+	case PH_RESOLVE: {
+		if (!revents)
+			break;
+		int n = 0;
+		enum resolve_err e = resolve_finish(p->res, p->addrs, NET_MAX_ADDRS,
+						    &n, err, sizeof err);
+		p->res = NULL;
+		p->naddr = n;
+		if (e != RES_OK) {
+			info(s, "%s: %s", s->cfg.host, err);
+			fail(s, STEP_RESOLVE, e == RES_NOT_FOUND || e == RES_NO_ADDRESS ?
+			     FK_DNS_NOT_FOUND : e == RES_TEMPORARY ? FK_DNS_TEMPORARY :
+			     FK_DNS_OTHER, NULL, "looking up %s: %s", s->cfg.host, err);
+			return;
+		}
+		struct buf b = { 0 };
+		for (int i = 0; i < n; i++)
+			buf_printf(&b, "%s%s", i ? ", " : "", p->addrs[i].text);
+		info(s, "%s has %d address%s: %s", s->cfg.host, n, n == 1 ? "" : "es",
+		     b.data);
+		buf_free(&b);
+		end_step(s, STEP_RESOLVE, SS_OK);
+		return;
+	}
+	case PH_CONNECT: {
+		if (!revents)
+			break;
+		int e = connect_result(p->fd);
+		if (e == 0) {
+			info(s, "connected to %s port %d", s->address, s->port);
+			p->ph = PH_IO;
+			end_step(s, STEP_CONNECT, SS_OK);
+			return;
+		}
+		info(s, "  %s", strerror(e));
+		close(p->fd);
+		p->fd = -1;
+		enum fail_kind k = e == ECONNREFUSED ? FK_REFUSED :
+			(e == ENETUNREACH || e == EHOSTUNREACH) ? FK_UNREACHABLE :
+			e == ETIMEDOUT ? FK_TIMEOUT : FK_CONNECT_OTHER;
+		if (p->conn_err != FK_TIMEOUT || k != FK_CONNECT_OTHER)
+			p->conn_err = k;
+		snprintf(p->conn_ev, sizeof p->conn_ev, "connect to %s port %d: %s",
+			 p->addrs[p->ai].text, s->port, strerror(e));
+		p->ai++;
+		begin_connect_attempt(s);
+		return;
+	}
+	case PH_HANDSHAKE: {
+		enum tls_rc rc = tls_handshake(p->tls);
+		if (rc == TLS_OK) {
+			after_handshake(s);
+			return;
+		}
+		if (rc == TLS_AGAIN)
+			break;
+		handshake_failed(s);
+		return;
+	}
+	case PH_PROBE_CONNECT:
+		if (!revents)
+			break;
+		if (connect_result(p->probe_fd) != 0) {
+			end_probe(s, false, "the second connection failed");
+			return;
+		}
+		begin_tls(s, true);
+		return;
+	case PH_PROBE_HS: {
+		enum tls_rc rc = tls_handshake(p->probe_tls);
+		if (rc == TLS_OK) {
+			struct tls_info ti = { 0 };
+			tls_check(p->probe_tls, &ti);
+			char *m = xasprintf("the TLS handshake succeeded (%s): port %d "
+					    "speaks implicit TLS", ti.version, s->port);
+			tls_info_free(&ti);
+			end_probe(s, true, m);
+			free(m);
+			return;
+		}
+		if (rc == TLS_AGAIN)
+			break;
+		end_probe(s, false, "no TLS on the second connection either");
+		return;
+	}
+	case PH_IO:
+		if (revents & POLLOUT)
+			flush_out(s);
+		if (p->ph != PH_IO || s->finished)
+			return;
+		if ((revents & (POLLIN | POLLHUP | POLLERR)) ||
+		    (p->tls && tls_pending(p->tls)))
+			read_input(s);
+		if (p->ph != PH_IO || s->finished)
+			return;
+		break;
+	default:
+		return;
+	}
+	if (p->ph != PH_IDLE && p->ph != PH_DONE && now_mono() >= p->deadline)
+		on_timeout(s);
+}
+
+void
+session_cancel(struct session *s)
+{
+	struct session_priv *p = s->p;
+	if (s->finished || !session_busy(s))
+		return;
+	info(s, "cancelled by the user");
+	if (p->res) {
+		resolve_abandon(p->res);
+		p->res = NULL;
+	}
+	if (p->probe_tls) {
+		tls_free(p->probe_tls);
+		p->probe_tls = NULL;
+	}
+	if (p->probe_fd >= 0) {
+		close(p->probe_fd);
+		p->probe_fd = -1;
+	}
+	close_conn(s);
+	if (s->status[STEP_QUIT] == SS_PENDING)
+		s->status[STEP_QUIT] = SS_SKIPPED;
+	fail(s, s->cur, FK_CANCELLED, NULL, "%s cancelled after %.1f s",
+	     step_name(s->cur), now_mono() - p->step_t0);
+}
+
+int
+session_raw(struct session *s, const char *line, char *err, size_t errlen)
+{
+	struct session_priv *p = s->p;
+	static const char *const refused[] = { "STARTTLS", "AUTH", "DATA", "BDAT" };
+
+	if (s->finished || p->fd < 0) {
+		snprintf(err, errlen, "not connected: run the session to a step "
+			 "after the greeting first (or R to start over)");
+		return -1;
+	}
+	if (session_busy(s)) {
+		snprintf(err, errlen, "a step is under way: wait for it");
+		return -1;
+	}
+	if (strpbrk(line, "\r\n")) {
+		snprintf(err, errlen, "one command per line");
+		return -1;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {
+		size_t n = strlen(refused[i]);
+		if (!strncasecmp(line, refused[i], n) &&
+		    (line[n] == '\0' || line[n] == ' ')) {
+			snprintf(err, errlen, "%s belongs to its own step: press n to "
+				 "run it", refused[i]);
+			return -1;
+		}
+	}
+	p->raw_pending = true;
+	p->ph = PH_IO;
+	set_deadline(s);
+	send_cmd(s, C_RAW, line, NULL);
+	s->tr.v[s->tr.n - 1].step = -1;
+	flush_out(s);
+	return 0;
+}

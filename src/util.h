@@ -1,0 +1,69 @@
+/*
+ * util.h - small helpers every module uses: allocation that never returns
+ * NULL, a growable byte buffer, secret wiping, time, and the one function
+ * that turns untrusted bytes into text that is safe to show anywhere.
+ */
+#ifndef SMTPDX_UTIL_H
+#define SMTPDX_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* Allocation: abort with a message on exhaustion, never return NULL. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) PRINTF(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) PRINTF(1, 0);
+
+/* Overwrite memory the compiler may not optimise away (secrets). */
+void wipe(void *p, size_t n);
+
+/* A growable byte buffer; always NUL-terminated after data[len]. */
+struct buf {
+	char *data;
+	size_t len, cap;
+};
+
+void buf_add(struct buf *b, const void *p, size_t n);
+void buf_adds(struct buf *b, const char *s);
+void buf_addc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...) PRINTF(2, 3);
+void buf_consume(struct buf *b, size_t n);	/* drop n bytes from the front */
+void buf_reset(struct buf *b);			/* len = 0, keep memory */
+void buf_free(struct buf *b);			/* wipes, then frees */
+char *buf_steal(struct buf *b);			/* hand over data, reset b */
+
+/*
+ * Visible escaping: the result holds only printable ASCII and valid,
+ * printable UTF-8.  Control bytes become \xHH (\t \r \n as such), a
+ * backslash becomes \\, invalid UTF-8 becomes \xHH per byte, and C1
+ * controls and bidirectional overrides become \u{XXXX}.  The result is
+ * safe for a terminal, a curses window and (after JSON quoting) JSON.
+ * Returns a new string.
+ */
+char *vis_escape(const char *s, size_t n);
+
+/* Append s to b as a JSON string literal, quotes included. */
+void json_string(struct buf *b, const char *s);
+
+/* Base64 (RFC 4648). b64_decode returns -1 on bad input. */
+char *b64_encode(const void *p, size_t n);
+int b64_decode(const char *s, unsigned char **out, size_t *outlen);
+
+/* Monotonic seconds. */
+double now_mono(void);
+
+/* ASCII case-insensitive "does hay contain needle". */
+bool strcasestr_ascii(const char *hay, const char *needle);
+
+/* Decoded UTF-8 length of a valid sequence at s (1..4), 0 if invalid. */
+int utf8_seq(const unsigned char *s, size_t n, unsigned *cp);
+
+#endif
