@@ -1592,6 +1592,8 @@ session_handle(struct session *s, short revents)
 			return;
 		}
 		begin_tls(s, true);
+		if (p->ph == PH_PROBE_HS)
+			session_handle(s, 0);	/* send the ClientHello now */
 		return;
 	case PH_PROBE_HS: {
 		enum tls_rc rc = tls_handshake(p->probe_tls);

@@ -94,6 +94,7 @@ buf_grow(struct buf *b, size_t extra)
 	while (cap < b->len + extra + 1)
 		cap *= 2;
 	b->data = xrealloc(b->data, cap);
+	b->data[b->len] = '\0';
 	b->cap = cap;
 }
 

@@ -1,0 +1,27 @@
+#!/bin/sh
+# run-all.sh - every test suite of `make check`, in order; the summary of
+# each ends in "N passed, M failed", and the last line adds them up.
+set -u
+cd "$(dirname "$0")/.." || exit 3
+total_p=0 total_f=0 status=0
+
+suite() {
+	name=$1; shift
+	echo "# --- $name"
+	out=$("$@" 2>&1); rc=$?
+	printf '%s\n' "$out"
+	line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+	p=$(printf '%s' "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
+	f=$(printf '%s' "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+	[ -n "$p" ] || { p=0; f=1; echo "# $name printed no summary"; }
+	total_p=$((total_p + p)); total_f=$((total_f + f))
+	[ "$rc" -eq 0 ] && [ "$f" -eq 0 ] || status=1
+}
+
+suite "layering (src/ has no curses or libedit)" sh tests/layering.sh
+suite "unit tests" ./build/tests/unit
+suite "lab end-to-end" python3 tests/e2e.py
+[ -f tests/tui/run.sh ] && suite "TUI in tmux" sh tests/tui/run.sh
+echo "# ---"
+echo "all suites: $total_p passed, $total_f failed"
+exit $status
