@@ -440,16 +440,12 @@ static char *
 expand(const char *tmpl, const struct facts *f, enum diag_id id)
 {
 	struct buf b = { 0 };
+	/* the other standard submission port: 465 (implicit TLS), or 587
+	 * (STARTTLS) where 465 is the port in trouble or the mode is wrong */
 	int alt = f->port == 465 ? 587 : 465;
-	if (id == D_TLS_EXPECTED_STARTTLS)
+	if (id == D_TLS_EXPECTED_STARTTLS || id == D_TLS_EXPECTED_IMPLICIT)
 		alt = 587;
-	else if (id == D_TLS_EXPECTED_IMPLICIT)
-		alt = 465;
 	const char *altmode = alt == 465 ? "implicit" : "starttls";
-	if (id == D_TLS_EXPECTED_IMPLICIT && f->port == 465) {
-		alt = 587;
-		altmode = "starttls";
-	}
 
 	for (const char *p = tmpl; *p;) {
 		if (*p != '{') {
