@@ -110,7 +110,9 @@ sasl_start(const char *mech, const char *user, const char *password,
 	}
 	gsasl_property_set(s->sctx, GSASL_AUTHID, user);
 	gsasl_property_set(s->sctx, GSASL_PASSWORD, password);
-	if (cb)
+	/* channel binding only for the -PLUS variants: offered to a plain
+	 * SCRAM it would tell the server we could have bound (gs2 "y") */
+	if (cb && strstr(mech, "-PLUS"))
 		gsasl_property_set(s->sctx, cb_exporter ? GSASL_CB_TLS_EXPORTER
 						     : GSASL_CB_TLS_UNIQUE, cb);
 	/* Mechanisms where the client speaks first get an initial response

@@ -537,11 +537,14 @@ send_message(struct session *s)
 	while (*line) {
 		char *end = strstr(line, "\r\n");
 		size_t n = end ? (size_t)(end - line) : strlen(line);
+		size_t start = p->out.len;
 		if (n > 0 && line[0] == '.')
 			buf_addc(&p->out, '.');
 		buf_add(&p->out, line, n);
+		/* the transcript shows the line as it goes on the wire */
+		tr_add(&s->tr, TR_CLIENT, s->encrypted, s->cur,
+		       p->out.data + start, p->out.len - start);
 		buf_adds(&p->out, "\r\n");
-		tr_add(&s->tr, TR_CLIENT, s->encrypted, s->cur, line, n);
 		line += n + (end ? 2 : 0);
 	}
 	free(msg);

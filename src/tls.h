@@ -55,7 +55,7 @@ struct tls_info {
 
 enum tls_rc {
 	TLS_OK = 0,
-	TLS_AGAIN = 1,		/* would block: poll tls_want() */
+	TLS_AGAIN = -3,		/* would block (negative: never a byte count) */
 	TLS_ERR = -1,		/* fatal: tls_error() says why */
 	TLS_CLOSED = -2		/* peer closed */
 };
