@@ -118,6 +118,28 @@ run_batch(const struct config *cfg, bool json, bool color)
 	return status;
 }
 
+/* --lab-server: hand the lab to another client (swaks, curl, a test). */
+static int
+serve_lab(const struct lab_server *ls, const char *cafile)
+{
+	FILE *f = fopen(cafile, "w");
+	if (!f || fputs(ls->ca_pem, f) < 0 || fclose(f) != 0) {
+		fprintf(stderr, "smtpdx: cannot write %s\n", cafile);
+		return EXIT_INTERNAL;
+	}
+	printf("%d\n", ls->port);
+	fflush(stdout);
+	sigset_t set;
+	int sig;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigwait(&set, &sig);
+	return EXIT_OK;
+}
+
 static bool
 terminal_usable(void)
 {
@@ -186,6 +208,10 @@ main(int argc, char **argv)
 			return EXIT_INTERNAL;
 		}
 		lab_apply(sc, &ls, &cfg);
+		if (o.lab_server_ca) {
+			status = serve_lab(&ls, o.lab_server_ca);
+			goto out;
+		}
 	}
 	options_merge(&cfg, &o);
 

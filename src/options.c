@@ -11,7 +11,8 @@
 enum {
 	O_TLS = 256, O_CAFILE, O_SERVERNAME, O_INSECURE, O_PASSFILE, O_AUTH,
 	O_PLAINAUTH, O_HELO, O_NOSEND, O_TIMEOUT, O_SWEEP, O_PORTS, O_MX,
-	O_BATCH, O_JSON, O_LAB, O_LIST, O_VERSION, O_NOCOLOR, O_TLSMIN
+	O_BATCH, O_JSON, O_LAB, O_LIST, O_VERSION, O_NOCOLOR, O_TLSMIN,
+	O_LABSERVER
 };
 
 static const struct option longopts[] = {
@@ -37,6 +38,7 @@ static const struct option longopts[] = {
 	{ "json", no_argument, NULL, O_JSON },
 	{ "lab", optional_argument, NULL, O_LAB },
 	{ "list-diagnoses", no_argument, NULL, O_LIST },
+	{ "lab-server", required_argument, NULL, O_LABSERVER },
 	{ "no-color", no_argument, NULL, O_NOCOLOR },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ "help", no_argument, NULL, 'h' },
@@ -70,6 +72,8 @@ options_usage(FILE *out)
 "      --mx                HOST is a mail domain: use its MX hosts\n"
 "      --batch | --json    no TUI: text, or one JSON report\n"
 "      --lab [SCENARIO]    `--lab list` names them all\n"
+"      --lab-server CAFILE only run the lab's server: CA to CAFILE,\n"
+"                          port on stdout, until SIGTERM (for other clients)\n"
 "      --list-diagnoses    the diagnosis catalog\n"
 "      --no-color          no colours (NO_COLOR in the environment too)\n"
 "      --version, --help\n"
@@ -282,6 +286,11 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 		case O_LIST:
 			o->list_diagnoses = true;
 			break;
+		case O_LABSERVER:
+			free(o->lab_server_ca);
+			o->lab_server_ca = xstrdup(optarg);
+			o->lab = true;
+			break;
 		case O_NOCOLOR:
 			o->no_color = true;
 			break;
@@ -409,4 +418,5 @@ options_free(struct options *o)
 	free(o->lab_name);
 	free(o->ports);
 	free(o->password_file);
+	free(o->lab_server_ca);
 }

@@ -33,6 +33,7 @@ struct options {
 	bool sweep;
 	char *ports;			/* --ports list */
 	char *password_file;
+	char *lab_server_ca;		/* --lab-server CAFILE: serve only */
 };
 
 int options_parse(struct options *o, int argc, char **argv, char *err,

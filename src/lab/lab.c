@@ -1,0 +1,356 @@
+/*
+ * lab.c - start and stop the lab server, and point a session at it.
+ *
+ * lab_start() does everything that can fail in the calling process (the
+ * PKI, the socket, the TLS credentials), so that a failure comes back as
+ * a message, then forks the server process.  That process lives in a
+ * session of its own (so no terminal signal reaches it and lab_stop() can
+ * kill it and its children as one process group), dies with its parent
+ * (PR_SET_PDEATHSIG), talks to nobody but its sockets (stdin, stdout and
+ * stderr are /dev/null, every other inherited descriptor is closed) and
+ * forks one child per connection, so that a second "probe" connection is
+ * served while the first is still open.
+ *
+ * Every process made here leaves by _exit(): they are copies of smtpdx,
+ * and must never run its atexit handlers or flush its stdio buffers.
+ *
+ * PR_SET_PDEATHSIG fires when the *thread* that forked exits, not the
+ * process: call lab_start() from a thread that lives as long as the lab
+ * (the main thread).
+ *
+ * Descriptors: every socket lab_start() leaves open in the caller
+ * (lab_server.holdfd) is close-on-exec and numbered above 2, so that
+ * lab_stop() can tell "none" from a descriptor even in a zeroed struct.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../util.h"
+#include "certs.h"
+#include "lab.h"
+#include "smtpd.h"
+
+#define LISTEN_BACKLOG	16
+#define SERVER_FD	3	/* where the server process keeps its listener */
+
+/* Format err; returns -1 for `return fail(...)`. */
+static int PRINTF(3, 4)
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Move fd above stdin, stdout and stderr (they may be closed). */
+static int
+above_stdio(int fd)
+{
+	if (fd < 0 || fd > 2)
+		return fd;
+	int n = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	close(fd);
+	return n;
+}
+
+/*
+ * A TCP socket bound to 127.0.0.1 on a port the kernel picks: loopback
+ * only, whatever the scenario.  Not listening yet.  Returns the fd (with
+ * the port in *port and the address in *sa) or -1.
+ */
+static int
+bind_loopback(struct sockaddr_in *sa, int *port, char *err, size_t errlen)
+{
+	socklen_t len = sizeof *sa;
+	int fd = above_stdio(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+
+	if (fd < 0)
+		return fail(err, errlen, "lab: socket: %s", strerror(errno));
+	memset(sa, 0, sizeof *sa);
+	sa->sin_family = AF_INET;
+	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa->sin_port = 0;
+	if (bind(fd, (struct sockaddr *)sa, sizeof *sa) < 0 ||
+	    getsockname(fd, (struct sockaddr *)sa, &len) < 0) {
+		fail(err, errlen, "lab: bind 127.0.0.1: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(sa->sin_port);
+	return fd;
+}
+
+/*
+ * LF_BACKLOG_FULL: a listener with an accept queue of length 0 that is
+ * never accepted from, and a connection of our own that fills the queue.
+ * Linux then drops the client's SYN without a word (no RST), the client
+ * retransmits, and its connect() times out: what a firewall that drops
+ * packets, or a host that is down, looks like.  The second filler stays
+ * in SYN-SENT, which only keeps the queue busier.
+ */
+static int
+fill_backlog(struct lab_server *ls, int lfd, const struct sockaddr_in *sa,
+	     char *err, size_t errlen)
+{
+	if (listen(lfd, 0) < 0)
+		return fail(err, errlen, "lab: listen: %s", strerror(errno));
+	ls->holdfd[0] = lfd;
+	for (int i = 1; i <= 2; i++) {
+		int fd = above_stdio(socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK
+						   | SOCK_CLOEXEC, 0));
+		if (fd < 0)
+			return fail(err, errlen, "lab: socket: %s",
+				    strerror(errno));
+		ls->holdfd[i] = fd;
+		if (connect(fd, (const struct sockaddr *)sa, sizeof *sa) < 0 &&
+		    errno != EINPROGRESS)
+			return fail(err, errlen, "lab: connect: %s",
+				    strerror(errno));
+		if (i == 1) {	/* the first must be in the queue: wait for it */
+			struct pollfd p = { fd, POLLOUT, 0 };
+			int soerr = 0;
+			socklen_t sl = sizeof soerr;
+			if (poll(&p, 1, 2000) != 1 ||
+			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 ||
+			    soerr != 0)
+				return fail(err, errlen, "lab: cannot fill the "
+					    "accept queue");
+		}
+	}
+	return 0;
+}
+
+/* Close every descriptor from `from` up. */
+static void
+close_from(int from)
+{
+	if (close_range((unsigned)from, ~0u, 0) == 0)
+		return;
+	long max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (int fd = from; fd < max; fd++)
+		close(fd);
+}
+
+/*
+ * Make this process harmless: its own session, default signal handling
+ * (the handlers smtpdx installed are not for it; SIGPIPE ignored so a
+ * vanished client is an EPIPE; SIGCHLD ignored so children reap
+ * themselves), no signal blocked, /dev/null for stdio, and no descriptor
+ * but keep_fd, which is moved to SERVER_FD.
+ */
+static void
+detach(int keep_fd)
+{
+	sigset_t none;
+
+	setsid();
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);	/* fails harmlessly for KILL, STOP... */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_IGN);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	int null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+	}
+	if (keep_fd != SERVER_FD) {
+		dup2(keep_fd, SERVER_FD);	/* keep_fd > 2: above_stdio() */
+		close(keep_fd);
+	}
+	close_from(SERVER_FD + 1);
+}
+
+/* The server process: accept, fork a child per connection, forever. */
+static void __attribute__((noreturn))
+serve(int lfd, const struct lab_scenario *sc, const struct lab_tls *t,
+      pid_t parent)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)	/* the parent died before prctl() */
+		_exit(0);
+	detach(lfd);
+
+	pid_t self = getpid();
+	for (;;) {
+		int fd = accept4(SERVER_FD, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0) {
+			switch (errno) {
+			case EINTR:
+			case ECONNABORTED:	/* the client gave up first */
+			case EPROTO:
+				continue;
+			case EMFILE:
+			case ENFILE:
+			case ENOBUFS:
+			case ENOMEM:
+				usleep(100000);	/* let connections finish */
+				continue;
+			default:		/* the listener is broken */
+				_exit(1);
+			}
+		}
+		pid_t pid = fork();
+		if (pid == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != self)
+				_exit(0);
+			close(SERVER_FD);
+			lab_smtpd(fd, sc, t);
+		}
+		close(fd);
+		if (pid < 0)	/* the client saw a close; do not spin */
+			usleep(100000);
+	}
+}
+
+static void
+clear(struct lab_server *ls)
+{
+	ls->pid = 0;
+	ls->port = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(ls->holdfd); i++)
+		ls->holdfd[i] = -1;
+	ls->ca_pem = NULL;
+}
+
+int
+lab_start(const struct lab_scenario *sc, struct lab_server *ls,
+	  char *err, size_t errlen)
+{
+	struct lab_pki pki;
+	struct sockaddr_in sa;
+	struct lab_tls *t;
+	int lfd;
+
+	clear(ls);
+	if (lab_pki_make(&pki, sc->cert, err, errlen) < 0)
+		return -1;
+	ls->ca_pem = xstrdup(pki.ca_pem);
+
+	if ((lfd = bind_loopback(&sa, &ls->port, err, errlen)) < 0)
+		goto fail;
+
+	if (sc->flags & LF_REFUSE) {
+		/* Nobody listens: the kernel answers the SYN with a RST. */
+		close(lfd);
+		lab_pki_free(&pki);
+		return 0;
+	}
+	if (sc->flags & LF_BACKLOG_FULL) {
+		if (fill_backlog(ls, lfd, &sa, err, errlen) < 0) {
+			if (ls->holdfd[0] != lfd)
+				close(lfd);
+			goto fail;
+		}
+		lab_pki_free(&pki);
+		return 0;
+	}
+
+	if (listen(lfd, LISTEN_BACKLOG) < 0) {
+		fail(err, errlen, "lab: listen: %s", strerror(errno));
+		close(lfd);
+		goto fail;
+	}
+	if (!(t = lab_tls_new(&pki, sc->flags, err, errlen))) {
+		close(lfd);
+		goto fail;
+	}
+
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid == 0)
+		serve(lfd, sc, t, parent);
+	int fork_errno = errno;
+	close(lfd);
+	lab_tls_free(t);
+	lab_pki_free(&pki);
+	if (pid < 0) {
+		fail(err, errlen, "lab: fork: %s", strerror(fork_errno));
+		lab_stop(ls);
+		return -1;
+	}
+	ls->pid = pid;
+	return 0;
+
+fail:
+	lab_pki_free(&pki);
+	lab_stop(ls);
+	return -1;
+}
+
+/*
+ * Safe on a struct lab_start() filled (even after it failed), on a
+ * stopped one and on a zeroed one; the struct is left "stopped".
+ */
+void
+lab_stop(struct lab_server *ls)
+{
+	if (ls->pid > 0) {
+		/*
+		 * The group holds the server and its connection children
+		 * (after its setsid(); before it, there are no children and
+		 * the group kill fails harmlessly).
+		 */
+		kill(-ls->pid, SIGKILL);
+		kill(ls->pid, SIGKILL);
+		while (waitpid(ls->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(ls->holdfd); i++)
+		if (ls->holdfd[i] > 2)
+			close(ls->holdfd[i]);
+	free(ls->ca_pem);
+	clear(ls);
+}
+
+void
+lab_apply(const struct lab_scenario *sc, const struct lab_server *ls,
+	  struct config *cfg)
+{
+	config_set(&cfg->host, sc->host ? sc->host : "127.0.0.1");
+	cfg->port = ls->port;
+	cfg->role_port = sc->role_port;
+	if (sc->tls != TLSM_AUTO)
+		cfg->tls = sc->tls;
+	else
+		cfg->tls = (sc->flags & LF_IMPLICIT) ? TLSM_IMPLICIT
+						     : TLSM_STARTTLS;
+	config_set(&cfg->ca_pem, sc->no_ca ? NULL : ls->ca_pem);
+	config_set(&cfg->servername, sc->servername ? sc->servername
+						    : LAB_SERVERNAME);
+	config_set(&cfg->user, sc->no_user ? NULL : LAB_USER);
+	config_set(&cfg->password, sc->no_user ? NULL :
+		   sc->password ? sc->password : LAB_PASSWORD);
+	cfg->mech = sc->mech;
+	config_set(&cfg->from, LAB_FROM);
+	for (int i = 0; i < cfg->nto; i++) {
+		free(cfg->to[i]);
+		cfg->to[i] = NULL;
+	}
+	cfg->to[0] = xstrdup(sc->to ? sc->to : LAB_TO);
+	cfg->nto = 1;
+	config_set(&cfg->helo, "client.smtpdx.lab");
+	cfg->timeout = sc->timeout > 0 ? sc->timeout : 5;
+	if (sc->tls_min)
+		cfg->tls_min = sc->tls_min;
+}

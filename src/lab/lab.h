@@ -1,0 +1,128 @@
+/*
+ * lab.h - the embedded lab: an SMTP server on loopback, for workshops
+ * and for the tests.
+ *
+ * A scenario describes both sides: how the lab server behaves (flags, the
+ * certificate it presents, canned replies for some verbs) and the client
+ * settings that meet it.  lab_start() makes a throwaway CA and certificates
+ * in memory, binds 127.0.0.1 on a free port and forks a server process
+ * that serves each connection in a child of its own (so a second "probe"
+ * connection works), until lab_stop() or until the parent dies.
+ *
+ * Everything is deterministic: the same scenario always produces the same
+ * conversation (apart from times, the TLS randoms and the Message-ID).
+ */
+#ifndef SMTPDX_LAB_H
+#define SMTPDX_LAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "../config.h"
+
+/* The names the lab's certificates are issued for. */
+#define LAB_SERVERNAME	"mail.smtpdx.lab"
+#define LAB_OTHERNAME	"other.example.net"
+#define LAB_USER	"alice"
+#define LAB_PASSWORD	"lab-Secret-42"
+#define LAB_FROM	"alice@smtpdx.lab"
+#define LAB_TO		"bob@smtpdx.lab"
+
+/* Server behaviours. */
+enum lab_flag {
+	LF_IMPLICIT	= 1u << 0,	/* TLS on connect (port-465 style) */
+	LF_NO_STARTTLS	= 1u << 1,	/* STARTTLS not advertised */
+	LF_NO_AUTH	= 1u << 2,	/* AUTH never advertised */
+	LF_AUTH_PLAIN_TOO = 1u << 3,	/* AUTH advertised before TLS as well */
+	LF_REQUIRE_AUTH	= 1u << 4,	/* MAIL without AUTH: 530 5.7.0 */
+	LF_INJECT	= 1u << 5,	/* plaintext appended to STARTTLS's 220 */
+	LF_TLS_GARBAGE	= 1u << 6,	/* TLS-looking junk right after 220 */
+	LF_TLS_CLOSE	= 1u << 7,	/* close the socket after STARTTLS's 220 */
+	LF_TLS_OLD	= 1u << 8,	/* server speaks TLS 1.0/1.1 at most */
+	LF_SILENT	= 1u << 9,	/* accept, never say a word */
+	LF_HTTP		= 1u << 10,	/* answer like an HTTP server */
+	LF_TRICKLE	= 1u << 11,	/* send the greeting one byte a second */
+	LF_DROP_AFTER_MAIL = 1u << 12,	/* close without a word after MAIL */
+	LF_HANG_AFTER_EHLO = 1u << 13,	/* stop answering after the first EHLO */
+	LF_LONG_LINE	= 1u << 14,	/* EHLO reply: one line of 4 MiB, no end */
+	LF_MANY_LINES	= 1u << 15,	/* EHLO reply of 1000 lines */
+	LF_ESCAPES	= 1u << 16,	/* terminal escapes, NUL, bad UTF-8 in replies */
+	LF_MALFORMED	= 1u << 17,	/* EHLO reply that is not SMTP syntax */
+	LF_NO_PIPELINING = 1u << 18,	/* PIPELINING not advertised */
+	LF_EHLO_REJECT	= 1u << 19,	/* EHLO refused with 502; HELO then decides */
+	LF_REFUSE	= 1u << 20,	/* no listener at all: connection refused */
+	LF_BACKLOG_FULL	= 1u << 21,	/* listener whose queue is full: SYNs dropped */
+	LF_DROP_MID_REPLY = 1u << 22,	/* close in the middle of the EHLO reply */
+	LF_SIZE_LIMIT	= 1u << 23,	/* advertise SIZE 200 (test message is larger) */
+};
+
+enum lab_cert {
+	LC_GOOD,		/* issued by the lab CA for LAB_SERVERNAME */
+	LC_WRONG_NAME,		/* issued by the lab CA for LAB_OTHERNAME */
+	LC_EXPIRED,		/* lab CA, right name, expired a year ago */
+	LC_NOT_YET_VALID,	/* lab CA, right name, valid from next year */
+	LC_SELF_SIGNED		/* right name, signed by itself */
+};
+
+/*
+ * A canned reply replaces the server's normal answer to a verb.  Verbs:
+ * "GREETING", "EHLO", "HELO", "STARTTLS", "AUTH" (final reply of the
+ * exchange), "MAIL", "RCPT", "DATA" (the 354), "DOT" (after the message),
+ * "QUIT".  The reply text is sent as given, with "\r\n" between lines of
+ * a multi-line reply written as "\n" here.
+ */
+struct lab_reply {
+	const char *verb;
+	const char *reply;
+};
+
+#define LAB_MAX_REPLIES 4
+
+struct lab_scenario {
+	const char *name;		/* "ok", "auth.failed", ... */
+	const char *desc;		/* one line, for --lab list */
+	/* server side */
+	unsigned flags;
+	enum lab_cert cert;
+	struct lab_reply replies[LAB_MAX_REPLIES];
+	/* client side: 0 / NULL means "the lab default" */
+	enum tls_mode tls;		/* TLSM_AUTO: matches the server */
+	int role_port;			/* port the diagnosis reasons about */
+	bool no_user;			/* no AUTH at all */
+	const char *password;		/* NULL: LAB_PASSWORD */
+	enum auth_mech mech;
+	const char *servername;		/* NULL: LAB_SERVERNAME */
+	const char *host;		/* NULL: "127.0.0.1" */
+	const char *to;			/* NULL: LAB_TO */
+	bool no_ca;			/* client does not trust the lab CA */
+	double timeout;			/* 0: 5 seconds */
+	int tls_min;			/* 0: client default */
+	/* what the tests expect */
+	const char *expect;		/* diagnosis id, NULL: clean success */
+	int expect_exit;		/* 0 or 1 */
+};
+
+struct lab_server {
+	pid_t pid;			/* server process, 0 if none */
+	int port;			/* where it listens on 127.0.0.1 */
+	int holdfd[4];			/* sockets kept open (backlog filling) */
+	char *ca_pem;			/* the lab CA, PEM; trust anchor */
+};
+
+const struct lab_scenario *lab_scenarios(size_t *n);
+const struct lab_scenario *lab_find(const char *name);
+
+/*
+ * Start the server for a scenario.  Returns 0, or -1 with a message in
+ * err.  The server process ignores SIGPIPE, dies with its parent, and
+ * writes nothing to the terminal.
+ */
+int lab_start(const struct lab_scenario *sc, struct lab_server *ls,
+	      char *err, size_t errlen);
+void lab_stop(struct lab_server *ls);
+
+/* Set the client side of the scenario into cfg (host, port, CA, ...). */
+void lab_apply(const struct lab_scenario *sc, const struct lab_server *ls,
+	       struct config *cfg);
+
+#endif

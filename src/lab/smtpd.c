@@ -1,0 +1,1231 @@
+/*
+ * smtpd.c - the lab's SMTP server, one connection per process.
+ *
+ * Plain blocking code: a process serves one client, so there is no event
+ * loop and no shared state.  SO_RCVTIMEO and SO_SNDTIMEO (30 s) bound every
+ * read and write, so a connection that nobody talks to ends by itself, and
+ * every way out is _exit().
+ *
+ * By default the server behaves like a Postfix submission service: the
+ * replies, their enhanced status codes and the order it enforces are
+ * Postfix's.  The scenario changes that in two ways: flags (enum lab_flag)
+ * for behaviours, and canned replies that replace the normal answer to
+ * one verb.  Canned replies are trusted text from the scenario table.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+#include <gsasl.h>
+
+#include "../util.h"
+#include "smtpd.h"
+
+#define LAB_DOMAIN	"smtpdx.lab"	/* the mail domain the lab is final for */
+#define IO_TIMEOUT	30		/* seconds for any one read or write */
+#define LINGER_TIMEOUT	2		/* seconds to drain input when closing */
+#define CMD_MAX		4096		/* a command line (Postfix: 2048) */
+#define DATA_LINE_MAX	(1024 * 1024)	/* a line of message text */
+#define ERROR_LIMIT	20		/* Postfix's smtpd_hard_error_limit */
+#define SIZE_NORMAL	10240000	/* Postfix's message_size_limit */
+/*
+ * LF_SIZE_LIMIT: smaller than any test message with its headers (the
+ * engine's is about 600 bytes), so the scenario does not depend on it.
+ */
+#define SIZE_SMALL	200
+#define QUEUE_ID	"4XyZ12AbC3"	/* fixed: the lab is deterministic */
+
+/* LF_TLS_OLD: what a server frozen around 2015 would still speak. */
+#define PRIO_OLD	"NORMAL:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.0:%COMPAT"
+#define PRIO_NORMAL	"NORMAL"
+
+/*
+ * LF_ESCAPES: an OSC title change, a screen clear, a cursor move, a NUL
+ * and invalid UTF-8.  A client that prints replies raw gets its terminal
+ * rewritten; one that escapes them shows harmless text.  Split literals
+ * keep the hex escapes from running into the next character.
+ */
+static const char escapes[] =
+	"\x1b]0;pwned\x07" "\x1b[2J" "\x1b[10;10H" "\0" "\xff\xfe";
+#define ESCAPES_LEN	(sizeof escapes - 1)
+
+struct lab_tls {
+	gnutls_certificate_credentials_t cred;
+	gnutls_priority_t prio;
+};
+
+/* One connection: the transport, the input buffer and the SMTP state. */
+struct conn {
+	int fd;
+	const struct lab_scenario *sc;
+	unsigned flags;			/* sc->flags */
+	const struct lab_tls *lt;
+	gnutls_session_t tls;		/* NULL until a handshake succeeded */
+	char *cb_b64;			/* tls-exporter channel binding, base64,
+					 * or NULL: no SCRAM-SHA-256-PLUS */
+	Gsasl *sasl;			/* made at the first AUTH */
+
+	struct buf in;			/* received bytes; in.data[rpos..] unread */
+	size_t rpos;
+	struct buf line;		/* the line conn_line() returned last */
+
+	bool greeted;			/* EHLO or HELO accepted */
+	bool authed;
+	bool in_mail;			/* MAIL accepted, transaction open */
+	int nrcpt;			/* RCPTs accepted in the transaction */
+	size_t bdat_size;		/* BDAT octets so far in the transaction */
+	int errors;			/* client errors so far */
+	size_t size_limit;
+};
+
+static void conn_close(struct conn *c) __attribute__((noreturn));
+static void conn_drain(struct conn *c) __attribute__((noreturn));
+
+/* ---- transport ------------------------------------------------------- */
+
+/* Write all of p, through TLS once it is up; a failure ends the process. */
+static void
+conn_write(struct conn *c, const void *p, size_t n)
+{
+	const char *s = p;
+
+	while (n > 0) {
+		ssize_t k;
+		if (c->tls) {
+			k = gnutls_record_send(c->tls, s, n);
+		} else {
+			k = write(c->fd, s, n);
+			if (k < 0 && errno == EINTR)
+				continue;
+		}
+		if (k <= 0)	/* peer gone, or the send timeout */
+			_exit(0);
+		s += k;
+		n -= (size_t)k;
+	}
+}
+
+/* Read what is there (at least one byte) into c->in; false at EOF. */
+static bool
+conn_fill(struct conn *c)
+{
+	char tmp[16384];
+	ssize_t k;
+
+	if (c->rpos > 0) {	/* compact before growing */
+		buf_consume(&c->in, c->rpos);
+		c->rpos = 0;
+	}
+	for (;;) {
+		if (c->tls) {
+			k = gnutls_record_recv(c->tls, tmp, sizeof tmp);
+			if (k == GNUTLS_E_INTERRUPTED)
+				continue;
+		} else {
+			k = read(c->fd, tmp, sizeof tmp);
+			if (k < 0 && errno == EINTR)
+				continue;
+		}
+		break;
+	}
+	if (k <= 0)	/* EOF, error, the receive timeout, a TLS alert */
+		return false;
+	buf_add(&c->in, tmp, (size_t)k);
+	return true;
+}
+
+static size_t
+conn_unread(const struct conn *c)
+{
+	return c->in.len - c->rpos;
+}
+
+/* Forget every byte received and not yet read (the STARTTLS rule). */
+static void
+conn_discard(struct conn *c)
+{
+	buf_reset(&c->in);
+	c->rpos = 0;
+}
+
+/*
+ * The next input line without its line end (CRLF or a bare LF), NUL-
+ * terminated, in c->line until the next call; *len counts bytes, since a
+ * line may hold a NUL.  NULL at EOF.  A line longer than max ends the
+ * connection with a 500.
+ */
+static char *
+conn_line(struct conn *c, size_t max, size_t *len)
+{
+	for (;;) {
+		const char *start = NULL, *nl = NULL;
+		if (conn_unread(c) > 0) {	/* in.data is NULL until then */
+			start = c->in.data + c->rpos;
+			nl = memchr(start, '\n', conn_unread(c));
+		}
+		if (nl) {
+			size_t n = (size_t)(nl - start), k = n;
+			if (k > 0 && start[k - 1] == '\r')
+				k--;
+			if (k > max)
+				break;
+			buf_reset(&c->line);
+			buf_add(&c->line, start, k);
+			c->rpos += n + 1;
+			if (len)
+				*len = k;
+			return c->line.data;
+		}
+		if (conn_unread(c) > max)
+			break;
+		if (!conn_fill(c))
+			return NULL;
+	}
+	static const char too_long[] = "500 5.5.0 Error: line too long\r\n";
+	conn_write(c, too_long, sizeof too_long - 1);
+	conn_close(c);
+}
+
+/*
+ * Close the way a careful server does: close_notify inside TLS, then
+ * FIN, then read and drop whatever the client still sends for a moment.
+ * Closing with unread input would make the kernel send a RST, and the
+ * client might lose the last reply; the lab wants every client to see
+ * the same thing.
+ */
+static void
+conn_close(struct conn *c)
+{
+	struct timeval tv = { LINGER_TIMEOUT, 0 };
+	char tmp[4096];
+
+	if (c->tls)
+		gnutls_bye(c->tls, GNUTLS_SHUT_WR);
+	shutdown(c->fd, SHUT_WR);
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	while (read(c->fd, tmp, sizeof tmp) > 0)
+		;
+	close(c->fd);
+	_exit(0);
+}
+
+/* Say nothing more: read and ignore input until the client gives up. */
+static void
+conn_drain(struct conn *c)
+{
+	conn_discard(c);
+	while (conn_fill(c))
+		conn_discard(c);
+	close(c->fd);
+	_exit(0);
+}
+
+/* ---- replies --------------------------------------------------------- */
+
+/* One reply line; CRLF is added. */
+static void PRINTF(2, 3)
+reply(struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = xvasprintf(fmt, ap);
+	va_end(ap);
+
+	struct buf b = { 0 };
+	buf_adds(&b, s);
+	buf_adds(&b, "\r\n");
+	conn_write(c, b.data, b.len);
+	buf_free(&b);
+	free(s);
+}
+
+/*
+ * A reply to a client mistake: counted, and like Postfix the server
+ * hangs up after too many of them.
+ */
+static void PRINTF(2, 3)
+reply_error(struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = xvasprintf(fmt, ap);
+	va_end(ap);
+
+	reply(c, "%s", s);
+	free(s);
+	if (++c->errors >= ERROR_LIMIT) {
+		reply(c, "421 4.7.0 " LAB_SERVERNAME " Error: too many errors");
+		conn_close(c);
+	}
+}
+
+/* Append a canned reply to b: "\n" separates lines, each ends in CRLF. */
+static void
+add_text(struct buf *b, const char *text)
+{
+	for (const char *p = text; *p; p++) {
+		if (*p == '\n')
+			buf_adds(b, "\r\n");
+		else
+			buf_addc(b, *p);
+	}
+	buf_adds(b, "\r\n");
+}
+
+/* Send a canned reply. */
+static void
+reply_text(struct conn *c, const char *text)
+{
+	struct buf b = { 0 };
+	add_text(&b, text);
+	conn_write(c, b.data, b.len);
+	buf_free(&b);
+}
+
+/* The scenario's canned reply for verb, or NULL. */
+static const char *
+canned(const struct conn *c, const char *verb)
+{
+	for (size_t i = 0; i < LAB_MAX_REPLIES; i++) {
+		const struct lab_reply *r = &c->sc->replies[i];
+		if (r->verb && r->reply && strcmp(r->verb, verb) == 0)
+			return r->reply;
+	}
+	return NULL;
+}
+
+/* Does a canned reply let the command succeed (2xx, 3xx)? */
+static bool
+positive(const char *text)
+{
+	return text[0] == '2' || text[0] == '3';
+}
+
+/* ---- TLS ------------------------------------------------------------- */
+
+struct lab_tls *
+lab_tls_new(const struct lab_pki *pki, unsigned flags, char *err,
+	    size_t errlen)
+{
+	struct lab_tls *t = xcalloc(1, sizeof *t);
+	gnutls_datum_t cert = {
+		(unsigned char *)pki->cert_pem, (unsigned)strlen(pki->cert_pem)
+	};
+	gnutls_datum_t key = {
+		(unsigned char *)pki->key_pem, (unsigned)strlen(pki->key_pem)
+	};
+	const char *errpos, *what = "credentials";
+	int rc;
+
+	if ((rc = gnutls_certificate_allocate_credentials(&t->cred)) < 0)
+		goto fail;
+	what = "server certificate";
+	if ((rc = gnutls_certificate_set_x509_key_mem(t->cred, &cert, &key,
+						GNUTLS_X509_FMT_PEM)) < 0)
+		goto fail;
+	what = "priorities";
+	if ((rc = gnutls_priority_init(&t->prio,
+			(flags & LF_TLS_OLD) ? PRIO_OLD : PRIO_NORMAL,
+			&errpos)) < 0)
+		goto fail;
+	return t;
+fail:
+	snprintf(err, errlen, "lab TLS: %s: %s", what, gnutls_strerror(rc));
+	lab_tls_free(t);
+	return NULL;
+}
+
+void
+lab_tls_free(struct lab_tls *t)
+{
+	if (!t)
+		return;
+	if (t->prio)
+		gnutls_priority_deinit(t->prio);
+	if (t->cred)
+		gnutls_certificate_free_credentials(t->cred);
+	free(t);
+}
+
+/*
+ * The server side of the handshake on c->fd.  On failure the client is
+ * told why with the alert GnuTLS finds appropriate (protocol_version for
+ * LF_TLS_OLD), and false is returned.
+ */
+static bool
+tls_start(struct conn *c)
+{
+	gnutls_session_t s;
+	int rc;
+
+	if (gnutls_init(&s, GNUTLS_SERVER) < 0)
+		return false;
+	gnutls_priority_set(s, c->lt->prio);
+	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, c->lt->cred);
+	gnutls_certificate_server_set_request(s, GNUTLS_CERT_IGNORE);
+	gnutls_transport_set_int(s, c->fd);
+	gnutls_handshake_set_timeout(s, IO_TIMEOUT * 1000);
+	do {
+		rc = gnutls_handshake(s);
+	} while (rc < 0 && rc != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(rc));
+	if (rc < 0) {
+		gnutls_alert_send_appropriate(s, rc);
+		gnutls_deinit(s);
+		return false;
+	}
+	c->tls = s;
+
+	/*
+	 * SCRAM-SHA-256-PLUS binds the authentication to this TLS session
+	 * with tls-exporter (RFC 9266), which is defined for TLS 1.3 only.
+	 */
+	gnutls_datum_t cb;
+	if (gnutls_protocol_get_version(s) == GNUTLS_TLS1_3 &&
+	    gnutls_session_channel_binding(s, GNUTLS_CB_TLS_EXPORTER, &cb) == 0) {
+		c->cb_b64 = b64_encode(cb.data, cb.size);
+		gnutls_free(cb.data);
+	}
+	return true;
+}
+
+/* ---- session state --------------------------------------------------- */
+
+static void
+reset_transaction(struct conn *c)
+{
+	c->in_mail = false;
+	c->nrcpt = 0;
+	c->bdat_size = 0;
+}
+
+static bool
+starttls_offered(const struct conn *c)
+{
+	return !c->tls && !(c->flags & (LF_NO_STARTTLS | LF_IMPLICIT));
+}
+
+/* Postfix's smtpd_tls_auth_only: AUTH only inside TLS, unless told. */
+static bool
+auth_offered(const struct conn *c)
+{
+	return !(c->flags & LF_NO_AUTH) &&
+	       (c->tls || (c->flags & LF_AUTH_PLAIN_TOO));
+}
+
+static const char *const mechs[] = {
+	"PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS"
+};
+
+static bool
+mech_offered(const struct conn *c, const char *mech)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(mechs); i++)
+		if (strcasecmp(mech, mechs[i]) == 0)
+			return strcmp(mechs[i], "SCRAM-SHA-256-PLUS") != 0 ||
+			       c->cb_b64 != NULL;
+	return false;
+}
+
+/* ---- greeting and the odd services ----------------------------------- */
+
+static void
+send_greeting(struct conn *c)
+{
+	const char *g = canned(c, "GREETING");
+	struct buf b = { 0 };
+
+	if (g) {
+		add_text(&b, g);
+	} else {
+		buf_adds(&b, "220 " LAB_SERVERNAME " ESMTP smtpdx-lab");
+		if (c->flags & LF_ESCAPES)
+			buf_add(&b, escapes, ESCAPES_LEN);
+		buf_adds(&b, "\r\n");
+	}
+
+	if (c->flags & LF_TRICKLE) {
+		/*
+		 * One byte a second; poll() is the clock, so a client that
+		 * gives up and closes ends this at once.
+		 */
+		for (size_t i = 0; i < b.len; i++) {
+			struct pollfd p = { c->fd, POLLIN, 0 };
+			conn_write(c, b.data + i, 1);
+			if (i + 1 < b.len && poll(&p, 1, 1000) > 0) {
+				if (!conn_fill(c))
+					_exit(0);
+			}
+		}
+	} else {
+		conn_write(c, b.data, b.len);
+	}
+	buf_free(&b);
+	if (!g || g[0] == '2')
+		return;
+
+	/* 421: the server is closing the channel (RFC 5321 §3.8). */
+	if (g[0] == '4')
+		conn_close(c);
+
+	/*
+	 * 554 (RFC 5321 §3.1): no service, but the server waits for QUIT
+	 * and answers anything else with 503.
+	 */
+	for (;;) {
+		char *line = conn_line(c, CMD_MAX, NULL);
+		if (!line)
+			_exit(0);
+		if (strncasecmp(line, "QUIT", 4) == 0 &&
+		    (line[4] == '\0' || line[4] == ' ')) {
+			reply(c, "221 2.0.0 Bye");
+			conn_close(c);
+		}
+		reply_error(c, "503 5.5.1 Error: command rejected");
+	}
+}
+
+/*
+ * LF_HTTP: a web server on the mail port.  It waits a second for a
+ * request line; with one it answers 400 (it is no HTTP request), without
+ * one 408, as Apache does on a silent client.  Either way the client
+ * sees an HTTP status line where a 220 should be, which is the symptom
+ * worth teaching.
+ */
+static void
+serve_http(struct conn *c)
+{
+	double deadline = now_mono() + 1.0;
+	bool request = false;
+
+	while (!request) {
+		int ms = (int)((deadline - now_mono()) * 1000);
+		struct pollfd p = { c->fd, POLLIN, 0 };
+		if (ms <= 0 || poll(&p, 1, ms) <= 0)
+			break;
+		if (!conn_fill(c))
+			_exit(0);
+		request = memchr(c->in.data, '\n', c->in.len) != NULL;
+	}
+
+	const char *status = request ? "400 Bad Request" : "408 Request Timeout";
+	char date[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT",
+		 gmtime_r(&now, &tm));
+	char *body = xasprintf("<html>\r\n<head><title>%s</title></head>\r\n"
+			       "<body>\r\n<center><h1>%s</h1></center>\r\n"
+			       "<hr><center>nginx</center>\r\n</body>\r\n"
+			       "</html>\r\n", status, status);
+	char *resp = xasprintf("HTTP/1.1 %s\r\n"
+			       "Server: nginx\r\n"
+			       "Date: %s\r\n"
+			       "Content-Type: text/html\r\n"
+			       "Content-Length: %zu\r\n"
+			       "Connection: close\r\n"
+			       "\r\n%s", status, date, strlen(body), body);
+	conn_write(c, resp, strlen(resp));
+	free(resp);
+	free(body);
+	conn_close(c);
+}
+
+/* ---- commands -------------------------------------------------------- */
+
+static void
+cmd_ehlo(struct conn *c, char *args)
+{
+	if (!*args) {
+		reply_error(c, "501 Syntax: EHLO hostname");
+		return;
+	}
+	if (c->flags & LF_EHLO_REJECT) {
+		reply_error(c, "502 5.5.2 Error: command not recognized");
+		return;
+	}
+	const char *r = canned(c, "EHLO");
+	if (r) {
+		reply_text(c, r);
+		if (positive(r)) {
+			c->greeted = true;
+			reset_transaction(c);
+		}
+		return;
+	}
+	if (c->flags & LF_DROP_MID_REPLY) {
+		static const char part[] = "250-" LAB_SERVERNAME "\r\n250-PIPELI";
+		conn_write(c, part, sizeof part - 1);
+		close(c->fd);
+		_exit(0);
+	}
+	if (c->flags & LF_LONG_LINE) {
+		/* 4 MiB in one line that never ends, then silence */
+		static char as[65536];
+		memset(as, 'A', sizeof as);
+		conn_write(c, "250-", 4);
+		for (int i = 0; i < 64; i++)
+			conn_write(c, as, sizeof as);
+		conn_drain(c);
+	}
+	if (c->flags & LF_MALFORMED) {
+		static const char junk[] = "hello there, this is not SMTP\r\n";
+		conn_write(c, junk, sizeof junk - 1);
+		return;
+	}
+
+	struct buf b = { 0 };
+	if (c->flags & LF_MANY_LINES) {
+		for (int i = 1; i <= 1000; i++)
+			buf_printf(&b, "250-X-FILLER-%d\r\n", i);
+		buf_adds(&b, "250 OK\r\n");
+	} else {
+		const char *caps[10];
+		size_t n = 0;
+		char size[32], auth[128];
+
+		if (!(c->flags & LF_NO_PIPELINING))
+			caps[n++] = "PIPELINING";
+		snprintf(size, sizeof size, "SIZE %zu", c->size_limit);
+		caps[n++] = size;
+		if (starttls_offered(c))
+			caps[n++] = "STARTTLS";
+		if (auth_offered(c)) {
+			snprintf(auth, sizeof auth, "AUTH PLAIN LOGIN CRAM-MD5 "
+				 "SCRAM-SHA-256%s",
+				 c->cb_b64 ? " SCRAM-SHA-256-PLUS" : "");
+			caps[n++] = auth;
+		}
+		caps[n++] = "ENHANCEDSTATUSCODES";
+		caps[n++] = "8BITMIME";
+		caps[n++] = "SMTPUTF8";
+		caps[n++] = "CHUNKING";
+
+		buf_adds(&b, "250-" LAB_SERVERNAME);
+		if (c->flags & LF_ESCAPES)
+			buf_add(&b, escapes, ESCAPES_LEN);
+		buf_adds(&b, "\r\n");
+		for (size_t i = 0; i < n; i++)
+			buf_printf(&b, "250%c%s\r\n", i + 1 < n ? '-' : ' ',
+				   caps[i]);
+	}
+	conn_write(c, b.data, b.len);
+	buf_free(&b);
+	c->greeted = true;
+	reset_transaction(c);
+	if (c->flags & LF_HANG_AFTER_EHLO)
+		conn_drain(c);
+}
+
+static void
+cmd_helo(struct conn *c, char *args)
+{
+	if (!*args) {
+		reply_error(c, "501 Syntax: HELO hostname");
+		return;
+	}
+	const char *r = canned(c, "HELO");
+	if (r) {
+		reply_text(c, r);
+		if (!positive(r))
+			return;
+	} else {
+		reply(c, "250 " LAB_SERVERNAME);
+	}
+	c->greeted = true;
+	reset_transaction(c);
+}
+
+static void
+cmd_starttls(struct conn *c, char *args)
+{
+	static const char ready[] = "220 2.0.0 Ready to start TLS\r\n";
+
+	if (*args) {
+		reply_error(c, "501 5.5.4 Syntax: STARTTLS");
+		return;
+	}
+	if (c->tls) {
+		reply_error(c, "554 5.5.1 Error: TLS already active");
+		return;
+	}
+	if (!starttls_offered(c)) {
+		reply_error(c, "502 5.5.1 Error: command not implemented");
+		return;
+	}
+	const char *r = canned(c, "STARTTLS");
+	if (r) {	/* e.g. 454: no TLS follows, the session goes on */
+		reply_text(c, r);
+		if (!positive(r))
+			return;
+	} else if (c->flags & LF_INJECT) {
+		/*
+		 * The man in the middle's trick (CVE-2011-0411, NO STARTTLS):
+		 * plaintext replies in the same segment as the 220.  A client
+		 * that keeps them would read them as the first replies inside
+		 * TLS.  One write() keeps them in one segment.
+		 */
+		static const char inj[] = "220 2.0.0 Ready to start TLS\r\n"
+					  "250-injected\r\n250 OK\r\n";
+		conn_write(c, inj, sizeof inj - 1);
+	} else if (c->flags & LF_TLS_GARBAGE) {
+		/* 220, then 64 bytes that start like a TLS 1.2 record */
+		char junk[sizeof ready - 1 + 64];
+		memcpy(junk, ready, sizeof ready - 1);
+		char *g = junk + sizeof ready - 1;
+		g[0] = 0x16;
+		g[1] = 0x03;
+		g[2] = 0x03;
+		for (int i = 3; i < 64; i++)
+			g[i] = (char)((0x80 + i * 7) & 0xff);	/* junk, not a record */
+		conn_write(c, junk, sizeof junk);
+		conn_drain(c);
+	} else if (c->flags & LF_TLS_CLOSE) {
+		conn_write(c, ready, sizeof ready - 1);
+		close(c->fd);
+		_exit(0);
+	} else {
+		conn_write(c, ready, sizeof ready - 1);
+	}
+
+	/*
+	 * Postfix's fix for CVE-2011-0411: whatever plaintext the client
+	 * sent after STARTTLS is thrown away, never read inside TLS.
+	 */
+	conn_discard(c);
+	if (!tls_start(c)) {
+		close(c->fd);
+		_exit(0);
+	}
+	/* RFC 3207 §4.2: forget what was learnt before TLS. */
+	c->greeted = false;
+	c->authed = false;
+	reset_transaction(c);
+}
+
+/* GNU SASL asks for the password of the user it is checking. */
+static int
+sasl_callback(Gsasl *ctx, Gsasl_session *s, Gsasl_property prop)
+{
+	const char *id;
+
+	switch (prop) {
+	case GSASL_PASSWORD:
+		id = gsasl_property_fast(s, GSASL_AUTHID);
+		if (!id || strcmp(id, LAB_USER) != 0)
+			return GSASL_NO_CALLBACK;	/* unknown user */
+		gsasl_property_set(s, GSASL_PASSWORD, LAB_PASSWORD);
+		return GSASL_OK;
+	default:	/* SCRAM iterations, salt: GNU SASL's defaults */
+		return GSASL_NO_CALLBACK;
+	}
+}
+
+enum auth_result { AUTH_OK, AUTH_FAILED, AUTH_ABORTED, AUTH_BAD_B64 };
+
+/*
+ * Base64 of one SASL message; "" and "=" are both the empty message.
+ * Returns -1 on bad base64.
+ */
+static int
+sasl_decode(const char *s, unsigned char **out, size_t *outlen)
+{
+	if (strcmp(s, "=") == 0 || *s == '\0') {
+		*out = xmalloc(1);
+		*outlen = 0;
+		return 0;
+	}
+	return b64_decode(s, out, outlen);
+}
+
+static void
+free_secret(unsigned char *p, size_t n)
+{
+	if (p)
+		wipe(p, n);
+	free(p);
+}
+
+/*
+ * Run the exchange: 334 challenges and the client's answers until GNU
+ * SASL is done.  ir is the initial response (base64) or NULL; it may
+ * point into c->line, so it is read before the first conn_line() and
+ * wiped then.  Every message holds secrets and is wiped after use.
+ */
+static enum auth_result
+sasl_exchange(struct conn *c, Gsasl_session *s, const char *mech,
+	      char *ir)
+{
+	unsigned char *in = NULL;
+	size_t inlen = 0;
+
+	if (ir) {
+		int rc = sasl_decode(ir, &in, &inlen);
+		wipe(ir, strlen(ir));	/* c->line: reused by conn_line() */
+		if (rc < 0)
+			return AUTH_BAD_B64;
+		/*
+		 * GNU SASL's LOGIN always asks for the user name first; with
+		 * the name already given, take that question as asked.
+		 */
+		if (strcasecmp(mech, "LOGIN") == 0) {
+			char *out = NULL;
+			size_t outlen = 0;
+			gsasl_step(s, "", 0, &out, &outlen);
+			gsasl_free(out);
+		}
+	}
+	for (int round = 0; round < 8; round++) {
+		char *out = NULL, *line;
+		size_t outlen = 0;
+		int rc = gsasl_step(s, (const char *)in, inlen, &out, &outlen);
+		free_secret(in, inlen);
+		in = NULL;
+		inlen = 0;
+
+		bool final_data = rc == GSASL_OK && outlen > 0;
+		if (rc != GSASL_NEEDS_MORE && !final_data) {
+			gsasl_free(out);
+			return rc == GSASL_OK ? AUTH_OK : AUTH_FAILED;
+		}
+
+		/*
+		 * A challenge, or data that comes with success (SCRAM's
+		 * server signature): SMTP has no success-with-data reply,
+		 * so it goes in a 334 and the client answers it with an
+		 * empty line (RFC 4954 §4).
+		 */
+		char *b64 = b64_encode(out, outlen);
+		gsasl_free(out);
+		reply(c, "334 %s", b64);
+		free(b64);
+		if (!(line = conn_line(c, CMD_MAX, NULL)))
+			_exit(0);
+		if (strcmp(line, "*") == 0)
+			return AUTH_ABORTED;
+		rc = sasl_decode(line, &in, &inlen);
+		wipe(c->line.data, c->line.len);
+		if (rc < 0)
+			return AUTH_BAD_B64;
+		if (final_data) {
+			free_secret(in, inlen);
+			return AUTH_OK;
+		}
+	}
+	free_secret(in, inlen);
+	return AUTH_FAILED;
+}
+
+static void
+cmd_auth(struct conn *c, char *args)
+{
+	if (!c->greeted) {
+		reply_error(c, "503 5.5.1 Error: send HELO/EHLO first");
+		return;
+	}
+	if (!auth_offered(c)) {
+		reply_error(c, "503 5.5.1 Error: authentication not enabled");
+		return;
+	}
+	if (c->in_mail) {
+		reply_error(c, "503 5.5.1 Error: MAIL transaction in progress");
+		return;
+	}
+	if (c->authed) {
+		reply_error(c, "503 5.5.1 Error: already authenticated");
+		return;
+	}
+
+	char *mech = args, *ir = strchr(args, ' ');
+	bool syntax_ok = *mech != '\0';
+	if (ir) {	/* "AUTH mech [initial-response]": two words at most */
+		*ir++ = '\0';
+		while (*ir == ' ')
+			ir++;
+		if (*ir == '\0' || strchr(ir, ' '))
+			syntax_ok = false;
+	}
+	if (!syntax_ok) {
+		reply_error(c, "501 5.5.4 Syntax: AUTH mechanism");
+		return;
+	}
+	if (!mech_offered(c, mech)) {
+		reply_error(c, "535 5.7.8 Error: authentication failed: "
+			    "Invalid authentication mechanism");
+		return;
+	}
+	/*
+	 * A copy: args lives in c->line, which the exchange reuses.  GNU
+	 * SASL's names are upper case; mech_offered() bounds the length.
+	 */
+	char name[32];
+	snprintf(name, sizeof name, "%s", mech);
+	for (char *p = name; *p; p++)
+		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+
+	Gsasl_session *s = NULL;
+	if (!c->sasl) {
+		if (gsasl_init(&c->sasl) != GSASL_OK) {
+			c->sasl = NULL;
+			reply(c, "454 4.7.0 Temporary authentication failure");
+			return;
+		}
+		gsasl_callback_set(c->sasl, sasl_callback);
+	}
+	if (gsasl_server_start(c->sasl, name, &s) != GSASL_OK) {
+		reply(c, "454 4.7.0 Temporary authentication failure");
+		return;
+	}
+	/* Needed for -PLUS, and for plain SCRAM to refuse a downgrade. */
+	if (c->cb_b64)
+		gsasl_property_set(s, GSASL_CB_TLS_EXPORTER, c->cb_b64);
+	enum auth_result res = sasl_exchange(c, s, name, ir);
+	gsasl_finish(s);
+
+	const char *r = canned(c, "AUTH");
+	switch (res) {
+	case AUTH_ABORTED:
+		reply_error(c, "501 5.7.0 Authentication aborted");
+		return;
+	case AUTH_BAD_B64:
+		reply_error(c, "501 5.5.2 Cannot decode response");
+		return;
+	case AUTH_OK:
+	case AUTH_FAILED:
+		break;
+	}
+	if (r) {	/* the provider's answer, whatever the credentials */
+		reply_text(c, r);
+		c->authed = res == AUTH_OK && r[0] == '2';
+	} else if (res == AUTH_OK) {
+		reply(c, "235 2.7.0 Authentication successful");
+		c->authed = true;
+	} else {
+		reply_error(c, "535 5.7.8 Error: authentication failed: "
+			    "authentication failure");
+	}
+}
+
+/*
+ * Split "FROM:<addr> PARAMS" (or TO:): *addr is the address without its
+ * brackets, *params the rest.  Postfix also takes a space after the
+ * colon.  Returns -1 when there is no <...>.
+ */
+static int
+parse_path(char *arg, char **addr, char **params)
+{
+	while (*arg == ' ')
+		arg++;
+	if (*arg != '<')
+		return -1;
+	char *end = strchr(arg, '>');
+	if (!end)
+		return -1;
+	*end = '\0';
+	*addr = arg + 1;
+	*params = end + 1;
+	while (**params == ' ')
+		(*params)++;
+	return 0;
+}
+
+static void
+cmd_mail(struct conn *c, char *args)
+{
+	char *addr, *params;
+
+	if (c->flags & LF_DROP_AFTER_MAIL) {	/* not a word: gone */
+		close(c->fd);
+		_exit(0);
+	}
+	if (!c->greeted) {
+		reply_error(c, "503 5.5.1 Error: send HELO/EHLO first");
+		return;
+	}
+	if (c->in_mail) {
+		reply_error(c, "503 5.5.1 Error: nested MAIL command");
+		return;
+	}
+	if (strncasecmp(args, "FROM:", 5) != 0) {
+		reply_error(c, "501 5.5.4 Syntax: MAIL FROM:<address>");
+		return;
+	}
+	if (parse_path(args + 5, &addr, &params) < 0) {
+		reply_error(c, "501 5.1.7 Bad sender address syntax");
+		return;
+	}
+	const char *r = canned(c, "MAIL");
+	if (r) {
+		reply_text(c, r);
+		c->in_mail = positive(r);
+		return;
+	}
+	if ((c->flags & LF_REQUIRE_AUTH) && !c->authed) {
+		reply_error(c, "530 5.7.0 Authentication required");
+		return;
+	}
+	for (char *p = strtok(params, " "); p; p = strtok(NULL, " ")) {
+		if (strncasecmp(p, "SIZE=", 5) == 0) {
+			if (strtoull(p + 5, NULL, 10) > c->size_limit) {
+				reply_error(c, "552 5.3.4 Message size exceeds "
+					    "fixed limit");
+				return;
+			}
+		} else if (strncasecmp(p, "BODY=", 5) != 0 &&
+			   strcasecmp(p, "SMTPUTF8") != 0 &&
+			   strncasecmp(p, "AUTH=", 5) != 0) {
+			reply_error(c, "555 5.5.4 Unsupported option: %s", p);
+			return;
+		}
+	}
+	reply(c, "250 2.1.0 Ok");
+	c->in_mail = true;
+}
+
+static void
+cmd_rcpt(struct conn *c, char *args)
+{
+	char *addr, *params;
+
+	if (!c->in_mail) {
+		reply_error(c, "503 5.5.1 Error: need MAIL command");
+		return;
+	}
+	if (strncasecmp(args, "TO:", 3) != 0) {
+		reply_error(c, "501 5.5.4 Syntax: RCPT TO:<address>");
+		return;
+	}
+	if (parse_path(args + 3, &addr, &params) < 0 || *addr == '\0') {
+		reply_error(c, "501 5.1.3 Bad recipient address syntax");
+		return;
+	}
+	const char *r = canned(c, "RCPT");
+	if (r) {
+		reply_text(c, r);
+		if (positive(r))
+			c->nrcpt++;
+		return;
+	}
+	/* Final for LAB_DOMAIN only; relaying elsewhere needs AUTH. */
+	const char *at = strrchr(addr, '@');
+	if (at && strcasecmp(at + 1, LAB_DOMAIN) != 0 && !c->authed) {
+		reply_error(c, "554 5.7.1 <%s>: Relay access denied", addr);
+		return;
+	}
+	reply(c, "250 2.1.5 Ok");
+	c->nrcpt++;
+}
+
+/* The reply at the end of a message (after "." or BDAT LAST). */
+static void
+end_of_message(struct conn *c, size_t size)
+{
+	const char *r = canned(c, "DOT");
+	if (r)
+		reply_text(c, r);
+	else if (size > c->size_limit)
+		reply(c, "552 5.3.4 Message size exceeds fixed limit");
+	else
+		reply(c, "250 2.0.0 Ok: queued as " QUEUE_ID);
+	reset_transaction(c);
+}
+
+static void
+cmd_data(struct conn *c, char *args)
+{
+	if (!c->in_mail || c->nrcpt == 0) {
+		reply_error(c, "503 5.5.1 Error: need RCPT command");
+		return;
+	}
+	if (*args) {
+		reply_error(c, "501 5.5.4 Syntax: DATA");
+		return;
+	}
+	const char *r = canned(c, "DATA");
+	if (r) {
+		reply_text(c, r);
+		if (r[0] != '3')
+			return;
+	} else {
+		reply(c, "354 End data with <CR><LF>.<CR><LF>");
+	}
+
+	/* The text is counted, not kept; dot-stuffing is undone. */
+	size_t size = 0, len;
+	for (;;) {
+		char *line = conn_line(c, DATA_LINE_MAX, &len);
+		if (!line)
+			_exit(0);
+		if (len == 1 && line[0] == '.')
+			break;
+		if (line[0] == '.')
+			len--;
+		size += len + 2;
+	}
+	end_of_message(c, size);
+}
+
+/* RFC 3030 CHUNKING: "BDAT size [LAST]", then exactly size octets. */
+static void
+cmd_bdat(struct conn *c, char *args)
+{
+	char *end;
+	unsigned long long n = strtoull(args, &end, 10);
+	bool last = false;
+
+	if (end == args || (*end && *end != ' ')) {
+		reply_error(c, "501 5.5.4 Syntax: BDAT count [LAST]");
+		return;
+	}
+	while (*end == ' ')
+		end++;
+	if (strcasecmp(end, "LAST") == 0)
+		last = true;
+	else if (*end) {
+		reply_error(c, "501 5.5.4 Syntax: BDAT count [LAST]");
+		return;
+	}
+
+	/* The chunk is read even when it is refused (RFC 3030 §2). */
+	for (unsigned long long left = n; left > 0;) {
+		if (conn_unread(c) == 0 && !conn_fill(c))
+			_exit(0);
+		size_t k = conn_unread(c);
+		if (k > left)
+			k = (size_t)left;
+		c->rpos += k;
+		left -= k;
+	}
+	if (!c->in_mail || c->nrcpt == 0) {
+		reply_error(c, "503 5.5.1 Error: need RCPT command");
+		return;
+	}
+	c->bdat_size += (size_t)n;
+	if (last)
+		end_of_message(c, c->bdat_size);
+	else
+		reply(c, "250 2.0.0 Ok: %llu bytes", n);
+}
+
+static void
+cmd_rset(struct conn *c, char *args)
+{
+	if (*args) {
+		reply_error(c, "501 5.5.4 Syntax: RSET");
+		return;
+	}
+	reset_transaction(c);
+	reply(c, "250 2.0.0 Ok");
+}
+
+static void
+cmd_noop(struct conn *c, char *args)
+{
+	reply(c, "250 2.0.0 Ok");
+}
+
+static void
+cmd_quit(struct conn *c, char *args)
+{
+	const char *r = canned(c, "QUIT");
+	if (r)
+		reply_text(c, r);
+	else
+		reply(c, "221 2.0.0 Bye");
+	conn_close(c);
+}
+
+static void
+cmd_vrfy(struct conn *c, char *args)
+{
+	reply_error(c, "502 5.5.1 VRFY command is disabled");
+}
+
+/* Postfix has no HELP; the lab answers it for people at the raw prompt. */
+static void
+cmd_help(struct conn *c, char *args)
+{
+	reply(c, "214 2.0.0 Commands: EHLO HELO STARTTLS AUTH MAIL RCPT "
+		 "DATA BDAT RSET NOOP VRFY QUIT");
+}
+
+static const struct {
+	const char *verb;
+	void (*fn)(struct conn *c, char *args);
+} commands[] = {
+	{ "EHLO", cmd_ehlo },
+	{ "HELO", cmd_helo },
+	{ "STARTTLS", cmd_starttls },
+	{ "AUTH", cmd_auth },
+	{ "MAIL", cmd_mail },
+	{ "RCPT", cmd_rcpt },
+	{ "DATA", cmd_data },
+	{ "BDAT", cmd_bdat },
+	{ "RSET", cmd_rset },
+	{ "NOOP", cmd_noop },
+	{ "QUIT", cmd_quit },
+	{ "VRFY", cmd_vrfy },
+	{ "HELP", cmd_help },
+};
+
+/* One command line: the verb (any case), one space, the arguments. */
+static void
+dispatch(struct conn *c, char *line)
+{
+	char *args = line + strcspn(line, " ");
+	if (*args)
+		*args++ = '\0';
+	while (*args == ' ')
+		args++;
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (strcasecmp(line, commands[i].verb) == 0) {
+			commands[i].fn(c, args);
+			return;
+		}
+	}
+	reply_error(c, "500 5.5.2 Error: command not recognized");
+}
+
+void
+lab_smtpd(int fd, const struct lab_scenario *sc, const struct lab_tls *t)
+{
+	struct conn c = {
+		.fd = fd,
+		.sc = sc,
+		.flags = sc->flags,
+		.lt = t,
+		.size_limit = (sc->flags & LF_SIZE_LIMIT) ? SIZE_SMALL
+							  : SIZE_NORMAL,
+	};
+	struct timeval tv = { IO_TIMEOUT, 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+
+	if (c.flags & LF_SILENT)
+		conn_drain(&c);
+	if (c.flags & LF_HTTP)
+		serve_http(&c);
+	if ((c.flags & LF_IMPLICIT) && !tls_start(&c)) {
+		close(fd);
+		_exit(0);
+	}
+	send_greeting(&c);
+	for (;;) {
+		char *line = conn_line(&c, CMD_MAX, NULL);
+		if (!line)
+			break;
+		dispatch(&c, line);
+	}
+	close(fd);
+	_exit(0);
+}

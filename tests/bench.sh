@@ -1,0 +1,91 @@
+#!/bin/sh
+# bench.sh - `make bench`: one full STARTTLS + AUTH + send session against
+# the lab, by smtpdx --batch, swaks and curl: median wall time and peak
+# RSS over several runs, straight over loopback and through a proxy that
+# adds a 50 ms round trip, and the round trips each tool used.
+# Loopback only.  Figures, not a pass/fail test.
+set -u
+cd "$(dirname "$0")/.." || exit 3
+RUNS=${RUNS:-7}
+DELAY_MS=${DELAY_MS:-25}
+SMTPDX=${SMTPDX:-./smtpdx}
+tmp=$(mktemp -d)
+trap 'kill $labpid $proxypid 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+
+for t in swaks curl /usr/bin/time python3; do
+	command -v "$t" >/dev/null 2>&1 || {
+		echo "bench: needs $t (apt-get install swaks curl time python3)"; exit 1; }
+done
+
+"$SMTPDX" --lab ok --lab-server "$tmp/ca.pem" >"$tmp/port" &
+labpid=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$tmp/port" ] && break; sleep 0.1; done
+port=$(cat "$tmp/port")
+pport=$((port + 1))
+python3 tests/rtproxy.py "$pport" "$port" "$DELAY_MS" >"$tmp/rt.log" &
+proxypid=$!
+sleep 0.5
+printf 'lab-Secret-42\n' >"$tmp/pw"
+printf 'Subject: bench\r\n\r\nbench\r\n' >"$tmp/msg"
+
+run_tool() {	# tool port -> command line
+	case $1 in
+	smtpdx) echo "$SMTPDX --batch 127.0.0.1 -p $2 --tls starttls --cafile $tmp/ca.pem \
+		--servername mail.smtpdx.lab -u alice --password-file $tmp/pw --auth plain \
+		-f alice@smtpdx.lab -t bob@smtpdx.lab --helo client.smtpdx.lab" ;;
+	smtpdx-scram) echo "$SMTPDX --batch 127.0.0.1 -p $2 --tls starttls --cafile $tmp/ca.pem \
+		--servername mail.smtpdx.lab -u alice --password-file $tmp/pw \
+		-f alice@smtpdx.lab -t bob@smtpdx.lab --helo client.smtpdx.lab" ;;
+	swaks) echo "swaks --server 127.0.0.1:$2 --tls --tls-verify --tls-ca-path $tmp/ca.pem \
+		--tls-sni mail.smtpdx.lab -au alice -ap lab-Secret-42 -a PLAIN \
+		-f alice@smtpdx.lab -t bob@smtpdx.lab --helo client.smtpdx.lab" ;;
+	swaks-pipe) echo "swaks --pipeline --server 127.0.0.1:$2 --tls --tls-verify \
+		--tls-ca-path $tmp/ca.pem --tls-sni mail.smtpdx.lab -au alice \
+		-ap lab-Secret-42 -a PLAIN -f alice@smtpdx.lab -t bob@smtpdx.lab \
+		--helo client.smtpdx.lab" ;;
+	curl) echo "curl -s --ssl-reqd --cacert $tmp/ca.pem \
+		--resolve mail.smtpdx.lab:$2:127.0.0.1 --url smtp://mail.smtpdx.lab:$2 \
+		--user alice:lab-Secret-42 --mail-from alice@smtpdx.lab \
+		--mail-rcpt bob@smtpdx.lab --upload-file $tmp/msg" ;;
+	esac
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+measure() {	# tool port -> "wall_ms rss_kib"
+	: >"$tmp/w"; : >"$tmp/r"
+	i=0
+	while [ $i -lt "$RUNS" ]; do
+		t0=$(date +%s%N)
+		# shellcheck disable=SC2046
+		/usr/bin/time -f '%M' -o "$tmp/t" $(run_tool "$1" "$2") \
+			>/dev/null 2>"$tmp/err" </dev/null || {
+			echo "bench: $1 failed:"; cat "$tmp/err"; exit 1; }
+		t1=$(date +%s%N)
+		echo $(( (t1 - t0) / 100000 )) | awk '{printf "%.1f\n", $1 / 10}' >>"$tmp/w"
+		cat "$tmp/t" >>"$tmp/r"
+		i=$((i + 1))
+	done
+	echo "$(median <"$tmp/w") $(median <"$tmp/r")"
+}
+
+echo "smtpdx bench: $RUNS runs each, medians; lab 'ok' scenario (STARTTLS,"
+echo "TLS 1.3, AUTH PLAIN (smtpdx-scram: SCRAM-SHA-256-PLUS, what auto picks),"
+echo "one recipient); slow link = ${DELAY_MS} ms each way"
+echo
+printf '%-12s %12s %12s %12s %8s\n' tool "loopback ms" "slow-link ms" "peak RSS KiB" "RTs"
+for tool in smtpdx smtpdx-scram swaks swaks-pipe curl; do
+	set -- $(measure $tool "$port"); fast=$1 rss=$2
+	: >"$tmp/rt.log"
+	set -- $(measure $tool "$pport"); slow=$1
+	sleep 0.3
+	rts=$(tail -n 1 "$tmp/rt.log" | sed 's/.*=//')
+	printf '%-12s %12s %12s %12s %8s\n' "$tool" "$fast" "$slow" "$rss" "$rts"
+	eval "f_$(echo $tool | tr - _)=$fast s_$(echo $tool | tr - _)=$slow r_$(echo $tool | tr - _)=$rss"
+done
+echo
+awk -v a="$f_smtpdx" -v b="$f_swaks" -v c="$f_curl" -v r="$r_smtpdx" \
+    -v sa="$s_smtpdx" -v sb="$s_swaks" -v sc="$s_curl" 'BEGIN {
+	printf "loopback:  smtpdx/swaks = %.2f (target <= 0.33), smtpdx/curl = %.2f (target <= 1.0)\n", a/b, a/c
+	printf "slow link: smtpdx/swaks = %.2f, smtpdx/curl = %.2f\n", sa/sb, sa/sc
+	printf "smtpdx peak RSS: %.1f MiB (target < 8 MiB)\n", r/1024 }'
