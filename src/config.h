@@ -44,6 +44,8 @@ struct config {
 	enum family family;
 	int tls_min;		/* minimum TLS version: 10, 11, 12, 13 (default 12) */
 	bool mx;		/* host is a mail domain */
+	bool probe;		/* port probe (--sweep): EHLO, TLS, EHLO,
+				 * QUIT; never AUTH, never mail */
 };
 
 void config_defaults(struct config *c);

@@ -237,6 +237,9 @@ session_new(const struct config *cfg)
 			in = false;
 		if (st == STEP_DATA && s->cfg.no_send)
 			in = false;
+		if (s->cfg.probe && (st == STEP_AUTH || st == STEP_MAIL ||
+				     st == STEP_RCPT || st == STEP_DATA))
+			in = false;
 		s->status[st] = in ? SS_PENDING : SS_SKIPPED;
 	}
 	s->facts.failed_step = -1;
