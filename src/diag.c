@@ -10,6 +10,7 @@
  * The main tree starts at "root".  Warnings are small trees of their own
  * (warning_roots), walked on every session, failed or not.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,6 +319,8 @@ static const struct dt_node tree[] = {
 	  "port25_auth", { Y("=port25.submission"), N("-") } },
 	{ "w.cert", "Did --insecure carry on past a certificate failure?", T_FLAG,
 	  "cert_ignored", { Y("tls.cert"), N("-") } },
+	{ "w.insecure", "Is the connection encrypted but not authenticated?",
+	  T_FLAG, "cert_ignored", { Y("=tls.cert_ignored"), N("-") } },
 	{ "w.helo", "Did the server refuse EHLO and take only HELO?", T_FLAG,
 	  "helo_fallback", { Y("=ehlo.helo_fallback"), N("-") } },
 };
@@ -327,7 +330,7 @@ static const struct {
 	int evidence;		/* which evidence string: see warn_evidence() */
 } warning_roots[] = {
 	{ "w.tls", 0 }, { "w.auth", 1 }, { "w.port25", 2 }, { "w.cert", 3 },
-	{ "w.helo", 4 },
+	{ "w.insecure", 3 }, { "w.helo", 4 },
 };
 
 static const struct dt_node *
@@ -392,6 +395,20 @@ flag(const struct facts *f, const char *name)
 	return false;
 }
 
+/* Does needle occur in text at the start of a word (ASCII, any case)?
+ * "RBL" must not match inside "marble". */
+static bool
+has_word(const char *text, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (const char *p = text; *p; p++) {
+		if ((p == text || !isalnum((unsigned char)p[-1])) &&
+		    strncasecmp(p, needle, n) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* Does the failing reply hold any of the '|'-separated needles? */
 static bool
 text_has_any(const char *text, const char *needles)
@@ -400,7 +417,7 @@ text_has_any(const char *text, const char *needles)
 	bool hit = false;
 	for (char *w = strtok_r(copy, "|", &save); w && !hit;
 	     w = strtok_r(NULL, "|", &save))
-		hit = strcasestr_ascii(text, w);
+		hit = has_word(text, w);
 	free(copy);
 	return hit;
 }
@@ -443,7 +460,8 @@ expand(const char *tmpl, const struct facts *f, enum diag_id id)
 	/* the other standard submission port: 465 (implicit TLS), or 587
 	 * (STARTTLS) where 465 is the port in trouble or the mode is wrong */
 	int alt = f->port == 465 ? 587 : 465;
-	if (id == D_TLS_EXPECTED_STARTTLS || id == D_TLS_EXPECTED_IMPLICIT)
+	if (id == D_TLS_EXPECTED_STARTTLS ||
+	    (id == D_TLS_EXPECTED_IMPLICIT && f->port != 587))
 		alt = 587;
 	const char *altmode = alt == 465 ? "implicit" : "starttls";
 
@@ -561,7 +579,8 @@ diag_decide(const struct facts *f, struct diag_list *out)
 		case 0: ev = f->tls_evidence; break;
 		case 1: ev = f->auth_plain_evidence; break;
 		case 2:
-			ev = own = xasprintf("AUTH as %s on port 25", f->user);
+			ev = own = xasprintf("AUTH as %s on port 25",
+					      f->user ? f->user : "");
 			break;
 		case 3: ev = f->cert_evidence; break;
 		case 4: ev = f->helo_evidence; break;

@@ -158,7 +158,7 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 
 	memset(o, 0, sizeof *o);
 	config_defaults(&o->cfg);
-	optind = 1;
+	optind = 0;	/* 0: a full reset of glibc getopt's state */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":p:u:f:t:46h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -304,6 +304,9 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			return usage_err(err, errlen, "option '%s' needs a value",
 					 argv[optind - 1]);
 		default:
+			if (optopt)
+				return usage_err(err, errlen, "unknown option '-%c' (see "
+						 "--help)", optopt);
 			return usage_err(err, errlen, "unknown option '%s' (see --help)",
 					 argv[optind - 1]);
 		}

@@ -12,15 +12,18 @@ lr_getline(struct linereader *lr, char **line, size_t *len)
 	char *lf = memchr(lr->in.data ? lr->in.data + lr->scanned : "",
 			  '\n', lr->in.len - lr->scanned);
 	if (!lf) {
-		lr->scanned = lr->in.len;
-		return lr->in.len > LINE_MAX_BYTES ? -1 : 0;
+		size_t pend = lr->in.len;
+		lr->scanned = pend;
+		if (pend > 0 && lr->in.data[pend - 1] == '\r')
+			pend--;	/* the CR of a CRLF still on its way */
+		return pend > LINE_MAX_BYTES ? -1 : 0;
 	}
 	size_t n = (size_t)(lf - lr->in.data);
 	size_t used = n + 1;
-	if (n > LINE_MAX_BYTES)
-		return -1;
 	if (n > 0 && lr->in.data[n - 1] == '\r')
 		n--;
+	if (n > LINE_MAX_BYTES)
+		return -1;
 	*line = xstrndup(lr->in.data, n);
 	*len = n;
 	buf_consume(&lr->in, used);
