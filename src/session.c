@@ -318,6 +318,9 @@ session_go(struct session *s, enum run_mode m)
 		return;
 	}
 	p->mode = m;
+	if (!s->started)	/* times count from the first step, not from
+				 * when the session was set up */
+		s->tr.t0 = now_mono();
 	s->started = true;
 	int next = session_next_step(s);
 	if (next < 0) {
