@@ -945,7 +945,8 @@ on_starttls(struct session *s, struct reply *r)
 		info(s, "%zu byte%s arrived after the 220 reply and before the TLS "
 		     "handshake: discarded; the session stops here", extra.len,
 		     extra.len == 1 ? "" : "s");
-		char *v = vis_escape(extra.data, show);
+		/* fail() escapes the evidence; only NULs need care here */
+		char *v = line_cstr(extra.data, show);
 		fail(s, STEP_STARTTLS, tlsish ? FK_UNEXPECTED_DATA : FK_INJECTION, r,
 		     "%zu unexpected byte%s after the 220: %s%s", extra.len,
 		     extra.len == 1 ? "" : "s", v, show < extra.len ? "..." : "");
@@ -1173,11 +1174,13 @@ process_lines(struct session *s)
 			tr_note(&s->tr, "cut short: the line is over 64 KiB");
 			info(s, "a reply line longer than %d bytes with no end in sight: "
 			     "stopped reading", LINE_MAX_BYTES);
+			char *head = line_cstr(p->lr.in.data, show > 40 ? 40 : show);
 			lr_free(&p->lr);
 			close_conn(s);
 			fail(s, s->cur, FK_LINE_TOO_LONG, NULL,
-			     "a reply line over %d KiB with no line end (first bytes: "
-			     "\"%.40s...\")", LINE_MAX_BYTES / 1024, p->text ? p->text : "");
+			     "a reply line over %d KiB with no line end (it begins "
+			     "\"%s...\")", LINE_MAX_BYTES / 1024, head);
+			free(head);
 			return;
 		}
 		tr_add(&s->tr, TR_SERVER, s->encrypted, s->cur, line, len);
@@ -1357,14 +1360,24 @@ handshake_failed(struct session *s)
 
 	info(s, "TLS handshake failed: %s", err);
 	if (tf == TF_NOT_TLS) {
-		/* show what came instead: typically "220 host ESMTP" */
+		/* show what came instead: typically "220 host ESMTP".  GnuTLS
+		 * read only a record header's worth; the rest of the line is
+		 * likely waiting in the socket. */
+		char more[256];
+		size_t k = n < sizeof more ? n : sizeof more;
+		memcpy(more, first, k);
+		ssize_t r = recv(p->fd, more + k, sizeof more - k, MSG_DONTWAIT);
+		if (r > 0)
+			k += (size_t)r;
+		first = more;
+		n = k;
 		const char *nl = memchr(first, '\n', n);
 		size_t show = nl ? (size_t)(nl - first) : n;
 		if (show && first[show - 1] == '\r')
 			show--;
 		tr_add(&s->tr, TR_SERVER, false, s->cur, first, show);
 		tr_note(&s->tr, "plaintext where a TLS handshake was expected");
-		char *v = vis_escape(first, show);
+		char *v = line_cstr(first, show);
 		close_conn(s);
 		fail(s, STEP_TLS, FK_TLS_NOT_TLS, NULL,
 		     "the server answered our TLS ClientHello with plaintext: \"%s\"", v);
