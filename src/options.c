@@ -48,37 +48,28 @@ static const struct option longopts[] = {
 void
 options_usage(FILE *out)
 {
+	/* one screen (80x24); the man page has the rest */
 	fputs(
-"usage: smtpdx [OPTIONS] [HOST[:PORT]]       walk through an SMTP session\n"
-"       smtpdx --lab [SCENARIO]               the same against the built-in lab\n"
-"\n"
-"  -p, --port N            TCP port (default 587; 465 with --tls implicit)\n"
-"      --tls MODE          auto | starttls | implicit | none\n"
-"      --cafile FILE       trust these CA certificates (PEM)\n"
-"      --servername NAME   name for SNI and the certificate check\n"
-"      --insecure          go on after a certificate failure (warned)\n"
-"      --tls-min V         oldest TLS version allowed: 1.0 1.1 1.2 1.3 (1.2)\n"
-"  -u, --user NAME         authenticate as NAME (no AUTH without it)\n"
-"      --password-file F   password on F's first line (or SMTPDX_PASSWORD)\n"
-"      --auth MECH         auto plain login cram-md5 scram-sha-256 xoauth2\n"
-"      --allow-plaintext-auth  allow AUTH without TLS (don't)\n"
-"  -f, --from ADDR         envelope sender\n"
-"  -t, --to ADDR           recipient (repeatable)\n"
-"      --helo NAME         EHLO name (default: this host's name)\n"
-"      --no-send           stop after RCPT: RSET and QUIT, no DATA\n"
-"      --timeout SECS      limit for each step (default 15)\n"
-"  -4, -6                  IPv4 or IPv6 only\n"
-"      --sweep, --ports L  probe several ports and recommend one\n"
-"      --mx                HOST is a mail domain: use its MX hosts\n"
-"      --batch | --json    no TUI: text, or one JSON report\n"
-"      --lab [SCENARIO]    `--lab list` names them all\n"
-"      --lab-server CAFILE only run the lab's server: CA to CAFILE,\n"
-"                          port on stdout, until SIGTERM (for other clients)\n"
-"      --list-diagnoses    the diagnosis catalog\n"
-"      --no-color          no colours (NO_COLOR in the environment too)\n"
+"usage: smtpdx [OPTIONS] HOST[:PORT]     walk through an SMTP session, explained\n"
+"       smtpdx --lab [SCENARIO]          the same on the built-in lab: --lab list\n"
+"  -p, --port N          port (587; 465 with --tls implicit)\n"
+"      --tls MODE        auto starttls implicit none\n"
+"      --cafile FILE     trust these CAs    --servername NAME  SNI and cert name\n"
+"      --insecure        go on past a bad certificate (warned)\n"
+"      --tls-min V       oldest TLS allowed: 1.0 1.1 1.2 (default) 1.3\n"
+"  -u, --user NAME       AUTH as NAME       --password-file F  or SMTPDX_PASSWORD\n"
+"      --auth MECH       auto plain login cram-md5 scram-sha-256 xoauth2\n"
+"      --allow-plaintext-auth              AUTH without TLS (don't)\n"
+"  -f, --from ADDR       sender             -t, --to ADDR      recipient (repeat)\n"
+"      --helo NAME       EHLO name          --no-send          stop after RCPT\n"
+"      --timeout SECS    per step (15)      -4, -6             IPv4 or IPv6 only\n"
+"      --sweep           which port works?  --ports LIST       (587,465,2525,25)\n"
+"      --mx              HOST is a mail domain: use its MX hosts\n"
+"      --batch, --json   no TUI: text, or one JSON report\n"
+"      --list-diagnoses  the catalog        --no-color         no colours\n"
+"      --lab-server CAFILE  serve the lab for other clients (port on stdout)\n"
 "      --version, --help\n"
-"\n"
-"exit: 0 ok, 1 a failure diagnosed, 2 usage, 3 internal error\n", out);
+"exit: 0 ok, 1 failure diagnosed, 2 usage, 3 internal error.  man smtpdx\n", out);
 }
 
 static int
