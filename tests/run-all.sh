@@ -21,6 +21,7 @@ suite() {
 suite "layering (src/ has no curses or libedit)" sh tests/layering.sh
 suite "unit tests" ./build/tests/unit
 suite "lab end-to-end" python3 tests/e2e.py
+suite "documentation" sh tests/docs.sh
 [ -f tests/tui/run.sh ] && suite "TUI in tmux" sh tests/tui/run.sh
 echo "# ---"
 echo "all suites: $total_p passed, $total_f failed"
