@@ -1,5 +1,5 @@
 #!/bin/sh
-man|man - the diagnosis table from the binary, grouped by the
+# docgen.sh md|man - the diagnosis table from the binary, grouped by the
 # section comments of src/diag.def.  Run from the repository root.
 set -eu
 bin=${BIN:-./smtpdx}
