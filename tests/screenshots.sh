@@ -1,0 +1,172 @@
+#!/bin/sh
+# screenshots.sh - PNGs of the key screens, from real runs (`make screenshots`).
+#
+# Each screen is smtpdx on the embedded lab in a tmux session, driven with
+# send-keys like the TUI tests, captured with colours (capture-pane -e) and
+# drawn into a PNG by tests/tui/ansi2png.py (python3-pil, DejaVu fonts,
+# both from Debian's archive; installed here when missing).
+#
+# Output: screenshots/*.png.
+set -u
+cd "$(dirname "$0")/.." || exit 3
+
+OUT=screenshots
+SOCK=smtpdx-shots-$$
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/smtpdx-shots.XXXXXX")
+export LC_ALL=C.UTF-8
+unset TMUX
+export HOME="$TMP/home" XDG_STATE_HOME="$TMP/state"
+mkdir -p "$HOME" "$OUT"
+
+cleanup() {
+	tmux -L "$SOCK" kill-server 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# Debian's python3, where python3-pil lives (a python3 earlier in PATH,
+# from pyenv or a venv, would not see it)
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+need=""
+command -v tmux >/dev/null 2>&1 || need="$need tmux"
+[ -x /usr/bin/python3 ] || need="$need python3"
+"$PY" -c 'import PIL' 2>/dev/null || need="$need python3-pil"
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ] || need="$need fonts-dejavu-core"
+if [ -n "$need" ]; then
+	if [ "$(id -u)" = 0 ]; then
+		sudo=""
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+		sudo="sudo -n"
+	else
+		echo "screenshots.sh needs:$need (sudo apt-get install$need)" >&2
+		exit 1
+	fi
+	echo "screenshots.sh: installing$need" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -qq >/dev/null 2>&1 || true
+	# shellcheck disable=SC2086
+	$sudo apt-get install -y -qq --no-install-recommends $need >/dev/null ||
+		{ echo "screenshots.sh: apt-get install$need failed" >&2; exit 1; }
+fi
+[ -x ./smtpdx ] || make -s smtpdx || exit 1
+
+T() { tmux -u -L "$SOCK" "$@"; }
+
+# start NAME COLSxROWS ARGS...: smtpdx in a tmux session (ENVX: more
+# environment); the caller sends keys, then calls snap NAME.
+start() {
+	name=$1 size=$2
+	shift 2
+	T kill-session -t "$name" 2>/dev/null
+	T new-session -d -s "$name" -x "${size%x*}" -y "${size#*x}" \
+		"env -u LC_ALL -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 \
+		HOME=$HOME XDG_STATE_HOME=$XDG_STATE_HOME ${ENVX:-} ./smtpdx $*; sleep 60"
+	echo "$size" >"$TMP/size.$name"
+}
+
+keys() { s=$1; shift; T send-keys -t "$s" "$@"; }
+text() { T send-keys -t "$1" -l "$2"; }
+
+wait_for() {
+	i=0
+	while [ $i -lt 100 ]; do
+		T capture-pane -p -t "$1" | grep -qF -- "$2" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "screenshots.sh: $1: no \"$2\" on the screen" >&2
+	return 1
+}
+
+# snap NAME "window title": capture and render.
+snap() {
+	size=$(cat "$TMP/size.$1")
+	sleep 0.3	# let the last keys' redraw land
+	T capture-pane -e -p -t "$1" >"$TMP/$1.ans"
+	"$PY" tests/tui/ansi2png.py "$TMP/$1.ans" "$OUT/$1.png" \
+		"${size%x*}" "${size#*x}" "$2" || return 1
+	T kill-session -t "$1"
+	echo "$OUT/$1.png"
+}
+
+fail=0
+
+# 1. a clean session, run to the end
+start clean 132x43 --lab ok
+wait_for clean "Nothing sent yet" && keys clean r && wait_for clean "PASSED" &&
+	snap clean "smtpdx --lab ok   (r: run to the end)" || fail=1
+
+# 2. an AUTH failure with its decision path
+start auth-failed 132x43 --lab auth.failed
+wait_for auth-failed "Nothing sent yet" && keys auth-failed r &&
+	wait_for auth-failed "FAILED" && keys auth-failed 2 Up Up Up 3 &&
+	snap auth-failed "smtpdx --lab auth.failed" || fail=1
+
+# 3. the TLS details
+start tls 132x43 --lab ok
+wait_for tls "Nothing sent yet" && keys tls r && wait_for tls "PASSED" &&
+	keys tls t && wait_for tls "TLS details" &&
+	snap tls "smtpdx --lab ok   (t: TLS details)" || fail=1
+
+# 4. the narrow layout, 80x24
+start narrow 80x24 --lab auth.failed
+wait_for narrow "Nothing sent yet" && keys narrow r && wait_for narrow "FAILED" &&
+	snap narrow "smtpdx --lab auth.failed   (80x24)" || fail=1
+
+# 4b. below 80 columns: one region at a time, with tabs
+start tabs 72x22 --lab starttls.not_offered
+wait_for tabs "Nothing sent yet" && keys tabs r && wait_for tabs "FAILED" &&
+	snap tabs "smtpdx --lab starttls.not_offered   (72x22: tabs)" || fail=1
+
+# 5. the teaching view, at the login: from the end, up until the decoded
+# AUTH PLAIN shows at the top
+start teaching 132x43 --lab ok --auth plain
+wait_for teaching "Nothing sent yet" && keys teaching r && wait_for teaching "PASSED" &&
+	keys teaching v && wait_for teaching "teaching view" || fail=1
+i=0
+while [ $i -lt 60 ] && ! T capture-pane -p -t teaching | grep -qF "password=<"; do
+	keys teaching Up
+	i=$((i + 1))
+done
+for i in 1 2 3 4 5 6 7; do keys teaching Up; done
+snap teaching "smtpdx --lab ok --auth plain   (v: teaching view)" || fail=1
+
+# 6. the raw command line: RCPT before MAIL, explained
+start cmdline 132x43 --lab ok
+wait_for cmdline "Nothing sent yet" || fail=1
+for st in resolve connect greeting ehlo; do
+	keys cmdline n
+	wait_for cmdline "✓ $st" || fail=1
+done
+keys cmdline :
+text cmdline "RCPT TO:<x@y>"
+keys cmdline Enter
+wait_for cmdline "bad sequence" && keys cmdline :
+text cmdline "NO"
+keys cmdline Tab
+snap cmdline "smtpdx --lab ok   (: RCPT before MAIL)" || fail=1
+
+# 7. the help screen
+start help 100x30 --lab ok
+wait_for help "Nothing sent yet" && keys help ? && wait_for help "Run the session" &&
+	snap help "smtpdx   (?: keys)" || fail=1
+
+# 8. a line explained: the 535 of auth.failed
+start explain 100x30 --lab auth.failed
+wait_for explain "Nothing sent yet" && keys explain r && wait_for explain "FAILED" &&
+	keys explain 2 Up Up Up && wait_for explain "34/37" && keys explain Enter &&
+	wait_for explain "explained" && snap explain "smtpdx --lab auth.failed   (Enter: explain a line)" ||
+	fail=1
+
+# 9. the settings form
+start settings 100x30 --lab ok
+wait_for settings "Nothing sent yet" && keys settings e && wait_for settings "Settings" &&
+	keys settings Down Down Right && snap settings "smtpdx --lab ok   (e: settings)" || fail=1
+
+# 10. plain ASCII on a vt100
+ENVX="TERM=vt100 LANG=C" start vt100 80x24 --lab tls.cert_expired
+wait_for vt100 "Nothing sent yet" && keys vt100 r && wait_for vt100 "FAILED" || fail=1
+snap vt100 "TERM=vt100 LANG=C (as drawn by tmux)" || fail=1
+
+exit $fail

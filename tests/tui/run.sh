@@ -1,0 +1,512 @@
+#!/bin/sh
+# run.sh - the TUI in real terminals: tmux sessions run `smtpdx --lab ...`,
+# keys go in with send-keys, screens come back with capture-pane, and each
+# test asserts what a person would look for.  Every wait polls the screen
+# until the expected text is there (10 s at most); nothing rests on sleep.
+#
+# Output: TAP lines ("ok N - ...", "not ok N - ..."), then "N passed, M
+# failed".  Exit status 1 if any test failed.  A failing test leaves the
+# screen it saw in the output, as comments.
+set -u
+cd "$(dirname "$0")/../.." || exit 3
+
+BIN=${SMTPDX_BIN:-./smtpdx}
+SOCK=smtpdx-tui-$$
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/smtpdx-tui.XXXXXX")
+WAIT=${TUI_WAIT:-10}
+n=0 pass=0 fail=0
+
+# The tmux client prints UTF-8 only when it believes the locale allows it.
+export LC_ALL=C.UTF-8
+unset TMUX
+export HOME="$TMP/home" XDG_STATE_HOME="$TMP/state"
+mkdir -p "$HOME" "$XDG_STATE_HOME"
+
+cleanup() {
+	tmux -L "$SOCK" kill-server 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+T() { tmux -u -L "$SOCK" "$@"; }
+
+# start NAME COLSxROWS ENV... -- ARGS...: smtpdx in a new tmux session.
+# When it exits the pane says "EXITED <status>" and stays.
+start() {
+	name=$1 size=$2
+	shift 2
+	envs=""
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+		envs="$envs $1"
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	T kill-session -t "$name" 2>/dev/null || true
+	T new-session -d -s "$name" -x "${size%x*}" -y "${size#*x}" \
+		"env -u LC_ALL -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 \
+		HOME=$HOME XDG_STATE_HOME=$XDG_STATE_HOME $envs $BIN $*; \
+		echo EXITED \$?; sleep 60"
+}
+
+screen() { T capture-pane -p -t "$1"; }
+keys() { s=$1; shift; T send-keys -t "$s" "$@"; }
+text() { T send-keys -t "$1" -l "$2"; }
+
+# wait_for SESSION TEXT: poll the screen until TEXT (fixed string) shows.
+wait_for() {
+	i=0
+	while [ $i -lt $((WAIT * 10)) ]; do
+		if screen "$1" | grep -qF -- "$2"; then
+			return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "# timed out waiting for: $2"
+	return 1
+}
+
+# wait_re SESSION REGEX: the same with an extended regular expression.
+wait_re() {
+	i=0
+	while [ $i -lt $((WAIT * 10)) ]; do
+		if screen "$1" | grep -qE -- "$2"; then
+			return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "# timed out waiting for /$2/"
+	return 1
+}
+
+has() {
+	screen "$1" | grep -qF -- "$2" && return 0
+	echo "# not on the screen: $2"
+	return 1
+}
+lacks() {
+	screen "$1" | grep -qF -- "$2" || return 0
+	echo "# on the screen, and should not be: $2"
+	return 1
+}
+screen_has() { screen "$1" | grep -qF -- "$2"; }
+# "! cmd" does not stop a `set -e` body; "not cmd" does.
+not() { ! "$@"; }
+ESC=$(printf '\033')
+# SGR codes that set a colour (not attributes, not the default colour)
+COLOR_SGR="$ESC\\[[0-9;]*(3[0-7]|4[0-7]|38;5|48;5|38;2|48;2)[;m]"
+
+# result SESSION DESCRIPTION STATUS
+result() {
+	n=$((n + 1))
+	if [ "$3" -eq 0 ]; then
+		pass=$((pass + 1))
+		echo "ok $n - $2"
+	else
+		fail=$((fail + 1))
+		echo "not ok $n - $2"
+		screen "$1" 2>/dev/null | sed 's/^/#   |/'
+	fi
+	T kill-session -t "$1" 2>/dev/null
+	return 0
+}
+
+# check SESSION DESCRIPTION: run the test body given on stdin as a
+# function; used as: t_foo() { ...; }; check s "desc" t_foo
+check() {
+	s=$1 desc=$2 fn=$3
+	# TUI_ONLY="s3 s7" runs only those
+	case " ${TUI_ONLY:-$s} " in *" $s "*) ;; *) return 0 ;; esac
+	( set -e; $fn "$s" ) >"$TMP/out" 2>&1
+	rc=$?
+	grep '^#' "$TMP/out" || true
+	result "$s" "$desc" $rc
+}
+
+if ! command -v tmux >/dev/null 2>&1; then
+	echo "not ok 1 - tmux is installed (tools/deps.sh test installs it)"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+if [ ! -x "$BIN" ]; then
+	echo "not ok 1 - ./smtpdx is built"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+# The words the catalog has for a diagnosis, so the tests follow the
+# catalog instead of copying it.
+# (the first words only: a long title may wrap in a narrow region)
+diag_title() {
+	$BIN --list-diagnoses | awk -F '\t' -v id="$1" '$1 == id {
+		n = split($2, w, " "); s = w[1]
+		for (i = 2; i <= n && i <= 4; i++) s = s " " w[i]
+		print s }'
+}
+diag_field() {
+	$BIN --json --lab "$1" 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["diagnoses"][0]
+print(" ".join(d[sys.argv[1]].split()[:int(sys.argv[2])]))' "$2" "$3"
+}
+
+STEPS="resolve connect greeting ehlo starttls tls ehlo_tls auth mail rcpt data quit"
+
+# ---------------------------------------------------------------------------
+
+t_startup() {
+	start "$1" 80x24 -- --lab ok
+	wait_for "$1" "Press n to run the next step"
+	has "$1" "r to run to the end"
+	has "$1" "Nothing sent yet"
+	has "$1" "ready"
+	# the plan: every step there, pending, none done; the first is next
+	has "$1" "› resolve"
+	for st in $STEPS; do
+		[ "$st" = resolve ] || has "$1" "· $st"
+	done
+	lacks "$1" "✓"
+}
+check s1 "start-up at 80x24 shows the plan, all steps pending, and the hint" t_startup
+
+t_next() {
+	start "$1" 80x24 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" n
+	wait_for "$1" "✓ resolve"
+	wait_for "$1" "paused"
+	has "$1" "› connect"
+	has "$1" "· greeting"
+	has "$1" "resolving 127.0.0.1"
+	keys "$1" Space
+	wait_for "$1" "✓ connect"
+	has "$1" "› greeting"
+}
+check s2 "n and space run one step at a time" t_next
+
+t_run_ok() {
+	start "$1" 132x43 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" r
+	wait_for "$1" "PASSED"
+	for st in $STEPS; do has "$1" "✓ $st"; done
+	has "$1" "250 2.0.0 Ok: queued"
+	has "$1" "≈ S← 250-AUTH"
+	has "$1" "It works"
+	keys "$1" Home
+	wait_for "$1" "C→ EHLO client.smtpdx.lab"
+	has "$1" "S← 220 "
+	keys "$1" q
+	wait_for "$1" "EXITED 0"
+}
+check s3 "r on the ok lab: every step ✓, the queued reply, exit status 0" t_run_ok
+
+t_auth_failed() {
+	title=$(diag_title auth.failed)
+	fix=$(diag_field auth.failed fix 4)
+	[ -n "$title" ] && [ -n "$fix" ]
+	start "$1" 132x43 -- --lab auth.failed
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" r
+	wait_for "$1" "FAILED: auth.failed"
+	has "$1" "✗ auth"
+	has "$1" "– mail"
+	has "$1" "$title"
+	has "$1" "$fix"
+	has "$1" "Evidence"
+	screen "$1" | grep -A2 Evidence | grep -qF "535"
+	has "$1" "Decision path"
+	has "$1" "Which step failed? → auth"
+	keys "$1" q
+	wait_for "$1" "EXITED 1"
+}
+check s4 "r on auth.failed: the diagnosis title, the fix, the 535 evidence, the path, exit 1" t_auth_failed
+
+t_help() {
+	start "$1" 80x24 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" ?
+	wait_for "$1" "Run the session"
+	has "$1" "run the next step"
+	has "$1" "run to the end"
+	has "$1" "start over"
+	keys "$1" Escape
+	wait_for "$1" "Nothing sent yet"
+	lacks "$1" "Run the session"
+}
+check s5 "? shows the key map, Esc closes it" t_help
+
+t_cmdline() {
+	start "$1" 132x43 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	for st in resolve connect greeting ehlo; do
+		keys "$1" n
+		wait_for "$1" "✓ $st"
+	done
+	keys "$1" :
+	text "$1" "rc"
+	keys "$1" Tab
+	wait_re "$1" "^: RCPT TO:"
+	text "$1" "<x@y>"
+	keys "$1" Enter
+	wait_for "$1" "503"
+	wait_for "$1" "bad sequence of commands"
+	has "$1" "C→ RCPT TO:<x@y>"
+	has "$1" "Your command"
+	# history: the line comes back with Up, and is in the file
+	keys "$1" :
+	keys "$1" Up
+	wait_re "$1" "^: RCPT TO:<x@y>"
+	keys "$1" Escape
+	wait_for "$1" "n next step"
+	# (libedit's file is vis(3)-encoded: a space is \040)
+	grep -q 'RCPT.*TO:<x@y>' "$XDG_STATE_HOME/smtpdx/history"
+	# AUTH is refused on the raw line, and never kept
+	keys "$1" :
+	text "$1" "AUTH PLAIN c2VjcmV0"
+	keys "$1" Enter
+	wait_for "$1" "belongs to its own step"
+	not grep -qi "AUTH" "$XDG_STATE_HOME/smtpdx/history"
+}
+check s6 ": sends RCPT before MAIL: the 503 and its words; completion; history without AUTH" t_cmdline
+
+t_resize() {
+	title=$(diag_title auth.failed)
+	start "$1" 132x43 -- --lab auth.failed
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" r
+	wait_for "$1" "$title"
+	T resize-window -t "$1" -x 80 -y 24
+	wait_for "$1" "FAILED: auth.failed"
+	has "$1" "✗ auth"
+	has "$1" "3 Diagnosis"
+	# the stacked layout puts the fix in view at this height
+	has "$1" "Fix"
+	T resize-window -t "$1" -x 132 -y 43
+	wait_for "$1" "Decision path"
+	has "$1" "$title"
+	has "$1" "✗ auth"
+	has "$1" "250 CHUNKING"
+}
+check s7 "resize 132x43 -> 80x24 -> 132x43 keeps the session and its diagnosis" t_resize
+
+t_no_color() {
+	start "$1" 100x30 NO_COLOR=1 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" r
+	wait_for "$1" "PASSED"
+	has "$1" "✓ quit"
+	# no colour at all: no SGR foreground or background codes
+	T capture-pane -e -p -t "$1" >"$TMP/sgr"
+	grep -qF "$ESC[" "$TMP/sgr"	# the capture does carry attributes
+	not grep -qE "$COLOR_SGR" "$TMP/sgr"
+}
+check s8 "NO_COLOR=1: works, and the screen holds no colour codes" t_no_color
+
+t_color() {
+	start "$1" 100x30 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" r
+	wait_for "$1" "PASSED"
+	T capture-pane -e -p -t "$1" | grep -qE "$COLOR_SGR"
+}
+check s9 "with colours allowed, the screen uses them (the NO_COLOR test can fail)" t_color
+
+t_vt100() {
+	start "$1" 80x24 TERM=vt100 LANG=C -- --lab auth.failed
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" r
+	wait_for "$1" "FAILED"
+	has "$1" "+ resolve"
+	has "$1" "x auth"
+	has "$1" "- mail"
+	has "$1" "S< 221"
+	# nothing but ASCII on the screen
+	screen "$1" >"$TMP/ascii"
+	not env LC_ALL=C grep -q '[^ -~]' "$TMP/ascii"
+}
+check s10 "TERM=vt100 LANG=C: ASCII marks (+ x - S<), no byte outside ASCII" t_vt100
+
+t_password() {
+	secret="lab-Secret-42"
+	start "$1" 100x30 -- --lab ok --auth plain
+	wait_for "$1" "Nothing sent yet"
+	# clear the password in the form: the session asks for it, unechoed
+	keys "$1" e
+	wait_for "$1" "Settings"
+	for i in 1 2 3 4 5; do keys "$1" Down; done
+	keys "$1" C-u C-s
+	wait_for "$1" "What you type is not shown"
+	text "$1" "$secret"
+	sleep 0.3
+	lacks "$1" "$secret"
+	lacks "$1" "lab-"
+	keys "$1" Enter
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" r
+	wait_for "$1" "PASSED"
+	lacks "$1" "$secret"
+	keys "$1" v
+	wait_for "$1" "teaching view"
+	keys "$1" Home
+	wait_for "$1" "resolving"
+	i=0
+	while not screen_has "$1" "hidden" && [ $i -lt 80 ]; do
+		keys "$1" Down
+		i=$((i + 1))
+		sleep 0.05
+	done
+	has "$1" "hidden"
+	lacks "$1" "$secret"
+	# the settings form masks it too
+	keys "$1" e
+	wait_for "$1" "Settings"
+	has "$1" "(unchanged)"
+	lacks "$1" "$secret"
+}
+check s11 "the password is asked without echo and never shown (prompt, transcript, teaching view, form)" t_password
+
+t_save() {
+	start "$1" 100x30 -- --lab auth.failed --auth plain
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" r
+	wait_for "$1" "FAILED"
+	keys "$1" s
+	wait_for "$1" "Save the transcript"
+	keys "$1" C-u
+	text "$1" "$TMP/saved.txt"
+	keys "$1" Enter
+	wait_for "$1" "Saved"
+	grep -qF "<redacted>" "$TMP/saved.txt"
+	grep -qF "535 5.7.8" "$TMP/saved.txt"
+	grep -qF "auth.failed" "$TMP/saved.txt"
+	not grep -qF "$ESC" "$TMP/saved.txt"
+	not grep -qF "lab-Secret-42" "$TMP/saved.txt"
+}
+check s12 "s saves the redacted transcript and diagnosis, without colour codes" t_save
+
+t_tabs() {
+	start "$1" 70x20 -- --lab auth.failed
+	wait_for "$1" "Nothing sent yet"
+	has "$1" "1 Steps"
+	has "$1" "2 Transcript"
+	has "$1" "3 Decision tree"
+	keys "$1" r
+	# one region at a time: at the end the diagnosis comes forward
+	wait_for "$1" "$(diag_title auth.failed)"
+	keys "$1" 1
+	wait_for "$1" "✗ auth"
+	keys "$1" Tab
+	wait_for "$1" "S← 221 2.0.0 Bye"
+}
+check s13 "below 80 columns: one region at a time, Tab and 1 2 3 switch" t_tabs
+
+t_small() {
+	start "$1" 50x12 -- --lab ok
+	wait_for "$1" "Terminal too small"
+	T resize-window -t "$1" -x 100 -y 30
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" q
+	wait_for "$1" "EXITED 0"
+}
+check s14 "a terminal too small says so, and recovers when it grows" t_small
+
+t_cancel() {
+	start "$1" 100x30 -- --lab greeting.timeout
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" n
+	wait_for "$1" "✓ resolve"
+	keys "$1" n
+	wait_for "$1" "✓ connect"
+	keys "$1" n
+	wait_for "$1" "greeting: waiting"
+	wait_re "$1" "waiting [0-9]+\.[0-9] s of [0-9]+ s"
+	keys "$1" Escape
+	wait_for "$1" "✗ greeting"
+	has "$1" "cancelled"
+}
+check s15 "a waiting step shows its clock against the timeout; Esc cancels it" t_cancel
+
+t_explain() {
+	start "$1" 132x43 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" r
+	wait_for "$1" "PASSED"
+	keys "$1" Up
+	keys "$1" Enter
+	wait_for "$1" "explained"
+	has "$1" "221: service closing the connection"
+	has "$1" "Answers"
+	keys "$1" Escape
+	keys "$1" Home Down Down Down Down Down
+	wait_for "$1" "6/"
+	keys "$1" Enter
+	wait_for "$1" "explained"
+	has "$1" "Asks"
+	has "$1" "extensions"
+}
+check s16 "Enter explains the selected line: reply codes and client commands" t_explain
+
+t_tls() {
+	start "$1" 132x43 -- --lab tls.cert_hostname_mismatch
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" r
+	wait_for "$1" "FAILED"
+	keys "$1" t
+	wait_for "$1" "TLS details"
+	has "$1" "NOT verified"
+	has "$1" "other.example.net"
+	has "$1" "SHA-256"
+	has "$1" "Certificate 1 of"
+}
+check s17 "t shows the certificate chain and why it failed" t_tls
+
+t_break() {
+	start "$1" 100x30 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" e
+	wait_for "$1" "Settings"
+	keys "$1" Down Down Right
+	wait_for "$1" "implicit"
+	keys "$1" C-s
+	wait_for "$1" "New settings"
+	has "$1" "implicit TLS"
+	keys "$1" r
+	wait_for "$1" "FAILED"
+	has "$1" "✗ tls"
+}
+check s18 "e breaks the session: implicit TLS on a STARTTLS port fails at the tls step" t_break
+
+t_hostile() {
+	start "$1" 132x43 -- --lab hostile-escapes
+	wait_for "$1" "Nothing sent yet"
+	T select-pane -t "$1" -T "before"
+	keys "$1" r
+	wait_for "$1" "PASSED"
+	# the escapes show as text; none reached the terminal
+	has "$1" '\x1b]0;pwned\x07'
+	[ "$(T display-message -p -t "$1" '#{pane_title}')" = "before" ]
+	has "$1" "✓ quit"
+	has "$1" "smtpdx "
+}
+check s19 "hostile replies (terminal escapes, NUL, bad UTF-8) are shown as text, never obeyed" t_hostile
+
+t_terms() {
+	for term in vt220 xterm screen tmux-256color; do
+		[ -n "$(find /usr/share/terminfo /lib/terminfo /etc/terminfo \
+			-name "$term" 2>/dev/null | head -n 1)" ] || continue
+		start "$1" 100x30 TERM=$term -- --lab ok
+		wait_for "$1" "Nothing sent yet"
+		keys "$1" r
+		wait_for "$1" "PASSED"
+		has "$1" "✓ quit"
+		keys "$1" q
+		wait_for "$1" "EXITED 0"
+	done
+}
+check s20 "TERM=vt220, xterm, screen, tmux-256color: each runs the session and quits cleanly" t_terms
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

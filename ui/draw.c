@@ -1,0 +1,1085 @@
+/*
+ * draw.c - the regions, the header and the footer, drawn from the session.
+ *
+ * Each draw_* function erases its window, draws it whole from the state
+ * and calls wnoutrefresh(); curses then sends only the cells that really
+ * changed.  draw_all() calls those whose dirty bit is set and ends with
+ * the one doupdate() of the turn.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui.h"
+#include "../src/lab/lab.h"
+#include "../src/util.h"
+
+/* The question each step answers, for the live decision tree. */
+static const char *const step_question[STEP_COUNT] = {
+	[STEP_RESOLVE] = "Does the name resolve?",
+	[STEP_CONNECT] = "Does the port accept a TCP connection?",
+	[STEP_GREETING] = "Does the server greet us with 220?",
+	[STEP_EHLO] = "Does it answer EHLO, and what does it offer?",
+	[STEP_STARTTLS] = "Does it agree to STARTTLS?",
+	[STEP_TLS] = "Does TLS come up with a trusted certificate?",
+	[STEP_EHLO_TLS] = "What does it offer inside TLS?",
+	[STEP_AUTH] = "Does it accept the login?",
+	[STEP_MAIL] = "Does it accept the sender?",
+	[STEP_RCPT] = "Does it accept the recipient?",
+	[STEP_DATA] = "Does it take the message?",
+	[STEP_QUIT] = "Does it say goodbye?",
+};
+
+static double
+running_seconds(const struct session *s)
+{
+	return now_mono() - session_step_started(s);
+}
+
+static void
+fmt_secs(char *b, size_t n, double t)
+{
+	if (t < 0)
+		t = 0;
+	if (t < 10)
+		snprintf(b, n, "%.3fs", t);
+	else if (t < 100)
+		snprintf(b, n, "%.2fs", t);
+	else if (t < 10000)
+		snprintf(b, n, "%.0fs", t);
+	else
+		snprintf(b, n, ">2h");
+}
+
+/* ---- header ---------------------------------------------------------------- */
+
+static const char *
+mode_words(enum tls_mode m)
+{
+	switch (m) {
+	case TLSM_IMPLICIT: return "implicit TLS";
+	case TLSM_NONE: return "no TLS";
+	default: return "STARTTLS";
+	}
+}
+
+void
+draw_header(struct tui *t)
+{
+	WINDOW *w = t->header;
+	const struct session *s = t->s;
+	int cols = t->cols;
+	char buf[512];
+
+	werase(w);
+	put_fill(w, 0, 0, cols, ST_BAR, 0);
+
+	/* the verdict on the right */
+	int rst = ST_BAR_BOLD;
+	if (s->finished) {
+		if (diag_has_error(&s->diags)) {
+			const struct diagnosis *d = NULL;
+			for (size_t i = 0; i < s->diags.n && !d; i++)
+				if (s->diags.v[i].sev == SEV_ERROR)
+					d = &s->diags.v[i];
+			snprintf(buf, sizeof buf, " %s FAILED: %s ", mark_u8(MK_FAIL),
+				 d ? diag_info(d->id)->id : "?");
+			rst = ST_BAR_FAIL;
+		} else if (s->diags.n) {
+			snprintf(buf, sizeof buf, " %s PASSED, with warnings ",
+				 mark_u8(MK_WARN));
+			rst = ST_BADGE_WARN;
+		} else {
+			snprintf(buf, sizeof buf, " %s PASSED ", mark_u8(MK_OK));
+			rst = ST_BADGE_OK;
+		}
+	} else if (session_busy(s)) {
+		snprintf(buf, sizeof buf, " %s %s ", mark_u8(MK_RUNNING),
+			 session_raw_pending(s) ? "your command" :
+			 s->cur >= 0 ? step_name(s->cur) : "");
+	} else if (s->started) {
+		snprintf(buf, sizeof buf, " paused: n for the next step ");
+	} else {
+		snprintf(buf, sizeof buf, " ready ");
+	}
+	int rw = u8_width(buf);
+	int right = cols - rw;
+	if (right < cols / 2)
+		right = cols / 2;
+	put_str(w, 0, right, buf, cols - right, rst, 0, true);
+
+	/* the left side: pieces in screen order, each with a priority; the
+	 * least needed go first when the bar is short */
+	struct piece {
+		char text[160];
+		int st, prio;		/* prio 0: always */
+	} pc[8];
+	int np = 0;
+#define PIECE(pr, sty, ...) do { \
+		snprintf(pc[np].text, sizeof pc[np].text, __VA_ARGS__); \
+		pc[np].st = (sty); \
+		pc[np].prio = (pr); \
+		np++; \
+	} while (0)
+	PIECE(0, ST_BAR_BOLD, " smtpdx ");
+	if (t->opts->lab_name)
+		PIECE(3, ST_BAR, " lab %s ", t->opts->lab_name);
+	if (*s->address && s->cfg.host && strcmp(s->address, s->cfg.host))
+		PIECE(0, ST_BAR_BOLD, " %s [%s]:%d ", s->cfg.host, s->address, s->port);
+	else
+		PIECE(0, ST_BAR_BOLD, " %s:%d ", s->cfg.host ? s->cfg.host : "?",
+		      s->port);
+	PIECE(2, ST_BAR, " %s ", mode_words(s->tls_mode));
+	if (s->tls.done) {
+		PIECE(1, ST_BAR_BOLD, " %s %s ", mark_u8(MK_LOCK), s->tls.version);
+		PIECE(4, ST_BAR, "%s ", s->tls.cipher);
+		if (s->tls.verified)
+			PIECE(1, ST_BAR_OK, "%s verified ", mark_u8(MK_OK));
+		else
+			PIECE(1, ST_BAR_FAIL, "%s NOT verified ", mark_u8(MK_FAIL));
+	} else if (s->tls_mode != TLSM_NONE && s->status[STEP_TLS] == SS_FAIL) {
+		PIECE(1, ST_BAR_FAIL, " TLS failed ");
+	} else if (s->tls_mode == TLSM_NONE) {
+		PIECE(1, ST_BAR_WARN, " plaintext ");
+	} else {
+		PIECE(2, ST_BAR, " no TLS yet ");
+	}
+#undef PIECE
+	int total = 0;
+	for (int i = 0; i < np; i++)
+		total += u8_width(pc[i].text);
+	/* drop pieces, least needed first, until the rest fits */
+	for (int pr = 4; pr > 0 && total > right; pr--)
+		for (int i = 0; i < np; i++)
+			if (pc[i].prio == pr && pc[i].text[0]) {
+				total -= u8_width(pc[i].text);
+				pc[i].text[0] = '\0';
+			}
+	int x = 0;
+	for (int i = 0; i < np; i++)
+		if (pc[i].text[0])
+			x += put_str(w, 0, x, pc[i].text, right - x, pc[i].st, 0, true);
+	(void)x;
+	wnoutrefresh(w);
+}
+
+/* ---- footer ---------------------------------------------------------------- */
+
+struct keyhint {
+	const char *key, *words;
+};
+
+static int
+put_hint(WINDOW *w, int x, int room, const struct keyhint *h)
+{
+	int need = u8_width(h->key) + 1 + u8_width(h->words) + 2;
+	if (need > room)
+		return -1;
+	x += put_str(w, 0, x, h->key, room, ST_KEY, 0, false);
+	x += put_str(w, 0, x, " ", 1, ST_HINT, 0, false);
+	put_str(w, 0, x, h->words, room, ST_HINT, 0, false);
+	return need;
+}
+
+static void
+footer_cmdline(struct tui *t)
+{
+	WINDOW *w = t->footer;
+	size_t n, cur;
+	const wchar_t *line = cmdline_text(t->cl, &n, &cur);
+	int cols = t->cols;
+	int hintw = *t->cl_hint ? u8_width(t->cl_hint) + 2 : 0;
+	int room = cols - 2 - 1;
+	if (hintw && room - hintw >= 30)
+		room -= hintw;
+	else
+		hintw = 0;
+
+	put_str(w, 0, 0, ":", 1, ST_KEY, 0, false);
+	/* scroll so the cursor stays in view */
+	size_t first = 0;
+	while (first < cur && wcs_width(line + first, cur - first) > room - 1)
+		first++;
+	put_wcs(w, 0, 2, line + first, n - first, room, ST_NORMAL, 0, false);
+	t->cl_curx = 2 + wcs_width(line + first, cur - first);
+	if (hintw)
+		put_str(w, 0, cols - hintw + 1, t->cl_hint, hintw - 1, ST_DIM, 0, true);
+}
+
+void
+draw_footer(struct tui *t)
+{
+	WINDOW *w = t->footer;
+	const struct session *s = t->s;
+	int cols = t->cols;
+	char buf[256];
+
+	werase(w);
+	put_fill(w, 0, 0, cols, ST_NORMAL, 0);
+	if (t->cl_on) {
+		footer_cmdline(t);
+		wnoutrefresh(w);
+		return;
+	}
+	if (*t->msg) {
+		put_str(w, 0, 1, t->msg, cols - 2, t->msg_err ? ST_ERR : ST_MSG, 0, true);
+		wnoutrefresh(w);
+		return;
+	}
+	int x = 1;
+	if (session_busy(s)) {
+		static const wchar_t spin_u[] = L"\u280b\u2819\u2839\u2838\u283c\u2834\u2826\u2827\u2807\u280f";
+		static const wchar_t spin_a[] = L"|/-\\";
+		const wchar_t *sp = ui_utf8 ? spin_u : spin_a;
+		size_t ns = wcslen(sp);
+		x += put_wcs(w, 0, x, sp + (size_t)t->spin % ns, 1, 1, ST_RUNNING, 0, false);
+		snprintf(buf, sizeof buf, " %s: waiting %.1f s of %.0f s ",
+			 session_raw_pending(s) ? "your command" :
+			 s->cur >= 0 ? step_name(s->cur) : "", running_seconds(s),
+			 s->cfg.timeout > 0 ? s->cfg.timeout : 15.0);
+		x += put_str(w, 0, x, buf, cols - x, ST_BOLD, 0, true);
+		static const struct keyhint busy[] = {
+			{ "Esc", "cancel" }, { "r", "run all" }, { "?", "help" },
+			{ "q", "quit" },
+		};
+		x += 2;
+		for (size_t i = 0; i < ARRAY_SIZE(busy); i++) {
+			int used = put_hint(w, x, cols - x, &busy[i]);
+			if (used < 0)
+				break;
+			x += used;
+		}
+		wnoutrefresh(w);
+		return;
+	}
+
+	static const struct keyhint keys[] = {
+		{ "n", "next step" }, { "r", "run all" }, { "R", "restart" },
+		{ ":", "command" }, { "Enter", "explain" }, { "t", "TLS" },
+		{ "e", "settings" }, { "v", "teach" }, { "s", "save" },
+	};
+	/* the raw line only helps while connected */
+	bool raw_ok = s->started && !s->finished;
+	static const struct keyhint tail[] = { { "?", "help" }, { "q", "quit" } };
+	int tailw = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(tail); i++)
+		tailw += u8_width(tail[i].key) + 1 + u8_width(tail[i].words) + 2;
+	size_t from = 0;
+	if (s->finished) {
+		/* nothing left to step: start with what makes sense now */
+		from = 2;
+	}
+	/* the diagnosis has the focus and more than its window shows */
+	int dh, dw;
+	region_inner(t, RG_DIAG, &dh, &dw);
+	if (t->focus == RG_DIAG && region_visible(t, RG_DIAG) &&
+	    (int)t->diag.n > dh) {
+		struct keyhint more = { ui_utf8 ? "\u2191\u2193" : "Up/Dn",
+					"scroll the diagnosis" };
+		int used = put_hint(w, x, cols - x - tailw, &more);
+		if (used > 0)
+			x += used;
+	}
+	for (size_t i = from; i < ARRAY_SIZE(keys); i++) {
+		if (!raw_ok && !strcmp(keys[i].key, ":"))
+			continue;
+		int used = put_hint(w, x, cols - x - tailw, &keys[i]);
+		if (used < 0)
+			break;
+		x += used;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(tail); i++) {
+		int used = put_hint(w, x, cols - x, &tail[i]);
+		if (used < 0)
+			break;
+		x += used;
+	}
+	wnoutrefresh(w);
+}
+
+/* ---- steps ----------------------------------------------------------------- */
+
+void
+draw_steps(struct tui *t)
+{
+	WINDOW *w = t->rg[RG_STEPS];
+	const struct session *s = t->s;
+	int h, wd;
+	char tb[16];
+
+	werase(w);
+	region_frame(t, RG_STEPS, NULL, NULL);
+	region_inner(t, RG_STEPS, &h, &wd);
+
+	int order[STEP_COUNT];
+	int n = tui_step_order(s, order);
+	int next = session_can_step(s) ? session_next_step(s) : -1;
+	int y = 0;
+	for (int i = 0; i < n && y < h; i++, y++) {
+		int st = order[i];
+		enum step_status ss = s->status[st];
+		enum mark m = MK_PENDING;
+		int mst = ST_PENDING, nst = ST_PENDING;
+		double secs = s->seconds[st];
+		bool show_time = false;
+		switch (ss) {
+		case SS_OK:
+			m = MK_OK, mst = ST_OK, nst = ST_NORMAL, show_time = true;
+			break;
+		case SS_WARN:
+			m = MK_WARN, mst = ST_WARN, nst = ST_NORMAL, show_time = true;
+			break;
+		case SS_FAIL:
+			m = MK_FAIL, mst = ST_FAIL, nst = ST_FAIL, show_time = true;
+			break;
+		case SS_SKIPPED:
+			m = MK_SKIPPED, mst = ST_PENDING, nst = ST_PENDING;
+			break;
+		case SS_RUNNING:
+			m = MK_RUNNING, mst = ST_RUNNING, nst = ST_BOLD;
+			secs = running_seconds(s);
+			show_time = true;
+			break;
+		case SS_PENDING:
+			break;
+		}
+		if (st == next) {
+			m = MK_NEXT;
+			mst = nst = ST_NEXT;
+		}
+		put_mark(w, 1 + y, 2, m, mst, 0);
+		put_str(w, 1 + y, 4, step_name(st), wd - 3, nst, 0, true);
+		if (show_time) {
+			fmt_secs(tb, sizeof tb, secs);
+			int tw = (int)strlen(tb);
+			if (wd - tw >= 12)
+				put_str(w, 1 + y, 1 + wd - tw, tb, tw, ss == SS_RUNNING ?
+					ST_BOLD : ST_TIME, 0, false);
+		} else if (ss == SS_SKIPPED && wd >= 18) {
+			put_str(w, 1 + y, 1 + wd - 4, "skip", 4, ST_PENDING, 0, false);
+		}
+	}
+	/* below the list, when there is room: the total and the verdict */
+	if (y + 3 <= h && s->started) {
+		y++;
+		double total = 0;
+		for (int i = 0; i < STEP_COUNT; i++)
+			total += s->status[i] == SS_RUNNING ? running_seconds(s) :
+				 s->seconds[i];
+		fmt_secs(tb, sizeof tb, total);
+		put_str(w, 1 + y, 2, "total", wd - 2, ST_DIM, 0, false);
+		put_str(w, 1 + y, 1 + wd - (int)strlen(tb), tb, (int)strlen(tb),
+			ST_DIM, 0, false);
+		y++;
+		if (s->finished) {
+			bool err = diag_has_error(&s->diags);
+			put_mark(w, 1 + y, 2, err ? MK_FAIL : s->diags.n ? MK_WARN : MK_OK,
+				 err ? ST_FAIL : s->diags.n ? ST_WARN : ST_OK, 0);
+			put_str(w, 1 + y, 4, err ? "failed" : s->diags.n ? "warnings" :
+				"passed", wd - 3, err ? ST_FAIL : s->diags.n ? ST_WARN :
+				ST_OK, 0, false);
+		}
+	}
+	/* a legend for the marks, for whoever sees them the first time */
+	static const struct { enum mark m; int st; const char *w, *brief; } lg[] = {
+		{ MK_OK, ST_OK, "ok", "ok" }, { MK_FAIL, ST_FAIL, "failed", "fail" },
+		{ MK_WARN, ST_WARN, "warning", "warn" },
+		{ MK_PENDING, ST_PENDING, "to do", "todo" },
+		{ MK_SKIPPED, ST_PENDING, "skipped", "skip" },
+		{ MK_NEXT, ST_NEXT, "next", "next" },
+	};
+	int nl = (int)ARRAY_SIZE(lg);
+	bool one_col = h - y >= nl + 2;
+	int rows = one_col ? nl : (nl + 1) / 2;
+	if (h - y >= rows + 1) {
+		int ly = h - rows;
+		for (int i = 0; i < nl; i++) {
+			int row = one_col ? ly + i : ly + i / 2;
+			int col = one_col ? 2 : 2 + (i % 2) * (wd / 2);
+			put_mark(w, 1 + row, col, lg[i].m, lg[i].st, 0);
+			put_str(w, 1 + row, col + 2, one_col ? lg[i].w : lg[i].brief,
+				one_col ? wd - 3 : wd / 2 - 3, ST_DIM, 0, false);
+		}
+	}
+	wnoutrefresh(w);
+}
+
+/* ---- transcript ------------------------------------------------------------ */
+
+struct tgeom {
+	int width;		/* inner width */
+	int gutter;		/* columns before the text */
+	bool time;		/* show the time column */
+};
+
+static void
+tgeom(const struct tui *t, struct tgeom *g)
+{
+	int h;
+	region_inner(t, RG_TRANS, &h, &g->width);
+	g->time = g->width >= 56;
+	g->gutter = (g->time ? 8 : 0) + 2 + 3;
+}
+
+/* Is line i part of a command typed on the `:` line, or its reply? */
+static bool
+in_raw(const struct session *s, size_t i)
+{
+	for (size_t k = i + 1; k-- > 0;) {
+		const struct tr_line *l = &s->tr.v[k];
+		if (l->dir == TR_CLIENT)
+			return l->step < 0;
+		if (l->dir == TR_INFO)
+			return false;
+	}
+	return false;
+}
+
+static bool
+step_head(const struct tui *t, size_t i)
+{
+	const struct tr_line *l = &t->s->tr.v[i];
+	if (!t->teach || l->step < 0)
+		return false;
+	return i == 0 || t->s->tr.v[i - 1].step != l->step;
+}
+
+/* The notes under line i, wrapped into d; returns their rows. */
+static int
+line_notes(const struct tui *t, size_t i, const struct tgeom *g, struct doc *d)
+{
+	if (!t->teach && !in_raw(t->s, i))
+		return 0;
+	char *gl = tr_gloss(t->s, i);
+	if (!gl)
+		return 0;
+	doc_reset(d, g->width);
+	char *arrow = xasprintf("%s ", ui_utf8 ? "\u21b3" : "'-");
+	doc_wrap(d, g->gutter + 2, NULL, 0, ST_NOTE, gl);
+	/* the arrow goes just before the text of the first row */
+	if (d->n) {
+		size_t an;
+		wchar_t *aw = u8_to_wcs(arrow, strlen(arrow), &an);
+		struct dline *l = &d->v[0];
+		size_t at = (size_t)g->gutter;
+		for (size_t k = 0; k < an && at + k < l->n; k++) {
+			l->w[at + k] = aw[k];
+			l->st[at + k] = ST_NOTE;
+		}
+		free(aw);
+	}
+	free(arrow);
+	free(gl);
+	return (int)d->n;
+}
+
+static int
+line_rows(const struct tui *t, size_t i, const struct tgeom *g, struct doc *d)
+{
+	return (step_head(t, i) ? 1 : 0) + 1 + line_notes(t, i, g, d);
+}
+
+static int
+line_style(const struct tr_line *l)
+{
+	if (l->dir == TR_CLIENT)
+		return l->step == STEP_DATA && !explain_is_command(l->text) ?
+		       ST_MESSAGE : ST_CLIENT;
+	if (l->dir == TR_INFO)
+		return ST_INFO;
+	if ((l->text[0] == '4' || l->text[0] == '5') &&
+	    l->text[1] >= '0' && l->text[1] <= '9')
+		return ST_SERVER_ERR;
+	return ST_SERVER;
+}
+
+/*
+ * One transcript line.  The selected line is one bar across the region:
+ * the focus colour when the transcript has the focus, reverse video
+ * otherwise (and always without colour), so it never rests on colour.
+ */
+static void
+draw_line(WINDOW *w, int y, const struct tr_line *l, const struct tgeom *g,
+	  int sel, double t0)
+{
+	int x = 1;
+	char tb[32];
+	int st = line_style(l);
+	enum mark m = l->dir == TR_SERVER ? MK_SERVER : l->dir == TR_CLIENT ?
+		      MK_CLIENT : MK_INFO;
+	/* sel: 0 no, 1 selected, 2 selected and focused */
+	int bar = sel == 2 ? ST_SELECTED : ST_SELECTED_OFF;
+	attr_t bold = st == ST_CLIENT ? A_BOLD : 0;
+	put_fill(w, y, 1, g->width, sel ? bar : ST_NORMAL, 0);
+	if (g->time) {
+		snprintf(tb, sizeof tb, "%7.3f ", l->t - t0);
+		x += put_str(w, y, x, tb, 8, sel ? bar : ST_TIME, 0, false);
+	}
+	if (l->tls)
+		put_mark(w, y, x, MK_TLS, sel ? bar : ST_TLSMARK, sel ? A_BOLD : 0);
+	x += 2;
+	put_mark(w, y, x, m, sel ? bar : st == ST_INFO ? ST_DIM : st, sel ? bold : 0);
+	x += 3;
+	put_str(w, y, x, l->text, g->width + 1 - x, sel ? bar : st, sel ? bold : 0,
+		true);
+}
+
+/* Keep the selection in view: move top so that sel's rows fit. */
+static void
+trans_fit(struct tui *t)
+{
+	const struct session *s = t->s;
+	struct tgeom g;
+	struct doc d = { 0 };
+	int h, wd;
+	region_inner(t, RG_TRANS, &h, &wd);
+	tgeom(t, &g);
+	if (s->tr.n == 0) {
+		t->sel = t->top = 0;
+		return;
+	}
+	if (t->follow)
+		t->sel = s->tr.n - 1;
+	if (t->sel >= s->tr.n)
+		t->sel = s->tr.n - 1;
+	if (t->top > t->sel)
+		t->top = t->sel;
+	if (h <= 0)
+		return;
+	int rows = 0;
+	for (size_t i = t->top; i <= t->sel; i++)
+		rows += line_rows(t, i, &g, &d);
+	while (rows > h && t->top < t->sel) {
+		rows -= line_rows(t, t->top, &g, &d);
+		t->top++;
+	}
+	/* at the end, fill the window rather than leave rows empty */
+	if (t->follow) {
+		while (t->top > 0) {
+			int r = line_rows(t, t->top - 1, &g, &d);
+			if (rows + r > h)
+				break;
+			rows += r;
+			t->top--;
+		}
+	}
+	doc_free(&d);
+}
+
+void
+trans_move(struct tui *t, long delta)
+{
+	size_t n = t->s->tr.n;
+	if (n == 0)
+		return;
+	long v = (long)t->sel + delta;
+	if (v < 0)
+		v = 0;
+	if (v >= (long)n)
+		v = (long)n - 1;
+	t->sel = (size_t)v;
+	t->follow = t->sel == n - 1 && delta > 0;
+	t->dirty |= DIRTY_TRANS;
+}
+
+void
+trans_home(struct tui *t)
+{
+	t->sel = t->top = 0;
+	t->follow = false;
+	t->dirty |= DIRTY_TRANS;
+}
+
+void
+trans_end(struct tui *t)
+{
+	t->follow = true;
+	t->dirty |= DIRTY_TRANS;
+}
+
+int
+trans_page(const struct tui *t)
+{
+	int h, wd;
+	region_inner(t, RG_TRANS, &h, &wd);
+	return h > 2 ? h - 1 : 1;
+}
+
+static void
+trans_empty(struct tui *t, WINDOW *w, int h, int wd)
+{
+	static const char *const lines[] = {
+		"Nothing sent yet.",
+		"",
+		"Press n to run the next step,",
+		"r to run to the end.",
+		"",
+		"? shows every key.",
+	};
+	int y0 = (h - (int)ARRAY_SIZE(lines)) / 2;
+	if (y0 < 0)
+		y0 = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(lines) && y0 + (int)i < h; i++) {
+		int lw = u8_width(lines[i]);
+		int x = (wd - lw) / 2;
+		if (x < 0)
+			x = 0;
+		put_str(w, 1 + y0 + (int)i, 1 + x, lines[i], wd - x,
+			i == 0 ? ST_BOLD : ST_HINT, 0, true);
+	}
+	(void)t;
+}
+
+void
+draw_trans(struct tui *t)
+{
+	WINDOW *w = t->rg[RG_TRANS];
+	const struct session *s = t->s;
+	struct tgeom g;
+	struct doc d = { 0 };
+	int h, wd;
+	char right[64];
+
+	trans_fit(t);
+	werase(w);
+	region_inner(t, RG_TRANS, &h, &wd);
+	tgeom(t, &g);
+	if (s->tr.n)
+		snprintf(right, sizeof right, "%s%zu/%zu", t->teach ? "teaching view  " :
+			 "", t->sel + 1, s->tr.n);
+	else
+		snprintf(right, sizeof right, "%s", t->teach ? "teaching view" : "");
+	region_frame(t, RG_TRANS, NULL, right);
+	if (s->tr.n == 0) {
+		trans_empty(t, w, h, wd);
+		wnoutrefresh(w);
+		return;
+	}
+	int y = 0;
+	for (size_t i = t->top; i < s->tr.n && y < h; i++) {
+		const struct tr_line *l = &s->tr.v[i];
+		if (step_head(t, i)) {
+			char *hd = xasprintf(" %s: %s ", step_name(l->step),
+					     step_title(l->step));
+			style_set(w, ST_STEPHEAD, 0);
+			ui_hline(w, 1 + y, 1, wd);
+			put_str(w, 1 + y, 3, hd, wd - 4, ST_STEPHEAD, 0, true);
+			free(hd);
+			if (++y >= h)
+				break;
+		}
+		draw_line(w, 1 + y, l, &g, i != t->sel ? 0 :
+			  t->focus == RG_TRANS ? 2 : 1, s->tr.v[0].t);
+		y++;
+		int nr = line_notes(t, i, &g, &d);
+		if (nr > 0) {
+			int shown = nr < h - y ? nr : h - y;
+			doc_draw(w, &d, 0, 1 + y, 1, shown, wd);
+			y += shown;
+		}
+	}
+	/* marks on the right border when there is more above or below */
+	if (t->top > 0)
+		put_mark(w, 1, wd + 1, MK_UP, ST_BORDER_FOCUS, 0);
+	if (y >= h && !(t->sel == s->tr.n - 1))
+		put_mark(w, h, wd + 1, MK_DOWN, ST_BORDER_FOCUS, 0);
+	doc_free(&d);
+	wnoutrefresh(w);
+}
+
+/* ---- the decision tree / diagnosis ---------------------------------------- */
+
+/* What the server said during step st: the keywords of an EHLO reply, or
+ * the last reply line, or the last information line. */
+static char *
+step_answer(const struct session *s, int st)
+{
+	const struct tr_line *lastS = NULL, *lastI = NULL;
+	struct buf caps = { 0 };
+	int nS = 0;
+	for (size_t i = 0; i < s->tr.n; i++) {
+		const struct tr_line *l = &s->tr.v[i];
+		if (l->step != st)
+			continue;
+		if (l->dir == TR_SERVER) {
+			if ((st == STEP_EHLO || st == STEP_EHLO_TLS) && nS > 0 &&
+			    !strncmp(l->text, "250", 3) && strlen(l->text) > 4) {
+				const char *kw = l->text + 4;
+				size_t k = strcspn(kw, " ");
+				if (!strncmp(kw, "AUTH", 4))
+					k = strlen(kw);
+				buf_printf(&caps, "%s%.*s", caps.len ? ", " : "",
+					   (int)k, kw);
+			}
+			lastS = l;
+			nS++;
+		} else if (l->dir == TR_INFO) {
+			lastI = l;
+		}
+	}
+	if (caps.len && s->status[st] != SS_FAIL) {
+		char *r = xasprintf("offers %s", caps.data);
+		buf_free(&caps);
+		return r;
+	}
+	buf_free(&caps);
+	if (lastS)
+		return xstrdup(lastS->text);
+	if (lastI)
+		return xstrdup(lastI->text);
+	return NULL;
+}
+
+static void
+live_tree(struct tui *t, struct doc *d, const char *heading)
+{
+	const struct session *s = t->s;
+	int order[STEP_COUNT];
+	int n = tui_step_order(s, order);
+
+	doc_heading(d, heading);
+	for (int i = 0; i < n; i++) {
+		int st = order[i];
+		enum step_status ss = s->status[st];
+		if (ss == SS_PENDING || ss == SS_SKIPPED)
+			continue;
+		doc_nl(d);
+		enum mark m = ss == SS_OK ? MK_OK : ss == SS_WARN ? MK_WARN :
+			      ss == SS_FAIL ? MK_FAIL : MK_RUNNING;
+		int mst = ss == SS_OK ? ST_OK : ss == SS_WARN ? ST_WARN :
+			  ss == SS_FAIL ? ST_FAIL : ST_RUNNING;
+		char *lab = xasprintf("%s", mark_u8(m));
+		doc_wrap(d, 2, lab, mst, ST_QUESTION, step_question[st]);
+		free(lab);
+		if (ss == SS_RUNNING) {
+			char *wt = xasprintf("waiting %.1f s ...", running_seconds(s));
+			doc_wrap(d, 4, NULL, 0, ST_DIM, wt);
+			free(wt);
+			continue;
+		}
+		char *a = step_answer(s, st);
+		char *line = xasprintf("%s%s%s", ss == SS_FAIL ? "no" : ss == SS_WARN ?
+				       "yes, with a warning" : "yes", a ? ": " : "",
+				       a ? a : "");
+		doc_wrap(d, 4, NULL, 0, ss == SS_FAIL ? ST_FAIL : ST_FACT, line);
+		free(line);
+		free(a);
+	}
+	int next = session_can_step(s) ? session_next_step(s) : -1;
+	if (next >= 0) {
+		doc_nl(d);
+		doc_nl(d);
+		doc_add(d, ST_NEXT, mark_u8(MK_NEXT));
+		doc_add(d, ST_NEXT, " Next: ");
+		doc_add(d, ST_BOLD, step_title(next));
+		doc_wrap(d, 2, NULL, 0, ST_DIM, step_question[next]);
+		doc_nl(d);
+		doc_nl(d);
+		doc_add(d, ST_KEY, "n");
+		doc_add(d, ST_HINT, " runs it, ");
+		doc_add(d, ST_KEY, "r");
+		doc_add(d, ST_HINT, " runs to the end.");
+	}
+}
+
+static void
+plan(struct tui *t, struct doc *d)
+{
+	const struct session *s = t->s;
+	const struct config *c = &s->cfg;
+	char *v;
+
+	doc_heading(d, "The plan");
+	if (t->opts->lab_name) {
+		const struct lab_scenario *sc = lab_find(t->opts->lab_name);
+		v = xasprintf("%s%s%s", t->opts->lab_name, sc ? ": " : "",
+			      sc ? sc->desc : "");
+		doc_wrap(d, 9, "Lab", ST_LABEL, ST_NORMAL, v);
+		free(v);
+	}
+	v = xasprintf("%s port %d", c->host ? c->host : "?", s->port);
+	doc_wrap(d, 9, "Server", ST_LABEL, ST_BOLD, v);
+	free(v);
+	v = xasprintf("%s%s%s", s->tls_mode == TLSM_STARTTLS ?
+		      "STARTTLS: upgrade after the first EHLO" :
+		      s->tls_mode == TLSM_IMPLICIT ? "implicit: TLS from the first byte" :
+		      "none: plaintext all the way", c->servername ? ", name " : "",
+		      c->servername ? c->servername : "");
+	doc_wrap(d, 9, "TLS", ST_LABEL, ST_NORMAL, v);
+	free(v);
+	if (c->user)
+		v = xasprintf("as %s, mechanism %s%s", c->user, auth_mech_name(c->mech),
+			      c->password ? "" : " (no password yet)");
+	else
+		v = xstrdup("no: no user given (-u)");
+	doc_wrap(d, 9, "Login", ST_LABEL, ST_NORMAL, v);
+	free(v);
+	struct buf b = { 0 };
+	for (int i = 0; i < c->nto; i++)
+		buf_printf(&b, "%s%s", i ? ", " : "", c->to[i]);
+	v = xasprintf("from %s to %s%s", c->from ? c->from : c->user ? c->user :
+		      "smtpdx@(this host)", b.len ? b.data : "(the sender)",
+		      c->no_send ? " (stops before DATA)" : "");
+	buf_free(&b);
+	doc_wrap(d, 9, "Mail", ST_LABEL, ST_NORMAL, v);
+	free(v);
+	doc_nl(d);
+	doc_wrap(d, 0, NULL, 0, ST_BOLD, "Press n to run the next step, r to run "
+		 "to the end.");
+	doc_wrap(d, 0, NULL, 0, ST_DIM, "Each step lights up on the left; what "
+		 "crosses the wire appears in the transcript; the questions the "
+		 "steps answer collect here.");
+}
+
+/* Append text to the last line if it fits, else on a new indented line. */
+static void
+append_fit(struct doc *d, int st, const char *text, int indent)
+{
+	int have = d->n ? wcs_width(d->v[d->n - 1].w, d->v[d->n - 1].n) : 0;
+	if (d->n && have + 1 + u8_width(text) <= d->width) {
+		doc_add(d, st, " ");
+		doc_add(d, st, text);
+	} else {
+		doc_wrap(d, indent, NULL, 0, st, text);
+	}
+}
+
+static void
+path_block(struct doc *d, const struct diagnosis *g, int st)
+{
+	const struct diag_info *di = diag_info(g->id);
+	if (g->npath) {
+		doc_wrap(d, 0, NULL, 0, ST_LABEL, "Decision path");
+		for (size_t k = 0; k < g->npath; k++) {
+			const struct path_step *p = &g->path[k];
+			char *num = xasprintf("%2zu", k + 1);
+			doc_wrap(d, 4, num, ST_DIM, ST_QUESTION, p->question ? p->question :
+				 p->node);
+			free(num);
+			char *a = xasprintf("%s %s", mark_u8(MK_ARROW), p->answer ?
+					    p->answer : "?");
+			append_fit(d, ST_ANSWER, a, 6);
+			free(a);
+		}
+		doc_nl(d);
+		doc_add(d, ST_NORMAL, "  ");
+		doc_addmark(d, st, MK_BRANCH);
+		doc_add(d, st, " ");
+		doc_add(d, st, di->id);
+	}
+}
+
+/*
+ * One diagnosis.  With room, the decision path comes right under the
+ * title (the teaching order: how we got here); in a short window
+ * (compact) the evidence and the fix come first, since that is what a
+ * glance must catch.
+ */
+static void
+diagnosis_block(struct doc *d, const struct diagnosis *g, bool compact)
+{
+	const struct diag_info *di = diag_info(g->id);
+	int st = g->sev == SEV_ERROR ? ST_FAIL : g->sev == SEV_WARNING ? ST_WARN :
+		 ST_NORMAL;
+	enum mark m = g->sev == SEV_ERROR ? MK_FAIL : g->sev == SEV_WARNING ?
+		      MK_WARN : MK_DOT;
+	if (d->n)
+		doc_nl(d);
+	doc_wrap(d, 2, mark_u8(m), st, st, di->title);
+	char *v = xasprintf("%s %s %s, at step %s", di->id, mark_u8(MK_DOT),
+			    severity_name(g->sev), step_name(g->step));
+	doc_wrap(d, 2, NULL, 0, ST_DIM, v);
+	free(v);
+	if (!compact)
+		path_block(d, g, st);
+	if (g->evidence && *g->evidence) {
+		doc_wrap(d, 0, NULL, 0, ST_LABEL, "Evidence");
+		doc_wrap(d, 2, NULL, 0, ST_SERVER, g->evidence);
+	}
+	doc_wrap(d, 0, NULL, 0, ST_LABEL, "Fix");
+	doc_wrap(d, 2, NULL, 0, ST_BOLD, g->fix);
+	if (compact)
+		path_block(d, g, st);
+	doc_wrap(d, 0, NULL, 0, ST_LABEL, "What happened");
+	doc_wrap(d, 2, NULL, 0, ST_NORMAL, g->explanation);
+	if (di->rfc && *di->rfc) {
+		doc_wrap(d, 5, "See", ST_LABEL, ST_DIM, di->rfc);
+	}
+}
+
+static void
+raw_section(struct tui *t, struct doc *d)
+{
+	const struct session *s = t->s;
+	if (t->raw_from == (size_t)-1 || t->raw_from >= s->tr.n)
+		return;
+	doc_heading(d, "Your command");
+	const struct tr_line *last = NULL;
+	for (size_t i = t->raw_from; i < s->tr.n; i++) {
+		const struct tr_line *l = &s->tr.v[i];
+		if (i > t->raw_from && l->dir == TR_CLIENT)
+			break;
+		doc_nl(d);
+		doc_add(d, ST_DIM, " ");
+		if (l->dir == TR_SERVER) {
+			doc_addmark(d, ST_SERVER, MK_SERVER);
+			last = l;
+		} else if (l->dir == TR_CLIENT) {
+			doc_addmark(d, ST_CLIENT, MK_CLIENT);
+		} else {
+			doc_addmark(d, ST_DIM, MK_INFO);
+		}
+		doc_add(d, ST_NORMAL, " ");
+		doc_add(d, line_style(l), l->text);
+	}
+	if (last) {
+		explain_reply_words(d, last->text);
+	} else if (session_raw_pending(s)) {
+		doc_wrap(d, 2, NULL, 0, ST_DIM, "waiting for the reply ...");
+	}
+	doc_nl(d);
+}
+
+void
+diag_build(struct tui *t, int width, bool compact)
+{
+	const struct session *s = t->s;
+	struct doc *d = &t->diag;
+
+	doc_reset(d, width);
+	raw_section(t, d);
+	if (!s->started) {
+		plan(t, d);
+		return;
+	}
+	if (!s->finished) {
+		live_tree(t, d, "What we know so far");
+		return;
+	}
+	bool err = diag_has_error(&s->diags);
+	if (!err) {
+		doc_nl(d);
+		if (s->diags.n)
+			doc_wrap(d, 2, mark_u8(MK_WARN), ST_WARN, ST_WARN,
+				 "It works, with warnings");
+		else
+			doc_wrap(d, 2, mark_u8(MK_OK), ST_OK, ST_OK, "It works");
+		const struct tr_line *done = NULL;
+		for (size_t i = 0; i < s->tr.n; i++)
+			if (s->tr.v[i].dir == TR_SERVER && s->tr.v[i].step == STEP_DATA)
+				done = &s->tr.v[i];
+		doc_wrap(d, 2, NULL, 0, ST_NORMAL, s->status[STEP_DATA] == SS_OK ?
+			 "Every step passed and the server took the test message "
+			 "for delivery." : "Every step passed.");
+		if (done)
+			doc_wrap(d, 2, NULL, 0, ST_SERVER, done->text);
+		doc_wrap(d, 0, NULL, 0, ST_LABEL, "Decision path");
+		doc_wrap(d, 4, " 1", ST_DIM, ST_QUESTION, "Did a step of the session fail?");
+		char *a = xasprintf("%s no", mark_u8(MK_ARROW));
+		append_fit(d, ST_ANSWER, a, 6);
+		free(a);
+	}
+	/* errors first, then warnings, then the rest */
+	for (int sev = SEV_ERROR; sev <= SEV_INFO; sev++)
+		for (size_t i = 0; i < s->diags.n; i++)
+			if ((int)s->diags.v[i].sev == sev)
+				diagnosis_block(d, &s->diags.v[i], compact);
+	doc_nl(d);
+	live_tree(t, d, "What each step showed");
+	doc_nl(d);
+	doc_nl(d);
+	doc_add(d, ST_KEY, "R");
+	doc_add(d, ST_HINT, " starts over, ");
+	doc_add(d, ST_KEY, "e");
+	doc_add(d, ST_HINT, " changes the settings.");
+}
+
+void
+draw_diag(struct tui *t)
+{
+	WINDOW *w = t->rg[RG_DIAG];
+	int h, wd;
+	region_inner(t, RG_DIAG, &h, &wd);
+	diag_build(t, wd - 2, h < 16);
+	int maxtop = (int)t->diag.n - h;
+	if (maxtop < 0)
+		maxtop = 0;
+	if (t->diag_top > maxtop)
+		t->diag_top = maxtop;
+	if (t->diag_top < 0)
+		t->diag_top = 0;
+	werase(w);
+	char right[32] = "";
+	if (maxtop > 0)
+		snprintf(right, sizeof right, "%d%%", maxtop ? t->diag_top * 100 / maxtop : 100);
+	region_frame(t, RG_DIAG, t->s->finished ? "Diagnosis" : "Decision tree", right);
+	doc_draw(w, &t->diag, t->diag_top, 1, 2, h, wd - 2);
+	if (t->diag_top > 0)
+		put_mark(w, 1, wd + 1, MK_UP, ST_BORDER_FOCUS, 0);
+	if (t->diag_top < maxtop)
+		put_mark(w, h, wd + 1, MK_DOWN, ST_BORDER_FOCUS, 0);
+	wnoutrefresh(w);
+}
+
+/* ---- everything ------------------------------------------------------------- */
+
+static void
+draw_too_small(struct tui *t)
+{
+	werase(stdscr);
+	char buf[128];
+	snprintf(buf, sizeof buf, "Terminal too small: %dx%d", t->cols, t->rows);
+	int y = t->rows / 2 - 1;
+	if (y < 0)
+		y = 0;
+	put_str(stdscr, y, 1, buf, t->cols - 2, ST_BOLD, 0, true);
+	put_str(stdscr, y + 1, 1, "smtpdx needs at least 60x16.", t->cols - 2,
+		ST_NORMAL, 0, true);
+	put_str(stdscr, y + 2, 1, "q quits.", t->cols - 2, ST_DIM, 0, true);
+	wnoutrefresh(stdscr);
+}
+
+void
+draw_all(struct tui *t)
+{
+	if (t->mode == LM_TOO_SMALL) {
+		if (t->dirty)
+			draw_too_small(t);
+		t->dirty = 0;
+		doupdate();
+		return;
+	}
+	unsigned d = t->dirty;
+	if (t->ov && (d & ~DIRTY_OVERLAY))
+		d |= DIRTY_OVERLAY;	/* it sits on top of what changed */
+	if (d & DIRTY_HEADER)
+		draw_header(t);
+	if ((d & DIRTY_STEPS) && region_visible(t, RG_STEPS))
+		draw_steps(t);
+	if ((d & DIRTY_TRANS) && region_visible(t, RG_TRANS))
+		draw_trans(t);
+	if ((d & DIRTY_DIAG) && region_visible(t, RG_DIAG))
+		draw_diag(t);
+	if (d & DIRTY_OVERLAY && t->ov)
+		overlay_draw(t);
+	if ((d & DIRTY_FOOTER) || t->cl_on)
+		draw_footer(t);
+	if (t->cl_on) {
+		/* the one visible cursor: on the command line */
+		leaveok(t->footer, FALSE);
+		wmove(t->footer, 0, t->cl_curx < t->cols ? t->cl_curx : t->cols - 1);
+		wnoutrefresh(t->footer);
+		curs_set(1);
+	} else if (t->ov && t->ov_cury >= 0) {
+		/* a form's field */
+		leaveok(t->ov, FALSE);
+		wmove(t->ov, t->ov_cury, t->ov_curx);
+		wnoutrefresh(t->ov);
+		curs_set(1);
+	} else {
+		leaveok(t->footer, TRUE);
+		curs_set(0);
+	}
+	t->dirty = 0;
+	doupdate();
+}
