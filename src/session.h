@@ -73,6 +73,11 @@ bool session_busy(const struct session *s);	/* a step is under way */
 bool session_can_step(const struct session *s);	/* idle, not finished */
 /* The step session_go() would run next, or -1. */
 int session_next_step(const struct session *s);
+/* Fills out with all STEP_COUNT steps: first those this session's TLS
+ * mode runs, in the order it runs them (implicit TLS does the handshake
+ * before the greeting), then the others in contract order.  Returns how
+ * many of them the mode runs (AUTH or DATA may still be skipped). */
+int session_step_order(const struct session *s, int out[STEP_COUNT]);
 
 /* What to wait for: p->fd (-1: nothing) and p->events; *deadline is the
  * monotonic time (now_mono()) by which session_handle() must be called. */

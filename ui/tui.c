@@ -59,27 +59,7 @@ tui_message(struct tui *t, bool err, const char *fmt, ...)
 int
 tui_step_order(const struct session *s, int out[STEP_COUNT])
 {
-	static const int starttls[] = {
-		STEP_RESOLVE, STEP_CONNECT, STEP_GREETING, STEP_EHLO, STEP_STARTTLS,
-		STEP_TLS, STEP_EHLO_TLS, STEP_AUTH, STEP_MAIL, STEP_RCPT, STEP_DATA,
-		STEP_QUIT
-	};
-	static const int implicit[] = {
-		STEP_RESOLVE, STEP_CONNECT, STEP_TLS, STEP_GREETING, STEP_EHLO,
-		STEP_AUTH, STEP_MAIL, STEP_RCPT, STEP_DATA, STEP_QUIT
-	};
-	static const int none[] = {
-		STEP_RESOLVE, STEP_CONNECT, STEP_GREETING, STEP_EHLO, STEP_AUTH,
-		STEP_MAIL, STEP_RCPT, STEP_DATA, STEP_QUIT
-	};
-	const int *o = starttls;
-	size_t n = ARRAY_SIZE(starttls);
-	if (s->tls_mode == TLSM_IMPLICIT)
-		o = implicit, n = ARRAY_SIZE(implicit);
-	else if (s->tls_mode == TLSM_NONE)
-		o = none, n = ARRAY_SIZE(none);
-	memcpy(out, o, n * sizeof *o);
-	return (int)n;
+	return session_step_order(s, out);
 }
 
 /* Remember what the screen shows now, to see later what changed. */

@@ -24,7 +24,7 @@ static const struct lab_scenario scenarios[] = {
 	/* ---- sessions that work ---- */
 	{
 		.name = "ok",
-		.desc = "A healthy submission server: STARTTLS, AUTH, the mail goes",
+		.desc = "A healthy submission server: STARTTLS, AUTH, the mail accepted",
 	},
 	{
 		.name = "ok-implicit",
