@@ -253,6 +253,19 @@ static const struct dt_node tree[] = {
 	  { Y("=rcpt.blocklisted"), N("rcpt.auth") } },
 	{ "rcpt.auth", "Does the server say we are not authenticated?", T_TEXT,
 	  "Authentication required|not authenticated|5.7.57",
+	  { Y("=mail.auth_required"), N("rcpt.noauth") } },
+	/*
+	 * Postfix submission (smtpd_relay_restrictions = permit_sasl_
+	 * authenticated, reject) takes MAIL from anyone and refuses every
+	 * RCPT of a session that did not log in with a bare '554 5.7.1
+	 * <rcpt>: Recipient address rejected: Access denied'.  The words say
+	 * nothing of AUTH; the session's facts do.
+	 */
+	{ "rcpt.noauth", "Did we skip AUTH although the server offered it?",
+	  T_FLAG, "skipped_offered_auth",
+	  { Y("rcpt.noauth.denied"), N("rcpt.user") } },
+	{ "rcpt.noauth.denied", "Is it a bare policy refusal (Access denied)?",
+	  T_TEXT, "Recipient address rejected: Access denied",
 	  { Y("=mail.auth_required"), N("rcpt.user") } },
 	{ "rcpt.user", "Is the mailbox unknown?", T_TEXT,
 	  "User unknown|unknown user|no such user|does not exist|5.1.1|"
@@ -392,6 +405,8 @@ flag(const struct facts *f, const char *name)
 		return f->insecure && f->cert_problems;
 	if (!strcmp(name, "helo_fallback"))
 		return f->helo_fallback;
+	if (!strcmp(name, "skipped_offered_auth"))
+		return f->auth_offered && !f->authenticated;
 	return false;
 }
 

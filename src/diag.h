@@ -103,6 +103,7 @@ struct facts {
 	bool helo_fallback;
 	const char *helo_evidence;
 	bool starttls_offered;	/* in the plaintext EHLO */
+	bool auth_offered;	/* the latest EHLO offered AUTH */
 	/* placeholders for the texts */
 	const char *host, *servername, *user, *helo, *from, *to, *mech;
 };

@@ -193,6 +193,23 @@ session_next_step(const struct session *s)
 	return -1;
 }
 
+int
+session_step_order(const struct session *s, int out[STEP_COUNT])
+{
+	const int *o = step_order(s);
+	bool in[STEP_COUNT] = { false };
+	int n = 0;
+	for (int i = 0; o[i] >= 0 && n < STEP_COUNT; i++) {
+		out[n++] = o[i];
+		in[o[i]] = true;
+	}
+	int runs = n;
+	for (int st = 0; st < STEP_COUNT; st++)
+		if (!in[st])
+			out[n++] = st;
+	return runs;
+}
+
 /* ---- life cycle ------------------------------------------------------- */
 
 static char *
@@ -413,6 +430,7 @@ finish(struct session *s)
 	f->cert_evidence = p->ev_cert;
 	f->helo_evidence = p->ev_helo;
 	f->starttls_offered = p->starttls_offered;
+	f->auth_offered = s->caps.valid && s->caps.auth;
 	diag_decide(f, &s->diags);
 
 	/* a step that finished but drew a warning shows it */
@@ -1183,7 +1201,9 @@ process_lines(struct session *s)
 			free(head);
 			return;
 		}
-		tr_add(&s->tr, TR_SERVER, s->encrypted, s->cur, line, len);
+		/* a reply to a raw command belongs to no step */
+		tr_add(&s->tr, TR_SERVER, s->encrypted, p->raw_pending ? -1 : s->cur,
+		       line, len);
 		char *cl = line_cstr(line, len);
 		free(line);
 		enum rp_status st = rp_feed(&p->rp, cl);
