@@ -14,10 +14,12 @@
 
 #include "diag.h"
 #include "lab/lab.h"
+#include "mx.h"
 #include "options.h"
 #include "report.h"
 #include "sasl.h"
 #include "session.h"
+#include "sweep.h"
 #include "tls.h"
 #include "util.h"
 #include "../ui/tui.h"
@@ -118,6 +120,374 @@ run_batch(const struct config *cfg, bool json, bool color)
 	return status;
 }
 
+/* ---- --mx and --sweep --------------------------------------------------- */
+
+/*
+ * Did the server not answer at all, so that the next MX should be tried
+ * (RFC 5321 §5.1)?  No connection, no greeting, a greeting of 4xx, or a
+ * silent implicit-TLS port.  A reply, even a refusal, is an answer.
+ */
+static bool
+no_answer(const struct session *s)
+{
+	const struct facts *f = &s->facts;
+	if (f->failed_step == STEP_CONNECT)
+		return true;
+	if (f->failed_step == STEP_GREETING &&
+	    (f->kind == FK_TIMEOUT || f->kind == FK_CLOSED ||
+	     (f->kind == FK_REPLY && f->code / 100 == 4)))
+		return true;
+	return f->failed_step == STEP_TLS && f->kind == FK_TIMEOUT &&
+	       s->tls_mode == TLSM_IMPLICIT && !s->tls.done;
+}
+
+static bool
+sweep_no_answer(const struct sweep *w)
+{
+	int n;
+	const struct sweep_port *p = sweep_ports(w, &n);
+	for (int i = 0; i < n; i++)
+		if (p[i].speaks != SPK_NOTHING)
+			return false;
+	return true;
+}
+
+/* The first error's id, or "answered". */
+static const char *
+outcome_of(const struct diag_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].sev == SEV_ERROR)
+			return diag_info(l->v[i].id)->id;
+	return "answered";
+}
+
+/* A catalog text with {host} filled (dns.no_mx uses no other key). */
+static char *
+fill_host(const char *tmpl, const char *host)
+{
+	struct buf b = { 0 };
+	for (const char *p = tmpl; *p;) {
+		if (!strncmp(p, "{host}", 6)) {
+			buf_adds(&b, host);
+			p += 6;
+		} else {
+			buf_addc(&b, *p++);
+		}
+	}
+	return buf_steal(&b);
+}
+
+/* dns.no_mx: information, not from the tree (no step failed). */
+static void
+add_no_mx(struct diag_list *l, const struct mx_result *mx)
+{
+	const struct diag_info *di = diag_info(D_DNS_NO_MX);
+	struct buf ev = { 0 };
+	buf_printf(&ev, "no MX record for %s; its addresses:", mx->domain);
+	for (int k = 0; k < mx->hosts[0].naddr; k++)
+		buf_printf(&ev, " %s", mx->hosts[0].addrs[k]);
+	if (!mx->hosts[0].naddr)
+		buf_adds(&ev, " none");
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+	struct diagnosis *d = &l->v[l->n++];
+	memset(d, 0, sizeof *d);
+	d->id = D_DNS_NO_MX;
+	d->sev = di->sev;
+	d->step = di->step;
+	d->evidence = buf_steal(&ev);
+	d->explanation = fill_host(di->explanation, mx->domain);
+	d->fix = fill_host(di->fix, mx->domain);
+	d->path = xmalloc(sizeof *d->path);
+	d->npath = 0;
+}
+
+/* dns.null_mx, dns.not_found, dns.failure: through the tree, as a failed
+ * resolve step. */
+static void
+add_mx_failure(struct diag_list *l, const struct mx_result *mx, int port)
+{
+	struct facts f = { 0 };
+	f.failed_step = STEP_RESOLVE;
+	f.kind = mx->status == MX_NULL ? FK_NULL_MX :
+		 mx->status == MX_NOT_FOUND ? FK_DNS_NOT_FOUND : FK_DNS_TEMPORARY;
+	char *ev = mx->status == MX_NULL
+		? xasprintf("%s. MX 0 . (the only MX record)", mx->domain)
+		: xstrdup(mx->err);
+	f.evidence = ev;
+	f.text = "";
+	f.port = port;
+	f.tls_mode = TLSM_STARTTLS;
+	f.host = f.servername = mx->domain;
+	f.user = f.helo = f.from = f.to = f.mech = "";
+	diag_decide(&f, l);
+	free(ev);
+}
+
+static void
+print_extra_diags(FILE *out, const struct diag_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const struct diagnosis *d = &l->v[i];
+		const struct diag_info *di = diag_info(d->id);
+		fprintf(out, "[%s] %s  %s (%s)\n", d->sev == SEV_ERROR ? "x" :
+			d->sev == SEV_WARNING ? "!" : "i", di->title, di->id,
+			severity_name(d->sev));
+		if (*d->evidence) {
+			fputs("  evidence: ", out);
+			report_wrap(out, d->evidence, 12, 100);
+		}
+		fputs("  what:     ", out);
+		report_wrap(out, d->explanation, 12, 78);
+		fputs("  fix:      ", out);
+		report_wrap(out, d->fix, 12, 78);
+		if (*di->rfc)
+			fprintf(out, "  see:      %s\n", di->rfc);
+	}
+}
+
+static void
+info_line(FILE *out, bool color, const char *fmt, ...) PRINTF(3, 4);
+
+static void
+info_line(FILE *out, bool color, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *t = xvasprintf(fmt, ap);
+	va_end(ap);
+	struct tr_line l = { .dir = TR_INFO, .step = -1, .text = t };
+	report_line(out, &l, color);
+	free(t);
+}
+
+/* Run one session to its end, printing its transcript as it goes
+ * (--batch).  The caller reports and frees it. */
+static void
+drive(struct session *s, bool json, bool color)
+{
+	size_t shown = 0;
+	session_go(s, RUN_ALL);
+	while (!s->finished) {
+		if (!json) {
+			for (; shown < s->tr.n; shown++)
+				report_line(stdout, &s->tr.v[shown], color);
+			fflush(stdout);
+		}
+		if (!session_busy(s)) {
+			session_go(s, RUN_ALL);
+			continue;
+		}
+		struct pollfd p;
+		double deadline;
+		session_wait(s, &p, &deadline);
+		int ms = -1;
+		if (deadline >= 0) {
+			double left = deadline - now_mono();
+			ms = left <= 0 ? 0 : (int)(left * 1000) + 1;
+		}
+		int rc = poll(&p, p.fd >= 0 ? 1 : 0, ms);
+		session_handle(s, rc > 0 ? p.revents : 0);
+	}
+	if (!json)
+		for (; shown < s->tr.n; shown++)
+			report_line(stdout, &s->tr.v[shown], color);
+}
+
+struct target {
+	char host[256];		/* the name the user or the MX gave */
+	char address[64];	/* "" : connect to host by name */
+	int pref;
+};
+
+/*
+ * --sweep and --mx: look up the MX hosts if asked, then run the session
+ * (or the sweep) against each target in turn until one answers.
+ */
+static int
+run_advisor(struct config *cfg, const struct options *o, bool json, bool color)
+{
+	struct mx_result *mx = NULL;
+	struct diag_list extra = { 0 };
+	struct target *tg = NULL;
+	int ntg = 0, ports[SWEEP_MAX_PORTS], nports = 0, status = EXIT_FAIL;
+	struct mx_try tries[MX_MAX_HOSTS * MX_MAX_ADDRS];
+	struct report_extra x = { .tries = tries, .used = -1, .diags = &extra };
+	char err[256];
+
+	if (o->sweep) {
+		if (o->lab && !o->ports) {
+			ports[nports++] = cfg->port;
+		} else if ((nports = sweep_parse_ports(o->ports ? o->ports :
+				SWEEP_DEFAULT_PORTS, ports, SWEEP_MAX_PORTS, err,
+				sizeof err)) < 0) {
+			fprintf(stderr, "smtpdx: %s\n", err);
+			return EXIT_USAGE;
+		}
+	}
+	if (cfg->mx) {
+		/* a mail domain's MX hosts take mail on 25 unless told otherwise */
+		if (!(o->set & OB_PORT))
+			cfg->port = 25;
+		mx = xcalloc(1, sizeof *mx);
+		x.mx = mx;
+		int rc = mx_lookup(cfg->host, cfg->family, mx);
+		if (!json)
+			report_mx_text(stdout, mx, color);
+		if (rc < 0) {
+			add_mx_failure(&extra, mx, config_port(cfg));
+			if (json) {
+				struct session *s = session_new(cfg);
+				char *j = report_json_ex(s, &x);
+				fputs(j, stdout);
+				free(j);
+				session_free(s);
+			} else {
+				fputc('\n', stdout);
+				print_extra_diags(stdout, &extra);
+				printf("result: fail\n");
+			}
+			status = EXIT_FAIL;
+			goto done;
+		}
+		if (mx->status == MX_IMPLICIT)
+			add_no_mx(&extra, mx);
+		tg = xcalloc(MX_MAX_HOSTS * MX_MAX_ADDRS, sizeof *tg);
+		for (int i = 0; i < mx->n; i++) {
+			const struct mx_host *h = &mx->hosts[i];
+			if (!h->naddr) {
+				struct mx_try *t = &tries[x.ntries++];
+				snprintf(t->host, sizeof t->host, "%s", h->name);
+				t->address[0] = '\0';
+				snprintf(t->outcome, sizeof t->outcome, "no address");
+			}
+			for (int k = 0; k < h->naddr; k++) {
+				snprintf(tg[ntg].host, sizeof tg[ntg].host, "%s", h->name);
+				snprintf(tg[ntg].address, sizeof tg[ntg].address, "%s",
+					 h->addrs[k]);
+				tg[ntg++].pref = h->pref;
+			}
+		}
+		if (ntg == 0) {
+			if (!json)
+				info_line(stdout, color, "no MX host has an address");
+			add_mx_failure(&extra, &(struct mx_result){ .status = MX_NOT_FOUND,
+				.err = "no MX host of the domain has an address" }, 25);
+		}
+	} else {
+		tg = xcalloc(1, sizeof *tg);
+		snprintf(tg[0].host, sizeof tg[0].host, "%s", cfg->host);
+		ntg = 1;
+	}
+
+	for (int i = 0; i < ntg; i++) {
+		struct config c;
+		config_copy(&c, cfg);
+		if (*tg[i].address) {
+			config_set(&c.host, tg[i].address);
+			if (!c.servername)
+				config_set(&c.servername, tg[i].host);
+		}
+		bool last = i + 1 == ntg;
+		if (mx && !json)
+			info_line(stdout, color, "trying MX %s (preference %d) at %s",
+				  tg[i].host, tg[i].pref, tg[i].address);
+		struct mx_try *t = mx ? &tries[x.ntries++] : NULL;
+		if (t) {
+			snprintf(t->host, sizeof t->host, "%s", tg[i].host);
+			snprintf(t->address, sizeof t->address, "%s", tg[i].address);
+		}
+		if (o->sweep) {
+			struct sweep *w = sweep_new(&c, ports, nports,
+						    cfg->mx ? SWEEP_RELAY : SWEEP_SUBMISSION);
+			if (!json)
+				info_line(stdout, color, "probing %d port%s of %s at once "
+					  "(timeout %.0f s): implicit TLS first, STARTTLS "
+					  "where the port greets in plaintext", nports,
+					  nports == 1 ? "" : "s", c.host, c.timeout);
+			sweep_run(w);
+			bool silent = sweep_no_answer(w);
+			if (t)
+				snprintf(t->outcome, sizeof t->outcome, "%s",
+					 silent ? "no answer on any port" : "answered");
+			if (silent && !last) {
+				if (!json)
+					info_line(stdout, color, "no port of %s [%s] "
+						  "answered: moving to the next MX",
+						  tg[i].host, tg[i].address);
+				sweep_free(w);
+				config_free(&c);
+				continue;
+			}
+			x.used = t ? x.ntries - 1 : -1;
+			if (json) {
+				char *j = report_sweep_json(w, &x);
+				fputs(j, stdout);
+				free(j);
+			} else {
+				report_sweep_text(stdout, w, color);
+				if (extra.n) {
+					fputc('\n', stdout);
+					print_extra_diags(stdout, &extra);
+				}
+			}
+			status = sweep_exit_status(w);
+			sweep_free(w);
+			config_free(&c);
+			break;
+		}
+		struct session *s = session_new(&c);
+		config_free(&c);
+		drive(s, json, color);
+		if (t)
+			snprintf(t->outcome, sizeof t->outcome, "%s",
+				 outcome_of(&s->diags));
+		if (no_answer(s) && !last) {
+			if (!json)
+				info_line(stdout, color, "%s [%s] did not answer (%s): "
+					  "moving to the next MX, %s [%s]", tg[i].host,
+					  tg[i].address, outcome_of(&s->diags),
+					  tg[i + 1].host, tg[i + 1].address);
+			session_free(s);
+			continue;
+		}
+		x.used = t ? x.ntries - 1 : -1;
+		if (json) {
+			char *j = report_json_ex(s, &x);
+			fputs(j, stdout);
+			free(j);
+		} else {
+			if (extra.n) {
+				fputc('\n', stdout);
+				print_extra_diags(stdout, &extra);
+			}
+			report_summary(stdout, s, color);
+		}
+		status = session_exit_status(s) || diag_has_error(&extra) ? EXIT_FAIL
+									   : EXIT_OK;
+		session_free(s);
+		break;
+	}
+	if (ntg == 0) {
+		if (json) {
+			struct session *s = session_new(cfg);
+			char *j = report_json_ex(s, &x);
+			fputs(j, stdout);
+			free(j);
+			session_free(s);
+		} else {
+			print_extra_diags(stdout, &extra);
+		}
+		status = EXIT_FAIL;
+	}
+done:
+	fflush(stdout);
+	diag_list_free(&extra);
+	free(tg);
+	free(mx);
+	return status;
+}
+
 /* --lab-server: hand the lab to another client (swaks, curl, a test). */
 static int
 serve_lab(const struct lab_server *ls, const char *cafile)
@@ -181,12 +551,6 @@ main(int argc, char **argv)
 		options_free(&o);
 		return list_diagnoses();
 	}
-	if (o.sweep || o.cfg.mx) {
-		fprintf(stderr, "smtpdx: %s is not in this build yet\n",
-			o.sweep ? "--sweep" : "--mx");
-		options_free(&o);
-		return EXIT_USAGE;
-	}
 
 	config_defaults(&cfg);
 	if (o.lab) {
@@ -224,6 +588,16 @@ main(int argc, char **argv)
 	}
 	bool color = !o.no_color && !getenv("NO_COLOR") && isatty(STDOUT_FILENO);
 
+	if (o.sweep || cfg.mx) {
+		/* the TUI's sweep screen drives the same non-blocking API
+		 * (sweep.h); until it is in, the advisor prints its report */
+		if (tui)
+			fprintf(stderr, "smtpdx: %s in the TUI is not in this build "
+				"yet: printing the report instead\n",
+				o.sweep ? "--sweep" : "--mx");
+		status = run_advisor(&cfg, &o, o.json, color);
+		goto out;
+	}
 	if (tui) {
 		struct tui_opts to = {
 			.no_color = o.no_color || getenv("NO_COLOR") != NULL,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "options.h"
+#include "sweep.h"
 #include "util.h"
 
 enum {
@@ -322,6 +323,20 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 		return usage_err(err, errlen, "no host given (try --lab, or --help)");
 	if (o->ports && !o->sweep)
 		return usage_err(err, errlen, "--ports goes with --sweep");
+	if (o->ports) {
+		int ports[SWEEP_MAX_PORTS];
+		if (sweep_parse_ports(o->ports, ports, SWEEP_MAX_PORTS, err, errlen) < 0)
+			return -1;
+	}
+	/* the sweep finds each port's TLS mode itself, on the ports listed */
+	if (o->sweep && (o->set & OB_PORT))
+		return usage_err(err, errlen, "--sweep probes the ports of --ports; "
+				 "drop -p / HOST:PORT (or use --ports %d)", o->cfg.port);
+	if (o->sweep && (o->set & OB_TLS))
+		return usage_err(err, errlen, "--sweep finds each port's TLS mode "
+				 "itself: drop --tls");
+	if (o->cfg.mx && o->lab)
+		return usage_err(err, errlen, "--mx wants a mail domain, not the lab");
 	return 0;
 }
 

@@ -239,16 +239,28 @@ json_tls(struct buf *b, const struct tls_info *t)
 }
 
 void report_json_diags(struct buf *b, const struct diag_list *l);
+static void json_diag_items(struct buf *b, const struct diag_list *l,
+			    bool *first);
 
 void
 report_json_diags(struct buf *b, const struct diag_list *l)
 {
+	bool first = true;
 	buf_addc(b, '[');
+	json_diag_items(b, l, &first);
+	buf_addc(b, ']');
+}
+
+/* The items of l, each preceded by a comma unless *first. */
+static void
+json_diag_items(struct buf *b, const struct diag_list *l, bool *first)
+{
 	for (size_t i = 0; i < l->n; i++) {
 		const struct diagnosis *d = &l->v[i];
 		const struct diag_info *di = diag_info(d->id);
-		if (i)
+		if (!*first)
 			buf_addc(b, ',');
+		*first = false;
 		buf_addc(b, '{');
 		json_kv_str(b, "id", di->id, true);
 		json_kv_str(b, "severity", severity_name(d->sev), true);
@@ -276,13 +288,19 @@ report_json_diags(struct buf *b, const struct diag_list *l)
 		}
 		buf_adds(b, "]}");
 	}
-	buf_addc(b, ']');
 }
 
-char *
-report_json(const struct session *s)
+/*
+ * Everything of the report from "{" to the end of "diagnoses", without
+ * the closing brace, so callers can add fields.  result: NULL for the
+ * session's own; lists: the diagnoses to show instead of the session's
+ * (n > 0).
+ */
+static void
+json_session(struct buf *bp, const struct session *s, const char *result,
+	     const struct diag_list *const *lists, int nlists)
 {
-	struct buf b = { 0 };
+	struct buf b = *bp;
 
 	buf_adds(&b, "{\"target\":{");
 	json_kv_str(&b, "host", s->cfg.host, true);
@@ -292,7 +310,8 @@ report_json(const struct session *s)
 	json_kv_str(&b, "servername", s->cfg.servername ? s->cfg.servername
 						       : s->cfg.host, false);
 	buf_adds(&b, "},");
-	json_kv_str(&b, "result", session_exit_status(s) ? "fail" : "ok", true);
+	json_kv_str(&b, "result", result ? result :
+		    session_exit_status(s) ? "fail" : "ok", true);
 	json_kv_str(&b, "version", SMTPDX_VERSION, true);
 	buf_printf(&b, "\"seconds\":%.4f,", s->t_end);
 
@@ -355,7 +374,356 @@ report_json(const struct session *s)
 		buf_adds(&b, "null");
 	}
 	buf_adds(&b, ",\"diagnoses\":");
-	report_json_diags(&b, &s->diags);
+	if (nlists > 0) {
+		bool first = true;
+		buf_addc(&b, '[');
+		for (int i = 0; i < nlists; i++)
+			if (lists[i])
+				json_diag_items(&b, lists[i], &first);
+		buf_addc(&b, ']');
+	} else {
+		report_json_diags(&b, &s->diags);
+	}
+	*bp = b;
+}
+
+char *
+report_json(const struct session *s)
+{
+	struct buf b = { 0 };
+	json_session(&b, s, NULL, NULL, 0);
+	buf_adds(&b, "}\n");
+	return buf_steal(&b);
+}
+
+/* ---- --mx and --sweep ---------------------------------------------------- */
+
+static void
+json_mx(struct buf *b, const struct report_extra *x)
+{
+	const struct mx_result *mx = x->mx;
+	buf_adds(b, ",\"mx\":{");
+	json_kv_str(b, "domain", mx->domain, true);
+	json_kv_str(b, "status", mx_status_name(mx->status), true);
+	buf_adds(b, "\"hosts\":[");
+	for (int i = 0; i < mx->n; i++) {
+		const struct mx_host *h = &mx->hosts[i];
+		buf_printf(b, "%s{\"preference\":%d,", i ? "," : "", h->pref);
+		json_kv_str(b, "host", h->name, true);
+		buf_adds(b, "\"addresses\":[");
+		for (int k = 0; k < h->naddr; k++) {
+			if (k)
+				buf_addc(b, ',');
+			json_string(b, h->addrs[k]);
+		}
+		buf_adds(b, "]}");
+	}
+	buf_adds(b, "],\"tried\":[");
+	for (int i = 0; i < x->ntries; i++) {
+		const struct mx_try *t = &x->tries[i];
+		buf_adds(b, i ? ",{" : "{");
+		json_kv_str(b, "host", t->host, true);
+		json_kv_str(b, "address", *t->address ? t->address : NULL, true);
+		json_kv_str(b, "outcome", t->outcome, false);
+		buf_addc(b, '}');
+	}
+	buf_adds(b, "],\"used\":");
+	if (x->used >= 0 && x->used < x->ntries) {
+		buf_addc(b, '{');
+		json_kv_str(b, "host", x->tries[x->used].host, true);
+		json_kv_str(b, "address", x->tries[x->used].address, false);
+		buf_addc(b, '}');
+	} else {
+		buf_adds(b, "null");
+	}
+	if (*mx->err) {
+		buf_addc(b, ',');
+		json_kv_str(b, "error", mx->err, false);
+	}
+	buf_addc(b, '}');
+}
+
+char *
+report_json_ex(const struct session *s, const struct report_extra *x)
+{
+	struct buf b = { 0 };
+	const struct diag_list *lists[2] = { &s->diags, x ? x->diags : NULL };
+	const char *result = NULL;
+	if (x && x->diags && diag_has_error(x->diags))
+		result = "fail";
+	json_session(&b, s, result, lists, 2);
+	if (x && x->mx)
+		json_mx(&b, x);
+	buf_adds(&b, "}\n");
+	return buf_steal(&b);
+}
+
+void
+report_mx_text(FILE *out, const struct mx_result *mx, bool color)
+{
+	struct tr_line l = { .dir = TR_INFO, .step = STEP_RESOLVE };
+	char *t;
+	switch (mx->status) {
+	case MX_FOUND:
+		t = xasprintf("MX records of %s, in order of preference:", mx->domain);
+		break;
+	case MX_IMPLICIT:
+		t = xasprintf("%s has no MX record: using the domain itself "
+			      "(RFC 5321 §5.1)", mx->domain);
+		break;
+	case MX_NULL:
+		t = xasprintf("%s publishes a null MX (MX 0 .): it accepts no mail "
+			      "(RFC 7505)", mx->domain);
+		break;
+	default:
+		t = xasprintf("MX lookup failed: %s", mx->err);
+	}
+	l.text = t;
+	report_line(out, &l, color);
+	free(t);
+	for (int i = 0; i < mx->n; i++) {
+		const struct mx_host *h = &mx->hosts[i];
+		struct buf b = { 0 };
+		buf_printf(&b, "  %5d  %s", h->pref, h->name);
+		for (int k = 0; k < h->naddr; k++)
+			buf_printf(&b, "%s%s", k ? ", " : "  ", h->addrs[k]);
+		if (!h->naddr)
+			buf_adds(&b, "  (no address)");
+		l.text = b.data;
+		report_line(out, &l, color);
+		buf_free(&b);
+	}
+}
+
+/* ok: the port can be recommended; !: it answers but is not for this use
+ * (or is misconfigured); x: it failed. */
+static const char *
+sweep_mark(const struct sweep_port *p, bool color, const char **c)
+{
+	if (p->usable && !p->mode_mismatch && p->port != 25) {
+		*c = C_GREEN;
+		return "ok";
+	}
+	if (p->ok) {
+		*c = C_YELLOW;
+		return "!";
+	}
+	*c = C_RED;
+	return "x";
+}
+
+static void
+sweep_tls_words(char *out, size_t n, const struct sweep_port *p)
+{
+	const struct tls_info *t = p->probe ? &p->probe->tls : NULL;
+	const char *how = p->speaks == SPK_SMTP ? "STARTTLS " : "";
+	if (t && t->done)
+		snprintf(out, n, "%s%s %s", how, t->version,
+			 t->verified && !t->problems ? "verified" : "UNVERIFIED");
+	else if (p->speaks == SPK_SMTP)
+		snprintf(out, n, "%s", p->starttls_offered ? "STARTTLS failed"
+							   : "no STARTTLS");
+	else if (p->speaks == SPK_TLS)
+		snprintf(out, n, "handshake failed");
+	else
+		snprintf(out, n, "-");
+}
+
+void
+report_sweep_text(FILE *out, const struct sweep *w, bool color)
+{
+	int n;
+	const struct sweep_port *ports = sweep_ports(w, &n);
+	const struct sweep_advice *a = sweep_advice(w);
+
+	fprintf(out, "\n%s--- ports of %s%s (%.2f s, timeout %.0f s)\n",
+		col(color, C_BOLD), sweep_host(w), col(color, C_RESET),
+		sweep_seconds(w), sweep_timeout(w));
+	fprintf(out, "       %-6s %-8s %-26s %7s  %s\n", "port", "speaks", "TLS",
+		"time", "AUTH inside TLS");
+	for (int i = 0; i < n; i++) {
+		const struct sweep_port *p = &ports[i];
+		const char *c;
+		const char *m = sweep_mark(p, color, &c);
+		char tls[64];
+		sweep_tls_words(tls, sizeof tls, p);
+		fprintf(out, "  %s%-3s%s  %-6d %-8s %-26s %5.2f s  %s\n",
+			col(color, c), m, col(color, C_RESET), p->port,
+			sweep_speaks_name(p->speaks), tls, p->seconds,
+			p->auth ? p->auth : "-");
+	}
+
+	fprintf(out, "\n%s--- recommendation%s\n", col(color, C_BOLD),
+		col(color, C_RESET));
+	if (a && a->port)
+		fprintf(out, "  %sport %d, %s%s\n", col(color, C_GREEN), a->port,
+			a->mode == TLSM_IMPLICIT ? "implicit TLS (--tls implicit)"
+						 : "STARTTLS (--tls starttls)",
+			col(color, C_RESET));
+	else
+		fprintf(out, "  %snone%s\n", col(color, C_RED), col(color, C_RESET));
+	if (a) {
+		fputs("  ", out);
+		report_wrap(out, a->why, 2, 78);
+	}
+
+	fprintf(out, "\n%s--- each port%s\n", col(color, C_BOLD), col(color, C_RESET));
+	for (int i = 0; i < n; i++) {
+		const struct sweep_port *p = &ports[i];
+		const char *c;
+		const char *m = sweep_mark(p, color, &c);
+		fprintf(out, "%s[%s] port %d%s: speaks %s", col(color, c), m, p->port,
+			col(color, C_RESET), sweep_speaks_name(p->speaks));
+		if (p->greeting)
+			fprintf(out, ", greeting \"%s\"", p->greeting);
+		fputc('\n', out);
+		for (int k = 0; k < p->nhow; k++) {
+			fputs("    - ", out);
+			report_wrap(out, p->how[k], 6, 78);
+		}
+		for (size_t k = 0; k < p->diags.n; k++) {
+			const struct diagnosis *d = &p->diags.v[k];
+			const struct diag_info *di = diag_info(d->id);
+			const char *dc = d->sev == SEV_ERROR ? C_RED :
+					 d->sev == SEV_WARNING ? C_YELLOW : C_CYAN;
+			const char *dm = d->sev == SEV_ERROR ? "x" :
+					 d->sev == SEV_WARNING ? "!" : "i";
+			fprintf(out, "    %s[%s] %s%s  %s (%s)\n", col(color, dc), dm,
+				di->title, col(color, C_RESET), di->id,
+				severity_name(d->sev));
+			if (*d->evidence) {
+				fputs("      evidence: ", out);
+				report_wrap(out, d->evidence, 16, 100);
+			}
+			fputs("      fix:      ", out);
+			report_wrap(out, d->fix, 16, 78);
+		}
+	}
+	int rc = sweep_exit_status(w);
+	fprintf(out, "\nresult: %s%s%s (%.3f s)\n", col(color, rc ? C_RED : C_GREEN),
+		rc ? "fail: no port to recommend" : "ok", col(color, C_RESET),
+		sweep_seconds(w));
+}
+
+static void
+json_transcript(struct buf *b, const struct transcript *tr)
+{
+	buf_addc(b, '[');
+	for (size_t i = 0; i < tr->n; i++) {
+		const struct tr_line *l = &tr->v[i];
+		if (i)
+			buf_addc(b, ',');
+		buf_printf(b, "{\"t\":%.4f,\"dir\":\"%c\",\"tls\":%s,", l->t,
+			   (char)l->dir, l->tls ? "true" : "false");
+		if (l->step >= 0)
+			buf_printf(b, "\"step\":\"%s\",", step_name(l->step));
+		json_kv_str(b, "text", l->text, false);
+		buf_addc(b, '}');
+	}
+	buf_addc(b, ']');
+}
+
+static void
+json_sweep_port(struct buf *b, const struct sweep_port *p)
+{
+	buf_printf(b, "{\"port\":%d,", p->port);
+	json_kv_str(b, "status", p->ok ? "ok" : "fail", true);
+	json_kv_str(b, "speaks", sweep_speaks_name(p->speaks), true);
+	json_kv_str(b, "mode", p->mode == TLSM_NONE ? NULL : tls_mode_name(p->mode),
+		    true);
+	buf_printf(b, "\"usable\":%s,\"mode_mismatch\":%s,",
+		   p->usable ? "true" : "false", p->mode_mismatch ? "true" : "false");
+	json_kv_str(b, "greeting", p->greeting, true);
+	if (p->speaks == SPK_SMTP)
+		buf_printf(b, "\"starttls\":%s,\"starttls_ok\":%s,",
+			   p->starttls_offered ? "true" : "false",
+			   p->starttls_ok ? "true" : "false");
+	else
+		buf_adds(b, "\"starttls\":null,\"starttls_ok\":null,");
+	buf_adds(b, "\"tls\":");
+	if (p->probe)
+		json_tls(b, &p->probe->tls);
+	else
+		buf_adds(b, "null");
+	buf_adds(b, ",\"auth\":[");
+	if (p->auth) {
+		char *m = xstrdup(p->auth), *save = NULL;
+		int k = 0;
+		for (char *t = strtok_r(m, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+			if (k++)
+				buf_addc(b, ',');
+			json_string(b, t);
+		}
+		free(m);
+	}
+	buf_printf(b, "],\"auth_before_tls\":%s,\"seconds\":%.4f,\"how\":[",
+		   p->auth_before_tls ? "true" : "false", p->seconds);
+	for (int k = 0; k < p->nhow; k++) {
+		if (k)
+			buf_addc(b, ',');
+		json_string(b, p->how[k]);
+	}
+	buf_adds(b, "],\"diagnoses\":");
+	report_json_diags(b, &p->diags);
+	buf_adds(b, ",\"probes\":[");
+	const struct session *ss[2] = { p->implicit, p->starttls };
+	for (int k = 0, m = 0; k < 2; k++) {
+		if (!ss[k])
+			continue;
+		buf_adds(b, m++ ? ",{" : "{");
+		json_kv_str(b, "tls_mode", tls_mode_name(ss[k]->tls_mode), true);
+		buf_adds(b, "\"transcript\":");
+		json_transcript(b, &ss[k]->tr);
+		buf_addc(b, '}');
+	}
+	buf_adds(b, "]}");
+}
+
+char *
+report_sweep_json(const struct sweep *w, const struct report_extra *x)
+{
+	struct buf b = { 0 };
+	int n;
+	const struct sweep_port *ports = sweep_ports(w, &n);
+	const struct sweep_advice *a = sweep_advice(w);
+	const struct sweep_port *top = NULL;
+	const struct diag_list *lists[SWEEP_MAX_PORTS + 1];
+	int nl = 0;
+
+	for (int i = 0; i < n; i++)
+		if (a && a->port == ports[i].port)
+			top = &ports[i];
+	if (top) {
+		lists[nl++] = &top->diags;
+	} else {
+		for (int i = 0; i < n; i++)
+			lists[nl++] = &ports[i].diags;
+		top = n ? &ports[0] : NULL;
+	}
+	if (x && x->diags)
+		lists[nl++] = x->diags;
+	if (!top || !top->probe) {	/* cannot happen once the sweep is done */
+		buf_adds(&b, "{}\n");
+		return buf_steal(&b);
+	}
+	json_session(&b, top->probe, sweep_exit_status(w) ? "fail" : "ok", lists, nl);
+	buf_printf(&b, ",\"sweep_seconds\":%.4f,\"sweep\":[", sweep_seconds(w));
+	for (int i = 0; i < n; i++) {
+		if (i)
+			buf_addc(&b, ',');
+		json_sweep_port(&b, &ports[i]);
+	}
+	buf_adds(&b, "],\"recommendation\":{");
+	if (a && a->port)
+		buf_printf(&b, "\"port\":%d,\"tls\":\"%s\",", a->port,
+			   tls_mode_name(a->mode));
+	else
+		buf_adds(&b, "\"port\":null,\"tls\":null,");
+	json_kv_str(&b, "rule", a ? a->rule : NULL, true);
+	json_kv_str(&b, "why", a ? a->why : NULL, false);
+	buf_addc(&b, '}');
+	if (x && x->mx)
+		json_mx(&b, x);
 	buf_adds(&b, "}\n");
 	return buf_steal(&b);
 }

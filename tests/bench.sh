@@ -89,3 +89,41 @@ awk -v a="$f_smtpdx" -v b="$f_swaks" -v c="$f_curl" -v r="$r_smtpdx" \
 	printf "loopback:  smtpdx/swaks = %.2f (target <= 0.33), smtpdx/curl = %.2f (target <= 1.0)\n", a/b, a/c
 	printf "slow link: smtpdx/swaks = %.2f, smtpdx/curl = %.2f\n", sa/sb, sa/sc
 	printf "smtpdx peak RSS: %.1f MiB (target < 8 MiB)\n", r/1024 }'
+
+# ---- the port advisor: five ports, two of which never answer -----------
+# --sweep probes every port at once, so its wall time should be about one
+# timeout (the silent ports'), not one per port: target <= 1.2 x timeout.
+SWEEP_TIMEOUT=${SWEEP_TIMEOUT:-2}
+echo
+echo "sweep: 5 ports (STARTTLS, implicit TLS, HTTP, 2 silent), --timeout $SWEEP_TIMEOUT"
+swpids=""
+swports=""
+i=0
+for sc in ok ok-implicit greeting.not_smtp greeting.timeout greeting.timeout; do
+	"$SMTPDX" --lab "$sc" --lab-server "$tmp/sw$i.pem" >"$tmp/sw$i.port" &
+	swpids="$swpids $!"
+	i=$((i + 1))
+done
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+	[ -s "$tmp/sw4.port" ] && [ -s "$tmp/sw0.port" ] && [ -s "$tmp/sw1.port" ] &&
+		[ -s "$tmp/sw2.port" ] && [ -s "$tmp/sw3.port" ] && break
+	sleep 0.1
+done
+for k in 0 1 2 3 4; do swports="$swports${swports:+,}$(cat "$tmp/sw$k.port")"; done
+cat "$tmp"/sw[0-4].pem >"$tmp/swca.pem"
+: >"$tmp/sw.w"
+k=0
+while [ $k -lt 3 ]; do
+	t0=$(date +%s%N)
+	"$SMTPDX" --sweep 127.0.0.1 --ports "$swports" --json --cafile "$tmp/swca.pem" \
+		--servername mail.smtpdx.lab --timeout "$SWEEP_TIMEOUT" >/dev/null 2>&1
+	t1=$(date +%s%N)
+	echo $(( (t1 - t0) / 1000000 )) >>"$tmp/sw.w"
+	k=$((k + 1))
+done
+# shellcheck disable=SC2086
+kill $swpids 2>/dev/null
+sw_ms=$(median <"$tmp/sw.w")
+awk -v ms="$sw_ms" -v t="$SWEEP_TIMEOUT" 'BEGIN {
+	printf "sweep wall time: %.0f ms (median of 3) = %.2f x timeout (target <= 1.2)\n",
+		ms, ms / 1000 / t }'

@@ -21,6 +21,8 @@ suite() {
 suite "layering (src/ has no curses or libedit)" sh tests/layering.sh
 suite "unit tests" ./build/tests/unit
 suite "lab end-to-end" python3 tests/e2e.py
+suite "port advisor (--sweep)" python3 tests/sweep.py
+suite "MX lookup (--mx, dnsmasq)" sh tests/mx.sh
 suite "documentation" sh tests/docs.sh
 [ -f tests/tui/run.sh ] && suite "TUI in tmux" sh tests/tui/run.sh
 echo "# ---"

@@ -1,0 +1,161 @@
+#!/bin/sh
+# mx.sh - --mx against a real DNS server (dnsmasq, from Debian's archive)
+# serving a test zone on loopback, inside a network namespace of our own
+# whose /etc/netns/NAME/resolv.conf points at it.  Without namespaces the
+# same server runs on a free port of the host's loopback and smtpdx is
+# pointed at it with SMTPDX_RESOLV_CONF ("nameserver 127.0.0.1#PORT").
+# Asserts: MX order by preference, the move to the next MX when one does
+# not answer (plain session and --sweep), dns.no_mx, dns.null_mx,
+# dns.not_found.  Never the real internet.  TAP; "N passed, M failed".
+set -u
+cd "$(dirname "$0")/.." || exit 3
+SMTPDX=$(cd "$(dirname "${SMTPDX:-./smtpdx}")" && pwd)/$(basename "${SMTPDX:-./smtpdx}")
+pass=0 fail=0 n=0
+tmp=$(mktemp -d)
+ns=smtpdx-mx-$$
+dnspid="" labpid="" nsmade=""
+
+ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | head -n 20 | sed 's/^/#   /'; }
+check() { name=$1; shift; if "$@" >"$tmp/why" 2>&1; then ok "$name"; else notok "$name" "$(cat "$tmp/why")"; fi; }
+finish() {
+	[ -n "$labpid" ] && kill "$labpid" 2>/dev/null
+	[ -n "$dnspid" ] && kill "$dnspid" 2>/dev/null
+	wait 2>/dev/null
+	[ -n "$nsmade" ] && { ip netns del "$ns" 2>/dev/null; rm -rf "/etc/netns/$ns"; }
+	rm -rf "$tmp"
+}
+trap finish EXIT INT TERM
+
+summary() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit $?; }
+
+# dnsmasq-base: install it if we may, else skip loudly
+if ! command -v dnsmasq >/dev/null 2>&1; then
+	if [ "$(id -u)" = 0 ]; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			dnsmasq-base >/dev/null 2>&1
+	fi
+fi
+if ! command -v dnsmasq >/dev/null 2>&1; then
+	echo "# SKIP mx tests: dnsmasq is not installed (apt-get install dnsmasq-base)"
+	summary
+fi
+
+# where to run: our own namespace (port 53, its own resolv.conf), or the
+# host's loopback on a free port (SMTPDX_MX_NO_NETNS=1 forces that)
+run=""
+if [ -z "${SMTPDX_MX_NO_NETNS:-}" ] && [ "$(id -u)" = 0 ] && ip netns add "$ns" 2>/dev/null; then
+	nsmade=1
+	run="ip netns exec $ns"
+	$run ip link set lo up
+	mkdir -p "/etc/netns/$ns"
+	echo "nameserver 127.0.0.1" >"/etc/netns/$ns/resolv.conf"
+	dnsport=53
+	echo "# in network namespace $ns, resolver from /etc/netns/$ns/resolv.conf"
+else
+	dnsport=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	echo "nameserver 127.0.0.1#$dnsport" >"$tmp/resolv.conf"
+	export SMTPDX_RESOLV_CONF="$tmp/resolv.conf"
+	echo "# SKIP namespace (cannot create one): dnsmasq on 127.0.0.1:$dnsport, SMTPDX_RESOLV_CONF"
+fi
+
+# The zone.  MX records listed out of order on purpose; mx1 is an address
+# where nothing listens (refused), mx2 the lab.
+$run dnsmasq --keep-in-foreground --no-resolv --no-hosts --user=root \
+	--listen-address=127.0.0.1 --bind-interfaces --port="$dnsport" \
+	--pid-file="$tmp/dnsmasq.pid" --log-facility="$tmp/dnsmasq.log" --local=/test/ \
+	--mx-host=smtpdx.test,mx3.smtpdx.test,30 \
+	--mx-host=smtpdx.test,mx2.smtpdx.test,20 \
+	--mx-host=smtpdx.test,mx1.smtpdx.test,10 \
+	--host-record=mx1.smtpdx.test,127.0.0.2 \
+	--host-record=mx2.smtpdx.test,127.0.0.1 \
+	--host-record=mx3.smtpdx.test,127.0.0.4 \
+	--host-record=nomx.test,127.0.0.1 \
+	--mx-host=nullmx.test,.,0 &
+dnspid=$!
+$run "$SMTPDX" --lab ok --lab-server "$tmp/ca.pem" >"$tmp/port" &
+labpid=$!
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+	[ -s "$tmp/port" ] && [ -s "$tmp/dnsmasq.pid" ] && break
+	sleep 0.1
+done
+port=$(cat "$tmp/port")
+if [ -z "$port" ] || ! kill -0 "$dnspid" 2>/dev/null; then
+	notok "dnsmasq and the lab start" "$(cat "$tmp/dnsmasq.log" 2>/dev/null)"
+	summary
+fi
+ok "dnsmasq serves the test zone, the lab listens on $port"
+
+sx() {	# smtpdx inside the namespace (or not), exit status in $tmp/rc
+	$run "$SMTPDX" "$@" --cafile "$tmp/ca.pem" --servername mail.smtpdx.lab \
+		--timeout 2 </dev/null >"$tmp/out" 2>"$tmp/err"
+	echo $? >"$tmp/rc"
+}
+jq_py() {	# python expression over the JSON report r; true/false
+	python3 - "$tmp/out" "$1" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+v = eval(sys.argv[2])
+if not v:
+    print("failed: %s" % sys.argv[2])
+    print(json.dumps(r.get("mx"), indent=1)[:1500])
+    print([d["id"] for d in r.get("diagnoses", [])])
+sys.exit(0 if v else 1)
+EOF
+}
+rc_is() { [ "$(cat "$tmp/rc")" = "$1" ] || { echo "exit $(cat "$tmp/rc"), want $1"; cat "$tmp/err"; return 1; }; }
+
+# 1. a session: MX order, fallback from mx1 (refused) to mx2
+sx --mx smtpdx.test -p "$port" --json -f alice@smtpdx.lab -t bob@smtpdx.lab --no-send
+check "session: exit 0" rc_is 0
+check "session: MX hosts sorted by preference" jq_py \
+	'[(h["preference"], h["host"]) for h in r["mx"]["hosts"]] == [(10, "mx1.smtpdx.test"), (20, "mx2.smtpdx.test"), (30, "mx3.smtpdx.test")]'
+check "session: MX addresses resolved" jq_py \
+	'[h["addresses"] for h in r["mx"]["hosts"]] == [["127.0.0.2"], ["127.0.0.1"], ["127.0.0.4"]]'
+check "session: mx1 did not answer, mx2 did" jq_py \
+	'[(t["host"], t["outcome"]) for t in r["mx"]["tried"]] == [("mx1.smtpdx.test", "connect.refused"), ("mx2.smtpdx.test", "answered")]'
+check "session: the report is mx2's" jq_py \
+	'r["mx"]["used"] == {"host": "mx2.smtpdx.test", "address": "127.0.0.1"} and r["result"] == "ok" and r["target"]["address"] == "127.0.0.1"'
+check "session: status found, no dns diagnosis" jq_py \
+	'r["mx"]["status"] == "found" and not [d for d in r["diagnoses"] if d["id"].startswith("dns.")]'
+
+sx --mx smtpdx.test -p "$port" --batch -f alice@smtpdx.lab -t bob@smtpdx.lab --no-send
+check "batch: exit 0" rc_is 0
+check "batch: lists the MX hosts in order" sh -c \
+	"awk '\$1 == \"===\" && \$2 ~ /^[0-9]+\$/ { printf \"%s \", \$3 }' '$tmp/out' | grep -qx 'mx1.smtpdx.test mx2.smtpdx.test mx3.smtpdx.test '"
+check "batch: says it moves to the next MX" grep -q \
+	"mx1.smtpdx.test \[127.0.0.2\] did not answer (connect.refused): moving to the next MX, mx2.smtpdx.test" "$tmp/out"
+
+# 2. --sweep on the MX hosts: mx1 has no port that answers -> mx2
+sx --mx smtpdx.test --sweep --ports "$port" --json
+check "sweep: exit 0" rc_is 0
+check "sweep: moved on to mx2" jq_py \
+	'[(t["host"], t["outcome"]) for t in r["mx"]["tried"]] == [("mx1.smtpdx.test", "no answer on any port"), ("mx2.smtpdx.test", "answered")]'
+check "sweep: relay policy recommends the STARTTLS port" jq_py \
+	'(r["recommendation"]["port"], r["recommendation"]["tls"], r["recommendation"]["rule"]) == (int(open("'"$tmp/port"'").read()), "starttls", "other-relay-starttls")'
+
+# 3. no MX: the domain itself, dns.no_mx (information)
+sx --mx nomx.test -p "$port" --json -f alice@smtpdx.lab -t bob@smtpdx.lab --no-send
+check "no MX: exit 0" rc_is 0
+check "no MX: status implicit, the domain is the host" jq_py \
+	'r["mx"]["status"] == "implicit" and r["mx"]["hosts"] == [{"preference": 0, "host": "nomx.test", "addresses": ["127.0.0.1"]}]'
+check "no MX: dns.no_mx, severity info" jq_py \
+	'[(d["id"], d["severity"]) for d in r["diagnoses"]] == [("dns.no_mx", "info")] and r["result"] == "ok"'
+
+# 4. null MX: dns.null_mx, exit 1, nothing tried
+sx --mx nullmx.test --json
+check "null MX: exit 1" rc_is 1
+check "null MX: dns.null_mx, nothing tried" jq_py \
+	'r["mx"]["status"] == "null" and [d["id"] for d in r["diagnoses"]] == ["dns.null_mx"] and r["mx"]["tried"] == [] and r["result"] == "fail"'
+sx --mx nullmx.test --batch
+check "null MX (batch): exit 1 and says so" sh -c \
+	"[ \"\$(cat '$tmp/rc')\" = 1 ] && grep -q 'dns.null_mx' '$tmp/out' && grep -q 'accepts no mail' '$tmp/out'"
+sx --mx nullmx.test --sweep --json
+check "null MX with --sweep: exit 1" rc_is 1
+
+# 5. a domain that does not exist
+sx --mx nothere.test --json
+check "NXDOMAIN: exit 1, dns.not_found" sh -c \
+	"[ \"\$(cat '$tmp/rc')\" = 1 ] && python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if [d[\"id\"] for d in r[\"diagnoses\"]] == [\"dns.not_found\"] and r[\"mx\"][\"status\"] == \"not_found\" else 1)' '$tmp/out'"
+
+summary
