@@ -305,7 +305,8 @@ struct target {
  * (or the sweep) against each target in turn until one answers.
  */
 static int
-run_advisor(struct config *cfg, const struct options *o, bool json, bool color)
+run_advisor(struct config *cfg, const struct options *o, bool json, bool color,
+	    struct mx_result *looked_up)
 {
 	struct mx_result *mx = NULL;
 	struct diag_list extra = { 0 };
@@ -329,9 +330,16 @@ run_advisor(struct config *cfg, const struct options *o, bool json, bool color)
 		/* a mail domain's MX hosts take mail on 25 unless told otherwise */
 		if (!(o->set & OB_PORT))
 			cfg->port = 25;
-		mx = xcalloc(1, sizeof *mx);
+		int rc;
+		if (looked_up) {
+			/* the TUI's path looked it up already */
+			mx = looked_up;
+			rc = mx->status == MX_FOUND || mx->status == MX_IMPLICIT ? 0 : -1;
+		} else {
+			mx = xcalloc(1, sizeof *mx);
+			rc = mx_lookup(cfg->host, cfg->family, mx);
+		}
 		x.mx = mx;
-		int rc = mx_lookup(cfg->host, cfg->family, mx);
 		if (!json)
 			report_mx_text(stdout, mx, color);
 		if (rc < 0) {
@@ -484,8 +492,57 @@ done:
 	fflush(stdout);
 	diag_list_free(&extra);
 	free(tg);
-	free(mx);
+	if (mx != looked_up)
+		free(mx);
 	return status;
+}
+
+/*
+ * --sweep and --mx with a terminal: the TUI's sweep screen.  The MX
+ * lookup blocks (mx.h), so it runs here, before curses starts, with a
+ * line saying so; a lookup that leaves nothing to sweep (null MX, no such
+ * domain, no address) is reported as --batch reports it.  Returns -1 when
+ * the terminal cannot be used after all (the caller runs the batch path).
+ */
+static int
+run_advisor_tui(struct config *cfg, const struct options *o, bool no_color,
+		bool color, struct mx_result **mxp)
+{
+	char list[16], err[256];
+	int ports[SWEEP_MAX_PORTS];
+	const char *plist = o->ports;
+
+	if (cfg->mx && !(o->set & OB_PORT))
+		cfg->port = 25;
+	if (!o->sweep || (o->lab && !o->ports)) {
+		/* --mx alone: its one port; --lab --sweep: the lab's */
+		snprintf(list, sizeof list, "%d", config_port(cfg));
+		plist = list;
+	}
+	if (sweep_parse_ports(plist ? plist : SWEEP_DEFAULT_PORTS, ports,
+			      SWEEP_MAX_PORTS, err, sizeof err) < 0) {
+		fprintf(stderr, "smtpdx: %s\n", err);
+		return EXIT_USAGE;
+	}
+	struct mx_result *mx = NULL;
+	if (cfg->mx) {
+		printf("smtpdx: looking up the MX records of %s ...\n", cfg->host);
+		fflush(stdout);
+		mx = xcalloc(1, sizeof *mx);
+		*mxp = mx;
+		int rc = mx_lookup(cfg->host, cfg->family, mx);
+		int naddr = 0;
+		for (int i = 0; i < mx->n; i++)
+			naddr += mx->hosts[i].naddr;
+		if (rc < 0 || naddr == 0)
+			return run_advisor(cfg, o, false, color, mx);
+	}
+	struct tui_opts to = {
+		.no_color = no_color,
+		.lab_name = o->lab ? (o->lab_name ? o->lab_name : "ok") : NULL,
+		.mx = mx,
+	};
+	return tui_run_sweep(cfg, &to, plist);
 }
 
 /* --lab-server: hand the lab to another client (swaks, curl, a test). */
@@ -589,13 +646,16 @@ main(int argc, char **argv)
 	bool color = !o.no_color && !getenv("NO_COLOR") && isatty(STDOUT_FILENO);
 
 	if (o.sweep || cfg.mx) {
-		/* the TUI's sweep screen drives the same non-blocking API
-		 * (sweep.h); until it is in, the advisor prints its report */
+		/* with a terminal: the sweep screen, which drives the same
+		 * non-blocking API (sweep.h) from the TUI's loop */
+		struct mx_result *mx = NULL;
+		status = -1;
 		if (tui)
-			fprintf(stderr, "smtpdx: %s in the TUI is not in this build "
-				"yet: printing the report instead\n",
-				o.sweep ? "--sweep" : "--mx");
-		status = run_advisor(&cfg, &o, o.json, color);
+			status = run_advisor_tui(&cfg, &o, o.no_color ||
+						 getenv("NO_COLOR") != NULL, color, &mx);
+		if (status < 0)
+			status = run_advisor(&cfg, &o, o.json, color, mx);
+		free(mx);
 		goto out;
 	}
 	if (tui) {

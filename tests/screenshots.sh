@@ -20,6 +20,9 @@ mkdir -p "$HOME" "$OUT"
 
 cleanup() {
 	tmux -L "$SOCK" kill-server 2>/dev/null
+	for pid in ${LAB_PIDS:-}; do
+		kill "$pid" 2>/dev/null
+	done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -168,5 +171,35 @@ wait_for settings "Nothing sent yet" && keys settings e && wait_for settings "Se
 ENVX="TERM=vt100 LANG=C" start vt100 80x24 --lab tls.cert_expired
 wait_for vt100 "Nothing sent yet" && keys vt100 r && wait_for vt100 "FAILED" || fail=1
 snap vt100 "TERM=vt100 LANG=C (as drawn by tmux)" || fail=1
+
+# 11. the port advisor: lab listeners on loopback as tests/sweep.py sets
+# them up (STARTTLS, implicit TLS, refused, silent, HTTP), swept at once;
+# the silent port selected, to show a diagnosis next to the recommendation
+# (not in a $(...) subshell: LAB_PIDS must reach the kill below)
+LAB_PIDS=""
+ports=""
+for lab in ok ok-implicit connect.refused greeting.timeout greeting.not_smtp; do
+	./smtpdx --lab "$lab" --lab-server "$TMP/ca-$lab.pem" >"$TMP/port-$lab" \
+		2>/dev/null </dev/null &
+	LAB_PIDS="$LAB_PIDS $!"
+	i=0
+	while [ ! -s "$TMP/port-$lab" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	ports="$ports${ports:+,}$(head -n 1 "$TMP/port-$lab")"
+done
+cat "$TMP"/ca-*.pem >"$TMP/ca-all.pem"
+sweep="--sweep 127.0.0.1 --ports $ports --cafile $TMP/ca-all.pem \
+	--servername mail.smtpdx.lab --timeout 2"
+start sweep 132x43 $sweep
+wait_for sweep "use port" && keys sweep Down Down &&
+	snap sweep "smtpdx --sweep 127.0.0.1 --ports ...   (the port advisor)" || fail=1
+start sweep-narrow 80x24 $sweep
+wait_for sweep-narrow "use port" &&
+	snap sweep-narrow "smtpdx --sweep ...   (80x24)" || fail=1
+for pid in $LAB_PIDS; do
+	kill "$pid" 2>/dev/null
+done
 
 exit $fail

@@ -255,8 +255,9 @@ draw_footer(struct tui *t)
 
 	static const struct keyhint keys[] = {
 		{ "n", "next step" }, { "r", "run all" }, { "R", "restart" },
-		{ ":", "command" }, { "Enter", "explain" }, { "t", "TLS" },
-		{ "e", "settings" }, { "v", "teach" }, { "s", "save" },
+		{ "w", "ports" }, { ":", "command" }, { "Enter", "explain" },
+		{ "t", "TLS" }, { "e", "settings" }, { "v", "teach" },
+		{ "s", "save" },
 	};
 	/* the raw line only helps while connected */
 	bool raw_ok = s->started && !s->finished;
@@ -1052,6 +1053,24 @@ draw_all(struct tui *t)
 	unsigned d = t->dirty;
 	if (t->ov && (d & ~DIRTY_OVERLAY))
 		d |= DIRTY_OVERLAY;	/* it sits on top of what changed */
+	if (t->scr == SCR_SWEEP) {
+		/* the port advisor's screen (advisor.c) */
+		if (d & ~DIRTY_OVERLAY)
+			adv_draw(t);
+		if ((d & DIRTY_OVERLAY) && t->ov)
+			overlay_draw(t);
+		if (t->ov && t->ov_cury >= 0) {
+			leaveok(t->ov, FALSE);
+			wmove(t->ov, t->ov_cury, t->ov_curx);
+			wnoutrefresh(t->ov);
+			curs_set(1);
+		} else {
+			curs_set(0);
+		}
+		t->dirty = 0;
+		doupdate();
+		return;
+	}
 	if (d & DIRTY_HEADER)
 		draw_header(t);
 	if ((d & DIRTY_STEPS) && region_visible(t, RG_STEPS))

@@ -19,6 +19,8 @@ static const struct helpkey run_keys[] = {
 	{ "n  space", "run the next step" },
 	{ "r", "run to the end" },
 	{ "R", "start over (a new session, same settings)" },
+	{ "w", "which port: sweep this host's ports (587, 465, 2525, 25) at "
+	       "once; back to the sweep when the session came from one" },
 	{ "Esc", "cancel the step under way" },
 	{ ":", "raw command line: type SMTP into the live session" },
 	{ "?", "this help" },
@@ -59,6 +61,10 @@ keys(struct doc *d, const char *title, const struct helpkey *k, size_t n)
 void
 help_build(struct doc *d, const struct tui *t)
 {
+	if (t->scr == SCR_SWEEP) {
+		adv_help(d, t);
+		return;
+	}
 	keys(d, "Run the session", run_keys, ARRAY_SIZE(run_keys));
 	keys(d, "Look closer", look_keys, ARRAY_SIZE(look_keys));
 	keys(d, "On the : line", cl_keys, ARRAY_SIZE(cl_keys));

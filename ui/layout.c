@@ -45,6 +45,7 @@ layout_free(struct tui *t)
 	for (int i = 0; i < RG_COUNT; i++)
 		del(&t->rg[i]);
 	del(&t->ov);
+	adv_layout_free(t);
 }
 
 static WINDOW *
@@ -108,6 +109,9 @@ layout_apply(struct tui *t)
 		t->rg[RG_TRANS] = mkwin(top, cols - 20, 1, 20);
 		t->rg[RG_DIAG] = mkwin(body - top, cols, 1 + top, 0);
 	}
+	/* the sweep screen's own windows, over the same body */
+	if (t->scr == SCR_SWEEP)
+		adv_layout(t);
 }
 
 bool

@@ -436,7 +436,8 @@ key_overlay(struct tui *t, wint_t ch, bool keycode)
 			ov_hide(t);
 			return;
 		}
-		ov_show(t, OV_TLS);
+		if (t->scr == SCR_SESSION)
+			ov_show(t, OV_TLS);
 		return;
 	default:
 		return;
@@ -514,6 +515,153 @@ key_nav(struct tui *t, int ch)
 	}
 }
 
+/* ---- the port advisor's screen ----------------------------------------------- */
+
+static void
+show_screen(struct tui *t, enum ui_screen scr)
+{
+	t->scr = scr;
+	t->cl_on = false;
+	t->msg[0] = '\0';
+	layout_apply(t);
+	if (t->ovk != OV_NONE)
+		ov_place(t);
+	t->dirty = DIRTY_ALL;
+}
+
+/* `w` on the session screen: back to the sweep this session came from,
+ * or a new sweep of the session's host on the default ports. */
+static void
+which_port(struct tui *t)
+{
+	if (session_busy(t->s)) {
+		tui_message(t, false, "A step is under way: wait for it, or Esc "
+			    "cancels it; then w sweeps the ports.");
+		return;
+	}
+	if (!t->cfg->host || !*t->cfg->host) {
+		tui_message(t, true, "No host to sweep: e sets one.");
+		return;
+	}
+	t->adv.have_session = true;
+	if (t->adv.w && !strcmp(sweep_host(t->adv.w), t->cfg->host)) {
+		show_screen(t, SCR_SWEEP);
+		return;
+	}
+	char err[256];
+	if (adv_init(t, NULL, false, err, sizeof err) < 0) {
+		tui_message(t, true, "%s", err);
+		return;
+	}
+	adv_start(t);
+	show_screen(t, SCR_SWEEP);
+}
+
+/* Enter on a row: the step-by-step session on that port and mode. */
+static void
+sweep_enter(struct tui *t)
+{
+	struct advisor *a = &t->adv;
+	const struct sweep_port *p = adv_selected(t);
+	if (!p)
+		return;
+	if (p->state != SWS_DONE) {
+		tui_message(t, false, "Port %d is still being probed: wait for its "
+			    "verdict.", p->port);
+		return;
+	}
+	int port = p->port;
+	enum tls_mode mode = p->mode != TLSM_NONE ? p->mode : TLSM_AUTO;
+	t->cfg->port = port;
+	t->cfg->role_port = 0;
+	t->cfg->tls = mode;
+	if (*a->address) {
+		config_set(&t->cfg->host, a->address);
+		if (!a->own_servername)
+			config_set(&t->cfg->servername, a->host);
+	}
+	a->have_session = true;
+	show_screen(t, SCR_SESSION);
+	tui_restart(t);
+	tui_message(t, false, "Port %d, %s: n steps, r runs to the end, w goes "
+		    "back to the ports.", port, adv_mode_words(config_tls(t->cfg)));
+}
+
+static void
+key_sweep(struct tui *t, wint_t ch, bool keycode)
+{
+	struct advisor *a = &t->adv;
+	int ph = a->pane[a->pane[1] ? a->focus : 0] ?
+		 getmaxy(a->pane[a->pane[1] ? a->focus : 0]) - 3 : 5;
+	if (ph < 1)
+		ph = 1;
+	if (keycode) {
+		switch (ch) {
+		case KEY_UP: adv_move(t, -1, false); return;
+		case KEY_DOWN: adv_move(t, 1, false); return;
+		case KEY_HOME: adv_move(t, 0, true); return;
+		case KEY_END: adv_move(t, SWEEP_MAX_PORTS, true); return;
+		case KEY_PPAGE: adv_scroll(t, -ph, false); return;
+		case KEY_NPAGE: adv_scroll(t, ph, false); return;
+		case KEY_ENTER: sweep_enter(t); return;
+		case KEY_BTAB:
+			a->focus = !a->focus;
+			t->dirty |= DIRTY_ALL & ~DIRTY_OVERLAY;
+			return;
+		case KEY_F(1): ov_show(t, OV_HELP); return;
+		}
+		return;
+	}
+	switch (ch) {
+	case 'q':
+	case 3:
+		t->quit = true;
+		return;
+	case 'k': adv_move(t, -1, false); return;
+	case 'j': adv_move(t, 1, false); return;
+	case 'g': adv_move(t, 0, true); return;
+	case 'G': adv_move(t, SWEEP_MAX_PORTS, true); return;
+	case ' ': adv_scroll(t, ph, false); return;
+	case '\r':
+	case '\n':
+		sweep_enter(t);
+		return;
+	case 'R':
+		a->target = 0;
+		a->note[0] = '\0';
+		adv_start(t);
+		tui_message(t, false, "Sweeping again.");
+		return;
+	case 'r':
+	case 'n':
+		tui_message(t, false, "Enter runs the session on the selected port; "
+			    "R sweeps again.");
+		return;
+	case 27:
+	case 'b':
+		if (a->have_session)
+			show_screen(t, SCR_SESSION);
+		else
+			tui_message(t, false, "No session yet: Enter starts one on the "
+				    "selected port; q quits.");
+		return;
+	case 'w':
+		tui_message(t, false, "This is the port sweep: R sweeps again.");
+		return;
+	case '\t':
+		a->focus = !a->focus;
+		t->dirty |= DIRTY_ALL & ~DIRTY_OVERLAY;
+		return;
+	case '?':
+		ov_show(t, OV_HELP);
+		return;
+	case 12:
+		clearok(curscr, TRUE);
+		t->dirty = DIRTY_ALL;
+		return;
+	}
+}
+
 static void
 key_main(struct tui *t, wint_t ch, bool keycode)
 {
@@ -561,7 +709,22 @@ key_main(struct tui *t, wint_t ch, bool keycode)
 		} else if (t->zoom) {
 			t->zoom = false;
 			resize(t);
+		} else if (t->adv.w) {
+			show_screen(t, SCR_SWEEP);
 		}
+		return;
+	case 'w':
+		which_port(t);
+		return;
+	case 'b':
+		if (t->adv.w && !session_busy(t->s))
+			show_screen(t, SCR_SWEEP);
+		else if (t->adv.w)
+			tui_message(t, false, "A step is under way: wait for it, or "
+				    "Esc cancels it.");
+		else
+			tui_message(t, false, "No port sweep yet: w sweeps this "
+				    "host's ports.");
 		return;
 	case ':':
 		if (!t->cl) {
@@ -670,6 +833,8 @@ read_keys(struct tui *t)
 				/* Esc, then the key on its own */
 				if (t->ovk != OV_NONE)
 					key_overlay(t, 27, false);
+				else if (t->scr == SCR_SWEEP)
+					key_sweep(t, 27, false);
 				else if (t->cl_on)
 					key_cmdline(t, 27, false, false);
 				else
@@ -693,6 +858,8 @@ read_keys(struct tui *t)
 		}
 		if (t->ovk != OV_NONE)
 			key_overlay(t, ch, keycode);
+		else if (t->scr == SCR_SWEEP)
+			key_sweep(t, ch, keycode);
 		else if (t->cl_on)
 			key_cmdline(t, ch, keycode, meta);
 		else
@@ -739,19 +906,25 @@ loop(struct tui *t)
 		if (t->dirty)
 			draw_all(t);
 
-		struct pollfd pf[2] = { { .fd = STDIN_FILENO, .events = POLLIN } };
-		int nfd = 1;
-		double deadline = -1;
+		/* the keyboard, the session's socket (fd -1: none), then the
+		 * sweep's, one slot per port (sweep.h) */
+		struct pollfd pf[2 + SWEEP_MAX_PORTS] = {
+			{ .fd = STDIN_FILENO, .events = POLLIN }, { .fd = -1 },
+		};
+		int nfd = 2;
+		double deadline = -1, wdl = -1;
 		bool busy = session_busy(s);
-		if (busy) {
+		if (busy)
 			session_wait(s, &pf[1], &deadline);
-			if (pf[1].fd >= 0)
-				nfd = 2;
-		}
+		int nsw = adv_pollfds(t, pf + 2, SWEEP_MAX_PORTS, &wdl);
+		bool sweeping = nsw > 0;
+		nfd += nsw;
 		int timeout = -1;
 		if (deadline >= 0)
 			timeout = ms_until(deadline);
-		if (busy) {
+		if (wdl >= 0 && (timeout < 0 || ms_until(wdl) < timeout))
+			timeout = ms_until(wdl);
+		if (busy || sweeping) {
 			if (next_tick <= 0)
 				next_tick = now_mono() + TICK_MS / 1000.0;
 			int tick = ms_until(next_tick);
@@ -769,20 +942,26 @@ loop(struct tui *t)
 		double now = now_mono();
 
 		if (busy) {
-			short rev = rc > 0 && nfd == 2 ? pf[1].revents : 0;
+			short rev = rc > 0 ? pf[1].revents : 0;
 			if (rev || (deadline >= 0 && now >= deadline))
 				session_handle(s, rev);
+		}
+		if (sweeping) {
+			if (rc <= 0)
+				for (int i = 0; i < nsw; i++)
+					pf[2 + i].revents = 0;
+			adv_handle(t, pf + 2, nsw);
 		}
 		if (rc > 0 && (pf[0].revents & (POLLHUP | POLLERR | POLLNVAL)) &&
 		    !(pf[0].revents & POLLIN))
 			break;	/* the terminal went away */
 		read_keys(t);
 
-		if (busy && now >= next_tick) {
+		if ((busy || sweeping) && now >= next_tick) {
 			next_tick = now + TICK_MS / 1000.0;
 			t->spin++;
-			t->dirty |= DIRTY_STEPS | DIRTY_FOOTER | DIRTY_DIAG;
-		} else if (!busy) {
+			t->dirty |= DIRTY_HEADER | DIRTY_STEPS | DIRTY_FOOTER | DIRTY_DIAG;
+		} else if (!busy && !sweeping) {
 			next_tick = 0;
 		}
 		if (t->msg_until > 0 && now >= t->msg_until) {
@@ -821,8 +1000,9 @@ more_keys(void)
 			define_key(k[i].seq, k[i].key);
 }
 
-int
-tui_run(struct config *cfg, const struct tui_opts *o)
+/* The TUI on the session screen, or (sweep) on the port advisor's. */
+static int
+run(struct config *cfg, const struct tui_opts *o, bool sweep, const char *ports)
 {
 	struct tui t0 = { 0 }, *t = &t0;
 	t->cfg = cfg;
@@ -830,6 +1010,14 @@ tui_run(struct config *cfg, const struct tui_opts *o)
 	t->raw_from = (size_t)-1;
 	t->ov_cury = t->ov_curx = -1;
 	t->focus = RG_TRANS;
+	if (sweep) {
+		char perr[256];
+		if (adv_init(t, ports, o->mx != NULL, perr, sizeof perr) < 0) {
+			fprintf(stderr, "smtpdx: %s\n", perr);
+			return 2;
+		}
+		t->scr = SCR_SWEEP;
+	}
 
 	/* stderr into a file while curses runs */
 	fflush(stderr);
@@ -877,12 +1065,20 @@ tui_run(struct config *cfg, const struct tui_opts *o)
 		cmdline_set_more(t->cl, cl_more, t);
 
 	new_session(t);
+	if (sweep)
+		adv_start(t);
 	layout_apply(t);
-	if (cfg->user && !cfg->password)
+	if (!sweep && cfg->user && !cfg->password)
 		ask_password(t);
 	loop(t);
 
-	int status = t->s->finished ? session_exit_status(t->s) : 0;
+	/* the status of what is on the screen at the end */
+	int status;
+	if (t->scr == SCR_SWEEP)
+		status = t->adv.w && sweep_done(t->adv.w) ?
+			 sweep_exit_status(t->adv.w) : 1;
+	else
+		status = t->s->finished ? session_exit_status(t->s) : 0;
 	ov_hide(t);
 	layout_free(t);
 	delwin(t->input);
@@ -891,6 +1087,7 @@ tui_run(struct config *cfg, const struct tui_opts *o)
 	endwin();
 	delscreen(scr);
 	session_free(t->s);
+	adv_free(t);
 	cmdline_free(t->cl);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
@@ -912,6 +1109,18 @@ tui_run(struct config *cfg, const struct tui_opts *o)
 	if (got_signal)
 		return 1;
 	return status;
+}
+
+int
+tui_run(struct config *cfg, const struct tui_opts *o)
+{
+	return run(cfg, o, false, NULL);
+}
+
+int
+tui_run_sweep(struct config *cfg, const struct tui_opts *o, const char *ports)
+{
+	return run(cfg, o, true, ports);
 }
 
 const char *

@@ -11,9 +11,15 @@
 #include <stdbool.h>
 #include "../src/config.h"
 
+struct mx_result;
+
 struct tui_opts {
 	bool no_color;		/* --no-color or NO_COLOR */
 	const char *lab_name;	/* the lab scenario in use, NULL: none */
+	/* tui_run_sweep() only: --mx, the mail domain's hosts, looked up
+	 * before curses starts (mx_lookup() blocks); swept in preference
+	 * order, moving on when no port of one answers.  NULL: cfg->host. */
+	const struct mx_result *mx;
 };
 
 /*
@@ -23,6 +29,18 @@ struct tui_opts {
  * cannot be used (the caller then falls back to --batch).
  */
 int tui_run(struct config *cfg, const struct tui_opts *o);
+
+/*
+ * The same TUI, opened on the port advisor's sweep screen (--sweep, --mx):
+ * every port of ports ("587,465,2525,25"; NULL: those) probed at once, a
+ * row per port, the recommendation; Enter on a row starts the
+ * step-by-step session on that port and TLS mode (cfg's port and tls are
+ * set to them, in place).  Returns the exit status of the last thing run
+ * (the session's when one was run and is shown, else the sweep's: 0 a
+ * port is recommended, 1 none), or -1 when the terminal cannot be used.
+ */
+int tui_run_sweep(struct config *cfg, const struct tui_opts *o,
+		  const char *ports);
 
 /* "ncursesw 6.4, libedit 3.1" for --version. */
 const char *tui_versions(void);

@@ -26,6 +26,7 @@
 #include <wchar.h>
 
 #include "../src/session.h"
+#include "../src/sweep.h"
 #include "tui.h"
 
 /* ---- theme.c: styles and marks ------------------------------------------ */
@@ -114,7 +115,8 @@ void style_set(WINDOW *w, int st, attr_t extra);
 	X(UP,       L"\u25b2", L"^") \
 	X(DOWN,     L"\u25bc", L"v") \
 	X(RULE,     L"\u2500", L"-") \
-	X(MASK,     L"\u25cf", L"*")
+	X(MASK,     L"\u25cf", L"*") \
+	X(STAR,     L"\u2605", L"*")
 
 enum mark {
 #define X(sym, u, a) MK_##sym,
@@ -210,11 +212,43 @@ enum overlay {
 
 struct cmdline;
 struct form;
+struct mx_result;
+
+/* Which screen the body shows: the step-by-step session, or the port
+ * advisor's sweep (advisor.c). */
+enum ui_screen { SCR_SESSION, SCR_SWEEP };
+
+/* The sweep screen's state (advisor.c).  The sweep engine (src/sweep.c)
+ * does every probe and all the I/O; this only drives it from the loop and
+ * draws what it found. */
+struct advisor {
+	struct sweep *w;		/* NULL: no sweep yet */
+	int ports[SWEEP_MAX_PORTS], nports;
+	enum sweep_purpose purpose;
+	const struct mx_result *mx;	/* --mx: sweep its hosts in turn */
+	int target, ntargets;		/* the MX address being swept */
+	char host[256], address[64];	/* the target: name, and address */
+	int pref;
+	bool own_servername;		/* the user named the certificate */
+	char note[512];			/* "moved to the next MX", ... */
+	int sel;			/* selected row */
+	bool sel_moved;			/* the user chose it (keep it) */
+	int row_top;			/* first row shown in the table */
+	int focus;			/* pane PgUp/PgDn scroll: 0, 1 */
+	bool scrolls;			/* a pane has more than it shows */
+	int top[2];
+	struct doc doc[2];		/* 0 recommendation, 1 the port */
+	WINDOW *table, *pane[2];	/* pane[1] NULL: one pane */
+	bool have_session;		/* a session to go back to */
+	bool busy_seen;
+};
 
 struct tui {
 	struct config *cfg;		/* the caller's: the form edits it */
 	const struct tui_opts *opts;
 	struct session *s;
+	enum ui_screen scr;
+	struct advisor adv;
 	bool run_all;			/* `r`: keep going until the end */
 	bool quit;
 	bool color;
@@ -317,6 +351,32 @@ char *tr_gloss(const struct session *s, size_t i);
 
 /* help.c */
 void help_build(struct doc *d, const struct tui *t);
+
+/* advisor.c: the sweep screen */
+/* Start (or start again) the sweep of the current target. */
+void adv_start(struct tui *t);
+/* Set up a sweep of cfg's host on ports (NULL: the default ports); with
+ * use_mx, of the MX hosts in t->opts->mx instead. */
+int adv_init(struct tui *t, const char *ports, bool use_mx, char *err,
+	     size_t errlen);
+void adv_free(struct tui *t);
+bool adv_running(const struct tui *t);
+/* The sweep's descriptors from pfd[0] on (at most max); returns how many,
+ * and lowers *deadline to the sweep's own. */
+int adv_pollfds(struct tui *t, struct pollfd *pfd, int max, double *deadline);
+/* After poll(): let the sweep act; moves to the next MX when none of a
+ * host's ports answered. */
+void adv_handle(struct tui *t, const struct pollfd *pfd, int n);
+void adv_layout(struct tui *t);		/* windows for the size (layout.c) */
+void adv_layout_free(struct tui *t);
+void adv_draw(struct tui *t);		/* header, table, panes, footer */
+/* The selected row, NULL: none. */
+const struct sweep_port *adv_selected(const struct tui *t);
+void adv_move(struct tui *t, int delta, bool absolute);
+void adv_scroll(struct tui *t, int delta, bool absolute);
+void adv_help(struct doc *d, const struct tui *t);
+/* Words for a TLS mode: "implicit TLS", "STARTTLS". */
+const char *adv_mode_words(enum tls_mode m);
 
 /* overlay drawing and keys (tui.c owns the doc overlays) */
 void overlay_draw(struct tui *t);

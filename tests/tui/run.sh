@@ -24,6 +24,9 @@ mkdir -p "$HOME" "$XDG_STATE_HOME"
 
 cleanup() {
 	tmux -L "$SOCK" kill-server 2>/dev/null
+	for pid in ${LAB_PIDS:-}; do
+		kill "$pid" 2>/dev/null
+	done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -507,6 +510,191 @@ t_terms() {
 	done
 }
 check s20 "TERM=vt220, xterm, screen, tmux-256color: each runs the session and quits cleanly" t_terms
+
+# ---------------------------------------------------------------------------
+# The port advisor's sweep screen (--sweep), against lab listeners on
+# loopback as tests/sweep.py sets them up: one per behaviour, each
+# `smtpdx --lab NAME --lab-server CAFILE`, which prints its port and
+# serves until SIGTERM.  Stopped by PID at the end.
+
+SWEEP_TESTS="w1 w2 w3 w4 w5"
+LAB_PIDS=""
+sweep_wanted() {
+	for s in $SWEEP_TESTS; do
+		case " ${TUI_ONLY:-$s} " in *" $s "*) return 0 ;; esac
+	done
+	return 1
+}
+
+# lab_listen NAME: start one, set LAB_PORT to its port
+lab_listen() {
+	"$BIN" --lab "$1" --lab-server "$TMP/ca-$1.pem" >"$TMP/port-$1" \
+		2>/dev/null </dev/null &
+	LAB_PIDS="$LAB_PIDS $!"
+	i=0
+	while [ ! -s "$TMP/port-$1" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	LAB_PORT=$(head -n 1 "$TMP/port-$1")
+}
+
+labs_stop() {
+	for pid in $LAB_PIDS; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in $LAB_PIDS; do
+		wait "$pid" 2>/dev/null
+	done
+	LAB_PIDS=""
+}
+
+if sweep_wanted; then
+	lab_listen ok; P_STARTTLS=$LAB_PORT
+	lab_listen ok-implicit; P_IMPLICIT=$LAB_PORT
+	lab_listen connect.refused; P_REFUSED=$LAB_PORT
+	lab_listen greeting.timeout; P_SILENT=$LAB_PORT
+	lab_listen greeting.not_smtp; P_HTTP=$LAB_PORT
+	cat "$TMP"/ca-*.pem >"$TMP/ca-all.pem"
+	PORTS="$P_STARTTLS,$P_IMPLICIT,$P_REFUSED,$P_SILENT,$P_HTTP"
+	# the session Enter starts logs in as the lab's user, so that it
+	# may send (the sweep itself never uses credentials)
+	SWEEP_ARGS="--sweep 127.0.0.1 --ports $PORTS --cafile $TMP/ca-all.pem \
+		--servername mail.smtpdx.lab --timeout 2 -u alice"
+	SWEEP_ENV="SMTPDX_PASSWORD=lab-Secret-42"
+fi
+
+# rows SESSION MARK: every port's row shows its mark and what it speaks
+# (MARK: "✓ ✗" or, in ASCII, "+ x"); the recommended one has its star
+rows() {
+	ok=${2%% *} bad=${2##* } star=${3:-★}
+	wait_re "$1" "$ok$star? +$P_IMPLICIT +tls +implicit"
+	wait_re "$1" "$ok +$P_STARTTLS +smtp +STARTTLS +TLS1\.3"
+	wait_re "$1" "$bad +$P_REFUSED +nothing"
+	wait_re "$1" "$bad +$P_SILENT +nothing"
+	wait_re "$1" "$bad +$P_HTTP +other"
+}
+has_re() {
+	screen "$1" | grep -qE -- "$2" && return 0
+	echo "# not on the screen: /$2/"
+	return 1
+}
+
+t_sweep_80() {
+	start "$1" 80x24 $SWEEP_ENV -- $SWEEP_ARGS
+	# while the silent port waits: its row still probing, the clock
+	wait_re "$1" "probing [0-9]\.[0-9] s of 2 s"
+	has_re "$1" "· +$P_SILENT"
+	rows "$1" "✓ ✗"
+	# the silent port's verdict took the one timeout
+	wait_for "$1" "use port $P_IMPLICIT, implicit TLS"
+	has_re "$1" "✗ +$P_SILENT +nothing .* 2\.[0-9][0-9]s"
+	# the recommendation in words: the implicit-TLS port, as sweep.py
+	has "$1" "Use port $P_IMPLICIT with implicit TLS"
+	has "$1" "RFC 8314"
+	# the recommended row is the selected one: Enter runs it
+	has_re "$1" "›✓★ +$P_IMPLICIT"
+	keys "$1" Enter
+	wait_for "$1" "127.0.0.1:$P_IMPLICIT"
+	has "$1" "implicit TLS"
+	has "$1" "Nothing sent yet"
+	keys "$1" r
+	wait_for "$1" "PASSED"
+	has "$1" "✓ quit"
+	has "$1" "✓ auth"
+	has "$1" "✓ tls"
+	# w: back to the ports, as they were; b: back to the session
+	keys "$1" w
+	wait_for "$1" "use port $P_IMPLICIT"
+	rows "$1" "✓ ✗"
+	keys "$1" b
+	wait_for "$1" "PASSED"
+	keys "$1" Escape
+	wait_for "$1" "use port $P_IMPLICIT"
+	keys "$1" q
+	wait_for "$1" "EXITED 0"
+}
+check w1 "--sweep at 80x24: a row per port with its mark and what it speaks, the implicit-TLS port recommended; Enter, r runs it to ✓; w and b go back and forth" t_sweep_80
+
+t_sweep_132() {
+	start "$1" 132x43 $SWEEP_ENV -- $SWEEP_ARGS
+	rows "$1" "✓ ✗"
+	wait_for "$1" "use port $P_IMPLICIT, implicit TLS"
+	has "$1" "ports $PORTS"
+	# two panes: the recommendation, and the selected port
+	has "$1" "Recommendation"
+	has "$1" "Port $P_IMPLICIT"
+	has "$1" "How the verdict was reached"
+	has "$1" "The other ports"
+	for id in connect.refused greeting.timeout greeting.not_smtp; do
+		has "$1" "($id)"
+	done
+	has "$1" "AUTH inside TLS"
+	has_re "$1" "$P_IMPLICIT +tls +implicit TLS +TLS1\.3 +✓ verified .*PLAIN"
+	# select the refused port: its diagnosis, evidence and fix
+	keys "$1" Down
+	wait_for "$1" "Port $P_REFUSED"
+	has "$1" "$(diag_title connect.refused)"
+	has "$1" "Evidence"
+	has "$1" "Connection refused"
+	has "$1" "Fix"
+	# and the HTTP port: how its verdict was reached
+	keys "$1" Down Down
+	wait_for "$1" "Port $P_HTTP"
+	has "$1" "HTTP/1.1 400"
+	has "$1" "something else"
+	# resize: the rows reflow into the compact format and back
+	T resize-window -t "$1" -x 80 -y 24
+	wait_for "$1" "cert"
+	rows "$1" "✓ ✗"
+	lacks "$1" "certificate"
+	T resize-window -t "$1" -x 132 -y 43
+	wait_for "$1" "certificate"
+	rows "$1" "✓ ✗"
+	keys "$1" ?
+	wait_for "$1" "The port advisor"
+	has "$1" "sweep again"
+	keys "$1" Escape
+	wait_for "$1" "How the verdict was reached"
+}
+check w2 "--sweep at 132x43: two panes, the other ports' reasons, a selected port's diagnosis (evidence, fix) and how; resize reflows; ? lists the keys" t_sweep_132
+
+t_sweep_mono() {
+	start "$1" 100x30 NO_COLOR=1 $SWEEP_ENV -- $SWEEP_ARGS
+	rows "$1" "✓ ✗"
+	wait_for "$1" "use port $P_IMPLICIT"
+	T capture-pane -e -p -t "$1" >"$TMP/sgr"
+	grep -qF "$ESC[" "$TMP/sgr"
+	not grep -qE "$COLOR_SGR" "$TMP/sgr"
+}
+check w3 "--sweep with NO_COLOR=1: the marks tell the rows apart, no colour codes" t_sweep_mono
+
+t_sweep_ascii() {
+	start "$1" 80x24 TERM=vt100 LANG=C $SWEEP_ENV -- $SWEEP_ARGS
+	rows "$1" "+ x" "\*"
+	wait_for "$1" "use port $P_IMPLICIT"
+	screen "$1" >"$TMP/ascii"
+	not env LC_ALL=C grep -q '[^ -~]' "$TMP/ascii"
+}
+check w4 "--sweep on a vt100 with LANG=C: ASCII marks (+ x *), no byte outside ASCII" t_sweep_ascii
+
+t_sweep_w() {
+	start "$1" 100x30 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	has "$1" "w ports"
+	keys "$1" w
+	wait_for "$1" "port advisor"
+	has "$1" "ports 587,465,2525,25"
+	wait_re "$1" "(✓|✗|!)★? +587 "
+	for p in 465 2525 25; do has_re "$1" "(✓|✗|!)★? +$p "; done
+	keys "$1" b
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" ?
+	wait_for "$1" "which port"
+}
+check w5 "w on the session screen sweeps its host's default ports; b goes back; help lists w" t_sweep_w
+
+labs_stop
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
