@@ -77,12 +77,12 @@ prompt_password(const char *user)
 	return p;
 }
 
-static int
-run_batch(const struct config *cfg, bool json, bool color)
+/* Run one session to its end, printing its transcript as it goes
+ * (--batch).  The caller reports and frees it. */
+static void
+drive(struct session *s, bool json, bool color)
 {
-	struct session *s = session_new(cfg);
 	size_t shown = 0;
-
 	session_go(s, RUN_ALL);
 	while (!s->finished) {
 		if (!json) {
@@ -105,14 +105,23 @@ run_batch(const struct config *cfg, bool json, bool color)
 		int rc = poll(&p, p.fd >= 0 ? 1 : 0, ms);
 		session_handle(s, rc > 0 ? p.revents : 0);
 	}
+	if (!json)
+		for (; shown < s->tr.n; shown++)
+			report_line(stdout, &s->tr.v[shown], color);
+}
+
+static int
+run_batch(const struct config *cfg, bool json, bool color)
+{
+	struct session *s = session_new(cfg);
+
+	drive(s, json, color);
 	int status = session_exit_status(s);
 	if (json) {
 		char *j = report_json(s);
 		fputs(j, stdout);
 		free(j);
 	} else {
-		for (; shown < s->tr.n; shown++)
-			report_line(stdout, &s->tr.v[shown], color);
 		report_summary(stdout, s, color);
 	}
 	fflush(stdout);
@@ -261,38 +270,6 @@ info_line(FILE *out, bool color, const char *fmt, ...)
 	free(t);
 }
 
-/* Run one session to its end, printing its transcript as it goes
- * (--batch).  The caller reports and frees it. */
-static void
-drive(struct session *s, bool json, bool color)
-{
-	size_t shown = 0;
-	session_go(s, RUN_ALL);
-	while (!s->finished) {
-		if (!json) {
-			for (; shown < s->tr.n; shown++)
-				report_line(stdout, &s->tr.v[shown], color);
-			fflush(stdout);
-		}
-		if (!session_busy(s)) {
-			session_go(s, RUN_ALL);
-			continue;
-		}
-		struct pollfd p;
-		double deadline;
-		session_wait(s, &p, &deadline);
-		int ms = -1;
-		if (deadline >= 0) {
-			double left = deadline - now_mono();
-			ms = left <= 0 ? 0 : (int)(left * 1000) + 1;
-		}
-		int rc = poll(&p, p.fd >= 0 ? 1 : 0, ms);
-		session_handle(s, rc > 0 ? p.revents : 0);
-	}
-	if (!json)
-		for (; shown < s->tr.n; shown++)
-			report_line(stdout, &s->tr.v[shown], color);
-}
 
 struct target {
 	char host[256];		/* the name the user or the MX gave */
