@@ -25,35 +25,71 @@ else
 Q := @
 endif
 
+# BUILD is the object tree, BIN the program: the sanitizer build uses
+# `make BUILD=build-asan BIN=build-asan/smtpdx CC=clang ...` and never
+# mixes with build/ and ./smtpdx.
+BUILD      ?= build
+BIN        ?= smtpdx
 ENGINE_SRC := $(wildcard src/*.c src/lab/*.c)
 UI_SRC     := $(wildcard ui/*.c)
-ENGINE_OBJ := $(patsubst %.c,build/%.o,$(filter-out src/main.c,$(ENGINE_SRC)))
-UI_OBJ     := $(patsubst %.c,build/%.o,$(UI_SRC))
-MAIN_OBJ   := build/src/main.o
+ENGINE_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out src/main.c,$(ENGINE_SRC)))
+UI_OBJ     := $(patsubst %.c,$(BUILD)/%.o,$(UI_SRC))
+MAIN_OBJ   := $(BUILD)/src/main.o
 
-.PHONY: all check run bench install uninstall clean asan fuzz screenshots deps
+.PHONY: all check run bench install uninstall clean asan fuzz fuzz-build screenshots deps
 
-all: smtpdx
+all: $(BIN)
 
-build/.deps-ok: tools/deps.sh
+$(BUILD)/.deps-ok: tools/deps.sh
 	$(Q)sh tools/deps.sh build
-	$(Q)mkdir -p build && touch $@
+	$(Q)mkdir -p $(BUILD) && touch $@
 
-build/%.o: %.c | build/.deps-ok
+$(BUILD)/%.o: %.c | $(BUILD)/.deps-ok
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-smtpdx: $(MAIN_OBJ) $(ENGINE_OBJ) $(UI_OBJ)
+$(BIN): $(MAIN_OBJ) $(ENGINE_OBJ) $(UI_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 # Unit tests link the engine only: proof that src/ needs no curses.
-build/tests/unit: build/tests/unit.o $(ENGINE_OBJ)
+$(BUILD)/tests/unit: $(BUILD)/tests/unit.o $(ENGINE_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(filter-out -lncursesw -ltinfo -ledit,$(LIBS))
 
-check: smtpdx build/tests/unit
+# ---- libFuzzer targets (tests/fuzz/), in build-fuzz/ -------------------
+# `make fuzz FUZZ_SECONDS=600` runs every target for that long, one after
+# the other, each on a copy of its seed corpus in build-fuzz/corpus/.
+FUZZ_BUILD   := build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(addprefix $(FUZZ_BUILD)/,$(FUZZ_TARGETS))
+FUZZ_ENGINE  := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(filter-out src/main.c,$(ENGINE_SRC)))
+
+$(FUZZ_BUILD)/.deps-ok: tools/deps.sh
+	$(Q)sh tools/deps.sh build
+	$(Q)mkdir -p $(FUZZ_BUILD) && touch $@
+
+$(FUZZ_BUILD)/%.o: %.c | $(FUZZ_BUILD)/.deps-ok
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (fuzz)")
+	$(Q)clang $(filter-out -Werror,$(ALL_CFLAGS)) -O1 -g $(FUZZ_SAN) \
+		-fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_ENGINE)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)clang -g $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ \
+		$(filter-out -lncursesw -ltinfo -ledit,$(LIBS))
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	$(Q)sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+check: $(BIN) $(BUILD)/tests/unit
 	$(Q)sh tools/deps.sh test
 	$(Q)sh tests/run-all.sh
 
@@ -63,9 +99,12 @@ run: smtpdx
 bench: smtpdx
 	$(Q)sh tests/bench.sh
 
+# The sanitizer build lives in build-asan/ (tests/sanitize.sh runs it).
+ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=all
 asan:
-	$(MAKE) clean
-	$(MAKE) CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+	$(MAKE) BUILD=build-asan BIN=build-asan/smtpdx CC=clang \
+		CFLAGS="$(ASAN_CFLAGS)" build-asan/smtpdx build-asan/tests/unit
 
 install: smtpdx
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
@@ -79,6 +118,6 @@ screenshots: smtpdx
 	$(Q)sh tests/screenshots.sh
 
 clean:
-	rm -rf build smtpdx
+	rm -rf build smtpdx build-asan build-fuzz
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) $(FUZZ_BUILD) -name '*.d' 2>/dev/null)

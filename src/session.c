@@ -1376,7 +1376,9 @@ handshake_failed(struct session *s)
 	enum tls_fail tf = tls_failure(p->tls);
 	size_t n;
 	const char *first = tls_first_bytes(p->tls, &n);
-	const char *err = tls_error(p->tls);
+	/* a copy: close_conn() frees p->tls, and the message with it */
+	char err[512];
+	snprintf(err, sizeof err, "%s", tls_error(p->tls));
 
 	info(s, "TLS handshake failed: %s", err);
 	if (tf == TF_NOT_TLS) {

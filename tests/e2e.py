@@ -23,6 +23,12 @@ SPECIAL = {
     "hostile-escapes": (None, 0),
     "hostile-trickle": ("greeting.timeout", 1),
     "hostile-drop": ("session.closed", 1),
+    "hostile-escapes-all": (None, 0),
+    "hostile-trickle-mid": ("session.timeout", 1),
+    "hostile-endless-line": ("proto.line_too_long", 1),
+    "hostile-endless-reply": ("proto.reply_too_long", 1),
+    "hostile-4xx-flood": ("ehlo.rejected", 1),
+    "hostile-drop-tls": ("session.closed", 1),
 }
 
 # Secret forms that must never appear anywhere.

@@ -24,6 +24,10 @@ suite "lab end-to-end" python3 tests/e2e.py
 suite "port advisor (--sweep)" python3 tests/sweep.py
 suite "MX lookup (--mx, dnsmasq)" sh tests/mx.sh
 suite "documentation" sh tests/docs.sh
+suite "hostile servers" python3 tests/hostile.py
+suite "real MTA: Postfix + Dovecot" sh tests/mta/run.sh
+suite "secrets never show" sh tests/secrets.sh
+suite "sanitizers: ASan+UBSan, valgrind, fuzz corpus" sh tests/sanitize.sh
 [ -f tests/tui/run.sh ] && suite "TUI in tmux" sh tests/tui/run.sh
 echo "# ---"
 echo "all suites: $total_p passed, $total_f failed"

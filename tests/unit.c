@@ -140,6 +140,7 @@ has(const char *s, const char *needle)
 #include "unit_options.c"
 #include "unit_diag.c"
 #include "unit_sasl.c"
+#include "unit_regress.c"
 
 int
 main(void)
@@ -164,6 +165,7 @@ main(void)
 	test_sasl();
 	test_transcript();
 	test_config_and_steps();
+	test_regress();
 
 	options_pool_free();
 	printf("1..%d\n", n_tests);

@@ -54,6 +54,12 @@ enum lab_flag {
 	LF_BACKLOG_FULL	= 1u << 21,	/* listener whose queue is full: SYNs dropped */
 	LF_DROP_MID_REPLY = 1u << 22,	/* close in the middle of the EHLO reply */
 	LF_SIZE_LIMIT	= 1u << 23,	/* advertise SIZE 200 (test message is larger) */
+	LF_ESCAPES_ALL	= 1u << 24,	/* escapes, NUL, bad UTF-8 in every reply line */
+	LF_TRICKLE_MAIL	= 1u << 25,	/* MAIL's reply one byte a second (inside TLS) */
+	LF_ENDLESS_LINE	= 1u << 26,	/* a greeting line that never ends */
+	LF_ENDLESS_CONT	= 1u << 27,	/* MAIL answered by "451-" lines forever */
+	LF_FLOOD_4XX	= 1u << 28,	/* EHLO answered by complete 451 replies forever */
+	LF_DROP_MID_TLS	= 1u << 29,	/* close (no close_notify) mid-way through MAIL's reply */
 };
 
 enum lab_cert {

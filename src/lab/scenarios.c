@@ -458,6 +458,42 @@ static const struct lab_scenario scenarios[] = {
 		.flags = LF_DROP_MID_REPLY,
 		.expect = "session.closed", .expect_exit = 1,
 	},
+	{
+		.name = "hostile-escapes-all",
+		.desc = "Every reply line ends in escapes, a NUL, bad UTF-8; all works",
+		.flags = LF_ESCAPES_ALL,
+	},
+	{
+		.name = "hostile-trickle-mid",
+		.desc = "Inside TLS the answer to MAIL comes one byte a second",
+		.flags = LF_TRICKLE_MAIL,
+		.timeout = 2,
+		.expect = "session.timeout", .expect_exit = 1,
+	},
+	{
+		.name = "hostile-endless-line",
+		.desc = "The greeting is one line that never ends: 'A's without end",
+		.flags = LF_ENDLESS_LINE,
+		.expect = "proto.line_too_long", .expect_exit = 1,
+	},
+	{
+		.name = "hostile-endless-reply",
+		.desc = "MAIL is answered by '451-' continuation lines without end",
+		.flags = LF_ENDLESS_CONT,
+		.expect = "proto.reply_too_long", .expect_exit = 1,
+	},
+	{
+		.name = "hostile-4xx-flood",
+		.desc = "EHLO is answered by 451 replies, unasked and without end",
+		.flags = LF_FLOOD_4XX,
+		.expect = "ehlo.rejected", .expect_exit = 1,
+	},
+	{
+		.name = "hostile-drop-tls",
+		.desc = "Inside TLS the server hangs up half-way through MAIL's reply",
+		.flags = LF_DROP_MID_TLS,
+		.expect = "session.closed", .expect_exit = 1,
+	},
 };
 
 const struct lab_scenario *

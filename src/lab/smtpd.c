@@ -86,6 +86,8 @@ struct conn {
 	size_t bdat_size;		/* BDAT octets so far in the transaction */
 	int errors;			/* client errors so far */
 	size_t size_limit;
+	bool in_reply;			/* LF_ESCAPES_ALL: a multi-line reply
+					 * is being written */
 };
 
 static void conn_close(struct conn *c) __attribute__((noreturn));
@@ -95,7 +97,7 @@ static void conn_drain(struct conn *c) __attribute__((noreturn));
 
 /* Write all of p, through TLS once it is up; a failure ends the process. */
 static void
-conn_write(struct conn *c, const void *p, size_t n)
+conn_write_raw(struct conn *c, const void *p, size_t n)
 {
 	const char *s = p;
 
@@ -112,6 +114,40 @@ conn_write(struct conn *c, const void *p, size_t n)
 			_exit(0);
 		s += k;
 		n -= (size_t)k;
+	}
+}
+
+/*
+ * Write replies.  LF_ESCAPES_ALL puts the escapes at the end of the first
+ * line of every reply (the greeting, each answer, the first line of the
+ * EHLO reply, inside TLS too): every reply carries them, and since the
+ * EHLO keywords on the later lines and the SASL challenges stay clean,
+ * the session still works.
+ * Callers write whole lines there.
+ */
+static void
+conn_write(struct conn *c, const void *p, size_t n)
+{
+	const char *s = p, *end = s + n;
+
+	if (!(c->flags & LF_ESCAPES_ALL)) {
+		conn_write_raw(c, p, n);
+		return;
+	}
+	while (s < end) {
+		const char *crlf = memmem(s, (size_t)(end - s), "\r\n", 2);
+		if (!crlf) {
+			conn_write_raw(c, s, (size_t)(end - s));
+			return;
+		}
+		size_t len = (size_t)(crlf - s);
+		conn_write_raw(c, s, len);
+		/* 334 carries SASL data, not words: left alone */
+		if (!c->in_reply && !(len >= 3 && memcmp(s, "334", 3) == 0))
+			conn_write_raw(c, escapes, ESCAPES_LEN);
+		conn_write_raw(c, "\r\n", 2);
+		c->in_reply = len >= 4 && s[3] == '-';	/* "NNN-": more to come */
+		s = crlf + 2;
 	}
 }
 
@@ -438,6 +474,24 @@ mech_offered(const struct conn *c, const char *mech)
 
 /* ---- greeting and the odd services ----------------------------------- */
 
+/*
+ * Send p one byte a second; poll() is the clock, so a client that gives
+ * up and closes ends this (and the process) at once.  Whatever the client
+ * sends meanwhile is kept for the command loop.
+ */
+static void
+trickle(struct conn *c, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct pollfd pf = { c->fd, POLLIN, 0 };
+		conn_write_raw(c, p + i, 1);
+		if (i + 1 < n && poll(&pf, 1, 1000) > 0) {
+			if (!conn_fill(c))
+				_exit(0);
+		}
+	}
+}
+
 static void
 send_greeting(struct conn *c)
 {
@@ -453,19 +507,16 @@ send_greeting(struct conn *c)
 		buf_adds(&b, "\r\n");
 	}
 
+	if (c->flags & LF_ENDLESS_LINE) {
+		/* "220 " and then 'A's without end, until the client leaves */
+		static char as[65536];
+		memset(as, 'A', sizeof as);
+		conn_write(c, "220 ", 4);
+		for (;;)
+			conn_write(c, as, sizeof as);
+	}
 	if (c->flags & LF_TRICKLE) {
-		/*
-		 * One byte a second; poll() is the clock, so a client that
-		 * gives up and closes ends this at once.
-		 */
-		for (size_t i = 0; i < b.len; i++) {
-			struct pollfd p = { c->fd, POLLIN, 0 };
-			conn_write(c, b.data + i, 1);
-			if (i + 1 < b.len && poll(&p, 1, 1000) > 0) {
-				if (!conn_fill(c))
-					_exit(0);
-			}
-		}
+		trickle(c, b.data, b.len);
 	} else {
 		conn_write(c, b.data, b.len);
 	}
@@ -567,6 +618,12 @@ cmd_ehlo(struct conn *c, char *args)
 		conn_write(c, part, sizeof part - 1);
 		close(c->fd);
 		_exit(0);
+	}
+	if (c->flags & LF_FLOOD_4XX) {
+		/* complete 4xx replies, unasked, without end */
+		static const char r451[] = "451 4.3.0 Error: try again later\r\n";
+		for (;;)
+			conn_write(c, r451, sizeof r451 - 1);
 	}
 	if (c->flags & LF_LONG_LINE) {
 		/* 4 MiB in one line that never ends, then silence */
@@ -961,6 +1018,26 @@ cmd_mail(struct conn *c, char *args)
 	}
 	if (parse_path(args + 5, &addr, &params) < 0) {
 		reply_error(c, "501 5.1.7 Bad sender address syntax");
+		return;
+	}
+	if (c->flags & LF_ENDLESS_CONT) {
+		/* a multi-line 4xx reply whose last line never comes */
+		static const char more[] = "451-4.3.0 Please try again later\r\n";
+		for (;;)
+			conn_write(c, more, sizeof more - 1);
+	}
+	if (c->flags & LF_DROP_MID_TLS) {
+		/* half a reply, then the socket goes: no close_notify, no FIN
+		 * for the rest */
+		static const char part[] = "250-2.1.0 Ok\r\n250-2.1.0 par";
+		conn_write(c, part, sizeof part - 1);
+		close(c->fd);
+		_exit(0);
+	}
+	if (c->flags & LF_TRICKLE_MAIL) {
+		static const char ok[] = "250 2.1.0 Ok\r\n";
+		trickle(c, ok, sizeof ok - 1);
+		c->in_mail = true;
 		return;
 	}
 	const char *r = canned(c, "MAIL");

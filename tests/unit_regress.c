@@ -1,0 +1,58 @@
+/*
+ * unit_regress.c - included by unit.c: regression tests for engine bugs
+ * found by the real-MTA tests (tests/mta/), the hostile suite and the
+ * fuzzers (tests/fuzz/).  Each test names where the bug was found.
+ */
+
+/*
+ * tests/mta: Postfix submission without -u.  Postfix takes MAIL and
+ * refuses RCPT with a bare "Access denied" (smtpd_relay_restrictions =
+ * permit_sasl_authenticated, reject); the words never say AUTH, but the
+ * server offered AUTH and the session skipped it.  Was rcpt.rejected.
+ */
+static void
+test_regress_postfix_submission_noauth(void)
+{
+	struct facts f;
+	struct diag_list l = { 0 };
+	static const char text[] = "554 5.7.1 <tester@mta.test>: Recipient "
+				   "address rejected: Access denied";
+
+	facts_init(&f);
+	facts_reply(&f, STEP_RCPT, 554, text);
+	f.has_user = false;
+	f.authenticated = false;
+	f.auth_offered = true;
+	diag_decide(&f, &l);
+	CHECK_STR(diag_id_of(&l, 0), "mail.auth_required",
+		  "regress: Postfix submission RCPT 'Access denied' without "
+		  "AUTH is mail.auth_required");
+	diag_list_free(&l);
+
+	/* The same words after a successful AUTH stay a policy refusal. */
+	facts_init(&f);
+	facts_reply(&f, STEP_RCPT, 554, text);
+	f.has_user = true;
+	f.authenticated = true;
+	f.auth_offered = true;
+	diag_decide(&f, &l);
+	CHECK_STR(diag_id_of(&l, 0), "rcpt.rejected",
+		  "regress: 'Access denied' after AUTH stays rcpt.rejected");
+	diag_list_free(&l);
+
+	/* Port 25 without AUTH on offer: a policy refusal, not a login. */
+	facts_init(&f);
+	facts_reply(&f, STEP_RCPT, 554, text);
+	f.port = 25;
+	diag_decide(&f, &l);
+	CHECK_STR(diag_id_of(&l, 0), "rcpt.rejected",
+		  "regress: 'Access denied' with no AUTH on offer stays "
+		  "rcpt.rejected");
+	diag_list_free(&l);
+}
+
+static void
+test_regress(void)
+{
+	test_regress_postfix_submission_noauth();
+}
