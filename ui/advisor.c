@@ -450,22 +450,6 @@ adv_header(struct tui *t)
 	wnoutrefresh(w);
 }
 
-struct hint {
-	const char *key, *words;
-};
-
-static int
-hint(WINDOW *w, int x, int room, const struct hint *h)
-{
-	int need = u8_width(h->key) + 1 + u8_width(h->words) + 2;
-	if (need > room)
-		return -1;
-	x += put_str(w, 0, x, h->key, room, ST_KEY, 0, false);
-	x += put_str(w, 0, x, " ", 1, ST_HINT, 0, false);
-	put_str(w, 0, x, h->words, room, ST_HINT, 0, false);
-	return need;
-}
-
 static void
 adv_footer(struct tui *t)
 {
@@ -505,7 +489,7 @@ adv_footer(struct tui *t)
 			if ((int)a->doc[i].n > h)
 				more = true;
 		}
-	const struct hint keys[] = {
+	const struct keyhint keys[] = {
 		{ ui_utf8 ? "\u2191\u2193" : "Up/Dn", "port" },
 		{ "Enter", "run session" },
 		{ "R", "re-sweep" },
@@ -513,7 +497,7 @@ adv_footer(struct tui *t)
 		{ "PgDn", "more" },
 		{ "Tab", "pane" },
 	};
-	static const struct hint tail[] = { { "?", "help" }, { "q", "quit" } };
+	static const struct keyhint tail[] = { { "?", "help" }, { "q", "quit" } };
 	int tailw = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(tail); i++)
 		tailw += u8_width(tail[i].key) + 1 + u8_width(tail[i].words) + 2;
@@ -524,13 +508,13 @@ adv_footer(struct tui *t)
 			continue;
 		if (!strcmp(keys[i].key, "Tab") && (!a->pane[1] || !more))
 			continue;
-		int used = hint(w, x, cols - x - tailw, &keys[i]);
+		int used = put_hint(w, x, cols - x - tailw, &keys[i]);
 		if (used < 0)
 			break;
 		x += used;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(tail); i++) {
-		int used = hint(w, x, cols - x, &tail[i]);
+		int used = put_hint(w, x, cols - x, &tail[i]);
 		if (used < 0)
 			break;
 		x += used;

@@ -165,11 +165,7 @@ draw_header(struct tui *t)
 
 /* ---- footer ---------------------------------------------------------------- */
 
-struct keyhint {
-	const char *key, *words;
-};
-
-static int
+int
 put_hint(WINDOW *w, int x, int room, const struct keyhint *h)
 {
 	int need = u8_width(h->key) + 1 + u8_width(h->words) + 2;

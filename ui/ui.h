@@ -154,6 +154,14 @@ int put_mark(WINDOW *w, int y, int x, enum mark m, int st, attr_t extra);
 /* Fill n columns with spaces in style st. */
 void put_fill(WINDOW *w, int y, int x, int n, int st, attr_t extra);
 
+/* A key and what it does, for a footer: "r run to the end". */
+struct keyhint {
+	const char *key, *words;
+};
+/* Draw h on row 0 at x if it fits in room columns; returns the columns
+ * used (with the gap after it), or -1 if it does not fit. */
+int put_hint(WINDOW *w, int x, int room, const struct keyhint *h);
+
 /* A document: lines of wide characters, each character with a style. */
 struct dline {
 	wchar_t *w;
