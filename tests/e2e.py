@@ -9,6 +9,8 @@ import json
 import os
 import subprocess
 import sys
+import tap
+from tap import report
 
 SMTPDX = os.environ.get("SMTPDX", "./smtpdx")
 PASSWORD = "lab-Secret-42"          # LAB_PASSWORD in src/lab/lab.h
@@ -36,22 +38,7 @@ SECRETS = [PASSWORD.encode()]
 for raw in (PASSWORD, "\0%s\0%s" % (USER, PASSWORD), "\0%s" % PASSWORD):
     SECRETS.append(base64.b64encode(raw.encode()))
 
-passed = failed = 0
-n = 0
 
-
-def report(ok, name, why=""):
-    global passed, failed, n
-    n += 1
-    if ok:
-        passed += 1
-        print("ok %d - %s" % (n, name))
-    else:
-        failed += 1
-        print("not ok %d - %s" % (n, name))
-        for line in str(why).splitlines()[:20]:
-            print("#   " + line)
-    sys.stdout.flush()
 
 
 def run(args, timeout=60):
@@ -176,8 +163,7 @@ def main():
                    "%s --batch: names the diagnosis" % name)
         check_clean(name + " --batch", b)
 
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return tap.summary()
 
 
 if __name__ == "__main__":

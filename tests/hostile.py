@@ -15,6 +15,8 @@ import sys
 import tempfile
 import time
 import unicodedata
+import tap
+from tap import report
 
 SMTPDX = os.environ.get("SMTPDX", "./smtpdx")
 MAX_KIB = int(os.environ.get("HOSTILE_MAX_KIB", 32 * 1024))   # 32 MiB
@@ -49,21 +51,7 @@ CASES = {
 # What the escape scenarios put in replies; each must show up escaped.
 ESCAPED = [r"\x1b]0;pwned\x07", r"\x1b[2J", r"\x1b[10;10H"]
 
-passed = failed = n = 0
 
-
-def report(ok, name, why=""):
-    global passed, failed, n
-    n += 1
-    if ok:
-        passed += 1
-        print("ok %d - %s" % (n, name))
-    else:
-        failed += 1
-        print("not ok %d - %s" % (n, name))
-        for line in str(why).splitlines()[:20]:
-            print("#   " + line)
-    sys.stdout.flush()
 
 
 def timed(args, limit):
@@ -196,8 +184,7 @@ def main():
                     report(all(e in out for e in ESCAPED),
                            "%s: OSC, screen clear and cursor move shown as text" % tag)
     tui()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return tap.summary()
 
 
 def tui():

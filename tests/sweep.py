@@ -21,27 +21,14 @@ import sys
 import tempfile
 import threading
 import time
+import tap
+from tap import report
 
 SMTPDX = os.path.abspath(os.environ.get("SMTPDX", "./smtpdx"))
 TIMEOUT = 2.0
 SERVERNAME = "mail.smtpdx.lab"
 
-passed = failed = 0
-n = 0
 
-
-def report(ok, name, why=""):
-    global passed, failed, n
-    n += 1
-    if ok:
-        passed += 1
-        print("ok %d - %s" % (n, name))
-    else:
-        failed += 1
-        print("not ok %d - %s" % (n, name))
-        for line in str(why).splitlines()[:20]:
-            print("#   " + line)
-    sys.stdout.flush()
 
 
 def eq(name, got, want):
@@ -382,8 +369,7 @@ def main():
         netns_part(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return tap.summary()
 
 
 if __name__ == "__main__":

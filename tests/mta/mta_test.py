@@ -18,6 +18,9 @@ import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import tap  # noqa: E402
+from tap import report  # noqa: E402
 
 SMTPDX = os.environ.get("SMTPDX", "./smtpdx")
 STATE = os.environ.get("MTA_STATE", "/var/lib/smtpdx-mta")
@@ -32,21 +35,7 @@ NAME = "mail.mta.test"
 SECRETS = [PASSWORD.encode(), base64.b64encode(PASSWORD.encode()),
            base64.b64encode(("\0%s\0%s" % (USER, PASSWORD)).encode())]
 
-passed = failed = n = 0
 
-
-def report(ok, name, why=""):
-    global passed, failed, n
-    n += 1
-    if ok:
-        passed += 1
-        print("ok %d - %s" % (n, name))
-    else:
-        failed += 1
-        print("not ok %d - %s" % (n, name))
-        for line in str(why).splitlines()[:20]:
-            print("#   " + line)
-    sys.stdout.flush()
 
 
 tmp = tempfile.mkdtemp(prefix="smtpdx-mta.")
@@ -299,15 +288,14 @@ def test_swaks():
 def main():
     if not os.path.exists(CA):
         print("# SKIP smtpdx vs Postfix: %s missing (tests/mta/setup.sh did not run)" % CA)
-        print("%d passed, %d failed" % (passed, failed))
+        tap.summary()
         return 0
     try:
         test_smtpdx()
         test_swaks()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return tap.summary()
 
 
 if __name__ == "__main__":
