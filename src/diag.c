@@ -106,6 +106,7 @@ static const struct dt_node tree[] = {
 	/* resolve and connect */
 	{ "resolve.kind", "What did the name lookup say?", T_KIND, NULL, {
 		{ "name not found", "=dns.not_found" },
+		{ "no address of that family", "=dns.no_address" },
 		{ "null MX", "=dns.null_mx" },
 		{ "cancelled", "=session.cancelled" },
 		ANY("=dns.failure") } },

@@ -44,6 +44,7 @@ struct diag_info {
 #define FAIL_KINDS(X) \
 	X(NONE, "none") \
 	X(DNS_NOT_FOUND, "name not found") \
+	X(DNS_NO_ADDRESS, "no address of that family") \
 	X(DNS_TEMPORARY, "temporary DNS failure") \
 	X(DNS_OTHER, "DNS failure") \
 	X(NULL_MX, "null MX") \

@@ -125,16 +125,17 @@ resolve_finish(struct resolver *r, struct address *out, int max, int *n,
 	case 0:
 		break;
 	case EAI_NONAME:
+		e = RES_NOT_FOUND;
+		break;
+	/* the name exists, without an address of the family asked for */
 #ifdef EAI_NODATA
 	case EAI_NODATA:
 #endif
-		e = RES_NOT_FOUND;
-		break;
 #ifdef EAI_ADDRFAMILY
 	case EAI_ADDRFAMILY:
+#endif
 		e = RES_NO_ADDRESS;
 		break;
-#endif
 	case EAI_AGAIN:
 		e = RES_TEMPORARY;
 		break;

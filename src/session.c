@@ -1579,9 +1579,12 @@ session_handle(struct session *s, short revents)
 		p->naddr = n;
 		if (e != RES_OK) {
 			info(s, "%s: %s", s->cfg.host, err);
-			fail(s, STEP_RESOLVE, e == RES_NOT_FOUND || e == RES_NO_ADDRESS ?
-			     FK_DNS_NOT_FOUND : e == RES_TEMPORARY ? FK_DNS_TEMPORARY :
-			     FK_DNS_OTHER, NULL, "looking up %s: %s", s->cfg.host, err);
+			fail(s, STEP_RESOLVE, e == RES_NOT_FOUND ? FK_DNS_NOT_FOUND :
+			     e == RES_NO_ADDRESS ? FK_DNS_NO_ADDRESS :
+			     e == RES_TEMPORARY ? FK_DNS_TEMPORARY : FK_DNS_OTHER, NULL,
+			     "looking up %s%s: %s", s->cfg.host,
+			     s->cfg.family == FAM_V4 ? " (IPv4 only)" :
+			     s->cfg.family == FAM_V6 ? " (IPv6 only)" : "", err);
 			return;
 		}
 		struct buf b = { 0 };

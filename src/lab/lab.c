@@ -353,4 +353,6 @@ lab_apply(const struct lab_scenario *sc, const struct lab_server *ls,
 	cfg->timeout = sc->timeout > 0 ? sc->timeout : 5;
 	if (sc->tls_min)
 		cfg->tls_min = sc->tls_min;
+	if (sc->family != FAM_ANY)
+		cfg->family = sc->family;
 }

@@ -103,6 +103,7 @@ struct lab_scenario {
 	bool no_ca;			/* client does not trust the lab CA */
 	double timeout;			/* 0: 5 seconds */
 	int tls_min;			/* 0: client default */
+	enum family family;		/* FAM_ANY: client default */
 	/* what the tests expect */
 	const char *expect;		/* diagnosis id, NULL: clean success */
 	int expect_exit;		/* 0 or 1 */

@@ -47,6 +47,12 @@ static const struct lab_scenario scenarios[] = {
 		.expect = "dns.not_found", .expect_exit = 1,
 	},
 	{
+		.name = "dns.no_address",
+		.desc = "IPv6 only (-6) for a server that has an IPv4 address only",
+		.family = FAM_V6,
+		.expect = "dns.no_address", .expect_exit = 1,
+	},
+	{
 		.name = "connect.refused",
 		.desc = "Nothing listens on the port: the connection is refused",
 		.flags = LF_REFUSE,
