@@ -495,9 +495,11 @@ fail(struct session *s, int st, enum fail_kind kind, const struct reply *r,
 		kind == FK_SASL_ERROR || (kind == FK_CERT && s->encrypted));
 	if (talking && s->status[STEP_QUIT] == SS_PENDING && !p->closing) {
 		p->closing = true;
-		/* replies still owed to pipelined commands are read and dropped */
+		/* replies still owed to pipelined commands are read and
+		 * dropped; a QUIT already sent keeps its meaning */
 		for (int i = 0; i < p->qn; i++)
-			p->q[i] = C_DRAIN;
+			if (p->q[i] != C_QUIT)
+				p->q[i] = C_DRAIN;
 		begin_step(s, STEP_QUIT);
 		return;
 	}
