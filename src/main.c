@@ -150,17 +150,6 @@ no_answer(const struct session *s)
 	       s->tls_mode == TLSM_IMPLICIT && !s->tls.done;
 }
 
-static bool
-sweep_no_answer(const struct sweep *w)
-{
-	int n;
-	const struct sweep_port *p = sweep_ports(w, &n);
-	for (int i = 0; i < n; i++)
-		if (p[i].speaks != SPK_NOTHING)
-			return false;
-	return true;
-}
-
 /* The first error's id, or "answered". */
 static const char *
 outcome_of(const struct diag_list *l)
@@ -236,23 +225,8 @@ add_mx_failure(struct diag_list *l, const struct mx_result *mx, int port)
 static void
 print_extra_diags(FILE *out, const struct diag_list *l)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		const struct diagnosis *d = &l->v[i];
-		const struct diag_info *di = diag_info(d->id);
-		fprintf(out, "[%s] %s  %s (%s)\n", d->sev == SEV_ERROR ? "x" :
-			d->sev == SEV_WARNING ? "!" : "i", di->title, di->id,
-			severity_name(d->sev));
-		if (*d->evidence) {
-			fputs("  evidence: ", out);
-			report_wrap(out, d->evidence, 12, 100);
-		}
-		fputs("  what:     ", out);
-		report_wrap(out, d->explanation, 12, 78);
-		fputs("  fix:      ", out);
-		report_wrap(out, d->fix, 12, 78);
-		if (*di->rfc)
-			fprintf(out, "  see:      %s\n", di->rfc);
-	}
+	for (size_t i = 0; i < l->n; i++)
+		report_diagnosis(out, &l->v[i], false, false);
 }
 
 static void
@@ -391,7 +365,7 @@ run_advisor(struct config *cfg, const struct options *o, bool json, bool color,
 					  "where the port greets in plaintext", nports,
 					  nports == 1 ? "" : "s", c.host, c.timeout);
 			sweep_run(w);
-			bool silent = sweep_no_answer(w);
+			bool silent = sweep_none_answered(w);
 			if (t)
 				snprintf(t->outcome, sizeof t->outcome, "%s",
 					 silent ? "no answer on any port" : "answered");

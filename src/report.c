@@ -117,6 +117,41 @@ status_mark(enum step_status st, bool color, const char **c)
 }
 
 void
+report_diagnosis(FILE *out, const struct diagnosis *d, bool color, bool path)
+{
+	const struct diag_info *di = diag_info(d->id);
+	const char *c = d->sev == SEV_ERROR ? C_RED :
+			d->sev == SEV_WARNING ? C_YELLOW : C_CYAN;
+	const char *mark = d->sev == SEV_ERROR ? "x" :
+			   d->sev == SEV_WARNING ? "!" : "i";
+
+	fprintf(out, "%s[%s] %s%s  %s (%s, at step %s)\n", col(color, c), mark,
+		col(color, C_BOLD), di->title, di->id, severity_name(d->sev),
+		step_name(d->step));
+	fputs(col(color, C_RESET), out);
+	if (*d->evidence) {
+		fputs("  evidence: ", out);
+		report_wrap(out, d->evidence, 12, 100);
+	}
+	fputs("  what:     ", out);
+	report_wrap(out, d->explanation, 12, 78);
+	fputs("  fix:      ", out);
+	report_wrap(out, d->fix, 12, 78);
+	if (*di->rfc)
+		fprintf(out, "  see:      %s\n", di->rfc);
+	if (!path)
+		return;
+	fputs("  path:     ", out);
+	struct buf b = { 0 };
+	for (size_t k = 0; k < d->npath; k++)
+		buf_printf(&b, "%s%s=%s", k ? " > " : "", d->path[k].node,
+			   d->path[k].answer);
+	buf_printf(&b, " > %s", di->id);
+	report_wrap(out, b.data, 12, 100);
+	buf_free(&b);
+}
+
+void
 report_summary(FILE *out, const struct session *s, bool color)
 {
 	fprintf(out, "\n%s--- steps%s\n", col(color, C_BOLD), col(color, C_RESET));
@@ -140,34 +175,7 @@ report_summary(FILE *out, const struct session *s, bool color)
 		fprintf(out, "  %sAll good:%s every step worked and nothing needs "
 			"attention.\n", col(color, C_GREEN), col(color, C_RESET));
 	for (size_t i = 0; i < s->diags.n; i++) {
-		const struct diagnosis *d = &s->diags.v[i];
-		const struct diag_info *di = diag_info(d->id);
-		const char *c = d->sev == SEV_ERROR ? C_RED :
-				d->sev == SEV_WARNING ? C_YELLOW : C_CYAN;
-		const char *mark = d->sev == SEV_ERROR ? "x" :
-				   d->sev == SEV_WARNING ? "!" : "i";
-		fprintf(out, "%s[%s] %s%s  %s (%s, at step %s)\n", col(color, c), mark,
-			col(color, C_BOLD), di->title, di->id, severity_name(d->sev),
-			step_name(d->step));
-		fputs(col(color, C_RESET), out);
-		if (*d->evidence) {
-			fputs("  evidence: ", out);
-			report_wrap(out, d->evidence, 12, 100);
-		}
-		fputs("  what:     ", out);
-		report_wrap(out, d->explanation, 12, 78);
-		fputs("  fix:      ", out);
-		report_wrap(out, d->fix, 12, 78);
-		if (*di->rfc)
-			fprintf(out, "  see:      %s\n", di->rfc);
-		fputs("  path:     ", out);
-		struct buf b = { 0 };
-		for (size_t k = 0; k < d->npath; k++)
-			buf_printf(&b, "%s%s=%s", k ? " > " : "", d->path[k].node,
-				   d->path[k].answer);
-		buf_printf(&b, " > %s", di->id);
-		report_wrap(out, b.data, 12, 100);
-		buf_free(&b);
+		report_diagnosis(out, &s->diags.v[i], color, true);
 		fputc('\n', out);
 	}
 	int rc = session_exit_status(s);

@@ -18,6 +18,10 @@
 /* One transcript line in swaks' notation: " -> " client, "<-  " server,
  * " ~> " / "<~  " inside TLS, "=== " information. */
 void report_line(FILE *out, const struct tr_line *l, bool color);
+/* One diagnosis: title and id, evidence, what, fix, RFC, and with path
+ * the decision path that led to it. */
+void report_diagnosis(FILE *out, const struct diagnosis *d, bool color,
+		      bool path);
 /* The steps with their times, then each diagnosis with its path. */
 void report_summary(FILE *out, const struct session *s, bool color);
 /* The whole JSON report; new string. */

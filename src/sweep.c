@@ -557,6 +557,17 @@ sweep_done(const struct sweep *w)
 	return w->done;
 }
 
+bool
+sweep_none_answered(const struct sweep *w)
+{
+	int n;
+	const struct sweep_port *p = sweep_ports(w, &n);
+	for (int i = 0; i < n; i++)
+		if (p[i].speaks != SPK_NOTHING)
+			return false;
+	return true;
+}
+
 void
 sweep_run(struct sweep *w)
 {

@@ -149,6 +149,9 @@ int sweep_pollfds(struct sweep *w, struct pollfd *pfd, int max,
 /* After poll(): let every port act on its revents and its deadline. */
 void sweep_handle(struct sweep *w, const struct pollfd *pfd, int n);
 bool sweep_done(const struct sweep *w);
+/* True when no port answered at all (each speaks "nothing"): with --mx,
+ * the sign to move on to the next MX host. */
+bool sweep_none_answered(const struct sweep *w);
 
 /* Start, then loop until done (blocking). */
 void sweep_run(struct sweep *w);

@@ -145,17 +145,6 @@ adv_pollfds(struct tui *t, struct pollfd *pfd, int max, double *deadline)
 	return n;
 }
 
-static bool
-none_answered(const struct sweep *w)
-{
-	int n;
-	const struct sweep_port *p = sweep_ports(w, &n);
-	for (int i = 0; i < n; i++)
-		if (p[i].speaks != SPK_NOTHING)
-			return false;
-	return true;
-}
-
 static int
 recommended_row(const struct sweep *w)
 {
@@ -183,7 +172,7 @@ adv_handle(struct tui *t, const struct pollfd *pfd, int n)
 		return;
 	/* RFC 5321 §5.1: a host that does not answer at all sends us on
 	 * to the next MX */
-	if (a->mx && none_answered(a->w) && a->target + 1 < a->ntargets) {
+	if (a->mx && sweep_none_answered(a->w) && a->target + 1 < a->ntargets) {
 		char h[256], ad[64];
 		int pref;
 		target_at(t, a->target + 1, h, sizeof h, ad, sizeof ad, &pref);
