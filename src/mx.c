@@ -96,6 +96,10 @@ host_addresses(res_state st, struct mx_host *h, const char *name, enum family fa
 		    (fam == FAM_V6 && q[k].af != AF_INET6))
 			continue;
 		int len = res_nquery(st, name, ns_c_in, q[k].type, ans, sizeof ans);
+		/* a truncated answer reports its full length: parse only
+		 * what the buffer holds */
+		if (len > (int)sizeof ans)
+			len = (int)sizeof ans;
 		ns_msg msg;
 		if (len < 0 || ns_initparse(ans, len, &msg) < 0)
 			continue;
@@ -167,6 +171,8 @@ mx_lookup(const char *domain, enum family fam, struct mx_result *r)
 	}
 
 	int len = res_nquery(&st, domain, ns_c_in, ns_t_mx, ans, sizeof ans);
+	if (len > (int)sizeof ans)
+		len = (int)sizeof ans;
 	int herr = st.res_h_errno;
 	int cnt = 0;
 	ns_msg msg;

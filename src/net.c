@@ -54,13 +54,15 @@ resolve_thread(void *arg)
 	r->res = res;
 	r->done = true;
 	bool gone = r->abandoned;
-	pthread_mutex_unlock(&r->lock);
-	if (gone) {
-		resolver_free(r);
-	} else {
+	if (!gone) {
+		/* under the lock: resolve_abandon() may free r the moment
+		 * it is released */
 		ssize_t w = write(r->pipe[1], "x", 1);
 		(void)w;
 	}
+	pthread_mutex_unlock(&r->lock);
+	if (gone)
+		resolver_free(r);
 	return NULL;
 }
 

@@ -300,6 +300,22 @@ copy_word(char *dst, size_t dstlen, const char *src)
 	dst[n] = '\0';
 }
 
+/* RFC 4422 §3.1: a mechanism name is 1-20 of A-Z 0-9 - _.  Anything
+ * else in an AUTH line is dropped, so no server byte of ours reaches an
+ * evidence line or a screen unescaped. */
+static bool
+mech_name_ok(const char *m)
+{
+	size_t n = strlen(m);
+	if (n == 0 || n > 20)
+		return false;
+	for (; *m; m++)
+		if (!(isupper((unsigned char)*m) || isdigit((unsigned char)*m) ||
+		      *m == '-' || *m == '_'))
+			return false;
+	return true;
+}
+
 void
 caps_parse(struct caps *c, const struct reply *r)
 {
@@ -309,6 +325,9 @@ caps_parse(struct caps *c, const struct reply *r)
 	c->valid = true;
 	if (r->nlines)
 		copy_word(c->domain, sizeof c->domain, r->lines[0]);
+	for (char *q = c->domain; *q; q++)	/* shown as is: printable only */
+		if ((unsigned char)*q < 0x21 || (unsigned char)*q > 0x7e)
+			*q = '?';
 	for (size_t i = 1; i < r->nlines; i++) {
 		const char *l = r->lines[i];
 		char kw[32];
@@ -351,7 +370,7 @@ caps_parse(struct caps *c, const struct reply *r)
 					break;
 				for (char *q = m; *q; q++)
 					*q = (char)toupper((unsigned char)*q);
-				if (caps_has_mech(c, m))
+				if (!mech_name_ok(m) || caps_has_mech(c, m))
 					continue;
 				if (strlen(c->mechs) + strlen(m) + 2 < sizeof c->mechs) {
 					if (*c->mechs)

@@ -7,6 +7,7 @@
  * a queue, so pipelined groups (RFC 2920) need no special case when their
  * answers come back.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -492,9 +493,13 @@ fail(struct session *s, int st, enum fail_kind kind, const struct reply *r,
 
 	bool talking = p->fd >= 0 && (kind == FK_REPLY || kind == FK_NOT_OFFERED ||
 		kind == FK_PLAINTEXT_REFUSED || kind == FK_MECH_UNSUPPORTED ||
-		kind == FK_SASL_ERROR || (kind == FK_CERT && s->encrypted));
+		kind == FK_SASL_ERROR || (kind == FK_CERT && s->encrypted &&
+		/* implicit TLS: no greeting yet, and speaking before it is a
+		 * synchronisation error: just close */
+		s->status[STEP_GREETING] == SS_OK));
 	if (talking && s->status[STEP_QUIT] == SS_PENDING && !p->closing) {
 		p->closing = true;
+
 		/* replies still owed to pipelined commands are read and
 		 * dropped; a QUIT already sent keeps its meaning */
 		for (int i = 0; i < p->qn; i++)
@@ -732,6 +737,10 @@ begin_mail(struct session *s)
 	for (const char *c = p->from; *c; c++)
 		if ((unsigned char)*c >= 0x80)
 			utf8 = true;
+	for (int i = 0; i < s->cfg.nto; i++)	/* RFC 6531: any address */
+		for (const char *c = s->cfg.to[i]; *c; c++)
+			if ((unsigned char)*c >= 0x80)
+				utf8 = true;
 	if (s->caps.size)
 		cmd = xasprintf("MAIL FROM:<%s> SIZE=%zu%s", p->from,
 				message_size_estimate(s),
@@ -1145,6 +1154,17 @@ on_reply(struct session *s, struct reply *r)
 		p->ph = PH_IDLE;
 		break;
 	case C_DRAIN:
+		/* 354 to a DATA pipelined before every RCPT failed: never send
+		 * a message; anything more would be read as its text */
+		if (r->code == 354) {
+			info(s, "the server wants the message although no recipient "
+			     "was accepted: closing instead");
+			close_conn(s);
+			if (s->status[STEP_QUIT] == SS_RUNNING)
+				end_step(s, STEP_QUIT, SS_WARN);
+			else
+				finish(s);
+		}
 		break;
 	}
 }
@@ -1504,6 +1524,10 @@ on_timeout(struct session *s)
 		}
 		info(s, "no complete reply within %.0f s", timeout_of(s));
 		if (p->raw_pending) {
+			/* a late reply must not be taken for the next step's */
+			for (int i = 0; i < p->qn; i++)
+				if (p->q[i] == C_RAW)
+					p->q[i] = C_DRAIN;
 			p->raw_pending = false;
 			p->ph = PH_IDLE;
 			return;
@@ -1720,6 +1744,15 @@ session_raw(struct session *s, const char *line, char *err, size_t errlen)
 		snprintf(err, errlen, "a step is under way: wait for it");
 		return -1;
 	}
+	if (s->status[STEP_GREETING] != SS_OK) {
+		snprintf(err, errlen, "wait for the greeting first: press n");
+		return -1;
+	}
+	if (s->status[STEP_STARTTLS] == SS_OK && !s->encrypted) {
+		snprintf(err, errlen, "after STARTTLS only the TLS handshake may "
+			 "follow (RFC 3207): press n");
+		return -1;
+	}
 	if (strpbrk(line, "\r\n")) {
 		snprintf(err, errlen, "one command per line");
 		return -1;
@@ -1727,7 +1760,7 @@ session_raw(struct session *s, const char *line, char *err, size_t errlen)
 	for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {
 		size_t n = strlen(refused[i]);
 		if (!strncasecmp(line, refused[i], n) &&
-		    (line[n] == '\0' || line[n] == ' ')) {
+		    (line[n] == '\0' || isspace((unsigned char)line[n]))) {
 			snprintf(err, errlen, "%s belongs to its own step: press n to "
 				 "run it", refused[i]);
 			return -1;

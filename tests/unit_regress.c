@@ -51,8 +51,40 @@ test_regress_postfix_submission_noauth(void)
 	diag_list_free(&l);
 }
 
+/*
+ * Review: a mechanism name with escape bytes in "250-AUTH" reached the
+ * auth.offered_in_plaintext evidence and the sweep's AUTH column raw.
+ * Names are now RFC 4422 characters only; the EHLO domain is printable.
+ */
+static void
+test_regress_auth_mech_bytes(void)
+{
+	struct replyparser p = { 0 };
+	struct reply r;
+	struct caps c;
+	static const char *const lines[] = {
+		"250-mx\x1b]0;t\x07.example",
+		"250-AUTH PLAIN \x1b[2J\x1b[31mOWNED LOGIN",
+		"250 AUTH TOOLONGMECHANISMNAMEOVER20CHARS XOAUTH2",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(lines); i++)
+		rp_feed(&p, lines[i]);
+	rp_take(&p, &r);
+	caps_parse(&c, &r);
+	CHECK_STR(c.mechs, "PLAIN LOGIN XOAUTH2",
+		  "regress: AUTH keeps only RFC 4422 mechanism names");
+	bool clean = true;
+	for (const char *q = c.domain; *q; q++)
+		if ((unsigned char)*q < 0x20 || (unsigned char)*q == 0x7f)
+			clean = false;
+	CHECK(clean, "regress: the EHLO domain holds no control byte");
+	reply_free(&r);
+}
+
 static void
 test_regress(void)
 {
 	test_regress_postfix_submission_noauth();
+	test_regress_auth_mech_bytes();
 }
