@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,14 +17,15 @@
 #include "util.h"
 
 struct resolver {
-	pthread_mutex_t lock;
+	atomic_int refs;	/* the caller's and the thread's: the last to
+				 * let go frees (never a mutex it could be
+				 * freed out from under) */
 	int pipe[2];
 	char *host;
 	char port[8];
 	int family;
 	int rc;			/* getaddrinfo's answer */
 	struct addrinfo *res;
-	bool done, abandoned;
 };
 
 static void
@@ -34,8 +36,15 @@ resolver_free(struct resolver *r)
 	close(r->pipe[0]);
 	close(r->pipe[1]);
 	free(r->host);
-	pthread_mutex_destroy(&r->lock);
 	free(r);
+}
+
+/* Drop one reference; the last one frees. */
+static void
+resolver_put(struct resolver *r)
+{
+	if (atomic_fetch_sub(&r->refs, 1) == 1)
+		resolver_free(r);
 }
 
 static void *
@@ -49,20 +58,14 @@ resolve_thread(void *arg)
 	hints.ai_flags = AI_ADDRCONFIG;
 	int rc = getaddrinfo(r->host, r->port, &hints, &res);
 
-	pthread_mutex_lock(&r->lock);
 	r->rc = rc;
 	r->res = res;
-	r->done = true;
-	bool gone = r->abandoned;
-	if (!gone) {
-		/* under the lock: resolve_abandon() may free r the moment
-		 * it is released */
-		ssize_t w = write(r->pipe[1], "x", 1);
-		(void)w;
-	}
-	pthread_mutex_unlock(&r->lock);
-	if (gone)
-		resolver_free(r);
+	/* the pipe write publishes rc and res to the reader (a system call
+	 * and the atomic below order them); it is still ours to write to
+	 * until we let go */
+	ssize_t w = write(r->pipe[1], "x", 1);
+	(void)w;
+	resolver_put(r);
 	return NULL;
 }
 
@@ -85,7 +88,7 @@ resolve_start(const char *host, int port, int family)
 	pthread_t th;
 	pthread_attr_t attr;
 
-	pthread_mutex_init(&r->lock, NULL);
+	atomic_init(&r->refs, 1);
 	if (pipe2(r->pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		fprintf(stderr, "smtpdx: pipe: %s\n", strerror(errno));
 		abort();
@@ -95,13 +98,13 @@ resolve_start(const char *host, int port, int family)
 	r->family = family;
 	if (is_invalid_tld(host)) {
 		r->rc = EAI_NONAME;
-		r->done = true;
 		ssize_t w = write(r->pipe[1], "x", 1);
 		(void)w;
 		return r;
 	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	atomic_fetch_add(&r->refs, 1);		/* the thread's */
 	if (pthread_create(&th, &attr, resolve_thread, r) != 0) {
 		/* no thread: resolve here, blocking */
 		resolve_thread(r);
@@ -165,19 +168,14 @@ resolve_finish(struct resolver *r, struct address *out, int max, int *n,
 			snprintf(err, errlen, "no usable address");
 		}
 	}
-	resolver_free(r);
+	resolver_put(r);
 	return e;
 }
 
 void
 resolve_abandon(struct resolver *r)
 {
-	pthread_mutex_lock(&r->lock);
-	bool done = r->done;
-	r->abandoned = true;
-	pthread_mutex_unlock(&r->lock);
-	if (done)
-		resolver_free(r);
+	resolver_put(r);	/* the thread, if still at work, frees r */
 }
 
 int

@@ -11,6 +11,8 @@
 struct sasl {
 	Gsasl_session *sctx;	/* NULL for XOAUTH2 */
 	char *mech;
+	bool proof_needed;	/* SCRAM: the server must sign */
+	bool complete;		/* GNU SASL said GSASL_OK */
 };
 
 static Gsasl *ctx;
@@ -95,8 +97,12 @@ sasl_start(const char *mech, const char *user, const char *password,
 	s->mech = xstrdup(mech);
 	if (strcasecmp(mech, "XOAUTH2") == 0) {
 		/* "user=" user ^A "auth=Bearer " token ^A ^A */
-		struct buf b = { 0 };
-		buf_printf(&b, "user=%s\001auth=Bearer %s\001\001", user, password);
+		struct buf b = { 0 };	/* pieces: no unwiped temporary copy */
+		buf_adds(&b, "user=");
+		buf_adds(&b, user);
+		buf_adds(&b, "\001auth=Bearer ");
+		buf_adds(&b, password);
+		buf_adds(&b, "\001\001");
 		*initial = b64_encode(b.data, b.len);
 		buf_free(&b);
 		return s;
@@ -117,6 +123,7 @@ sasl_start(const char *mech, const char *user, const char *password,
 						     : GSASL_CB_TLS_UNIQUE, cb);
 	/* Mechanisms where the client speaks first get an initial response
 	 * (RFC 4954 §4): one round trip fewer. */
+	s->proof_needed = strncasecmp(mech, "SCRAM-", 6) == 0;
 	if (!strcasecmp(mech, "PLAIN") || !strncasecmp(mech, "SCRAM-", 6)) {
 		char *out = NULL;
 		rc = gsasl_step64(s->sctx, "", &out);
@@ -148,6 +155,8 @@ sasl_step(struct sasl *s, const char *challenge, char **out, char *err,
 		return 0;
 	}
 	int rc = gsasl_step64(s->sctx, challenge, &o);
+	if (rc == GSASL_OK)
+		s->complete = true;
 	if (rc != GSASL_OK && rc != GSASL_NEEDS_MORE) {
 		snprintf(err, errlen, "%s: %s", s->mech, gsasl_strerror(rc));
 		if (o)
@@ -160,6 +169,12 @@ sasl_step(struct sasl *s, const char *challenge, char **out, char *err,
 		gsasl_free(o);
 	}
 	return 0;
+}
+
+bool
+sasl_complete(const struct sasl *s)
+{
+	return !s->proof_needed || s->complete;
 }
 
 void

@@ -36,6 +36,10 @@ struct sasl *sasl_start(const char *mech, const char *user,
 /* Answer a challenge (base64).  0 and *out (base64) or -1 with err. */
 int sasl_step(struct sasl *s, const char *challenge, char **out,
 	      char *err, size_t errlen);
+/* Has the exchange reached its end on our side?  For SCRAM that means
+ * the server's signature was checked; mechanisms that have no server
+ * proof (PLAIN, LOGIN, CRAM-MD5, XOAUTH2) are complete from the start. */
+bool sasl_complete(const struct sasl *s);
 void sasl_free(struct sasl *s);		/* wipes what it holds */
 
 /* Words for an AUTH payload with the secret masked; new string.

@@ -81,6 +81,7 @@ static void finish(struct session *s);
 static void fail(struct session *s, int st, enum fail_kind kind,
 		 const struct reply *r, const char *evfmt, ...) PRINTF(5, 6);
 static void flush_out(struct session *s);
+static bool injected(struct session *s, const struct reply *r);
 static void close_conn(struct session *s);
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -605,8 +606,12 @@ begin_connect_attempt(struct session *s)
 		     a->family == AF_INET6 ? "]" : "", s->port);
 		p->fd = connect_start(a);
 		if (p->fd >= 0) {
+			/* --timeout limits the whole step: the addresses left
+			 * share what remains of it (a second at least) */
+			double left = p->step_t0 + timeout_of(s) - now_mono();
+			double share = left / (p->naddr - p->ai);
 			p->ph = PH_CONNECT;
-			set_deadline(s);
+			p->deadline = now_mono() + (share > 1 ? share : 1);
 			return;
 		}
 		int e = errno;
@@ -853,6 +858,8 @@ begin_step(struct session *s, int st)
 		send_cmd(s, C_STARTTLS, "STARTTLS", NULL);
 		break;
 	case STEP_TLS:
+		if (s->tls_mode == TLSM_STARTTLS && injected(s, NULL))
+			return;
 		begin_tls(s, false);
 		if (p->ph == PH_HANDSHAKE)
 			session_handle(s, 0);	/* send the ClientHello now */
@@ -945,44 +952,58 @@ on_ehlo(struct session *s, struct reply *r, enum cmd c)
 	fail(s, st, FK_REPLY, r, NULL);
 }
 
+/*
+ * RFC 3207 §4.2 and CVE-2011-0411: nothing may follow the 220 to STARTTLS
+ * before the handshake.  Bytes already read, or already waiting in the
+ * socket, were sent before our ClientHello: a man in the middle (or a
+ * broken server) is injecting.  Never parse them, never hand them to TLS:
+ * stop.  Checked when the 220 arrives and again when the TLS step starts
+ * (stepping by hand, time may pass in between).  r: the 220, or NULL.
+ * Returns true if the session was stopped.
+ */
+static bool
+injected(struct session *s, const struct reply *r)
+{
+	struct session_priv *p = s->p;
+	char peek[256];
+	ssize_t n = recv(p->fd, peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT);
+	if (p->lr.in.len == 0 && n <= 0)
+		return false;
+	struct buf extra = { 0 };
+	buf_add(&extra, p->lr.in.data ? p->lr.in.data : "", p->lr.in.len);
+	if (n > 0)
+		buf_add(&extra, peek, (size_t)n);
+	bool tlsish = extra.len > 0 && (unsigned char)extra.data[0] == 0x16;
+	size_t show = extra.len > 120 ? 120 : extra.len;
+	tr_add(&s->tr, TR_SERVER, false, s->cur, extra.data, show);
+	tr_note(&s->tr, "bytes after the 220: discarded, never parsed");
+	info(s, "%zu byte%s arrived after the 220 reply and before the TLS "
+	     "handshake: discarded; the session stops here", extra.len,
+	     extra.len == 1 ? "" : "s");
+	if (s->status[STEP_TLS] == SS_RUNNING) {
+		s->status[STEP_TLS] = SS_FAIL;
+		s->seconds[STEP_TLS] = now_mono() - p->step_t0;
+	}
+	/* fail() escapes the evidence; only NULs need care here */
+	char *v = line_cstr(extra.data, show);
+	close_conn(s);
+	fail(s, STEP_STARTTLS, tlsish ? FK_UNEXPECTED_DATA : FK_INJECTION, r,
+	     "%zu unexpected byte%s after the 220: %s%s", extra.len,
+	     extra.len == 1 ? "" : "s", v, show < extra.len ? "..." : "");
+	free(v);
+	buf_free(&extra);
+	return true;
+}
+
 static void
 on_starttls(struct session *s, struct reply *r)
 {
-	struct session_priv *p = s->p;
 	if (r->code != 220) {
 		fail(s, STEP_STARTTLS, FK_REPLY, r, NULL);
 		return;
 	}
-	/*
-	 * RFC 3207 §4.2 and CVE-2011-0411: nothing may follow the 220 before
-	 * the handshake.  Bytes already read, or already waiting in the
-	 * socket, were sent before our ClientHello: a man in the middle (or a
-	 * broken server) is injecting.  Never parse them, never hand them to
-	 * TLS: stop here.
-	 */
-	char peek[256];
-	ssize_t n = recv(p->fd, peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT);
-	if (p->lr.in.len > 0 || n > 0) {
-		struct buf extra = { 0 };
-		buf_add(&extra, p->lr.in.data ? p->lr.in.data : "", p->lr.in.len);
-		if (n > 0)
-			buf_add(&extra, peek, (size_t)n);
-		bool tlsish = extra.len > 0 && (unsigned char)extra.data[0] == 0x16;
-		size_t show = extra.len > 120 ? 120 : extra.len;
-		tr_add(&s->tr, TR_SERVER, false, s->cur, extra.data, show);
-		tr_note(&s->tr, "bytes after the 220: discarded, never parsed");
-		info(s, "%zu byte%s arrived after the 220 reply and before the TLS "
-		     "handshake: discarded; the session stops here", extra.len,
-		     extra.len == 1 ? "" : "s");
-		/* fail() escapes the evidence; only NULs need care here */
-		char *v = line_cstr(extra.data, show);
-		fail(s, STEP_STARTTLS, tlsish ? FK_UNEXPECTED_DATA : FK_INJECTION, r,
-		     "%zu unexpected byte%s after the 220: %s%s", extra.len,
-		     extra.len == 1 ? "" : "s", v, show < extra.len ? "..." : "");
-		free(v);
-		buf_free(&extra);
+	if (injected(s, r))
 		return;
-	}
 	end_step(s, STEP_STARTTLS, SS_OK);
 }
 
@@ -1021,8 +1042,17 @@ on_auth(struct session *s, struct reply *r)
 		auth_challenge(s, r);
 		return;
 	}
+	bool proven = !p->sasl || sasl_complete(p->sasl);
 	sasl_free(p->sasl);
 	p->sasl = NULL;
+	if (r->code == 235 && !proven) {
+		/* RFC 5802 §5: SCRAM's last word is the server's signature,
+		 * its proof that it knows the password; a 235 without it
+		 * could come from anyone in the path */
+		fail(s, STEP_AUTH, FK_SASL_ERROR, r, "the server said 235 without "
+		     "sending its %s signature", s->auth_mech);
+		return;
+	}
 	if (r->code == 235) {
 		s->authenticated = true;
 		/* the secret is not needed any more */

@@ -140,15 +140,15 @@ buf_consume(struct buf *b, size_t n)
 	}
 	memmove(b->data, b->data + n, b->len - n);
 	b->len -= n;
-	b->data[b->len] = '\0';
+	wipe(b->data + b->len, n);	/* the vacated tail may hold a secret */
 }
 
 void
 buf_reset(struct buf *b)
 {
-	b->len = 0;
 	if (b->data)
-		b->data[0] = '\0';
+		wipe(b->data, b->len + 1);	/* an AUTH line may have been here */
+	b->len = 0;
 }
 
 void
