@@ -13,7 +13,7 @@ mta=0
 if [ "${SECRETS_MTA:-1}" = 1 ] && sh tests/mta/setup.sh >/dev/null 2>&1; then
 	mta=1
 fi
-SMTPDX=${SMTPDX:-./smtpdx} MTA_UP=$mta python3 - <<'PY'
+TESTS_DIR=$(cd "$(dirname "$0")" && pwd) SMTPDX=${SMTPDX:-./smtpdx} MTA_UP=$mta python3 - <<'PY'
 import base64, concurrent.futures, os, shutil, signal, socket, subprocess, sys
 import tempfile, time
 
@@ -21,21 +21,9 @@ SMTPDX = os.environ["SMTPDX"]
 LAB_USER, LAB_PW = "alice", "lab-Secret-42"       # src/lab/lab.h
 WRONG_PW = "Kn0wn-Wrong-Pa55"                      # sent, refused: must not show
 MTA_USER, MTA_PW = "tester@mta.test", os.environ.get("MTA_PASSWORD", "mta-Secret-77")
-passed = failed = n = 0
-
-
-def report(ok, name, why=""):
-    global passed, failed, n
-    n += 1
-    if ok:
-        passed += 1
-        print("ok %d - %s" % (n, name))
-    else:
-        failed += 1
-        print("not ok %d - %s" % (n, name))
-        for line in str(why).splitlines()[:10]:
-            print("#   " + line)
-    sys.stdout.flush()
+sys.path.insert(0, os.environ["TESTS_DIR"])
+import tap  # noqa: E402
+from tap import report  # noqa: E402
 
 
 def forms(user, pw):
@@ -243,8 +231,7 @@ def main():
                    % (name, rc), "\n".join(found[:5]))
     processes()
     shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return tap.summary()
 
 
 sys.exit(main())
