@@ -1,9 +1,27 @@
 #!/bin/sh
-# teardown.sh - stop the Postfix and Dovecot that tests/mta/setup.sh started.
+# teardown.sh STATE - stop the private Postfix and Dovecot of setup.sh
+# STATE, and wait until their master processes are gone.  Only those:
+# their own pid files, their own config.
 set -u
-MTA_STATE=${MTA_STATE:-/var/lib/smtpdx-mta}
-grep -q "smtpdx tests/mta/setup.sh" /etc/postfix/main.cf 2>/dev/null || exit 0
-postfix stop </dev/null >/dev/null 2>&1
-[ -f "$MTA_STATE/dovecot.conf" ] &&
-	doveadm -c "$MTA_STATE/dovecot.conf" stop </dev/null >/dev/null 2>&1
+STATE=${1:?usage: teardown.sh STATE}
+pids=""
+if [ -f "$STATE/etc/main.cf" ]; then
+	p=$(head -n 1 "$STATE/queue/pid/master.pid" 2>/dev/null | tr -d ' ')
+	postfix -c "$STATE/etc" stop </dev/null >/dev/null 2>&1
+	pids="$pids $p"
+fi
+if [ -f "$STATE/dovecot.conf" ]; then
+	p=$(head -n 1 "$STATE/dovecot/base/master.pid" 2>/dev/null)
+	doveadm -c "$STATE/dovecot.conf" stop </dev/null >/dev/null 2>&1 ||
+		{ [ -n "$p" ] && kill "$p" 2>/dev/null; }
+	pids="$pids $p"
+fi
+for pid in $pids; do
+	i=0
+	while [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
+done
 exit 0
