@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.." || exit 3
 
 bin=./smtpdx
 [ -x "$bin" ] || bin=/tmp/smtpdx
-n=0 p=0 f=0
+n=0 p=0 f=0 k=0
 tmp=$(mktemp -d) || exit 3
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
@@ -23,11 +23,11 @@ t() {
 	fi
 }
 skip() {
-	n=$((n + 1)); p=$((p + 1)); echo "ok $n - # SKIP $1"
+	n=$((n + 1)); k=$((k + 1)); echo "ok $n - # SKIP $1"
 }
 finish() {
 	echo "1..$n"
-	echo "$p passed, $f failed"
+	echo "$p passed, $f failed, $k skipped"
 	[ "$f" -eq 0 ]
 	exit $?
 }
