@@ -12,7 +12,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wwrite-strings -Wformat=2 -Wundef \
             -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
-# Deferred: evaluated in recipes, after tools/deps.sh has run.
+# Deferred: evaluated in recipes, after tools/deps.sh has checked them.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DSMTPDX_VERSION='"$(VERSION)"' \
@@ -36,10 +36,12 @@ ENGINE_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out src/main.c,$(ENGINE_SRC))
 UI_OBJ     := $(patsubst %.c,$(BUILD)/%.o,$(UI_SRC))
 MAIN_OBJ   := $(BUILD)/src/main.o
 
-.PHONY: all check run bench install uninstall clean asan fuzz fuzz-build screenshots deps
+.PHONY: all check test run bench install uninstall clean asan fuzz fuzz-build screenshots deps
 
 all: $(BIN)
 
+# Plain `make` only builds: when a library is missing it names the Debian
+# packages (`make deps`, `make run` and `make check` install them).
 $(BUILD)/.deps-ok: tools/deps.sh
 	$(Q)sh tools/deps.sh build
 	$(Q)mkdir -p $(BUILD) && touch $@
@@ -89,11 +91,24 @@ fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	$(Q)sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-check: $(BIN) $(BUILD)/tests/unit
-	$(Q)sh tools/deps.sh test
+# Every Debian package the build, the tests and the screenshots need.
+deps:
+	$(Q)sh tools/deps.sh --install all
+
+# The fast tier, for every edit: the build, layering, unit tests and a
+# slice of the lab end-to-end suite (well under a minute).
+test: $(BIN) $(BUILD)/tests/unit
+	$(Q)sh tests/run-all.sh --fast
+
+# Everything (what CI runs): installs what the suites need first.
+check:
+	$(Q)sh tools/deps.sh --install build test
+	$(Q)$(MAKE) --no-print-directory $(BIN) $(BUILD)/tests/unit
 	$(Q)sh tests/run-all.sh
 
-run: smtpdx
+run:
+	$(Q)sh tools/deps.sh --install build
+	$(Q)$(MAKE) --no-print-directory smtpdx
 	./smtpdx --lab
 
 bench: smtpdx
@@ -114,7 +129,9 @@ install: smtpdx
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/smtpdx $(DESTDIR)$(MANDIR)/man1/smtpdx.1
 
-screenshots: smtpdx
+screenshots:
+	$(Q)sh tools/deps.sh --install build screenshots
+	$(Q)$(MAKE) --no-print-directory smtpdx
 	$(Q)sh tests/screenshots.sh
 
 clean:

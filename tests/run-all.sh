@@ -1,34 +1,100 @@
 #!/bin/sh
-# run-all.sh - every test suite of `make check`, in order; the summary of
-# each ends in "N passed, M failed", and the last line adds them up.
+# run-all.sh [--fast] - the test suites, several at a time (they mostly
+# wait on sockets; TEST_JOBS, default 4, on 2 cores), each one's output
+# kept together and printed in a fixed order once it is done.  Every
+# suite ends in "N passed, M failed, K skipped" (a suite that cannot run
+# here says why and counts as skipped); the last line adds them up:
+#
+#   all suites: N passed, M failed, K skipped
+#
+#   (default)  everything: `make check`, what CI runs
+#   --fast     the quick tier for every edit: `make test` (layering, unit
+#              tests, a slice of the lab end-to-end suite)
+#
+# A suite that runs past SUITE_TIMEOUT (default 900 s) is stopped and
+# counted as failed.  TEST_ONLY="mta tui" runs only the suites named.
 set -u
 cd "$(dirname "$0")/.." || exit 3
-total_p=0 total_f=0 status=0
+tier=full
+[ "${1:-}" = --fast ] && tier=fast
+jobs=${TEST_JOBS:-4}
+limit=${SUITE_TIMEOUT:-900}
+out=$(mktemp -d "${TMPDIR:-/tmp}/smtpdx-tests.XXXXXX") || exit 3
+trap 'rm -rf "$out"' EXIT
+trap 'exit 130' INT TERM
 
-suite() {
-	name=$1; shift
-	echo "# --- $name"
-	out=$("$@" 2>&1); rc=$?
-	printf '%s\n' "$out"
-	line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
-	p=$(printf '%s' "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
-	f=$(printf '%s' "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
-	[ -n "$p" ] || { p=0; f=1; echo "# $name printed no summary"; }
-	total_p=$((total_p + p)); total_f=$((total_f + f))
+# `python3` may be a version manager's shim that costs a second or more
+# per start on a busy machine: the suites start it hundreds of times, so
+# they get the interpreter itself.
+real=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+if [ -n "$real" ] && [ -x "$real" ]; then
+	mkdir -p "$out/bin" && ln -s "$real" "$out/bin/python3"
+	PATH="$out/bin:$PATH"
+	export PATH
+fi
+
+# id | title | command (longest first: they start first)
+if [ $tier = fast ]; then
+	suites='layering|layering (src/ has no curses or libedit)|sh tests/layering.sh
+unit|unit tests|./build/tests/unit
+e2e|lab end-to-end (a slice: each step, TLS, AUTH, a hostile server)|python3 tests/e2e.py ok ok-implicit connect.refused greeting.not_smtp ehlo.rejected starttls.not_offered tls.cert_untrusted tls.cert_hostname_mismatch auth.failed auth.requires_tls mail.auth_required rcpt.relay_denied starttls.injection hostile-escapes'
+else
+	suites='sanitize|sanitizers: ASan+UBSan, valgrind, fuzz corpus|sh tests/sanitize.sh
+tui|TUI in tmux|sh tests/tui/run.sh
+secrets|secrets never show|sh tests/secrets.sh
+hostile|hostile servers|python3 tests/hostile.py
+e2e|lab end-to-end|python3 tests/e2e.py
+mta|real MTA: a private Postfix + Dovecot|sh tests/mta/run.sh
+sweep|port advisor (--sweep)|python3 tests/sweep.py
+mx|MX lookup (--mx, dnsmasq)|sh tests/mx.sh
+docs|documentation|sh tests/docs.sh
+unit|unit tests|./build/tests/unit
+layering|layering (src/ has no curses or libedit)|sh tests/layering.sh'
+fi
+if [ -n "${TEST_ONLY:-}" ]; then
+	suites=$(printf '%s\n' "$suites" | while IFS='|' read -r id rest; do
+		case " $TEST_ONLY " in *" $id "*) echo "$id|$rest" ;; esac; done)
+fi
+[ -f tests/tui/run.sh ] || suites=$(printf '%s\n' "$suites" | grep -v '^tui|')
+
+t0=$(date +%s)
+printf '%s\n' "$suites" > "$out/list"
+ids=$(cut -d'|' -f1 "$out/list")
+
+# the pool: start while fewer than $jobs run; a suite is done when its
+# .rc file exists
+running() { c=0; for i in $ids; do [ -f "$out/$i.start" ] && [ ! -f "$out/$i.rc" ] && c=$((c + 1)); done; echo $c; }
+while IFS='|' read -r id title cmd; do
+	while [ "$(running)" -ge "$jobs" ]; do sleep 0.2; done
+	date +%s > "$out/$id.start"
+	( s=$(date +%s)
+	  # shellcheck disable=SC2086
+	  timeout -k 10 "$limit" $cmd </dev/null >"$out/$id.out" 2>&1
+	  rc=$?
+	  [ $rc -eq 124 ] && echo "# stopped: still running after $limit s (SUITE_TIMEOUT)" >>"$out/$id.out"
+	  echo $(($(date +%s) - s)) > "$out/$id.secs"
+	  echo $rc > "$out/$id.rc" ) &
+done < "$out/list"
+wait
+
+total_p=0 total_f=0 total_k=0 status=0
+while IFS='|' read -r id title cmd; do
+	echo "# --- $title ($(cat "$out/$id.secs") s)"
+	cat "$out/$id.out"
+	rc=$(cat "$out/$id.rc")
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out/$id.out" | tail -n 1)
+	if [ -n "$line" ]; then
+		p=$(printf '%s' "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
+		f=$(printf '%s' "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
+		k=$(printf '%s' "$line" | sed -nE 's/.*, ([0-9]+) skipped.*/\1/p')
+		[ -n "$k" ] || k=0
+	else
+		p=0 f=1 k=0
+		echo "# $id printed no summary (exit $rc): counted as 1 failed"
+	fi
+	total_p=$((total_p + p)) total_f=$((total_f + f)) total_k=$((total_k + k))
 	[ "$rc" -eq 0 ] && [ "$f" -eq 0 ] || status=1
-}
-
-suite "layering (src/ has no curses or libedit)" sh tests/layering.sh
-suite "unit tests" ./build/tests/unit
-suite "lab end-to-end" python3 tests/e2e.py
-suite "port advisor (--sweep)" python3 tests/sweep.py
-suite "MX lookup (--mx, dnsmasq)" sh tests/mx.sh
-suite "documentation" sh tests/docs.sh
-suite "hostile servers" python3 tests/hostile.py
-suite "real MTA: Postfix + Dovecot" sh tests/mta/run.sh
-suite "secrets never show" sh tests/secrets.sh
-suite "sanitizers: ASan+UBSan, valgrind, fuzz corpus" sh tests/sanitize.sh
-[ -f tests/tui/run.sh ] && suite "TUI in tmux" sh tests/tui/run.sh
-echo "# ---"
-echo "all suites: $total_p passed, $total_f failed"
+done < "$out/list"
+echo "# --- $(wc -l < "$out/list") suites, $jobs at a time, $(($(date +%s) - t0)) s"
+echo "all suites: $total_p passed, $total_f failed, $total_k skipped"
 exit $status

@@ -25,7 +25,10 @@ import tap
 from tap import report
 
 SMTPDX = os.path.abspath(os.environ.get("SMTPDX", "./smtpdx"))
-TIMEOUT = 2.0
+# The silent ports' timeout.  Timings are asserted only against it (a
+# verdict that waited for it, one that did not), never as a speed target:
+# those are in tests/bench.sh (make bench).
+TIMEOUT = 4.0
 SERVERNAME = "mail.smtpdx.lab"
 
 
@@ -112,8 +115,10 @@ def lab_part(tmp):
             return
         eq("exit status 0: a port is recommended", p.returncode, 0)
         eq("result ok", r["result"], "ok")
-        report(wall < 1.5 * TIMEOUT, "wall time %.2f s < 1.5 x timeout" % wall,
-               "took %.2f s" % wall)
+        # one timeout for the whole sweep, not one per port: a ceiling a
+        # loaded machine meets (the tight target is make bench's)
+        report(wall < 2 * TIMEOUT + 5, "the sweep ends (%.2f s), well before one "
+               "timeout per port" % wall, "took %.2f s" % wall)
         eq("a row per port, in --ports order", [e["port"] for e in r["sweep"]], order)
         bp = by_port(r)
 
@@ -134,8 +139,8 @@ def lab_part(tmp):
            [x["tls_mode"] for x in s["probes"]], ["implicit", "starttls"])
         report(any("SMTP greeting" in h for h in s["how"]),
                "STARTTLS port: 'how' says the greeting decided", s["how"])
-        report(s["seconds"] < TIMEOUT / 2, "STARTTLS port: classified without a wait",
-               s["seconds"])
+        report(s["seconds"] < TIMEOUT, "STARTTLS port: classified without waiting "
+               "for the timeout", s["seconds"])
 
         t = bp[ports["ok-implicit"]]
         eq("implicit port: speaks tls", t["speaks"], "tls")
@@ -157,7 +162,7 @@ def lab_part(tmp):
 
         failing("connect.refused", "nothing", "connect.refused")
         g = failing("greeting.timeout", "nothing", "greeting.timeout")
-        report(abs(g["seconds"] - TIMEOUT) < 0.5, "silent port: one timeout",
+        report(TIMEOUT - 0.05 <= g["seconds"] < 2 * TIMEOUT, "silent port: one timeout",
                g["seconds"])
         h = failing("greeting.not_smtp", "other", "greeting.not_smtp")
         report((h["greeting"] or "").startswith("HTTP/"),
@@ -332,28 +337,27 @@ def mistakes_inner(tmp):
 
 
 def netns_part(tmp):
-    ns = "smtpdx-sweep-%d" % os.getpid()
-    if os.geteuid() != 0 or not shutil.which("ip") or subprocess.run(
-            ["ip", "netns", "add", ns], stderr=subprocess.DEVNULL).returncode != 0:
-        print("# SKIP policy on ports 25/465/587/2525: cannot create a network "
-              "namespace (needs root and iproute2)")
+    """Each part in a network namespace of its own (tests/netns.sh: as
+    root, or in a user namespace where the kernel allows it)."""
+    netns = os.path.join(os.path.dirname(os.path.abspath(__file__)), "netns.sh")
+    probe = subprocess.run(["sh", netns, "--probe"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE)
+    if probe.returncode != 0:
+        tap.skip("policy on ports 25/465/587/2525",
+                 probe.stderr.decode(errors="replace").strip())
         return
-    try:
-        for part in ("--policy-inner", "--mistakes-inner"):
-            p = subprocess.run(["ip", "netns", "exec", ns, sys.executable,
-                                os.path.abspath(__file__), part, tmp],
-                               stdout=subprocess.PIPE, timeout=120)
-            for line in p.stdout.decode().splitlines():
-                if line.startswith("ok ") or line.startswith("not ok "):
-                    ok = line.startswith("ok ")
-                    name = line.split(" - ", 1)[1] if " - " in line else line
-                    report(ok, "netns: " + name)
-                elif line.startswith("#"):
-                    print(line)
-            report(p.returncode == 0, "netns: %s ran to its end" % part,
-                   "exit %d" % p.returncode)
-    finally:
-        subprocess.run(["ip", "netns", "del", ns])
+    for part in ("--policy-inner", "--mistakes-inner"):
+        p = subprocess.run(["sh", netns, sys.executable, os.path.abspath(__file__),
+                            part, tmp], stdout=subprocess.PIPE, timeout=300)
+        for line in p.stdout.decode().splitlines():
+            if line.startswith("ok ") or line.startswith("not ok "):
+                ok = line.startswith("ok ")
+                name = line.split(" - ", 1)[1] if " - " in line else line
+                report(ok, "netns: " + name)
+            elif line.startswith("#"):
+                print(line)
+        report(p.returncode == 0, "netns: %s ran to its end" % part,
+               "exit %d" % p.returncode)
 
 
 def main():

@@ -14,7 +14,7 @@ BIN=${SMTPDX_BIN:-./smtpdx}
 SOCK=smtpdx-tui-$$
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/smtpdx-tui.XXXXXX")
 WAIT=${TUI_WAIT:-10}
-n=0 pass=0 fail=0
+n=0 pass=0 fail=0 skipped=0
 
 # The tmux client prints UTF-8 only when it believes the locale allows it.
 export LC_ALL=C.UTF-8
@@ -48,7 +48,7 @@ start() {
 	T kill-session -t "$name" 2>/dev/null || true
 	T new-session -d -s "$name" -x "${size%x*}" -y "${size#*x}" \
 		"env -u LC_ALL -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 \
-		HOME=$HOME XDG_STATE_HOME=$XDG_STATE_HOME $envs $BIN $*; \
+		HOME=$HOME XDG_STATE_HOME=$XDG_STATE_HOME $envs ${IN_NS:-} $BIN $*; \
 		echo EXITED \$?; sleep 60"
 }
 
@@ -130,12 +130,12 @@ check() {
 
 if ! command -v tmux >/dev/null 2>&1; then
 	echo "not ok 1 - tmux is installed (tools/deps.sh test installs it)"
-	echo "0 passed, 1 failed"
+	echo "0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
 if [ ! -x "$BIN" ]; then
 	echo "not ok 1 - ./smtpdx is built"
-	echo "0 passed, 1 failed"
+	echo "0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
 
@@ -678,23 +678,32 @@ t_sweep_ascii() {
 }
 check w4 "--sweep on a vt100 with LANG=C: ASCII marks (+ x *), no byte outside ASCII" t_sweep_ascii
 
+# w sweeps the session host's real port numbers: in a network namespace
+# of our own (tests/netns.sh), where nothing listens on them, whatever the
+# machine runs on its 25/465/587/2525.
 t_sweep_w() {
-	start "$1" 100x30 -- --lab ok
+	IN_NS="sh $PWD/tests/netns.sh" start "$1" 100x30 -- --lab ok
 	wait_for "$1" "Nothing sent yet"
 	has "$1" "w ports"
 	keys "$1" w
 	wait_for "$1" "port advisor"
 	has "$1" "ports 587,465,2525,25"
-	wait_re "$1" "(✓|✗|!)★? +587 "
-	for p in 465 2525 25; do has_re "$1" "(✓|✗|!)★? +$p "; done
+	for p in 587 465 2525 25; do wait_re "$1" "✗ +$p +nothing"; done
+	has "$1" "no port to recommend"
+	has "$1" "connect to 127.0.0.1 port 587: Connection refused"
 	keys "$1" b
 	wait_for "$1" "Nothing sent yet"
 	keys "$1" ?
 	wait_for "$1" "which port"
 }
-check w5 "w on the session screen sweeps its host's default ports; b goes back; help lists w" t_sweep_w
+if why=$(sh tests/netns.sh --probe 2>&1); then
+	check w5 "w on the session screen sweeps its host's default ports (ours, in a namespace); b goes back; help lists w" t_sweep_w
+else
+	n=$((n + 1)) skipped=$((skipped + 1))
+	echo "ok $n - w sweeps the default ports # SKIP $why"
+fi
 
 labs_stop
 
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]
