@@ -4,7 +4,8 @@ delays every chunk by DELAY_MS in each direction (a round trip of twice
 that) and counts round trips per connection: one for the TCP handshake,
 then one each time the client sends after having heard from the server
 (a new client "flight").  Writes one line per closed connection to stdout:
-"rtt_count=N".  Loopback only."""
+"rtt_count=N".  LISTEN_PORT 0: a free port, printed first as "port=N".
+Loopback only."""
 import asyncio
 import sys
 
@@ -46,6 +47,8 @@ async def handle(creader, cwriter):
 
 async def main():
     server = await asyncio.start_server(handle, "127.0.0.1", LISTEN)
+    if LISTEN == 0:
+        print("port=%d" % server.sockets[0].getsockname()[1], flush=True)
     async with server:
         await server.serve_forever()
 
