@@ -16,6 +16,7 @@
 #include "lab/lab.h"
 #include "mx.h"
 #include "options.h"
+#include "provider.h"
 #include "report.h"
 #include "sasl.h"
 #include "session.h"
@@ -544,6 +545,12 @@ main(int argc, char **argv)
 		options_free(&o);
 		return EXIT_USAGE;
 	}
+	if (o.provider && !strcmp(o.provider, "list")) {
+		provider_list(stdout);
+		options_free(&o);
+		return EXIT_OK;
+	}
+	options_apply_provider(&o);
 	if (o.help) {
 		options_usage(stdout);
 		options_free(&o);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "options.h"
+#include "provider.h"
 #include "sweep.h"
 #include "util.h"
 
@@ -13,7 +14,7 @@ enum {
 	O_TLS = 256, O_CAFILE, O_SERVERNAME, O_INSECURE, O_PASSFILE, O_AUTH,
 	O_PLAINAUTH, O_HELO, O_NOSEND, O_TIMEOUT, O_SWEEP, O_PORTS, O_MX,
 	O_BATCH, O_JSON, O_LAB, O_LIST, O_VERSION, O_NOCOLOR, O_TLSMIN,
-	O_LABSERVER
+	O_LABSERVER, O_PROVIDER
 };
 
 static const struct option longopts[] = {
@@ -40,6 +41,7 @@ static const struct option longopts[] = {
 	{ "lab", optional_argument, NULL, O_LAB },
 	{ "list-diagnoses", no_argument, NULL, O_LIST },
 	{ "lab-server", required_argument, NULL, O_LABSERVER },
+	{ "provider", required_argument, NULL, O_PROVIDER },
 	{ "no-color", no_argument, NULL, O_NOCOLOR },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ "help", no_argument, NULL, 'h' },
@@ -66,6 +68,7 @@ options_usage(FILE *out)
 "      --timeout SECS    per step (15)      -4, -6             IPv4 or IPv6 only\n"
 "      --sweep           which port works?  --ports LIST       (587,465,2525,25)\n"
 "      --mx              HOST is a mail domain: use its MX hosts\n"
+"      --provider NAME   host, port, TLS of a provider: --provider list\n"
 "      --batch, --json   no TUI: text, or one JSON report\n"
 "      --list-diagnoses  the catalog        --no-color         no colours\n"
 "      --lab-server CAFILE  serve the lab for other clients (port on stdout)\n"
@@ -283,6 +286,13 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			o->lab_server_ca = xstrdup(optarg);
 			o->lab = true;
 			break;
+		case O_PROVIDER:
+			if (strcmp(optarg, "list") && !provider_find(optarg))
+				return usage_err(err, errlen, "unknown --provider '%s' "
+						 "(--provider list names them)", optarg);
+			free(o->provider);
+			o->provider = xstrdup(optarg);
+			break;
 		case O_NOCOLOR:
 			o->no_color = true;
 			break;
@@ -319,7 +329,12 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 	}
 	if (o->batch && o->json)
 		return usage_err(err, errlen, "--batch and --json exclude each other");
-	if (!o->lab && !o->help && !o->version && !o->list_diagnoses && !o->cfg.host)
+	bool provider_list = o->provider && !strcmp(o->provider, "list");
+	if (o->provider && !provider_list && o->lab)
+		return usage_err(err, errlen, "--provider names a real provider, "
+				 "not the lab");
+	if (!o->lab && !o->help && !o->version && !o->list_diagnoses &&
+	    !o->cfg.host && !o->provider)
 		return usage_err(err, errlen, "no host given (try --lab, or --help)");
 	if (o->ports && !o->sweep)
 		return usage_err(err, errlen, "--ports goes with --sweep");
@@ -338,6 +353,45 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 	if (o->cfg.mx && o->lab)
 		return usage_err(err, errlen, "--mx wants a mail domain, not the lab");
 	return 0;
+}
+
+void
+options_apply_provider(struct options *o)
+{
+	const struct provider *p = provider_find(o->provider);
+	if (!p)
+		return;
+	if (!(o->set & OB_HOST)) {
+		config_set(&o->cfg.host, p->host);
+		o->set |= OB_HOST;
+	}
+	/* the provider's own mode for the port the user chose, or its
+	 * preferred port with its mode */
+	if (!(o->set & OB_PORT) && !o->sweep) {
+		o->cfg.port = p->ports[0].port;
+		o->set |= OB_PORT;
+	}
+	if (!(o->set & OB_TLS) && !o->sweep) {
+		enum tls_mode m = provider_port_mode(p, o->cfg.port);
+		if (m != TLSM_AUTO) {
+			o->cfg.tls = m;
+			o->set |= OB_TLS;
+		}
+	}
+	if (o->sweep && !o->ports) {
+		char ports[128], *q = ports;
+		provider_ports_str(p, ports, sizeof ports);
+		/* "587/starttls,465/implicit" -> "587,465" */
+		for (char *r = ports; *r; r++) {
+			if (*r == '/')
+				while (r[1] && r[1] != ',')
+					r++;
+			else
+				*q++ = *r;
+		}
+		*q = '\0';
+		o->ports = xstrdup(ports);
+	}
 }
 
 void
@@ -428,4 +482,5 @@ options_free(struct options *o)
 	free(o->ports);
 	free(o->password_file);
 	free(o->lab_server_ca);
+	free(o->provider);
 }

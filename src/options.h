@@ -34,10 +34,14 @@ struct options {
 	char *ports;			/* --ports list */
 	char *password_file;
 	char *lab_server_ca;		/* --lab-server CAFILE: serve only */
+	char *provider;			/* --provider NAME ("list": print) */
 };
 
 int options_parse(struct options *o, int argc, char **argv, char *err,
 		  size_t errlen);
+/* --provider's presets (host, port, TLS mode) for what the user did not
+ * give; call after options_parse, before options_merge. */
+void options_apply_provider(struct options *o);
 /* Copy the user's settings (o->set) over base. */
 void options_merge(struct config *base, const struct options *o);
 /* Password from --password-file or SMTPDX_PASSWORD (then unset).  Returns

@@ -21,6 +21,7 @@
 
 #include "sasl.h"
 #include "session.h"
+#include "provider.h"
 #include "util.h"
 
 enum phase {
@@ -434,6 +435,8 @@ finish(struct session *s)
 	f->starttls_offered = p->starttls_offered;
 	f->auth_offered = s->caps.valid && s->caps.auth;
 	diag_decide(f, &s->diags);
+	provider_annotate(&s->diags, provider_by_host(s->cfg.host),
+			  config_port(&s->cfg), s->tls_mode);
 
 	/* a step that finished but drew a warning shows it */
 	for (size_t i = 0; i < s->diags.n; i++) {
