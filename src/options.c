@@ -14,7 +14,7 @@ enum {
 	O_TLS = 256, O_CAFILE, O_SERVERNAME, O_INSECURE, O_PASSFILE, O_AUTH,
 	O_PLAINAUTH, O_HELO, O_NOSEND, O_TIMEOUT, O_SWEEP, O_PORTS, O_MX,
 	O_BATCH, O_JSON, O_LAB, O_LIST, O_VERSION, O_NOCOLOR, O_TLSMIN,
-	O_LABSERVER, O_PROVIDER
+	O_LABSERVER, O_PROVIDER, O_POLICY
 };
 
 static const struct option longopts[] = {
@@ -42,6 +42,7 @@ static const struct option longopts[] = {
 	{ "list-diagnoses", no_argument, NULL, O_LIST },
 	{ "lab-server", required_argument, NULL, O_LABSERVER },
 	{ "provider", required_argument, NULL, O_PROVIDER },
+	{ "policy", required_argument, NULL, O_POLICY },
 	{ "no-color", no_argument, NULL, O_NOCOLOR },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ "help", no_argument, NULL, 'h' },
@@ -69,6 +70,7 @@ options_usage(FILE *out)
 "      --sweep           which port works?  --ports LIST       (587,465,2525,25)\n"
 "      --mx              HOST is a mail domain: use its MX hosts\n"
 "      --provider NAME   host, port, TLS of a provider: --provider list\n"
+"      --policy FILE     check the team's port policy (policy.violation)\n"
 "      --batch, --json   no TUI: text, or one JSON report\n"
 "      --list-diagnoses  the catalog        --no-color         no colours\n"
 "      --lab-server CAFILE  serve the lab for other clients (port on stdout)\n"
@@ -293,6 +295,14 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			free(o->provider);
 			o->provider = xstrdup(optarg);
 			break;
+		case O_POLICY:
+			free(o->policy_file);
+			o->policy_file = xstrdup(optarg);
+			if (policy_load(o->policy_file, &o->policy, err, errlen) < 0)
+				return -1;
+			o->cfg.policy = &o->policy;
+			o->set |= OB_POLICY;
+			break;
 		case O_NOCOLOR:
 			o->no_color = true;
 			break;
@@ -441,6 +451,8 @@ options_merge(struct config *b, const struct options *o)
 		b->tls_min = u->tls_min;
 	if (o->set & OB_MX)
 		b->mx = u->mx;
+	if (o->set & OB_POLICY)
+		b->policy = u->policy;
 }
 
 int
@@ -483,4 +495,5 @@ options_free(struct options *o)
 	free(o->password_file);
 	free(o->lab_server_ca);
 	free(o->provider);
+	free(o->policy_file);
 }
