@@ -12,6 +12,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "deliver.h"
 #include "diag.h"
 #include "lab/lab.h"
 #include "mx.h"
@@ -551,6 +552,26 @@ main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	options_apply_provider(&o);
+	if (o.deliverability && !o.help && !o.version) {
+		struct deliver_report dr;
+		struct deliver_opts dopt = {
+			.cafile = o.cfg.cafile, .timeout = o.cfg.timeout,
+			.sending_ip = o.sending_ip,
+		};
+		deliver_run(o.deliverability, &dopt, &dr);
+		if (o.json) {
+			char *j = deliver_json(&dr);
+			fputs(j, stdout);
+			free(j);
+		} else {
+			deliver_text(stdout, &dr, !o.no_color && !getenv("NO_COLOR") &&
+				     isatty(STDOUT_FILENO));
+		}
+		status = deliver_exit_status(&dr);
+		deliver_free(&dr);
+		options_free(&o);
+		return status;
+	}
 	if (o.help) {
 		options_usage(stdout);
 		options_free(&o);

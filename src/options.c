@@ -1,4 +1,5 @@
 /* options.c - command-line parsing, with one-line errors. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -14,7 +15,7 @@ enum {
 	O_TLS = 256, O_CAFILE, O_SERVERNAME, O_INSECURE, O_PASSFILE, O_AUTH,
 	O_PLAINAUTH, O_HELO, O_NOSEND, O_TIMEOUT, O_SWEEP, O_PORTS, O_MX,
 	O_BATCH, O_JSON, O_LAB, O_LIST, O_VERSION, O_NOCOLOR, O_TLSMIN,
-	O_LABSERVER, O_PROVIDER, O_POLICY
+	O_LABSERVER, O_PROVIDER, O_POLICY, O_DELIVER, O_SENDINGIP
 };
 
 static const struct option longopts[] = {
@@ -43,6 +44,8 @@ static const struct option longopts[] = {
 	{ "lab-server", required_argument, NULL, O_LABSERVER },
 	{ "provider", required_argument, NULL, O_PROVIDER },
 	{ "policy", required_argument, NULL, O_POLICY },
+	{ "deliverability", required_argument, NULL, O_DELIVER },
+	{ "sending-ip", required_argument, NULL, O_SENDINGIP },
 	{ "no-color", no_argument, NULL, O_NOCOLOR },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ "help", no_argument, NULL, 'h' },
@@ -71,6 +74,7 @@ options_usage(FILE *out)
 "      --mx              HOST is a mail domain: use its MX hosts\n"
 "      --provider NAME   host, port, TLS of a provider: --provider list\n"
 "      --policy FILE     check the team's port policy (policy.violation)\n"
+"      --deliverability DOMAIN  SPF, DMARC, MTA-STS, TLS-RPT, reverse DNS\n"
 "      --batch, --json   no TUI: text, or one JSON report\n"
 "      --list-diagnoses  the catalog        --no-color         no colours\n"
 "      --lab-server CAFILE  serve the lab for other clients (port on stdout)\n"
@@ -303,6 +307,26 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			o->cfg.policy = &o->policy;
 			o->set |= OB_POLICY;
 			break;
+		case O_DELIVER:
+			if (!*optarg || strlen(optarg) > 253 ||
+			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
+				   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
+			    strlen(optarg) || optarg[0] == '.' || optarg[0] == '-')
+				return usage_err(err, errlen, "--deliverability wants a "
+						 "domain name, not '%s'", optarg);
+			free(o->deliverability);
+			o->deliverability = xstrdup(optarg);
+			break;
+		case O_SENDINGIP: {
+			unsigned char bin[16];
+			if (inet_pton(AF_INET, optarg, bin) != 1 &&
+			    inet_pton(AF_INET6, optarg, bin) != 1)
+				return usage_err(err, errlen, "--sending-ip wants an IPv4 "
+						 "or IPv6 address, not '%s'", optarg);
+			free(o->sending_ip);
+			o->sending_ip = xstrdup(optarg);
+			break;
+		}
 		case O_NOCOLOR:
 			o->no_color = true;
 			break;
@@ -344,8 +368,13 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 		return usage_err(err, errlen, "--provider names a real provider, "
 				 "not the lab");
 	if (!o->lab && !o->help && !o->version && !o->list_diagnoses &&
-	    !o->cfg.host && !o->provider)
+	    !o->cfg.host && !o->provider && !o->deliverability)
 		return usage_err(err, errlen, "no host given (try --lab, or --help)");
+	if (o->sending_ip && !o->deliverability)
+		return usage_err(err, errlen, "--sending-ip goes with --deliverability");
+	if (o->deliverability && (o->sweep || o->lab || o->cfg.host))
+		return usage_err(err, errlen, "--deliverability DOMAIN runs on its "
+				 "own: no host, --sweep or --lab with it");
 	if (o->ports && !o->sweep)
 		return usage_err(err, errlen, "--ports goes with --sweep");
 	if (o->ports) {
@@ -496,4 +525,6 @@ options_free(struct options *o)
 	free(o->lab_server_ca);
 	free(o->provider);
 	free(o->policy_file);
+	free(o->deliverability);
+	free(o->sending_ip);
 }

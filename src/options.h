@@ -38,6 +38,8 @@ struct options {
 	char *lab_server_ca;		/* --lab-server CAFILE: serve only */
 	char *provider;			/* --provider NAME ("list": print) */
 	char *policy_file;		/* --policy FILE */
+	char *deliverability;		/* --deliverability DOMAIN */
+	char *sending_ip;		/* --sending-ip ADDR */
 	struct team_policy policy;	/* its rules; cfg.policy points here */
 };
 
