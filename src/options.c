@@ -288,9 +288,14 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			o->list_diagnoses = true;
 			break;
 		case O_LABSERVER:
+			/* CAFILE is optional: "--lab-server -p 2525" */
+			o->lab = o->lab_server = true;
+			if (optarg[0] == '-') {
+				optind--;
+				break;
+			}
 			free(o->lab_server_ca);
 			o->lab_server_ca = xstrdup(optarg);
-			o->lab = true;
 			break;
 		case O_PROVIDER:
 			if (strcmp(optarg, "list") && !provider_find(optarg))
@@ -337,6 +342,10 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			o->help = true;
 			break;
 		case ':':
+			if (!strcmp(argv[optind - 1], "--lab-server")) {
+				o->lab = o->lab_server = true;
+				break;
+			}
 			return usage_err(err, errlen, "option '%s' needs a value",
 					 argv[optind - 1]);
 		default:

@@ -36,6 +36,7 @@ struct options {
 	char *ports;			/* --ports list */
 	char *password_file;
 	char *lab_server_ca;		/* --lab-server CAFILE: serve only */
+	bool lab_server;		/* --lab-server given (CAFILE or not) */
 	char *provider;			/* --provider NAME ("list": print) */
 	char *policy_file;		/* --policy FILE */
 	char *deliverability;		/* --deliverability DOMAIN */
