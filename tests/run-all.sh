@@ -46,6 +46,9 @@ hostile|hostile servers|python3 tests/hostile.py
 e2e|lab end-to-end|python3 tests/e2e.py
 mta|real MTA: a private Postfix + Dovecot|sh tests/mta/run.sh
 sweep|port advisor (--sweep)|python3 tests/sweep.py
+deliver|deliverability (--deliverability, dnsmasq + HTTPS)|python3 tests/deliver.py
+policy|team port policy (--policy)|python3 tests/policy.py
+labcli|lab command line (list, handout, --lab-server -p)|python3 tests/lab_cli.py
 mx|MX lookup (--mx, dnsmasq)|sh tests/mx.sh
 docs|documentation|sh tests/docs.sh
 unit|unit tests|./build/tests/unit

@@ -1,7 +1,7 @@
 #!/bin/sh
 # deps.sh [--install] TIER... - the Debian packages smtpdx needs.
 #
-#   build        compiler, pkg-config and the four libraries (plain `make`)
+#   build        compiler, pkg-config and the libraries (plain `make`)
 #   test         what `make check` runs: tmux, swaks (with TLS), clang and
 #                libFuzzer, valgrind, dnsmasq, a Postfix and a Dovecot for
 #                the private test instances, certtool, iproute2
@@ -39,6 +39,7 @@ for tier in "$@"; do
 		have_pc gnutls || need libgnutls28-dev
 		have_pc libedit || need libedit-dev
 		have_pc libgsasl || need libgsasl-dev
+		have_pc inih || need libinih-dev
 	esac
 	case $tier in test|all)
 		have tmux || need tmux
