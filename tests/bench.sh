@@ -20,7 +20,7 @@ done
 "$SMTPDX" --lab ok --lab-server "$tmp/ca.pem" >"$tmp/port" &
 labpid=$!
 for _ in $(seq 300); do [ -s "$tmp/port" ] && break; sleep 0.1; done
-port=$(cat "$tmp/port")
+port=$(head -n 1 "$tmp/port")
 # the proxy on a port of its own (0: the kernel picks a free one)
 python3 tests/rtproxy.py 0 "$port" "$DELAY_MS" >"$tmp/rt.log" &
 proxypid=$!
@@ -110,7 +110,7 @@ for _ in $(seq 300); do
 		[ -s "$tmp/sw2.port" ] && [ -s "$tmp/sw3.port" ] && break
 	sleep 0.1
 done
-for k in 0 1 2 3 4; do swports="$swports${swports:+,}$(cat "$tmp/sw$k.port")"; done
+for k in 0 1 2 3 4; do swports="$swports${swports:+,}$(head -n 1 "$tmp/sw$k.port")"; done
 cat "$tmp"/sw[0-4].pem >"$tmp/swca.pem"
 : >"$tmp/sw.w"
 k=0

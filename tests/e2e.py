@@ -2,7 +2,9 @@
 """End-to-end tests: every lab scenario through `smtpdx --json` and
 `--batch`, asserting what a user would check: the result, the diagnosis id,
 the exit status, and that no secret and no raw control byte ever reaches
-the output.  Prints TAP and a final "N passed, M failed" line."""
+the output.  Scenarios run six at a time (E2E_JOBS), each one's lines
+printed together.  Prints TAP and a final "N passed, M failed, K skipped"
+line."""
 
 import base64
 import json
@@ -97,9 +99,10 @@ def main():
                "and a report", repr(bad[:3]))
 
     only = sys.argv[1:]
-    for name in names:
+
+    def one(name):
         if only and name not in only:
-            continue
+            return
         if name in SPECIAL:
             want, want_exit = SPECIAL[name]
         elif name in ids:
@@ -107,18 +110,18 @@ def main():
             want_exit = None        # decided from the severity below
         else:
             report(False, "%s: scenario has no expectation in tests/e2e.py" % name)
-            continue
+            return
         try:
             p = run(["--lab", name, "--json"])
         except subprocess.TimeoutExpired:
             report(False, "%s: finished within 60 s" % name)
-            continue
+            return
         try:
             rep = json.loads(p.stdout.decode("utf-8"))
         except Exception as e:
             report(False, "%s: --json prints one valid JSON object" % name,
                    "%s\n%r" % (e, p.stdout[:300]))
-            continue
+            return
         report(True, "%s: --json prints one valid JSON object" % name)
         diags = rep.get("diagnoses", [])
         got = [d["id"] for d in diags]
@@ -165,7 +168,7 @@ def main():
             b = run(["--lab", name, "--batch"])
         except subprocess.TimeoutExpired:
             report(False, "%s --batch: finished within 60 s" % name)
-            continue
+            return
         report(b.returncode == p.returncode,
                "%s --batch: same exit status as --json" % name,
                "%d vs %d" % (b.returncode, p.returncode))
@@ -173,6 +176,9 @@ def main():
             report(want.encode() in b.stdout,
                    "%s --batch: names the diagnosis" % name)
         check_clean(name + " --batch", b)
+
+    tap.parallel(one, [n for n in names if not only or n in only],
+                 int(os.environ.get("E2E_JOBS", "6")))
 
     return tap.summary()
 

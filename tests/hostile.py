@@ -125,10 +125,11 @@ def json_controls(rep):
 def main():
     names = subprocess.run([SMTPDX, "--lab", "list"], stdout=subprocess.PIPE).stdout
     names = {l.split("\t")[0] for l in names.decode().splitlines() if l}
-    for name, (want, want_exit, tmo, what) in CASES.items():
+    def one(name):
+        want, want_exit, tmo, what = CASES[name]
         if name not in names:
             report(False, "%s: the lab has the scenario (%s)" % (name, what))
-            continue
+            return
         limit = tmo + SLACK
         for mode in ("--json", "--batch"):
             tag = "%s %s (%s)" % (name, mode, what)
@@ -187,6 +188,8 @@ def main():
                     out = p.stdout.decode("utf-8", "replace")
                     report(all(e in out for e in ESCAPED),
                            "%s: OSC, screen clear and cursor move shown as text" % tag)
+
+    tap.parallel(one, list(CASES), int(os.environ.get("HOSTILE_JOBS", "4")))
     tui()
     return tap.summary()
 

@@ -74,7 +74,7 @@ while [ $i -lt 300 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
-port=$(cat "$tmp/port")
+port=$(head -n 1 "$tmp/port")
 if [ -z "$port" ] || ! kill -0 "$dnspid" 2>/dev/null; then
 	notok "dnsmasq and the lab start" "$(cat "$tmp/dnsmasq.log" 2>/dev/null)"
 	summary
@@ -127,7 +127,7 @@ check "sweep: exit 0" rc_is 0
 check "sweep: moved on to mx2" jq_py \
 	'[(t["host"], t["outcome"]) for t in r["mx"]["tried"]] == [("mx1.smtpdx.test", "no answer on any port"), ("mx2.smtpdx.test", "answered")]'
 check "sweep: relay policy recommends the STARTTLS port" jq_py \
-	'(r["recommendation"]["port"], r["recommendation"]["tls"], r["recommendation"]["rule"]) == (int(open("'"$tmp/port"'").read()), "starttls", "other-relay-starttls")'
+	'(r["recommendation"]["port"], r["recommendation"]["tls"], r["recommendation"]["rule"]) == (int(open("'"$tmp/port"'").readline()), "starttls", "other-relay-starttls")'
 
 # 3. no MX: the domain itself, dns.no_mx (information)
 sx --mx nomx.test -p "$port" --json -f alice@smtpdx.lab -t bob@smtpdx.lab --no-send

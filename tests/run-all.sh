@@ -39,7 +39,8 @@ if [ $tier = fast ]; then
 unit|unit tests|./build/tests/unit
 e2e|lab end-to-end (a slice: each step, TLS, AUTH, a hostile server)|python3 tests/e2e.py ok ok-implicit connect.refused greeting.not_smtp ehlo.rejected starttls.not_offered tls.cert_untrusted tls.cert_hostname_mismatch auth.failed auth.requires_tls mail.auth_required rcpt.relay_denied starttls.injection hostile-escapes'
 else
-	suites='sanitize|sanitizers: ASan+UBSan, valgrind, fuzz corpus|sh tests/sanitize.sh
+	suites='asan|under ASan+UBSan: unit, lab end-to-end, hostile, Postfix|sh tests/sanitize.sh asan
+valgrind|valgrind: every lab scenario|sh tests/sanitize.sh valgrind
 tui|TUI in tmux|sh tests/tui/run.sh
 secrets|secrets never show|sh tests/secrets.sh
 hostile|hostile servers|python3 tests/hostile.py
@@ -50,6 +51,7 @@ deliver|deliverability (--deliverability, dnsmasq + HTTPS)|python3 tests/deliver
 policy|team port policy (--policy)|python3 tests/policy.py
 labcli|lab command line (list, handout, --lab-server -p)|python3 tests/lab_cli.py
 mx|MX lookup (--mx, dnsmasq)|sh tests/mx.sh
+fuzz|fuzz corpus replayed (libFuzzer, ASan)|sh tests/sanitize.sh fuzz
 docs|documentation|sh tests/docs.sh
 unit|unit tests|./build/tests/unit
 layering|layering (src/ has no curses or libedit)|sh tests/layering.sh'

@@ -26,11 +26,18 @@ indent() { sed 's/^/#   /' | head -n "${1:-40}"; }
 
 SAN="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 B=build-asan
+# sanitize.sh [asan] [fuzz] [valgrind]: only those parts (default: all
+# three; tests/run-all.sh runs them as three suites, side by side)
+parts=${*:-asan fuzz valgrind}
+want() { case " $parts " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # ---- 1. the sanitizer build --------------------------------------------
-if ! command -v clang >/dev/null 2>&1; then
+if ! want asan && ! want fuzz; then
+	:
+elif ! command -v clang >/dev/null 2>&1; then
 	skip "sanitizer build" "clang is not installed (apt-get install clang)"
 else
+  if want asan; then
 	if out=$(make -s BUILD=$B BIN=$B/smtpdx CC=clang CFLAGS="$SAN" \
 			$B/smtpdx $B/tests/unit 2>&1); then
 		ok "smtpdx and the unit tests build with clang ASan+UBSan into $B/"
@@ -80,9 +87,12 @@ else
 		check "Postfix + Dovecot: no sanitizer report" reports
 	fi
 	unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+  fi
 
 	# ---- 3. the fuzz seed corpus, replayed -------------------------
-	if out=$(make -s fuzz-build 2>&1); then
+	if ! want fuzz; then
+		:
+	elif out=$(make -s fuzz-build 2>&1); then
 		for t in tests/fuzz/corpus/*/; do
 			t=$(basename "$t")
 			[ -x build-fuzz/$t ] || { notok "fuzz target $t is built"; continue; }
@@ -97,12 +107,13 @@ else
 fi
 
 # ---- 4. valgrind memcheck ------------------------------------------------
+want valgrind || summary
 if ! command -v valgrind >/dev/null 2>&1; then
 	skip "valgrind" "valgrind is not installed (apt-get install valgrind)"
 	summary
 fi
 [ -x ./smtpdx ] || make -s smtpdx >/dev/null 2>&1
-# Every lab scenario, two at a time (one per core).  VALGRIND_ALL=0: only
+# Every lab scenario, four at a time (many wait on timeouts).  VALGRIND_ALL=0: only
 # a handful, for a quick run.
 scenarios=$(./smtpdx --lab list | cut -f1)
 [ "${VALGRIND_ALL:-1}" = 0 ] && scenarios="ok auth.failed starttls.injection
@@ -111,7 +122,7 @@ scenarios=$(./smtpdx --lab list | cut -f1)
 vg=$(mktemp -d)
 # The lab's server processes are forks of smtpdx: followed by valgrind
 # but silenced; only the client's verdict counts.
-printf '%s\n' $scenarios | xargs -P 2 -I{} sh -c '
+printf '%s\n' $scenarios | xargs -P 4 -I{} sh -c '
 	valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
 		--error-exitcode=99 --trace-children=no --child-silent-after-fork=yes \
 		./smtpdx --lab "$1" --json >/dev/null 2>"$2/$1.log" </dev/null
