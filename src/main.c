@@ -18,7 +18,9 @@
 #include "mx.h"
 #include "options.h"
 #include "provider.h"
+#include "findfix.h"
 #include "report.h"
+#include "run.h"
 #include "sasl.h"
 #include "session.h"
 #include "sweep.h"
@@ -152,54 +154,63 @@ prompt_password(const char *user)
 	return p;
 }
 
+struct line_out {
+	bool color;
+};
+
+static void
+print_line(const struct tr_line *l, void *arg)
+{
+	const struct line_out *o = arg;
+	report_line(stdout, l, o->color);
+	fflush(stdout);
+}
+
 /* Run one session to its end, printing its transcript as it goes
  * (--batch).  The caller reports and frees it. */
 static void
 drive(struct session *s, bool json, bool color)
 {
-	size_t shown = 0;
-	session_go(s, RUN_ALL);
-	while (!s->finished) {
-		if (!json) {
-			for (; shown < s->tr.n; shown++)
-				report_line(stdout, &s->tr.v[shown], color);
-			fflush(stdout);
-		}
-		if (!session_busy(s)) {
-			session_go(s, RUN_ALL);
-			continue;
-		}
-		struct pollfd p;
-		double deadline;
-		session_wait(s, &p, &deadline);
-		int ms = -1;
-		if (deadline >= 0) {
-			double left = deadline - now_mono();
-			ms = left <= 0 ? 0 : (int)(left * 1000) + 1;
-		}
-		int rc = poll(&p, p.fd >= 0 ? 1 : 0, ms);
-		session_handle(s, rc > 0 ? p.revents : 0);
-	}
-	if (!json)
-		for (; shown < s->tr.n; shown++)
-			report_line(stdout, &s->tr.v[shown], color);
+	struct line_out o = { color };
+	session_run(s, json ? NULL : print_line, &o);
 }
 
+/* The command line as given, for --find-fix's command. */
+static int g_argc;
+static char **g_argv;
+
 static int
-run_batch(const struct config *cfg, bool json, bool color)
+run_batch(const struct config *cfg, bool json, bool color, bool find_fix)
 {
 	struct session *s = session_new(cfg);
 
 	drive(s, json, color);
 	int status = session_exit_status(s);
+	struct findfix ff;
+	bool tried = find_fix && status != 0;
+	if (tried)
+		findfix_run(cfg, s, g_argc, g_argv, &ff);
 	if (json) {
 		char *j = report_json(s);
+		size_t n = strlen(j);
+		if (tried && n >= 2 && j[n - 2] == '}') {
+			struct buf b = { 0 };
+			buf_add(&b, j, n - 2);
+			findfix_json(&b, &ff);
+			buf_adds(&b, "}\n");
+			free(j);
+			j = buf_steal(&b);
+		}
 		fputs(j, stdout);
 		free(j);
 	} else {
 		report_summary(stdout, s, color);
+		if (tried)
+			findfix_text(stdout, &ff, s, color);
 	}
 	fflush(stdout);
+	if (tried)
+		findfix_free(&ff);
 	session_free(s);
 	return status;
 }
@@ -619,6 +630,8 @@ terminal_usable(void)
 int
 main(int argc, char **argv)
 {
+	g_argc = argc;
+	g_argv = argv;
 	struct options o;
 	char err[512];
 	int status = EXIT_INTERNAL;
@@ -754,7 +767,7 @@ main(int argc, char **argv)
 			wipe(pw, strlen(pw));
 			free(pw);
 		}
-		status = run_batch(&cfg, o.json, color);
+		status = run_batch(&cfg, o.json, color, o.find_fix);
 	}
 out:
 	if (o.lab)

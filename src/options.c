@@ -15,7 +15,7 @@ enum {
 	O_TLS = 256, O_CAFILE, O_SERVERNAME, O_INSECURE, O_PASSFILE, O_AUTH,
 	O_PLAINAUTH, O_HELO, O_NOSEND, O_TIMEOUT, O_SWEEP, O_PORTS, O_MX,
 	O_BATCH, O_JSON, O_LAB, O_LIST, O_VERSION, O_NOCOLOR, O_TLSMIN,
-	O_LABSERVER, O_PROVIDER, O_POLICY, O_DELIVER, O_SENDINGIP
+	O_LABSERVER, O_PROVIDER, O_POLICY, O_DELIVER, O_SENDINGIP, O_FINDFIX
 };
 
 static const struct option longopts[] = {
@@ -46,6 +46,7 @@ static const struct option longopts[] = {
 	{ "policy", required_argument, NULL, O_POLICY },
 	{ "deliverability", required_argument, NULL, O_DELIVER },
 	{ "sending-ip", required_argument, NULL, O_SENDINGIP },
+	{ "find-fix", no_argument, NULL, O_FINDFIX },
 	{ "no-color", no_argument, NULL, O_NOCOLOR },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ "help", no_argument, NULL, 'h' },
@@ -332,6 +333,9 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			o->sending_ip = xstrdup(optarg);
 			break;
 		}
+		case O_FINDFIX:
+			o->find_fix = true;
+			break;
 		case O_NOCOLOR:
 			o->no_color = true;
 			break;
@@ -379,6 +383,9 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 	if (!o->lab && !o->help && !o->version && !o->list_diagnoses &&
 	    !o->cfg.host && !o->provider && !o->deliverability)
 		return usage_err(err, errlen, "no host given (try --lab, or --help)");
+	if (o->find_fix && (o->sweep || o->cfg.mx || o->deliverability))
+		return usage_err(err, errlen, "--find-fix goes with a session, not "
+				 "--sweep, --mx or --deliverability");
 	if (o->sending_ip && !o->deliverability)
 		return usage_err(err, errlen, "--sending-ip goes with --deliverability");
 	if (o->deliverability && (o->sweep || o->lab || o->cfg.host))

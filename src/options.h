@@ -37,6 +37,7 @@ struct options {
 	char *password_file;
 	char *lab_server_ca;		/* --lab-server CAFILE: serve only */
 	bool lab_server;		/* --lab-server given (CAFILE or not) */
+	bool find_fix;			/* --find-fix */
 	char *provider;			/* --provider NAME ("list": print) */
 	char *policy_file;		/* --policy FILE */
 	char *deliverability;		/* --deliverability DOMAIN */
