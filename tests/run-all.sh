@@ -50,6 +50,8 @@ sweep|port advisor (--sweep)|python3 tests/sweep.py
 deliver|deliverability (--deliverability, dnsmasq + HTTPS)|python3 tests/deliver.py
 policy|team port policy (--policy)|python3 tests/policy.py
 labcli|lab command line (list, handout, --lab-server -p)|python3 tests/lab_cli.py
+findfix|--find-fix|python3 tests/findfix.py
+profiles|profiles and --password-command|python3 tests/profiles.py
 mx|MX lookup (--mx, dnsmasq)|sh tests/mx.sh
 fuzz|fuzz corpus replayed (libFuzzer, ASan)|sh tests/sanitize.sh fuzz
 docs|documentation|sh tests/docs.sh
