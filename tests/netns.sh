@@ -10,6 +10,14 @@
 # Exit 77, with the reason on stderr, when no namespace can be made here
 # (the caller counts its tests as skipped); otherwise CMD's exit status.
 # `netns.sh --probe`: only whether it would work (0 or 77).
+#
+# Besides lo, a veth pair with both ends in the namespace holds
+# 192.0.2.1/32 (TEST-NET-1, RFC 5737) and 2001:db8::1/128 (RFC 3849):
+# nothing leaves (the other end is ours too, no route points anywhere),
+# but getaddrinfo's AI_ADDRCONFIG sees IPv4 and IPv6 configured, as on a
+# real host; with lo alone it answers "no such name" to lookups the lab's
+# dns.* scenarios expect an answer to, and they would be judged on the
+# namespace instead of on smtpdx.  Where veth is not available, lo alone.
 set -u
 if ! command -v unshare >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1; then
 	echo "no network namespace: unshare (util-linux) or ip (iproute2) missing" >&2
@@ -27,4 +35,10 @@ if ! why=$(unshare $how -- ip link set lo up 2>&1); then
 fi
 [ "${1:-}" = --probe ] && exit 0
 # shellcheck disable=SC2086
-exec unshare $how -- sh -c 'ip link set lo up && exec "$@"' netns.sh "$@"
+exec unshare $how -- sh -c 'ip link set lo up || exit 77
+if ip link add smtpdx0 type veth peer name smtpdx1 2>/dev/null; then
+	ip link set smtpdx1 up; ip link set smtpdx0 up
+	ip addr add 192.0.2.1/32 dev smtpdx0
+	ip -6 addr add 2001:db8::1/128 dev smtpdx0 nodad 2>/dev/null
+fi
+exec "$@"' netns.sh "$@"
