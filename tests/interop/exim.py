@@ -140,6 +140,8 @@ class Server:
         for d in ("", "spool", "log", "mail"):
             os.makedirs(os.path.join(self.state, d), exist_ok=True)
             os.chown(os.path.join(self.state, d), UID, UID)
+        # Exim reads its key after dropping root: the key is its user's
+        os.chown(os.path.join(self.certs, "leaf.key"), UID, UID)
         pw, gr = private_users(self.state, {"Debian-exim": UID})
         self.ports = {k: lib.free_port() for k in PORTS}
         conf = os.path.join(self.state, "exim.conf")
