@@ -72,7 +72,7 @@ def cases(srv, state, certs):
     foreign = ["--to", "bob@example.org"]
     implicit = ["--tls", "implicit"]
 
-    def delivered():
+    def delivered(rep):
         ok = lib.wait_for(lambda: "smtpdx test message" in srv.delivered(), 10)
         return ok, "the message did not reach the handler"
 

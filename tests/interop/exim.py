@@ -200,7 +200,7 @@ def cases(srv, state, certs):
     me = ["--to", "alice@" + DOMAIN]
     foreign = ["--to", "bob@example.org"]
 
-    def delivered():
+    def delivered(rep):
         text = lib.wait_for(lambda: "smtpdx test message" in srv.delivered()
                             and srv.delivered(), 15)
         return (bool(text) and "Received: from" in text,

@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib                                   # noqa: E402
 from fetchdeb import Skip                    # noqa: E402
 
-SERVERS = ["exim", "opensmtpd", "aio"]
+SERVERS = ["exim", "opensmtpd", "aio", "replay"]
 
 
 def run_case(server, case):
@@ -38,7 +38,7 @@ def run_case(server, case):
     if ok and expect is not None and rc != 1:
         ok, why = False, "exit %d, not 1, for a diagnosed failure" % rc
     if ok and after is not None:
-        ok, why = after()
+        ok, why = after(rep)
     lib.report(server, name, ok, why)
 
 

@@ -160,7 +160,7 @@ def cases(srv, state, certs):
     foreign = ["--to", "bob@example.org"]
     implicit = ["--tls", "implicit"]
 
-    def delivered():
+    def delivered(rep):
         text = lib.wait_for(lambda: "smtpdx test message" in srv.delivered(), 15)
         return text, "the message did not reach the maildir: " + srv.why()[-300:]
 
