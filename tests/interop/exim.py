@@ -193,9 +193,9 @@ class Server:
 def cases(srv, state, certs):
     """(name, smtpdx arguments, expected id or None, evidence, after)."""
     P = srv.ports
-    base = lambda port: ["127.0.0.1", "-p", str(P[port]), "--servername", HOST,
-                         "--cafile", certs + "/ca.pem", "-f", "alice@" + DOMAIN,
-                         "--timeout", "5"]
+    base = lambda port, t="5": ["127.0.0.1", "-p", str(P[port]), "--servername", HOST,
+                                "--cafile", certs + "/ca.pem", "-f", "alice@" + DOMAIN,
+                                "--timeout", t]
     login = ["-u", lib.USER, "--password-file", state + "/password"]
     me = ["--to", "alice@" + DOMAIN]
     foreign = ["--to", "bob@example.org"]
@@ -222,7 +222,7 @@ def cases(srv, state, certs):
          "rcpt.unknown_user", "550 Unrouteable address", None),
         ("unknown-user-no-login", base("sub") + ["--to", "nobody@" + DOMAIN],
          "rcpt.unknown_user", "550 Unrouteable address", None),
-        ("starttls-to-implicit-port", base("implicit") + ["--tls", "starttls"] + login + me,
+        ("starttls-to-implicit-port", base("implicit", "15") + ["--tls", "starttls"] + login + me,
          "tls.expected_implicit", None, None),
         ("implicit-to-starttls-port", base("sub") + ["--tls", "implicit"] + login + me,
          "tls.expected_starttls", None, None),

@@ -16,6 +16,7 @@ import concurrent.futures
 import os
 import shutil
 import sys
+import threading
 import time
 import traceback
 
@@ -23,7 +24,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib                                   # noqa: E402
 from fetchdeb import Skip                    # noqa: E402
 
-SERVERS = ["exim", "opensmtpd", "aio", "replay"]
+SERVERS = ["exim", "opensmtpd", "aio", "haraka", "replay"]
+
+
+# smtpdx runs at once, over all servers (they start in parallel): the
+# machine may have 2 cores and other work
+SLOTS = threading.BoundedSemaphore(int(os.environ.get("INTEROP_JOBS", 6)))
 
 
 def run_case(server, case):
@@ -31,7 +37,8 @@ def run_case(server, case):
     if args is None:                  # cannot run here: evidence says why
         lib.skip_case(server, name, evidence)
         return
-    rep, rc, raw = lib.smtpdx(args)
+    with SLOTS:
+        rep, rc, raw = lib.smtpdx(args)
     ok, why = lib.check(rep, raw, expect, evidence)
     if ok and expect is None and rc != 0:
         ok, why = False, "exit %d on a clean run; %s" % (rc, lib.brief(rep, raw))
@@ -40,6 +47,11 @@ def run_case(server, case):
     if ok and after is not None:
         ok, why = after(rep)
     lib.report(server, name, ok, why)
+    if rep and expect == "tls.expected_implicit":
+        # issue 9 §4 wants this in under 3 s at the default timeout: the
+        # figure, not an assertion (make bench asserts speed)
+        lib.note("%s/%s: diagnosis after %.1f s (default --timeout)" % (
+            server, name, rep["_seconds"]))
 
 
 def run_server(modname, state, certs_for):
@@ -49,6 +61,7 @@ def run_server(modname, state, certs_for):
     try:
         srv = mod.Server(state, certs_for(mod))
         srv.start()
+        t_up = time.monotonic() - t0
         cases = mod.cases(srv, state, srv.certs)
     except Skip as e:
         lib.skip_server(mod.NAME, str(e), getattr(mod, "NCASES", 0) or
@@ -59,13 +72,16 @@ def run_server(modname, state, certs_for):
             srv.stop()
         lib.report(mod.NAME, "server starts", False, traceback.format_exc())
         return
+    t1 = time.monotonic()
     try:
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
             for f in [pool.submit(run_case, mod.NAME, c) for c in cases]:
                 f.result()
     finally:
+        t2 = time.monotonic()
         srv.stop()
-    print("# %s: %d cases in %.1f s" % (mod.NAME, len(cases), time.monotonic() - t0))
+    print("# %s: %d cases; %.1f s to start, %.1f s of cases, %.1f s to stop" % (
+        mod.NAME, len(cases), t_up, t2 - t1, time.monotonic() - t2))
 
 
 class _Dummy:
@@ -94,10 +110,15 @@ def main():
 
     t0 = time.monotonic()
     try:
-        for s in SERVERS:
-            if only and s not in only:
-                continue
-            run_server(s, state, certs_for)
+        mods = [s for s in SERVERS if not only or s in only]
+        for s in mods:                # certificates first, one at a time
+            certs_for(__import__(s))
+        threads = [threading.Thread(target=run_server, args=(s, state, certs_for))
+                   for s in mods]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
     finally:
         if not os.environ.get("INTEROP_KEEP"):
             shutil.rmtree(state, ignore_errors=True)

@@ -126,7 +126,17 @@ def skip_case(server, name, why):
         sys.stdout.flush()
 
 
+notes = []
+
+
+def note(text):
+    with _lock:
+        notes.append(text)
+
+
 def summary():
+    for n in notes:
+        print("# time to diagnosis: " + n)
     print("# --- per server: cases run, passed, known failing (skipped)")
     for server, s in per_server.items():
         line = "#   %-10s run %2d  passed %2d  failed %d  known failing %d" % (
@@ -249,6 +259,7 @@ def smtpdx(args, timeout=60):
     """Run ./smtpdx --json ARGS; (report dict or None, rc, raw stdout+err)."""
     cmd = [SMTPDX, "--json"] + list(args)
     try:
+        t0 = time.monotonic()
         p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=timeout,
                            stdin=subprocess.DEVNULL)
@@ -257,6 +268,7 @@ def smtpdx(args, timeout=60):
     out = p.stdout.decode("utf-8", "replace")
     try:
         rep = json.loads(out)
+        rep["_seconds"] = time.monotonic() - t0
     except ValueError:
         rep = None
     return rep, p.returncode, out + p.stderr.decode("utf-8", "replace")
