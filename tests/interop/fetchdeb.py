@@ -24,7 +24,6 @@ def extracted(name, packages, probe):
     debs = os.path.join(CACHE, "debs")
     try:
         os.makedirs(debs, exist_ok=True)
-        os.chmod(debs, 0o777)  # apt's _apt user downloads into it
     except OSError as e:
         raise Skip("cannot create the cache %s: %s" % (debs, e))
     missing = [p for p in packages

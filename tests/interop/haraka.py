@@ -39,8 +39,8 @@ def install():
     exe = os.path.join(d, "node_modules", ".bin", "haraka")
     if os.path.exists(exe):
         return exe
-    os.makedirs(d, exist_ok=True)
     try:
+        os.makedirs(d, exist_ok=True)
         p = subprocess.run(["npm", "install", "--no-audit", "--no-fund",
                             "--prefix", d, "Haraka@" + VERSION],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -16,6 +16,7 @@ import concurrent.futures
 import os
 import shutil
 import sys
+sys.dont_write_bytecode = True    # nothing written into the source tree
 import threading
 import time
 import traceback
@@ -64,14 +65,16 @@ def run_server(modname, state, certs_for):
         t_up = time.monotonic() - t0
         cases = mod.cases(srv, state, srv.certs)
     except Skip as e:
-        lib.skip_server(mod.NAME, str(e), getattr(mod, "NCASES", 0) or
-                        len(mod.cases(_Dummy(), state, "")))
+        names = [c[0] for c in mod.cases(_Dummy(), state, "")]
+        lib.declare(mod.NAME, names)
+        lib.skip_server(mod.NAME, str(e), len(names))
         return
     except Exception:
         if srv is not None:
             srv.stop()
         lib.report(mod.NAME, "server starts", False, traceback.format_exc())
         return
+    lib.declare(mod.NAME, [c[0] for c in cases])
     t1 = time.monotonic()
     try:
         with concurrent.futures.ThreadPoolExecutor(4) as pool:

@@ -45,6 +45,12 @@ def load_known_failing():
 
 KNOWN = load_known_failing()
 seen_cases = set()
+declared = {}      # server -> the names of its cases, run or skipped
+
+
+def declare(server, names):
+    with _lock:
+        declared[server] = set("%s/%s" % (server, n) for n in names)
 
 
 def _emit(text):
@@ -144,9 +150,8 @@ def summary():
         if s["skipped"] - s["known"] > 0 or s["why"]:
             line += "  skipped %d (%s)" % (s["skipped"], s["why"] or "-")
         print(line)
-    stale = [k for k in KNOWN if k not in seen_cases
-             and k.split("/")[0] in per_server
-             and not per_server[k.split("/")[0]]["why"]]
+    stale = [k for k in KNOWN if k.split("/")[0] in declared
+             and k not in declared[k.split("/")[0]]]
     for k in stale:
         print("# known-failing.txt names %s, which no longer exists" % k)
     if counts["known"]:

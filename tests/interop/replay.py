@@ -1,5 +1,6 @@
 """replay.py - a replay server for behaviours taken from the SMTP test
-suites of other clients (curl, CPython's smtplib, Go's net/smtp) and from
+suites of other clients (curl, CPython's smtplib, Go's net/smtp, swaks's
+testing/server scripts) and from
 issue 9's field reports: each case is a scripted dialogue, written here
 (our code, not theirs), with the source it reproduces named beside it.
 
@@ -339,6 +340,27 @@ def dialogues():
         ("haraka-text-own-domain", D(on={"RCPT": "550 I cannot deliver mail for <nobody@replay.test>\r\n"}),
          ["--to", "nobody@replay.test"], "rcpt.unknown_user",
          "550 I cannot deliver mail for"),
+        # swaks testing/server/scripts/part-0103-ehlo-auth-extra.txt: AUTH
+        # advertised on several lines, one of them "AUTH=login"
+        ("swaks-ehlo-auth-extra",
+         D(ehlo=["mx.replay.test Hello", "STARTTLS", "PIPELINING", "PRDR",
+                 "AUTH CRAM-MD5", "AUTH CRAM-SHA1", "AUTH PLAIN", "AUTH CUSTOM-PLAIN",
+                 "AUTH LOGIN", "AUTH NTLM", "AUTH DIGEST-MD5", "AUTH=login", "HELP"]),
+         ["--tls", "none"] + login + ["--auth", "login"], None, None),
+        # swaks part-1113-rcpt-pipeline-respond-failure-cascade.txt: under
+        # PIPELINING a refused MAIL makes RCPT "503 sender not yet given";
+        # the cause is MAIL's reply, not the cascade
+        ("swaks-mail-reject-cascade",
+         D(on={"MAIL": "550 5.7.1 Sender address rejected: Access denied\r\n",
+               "RCPT": "503 sender not yet given\r\n",
+               "DATA": "503 5.5.1 Error: need RCPT command\r\n"}),
+         [], "mail.sender_rejected", "550 5.7.1 Sender address rejected"),
+        # swaks part-2513-data-pipeline-data-respond-failure-cascade.txt:
+        # DATA's multi-line 503 after every RCPT failed; the cause is RCPT's
+        ("swaks-rcpt-reject-data-cascade",
+         D(on={"RCPT": "550 5.1.1 <nobody@replay.test>: Recipient address rejected: User unknown\r\n",
+               "DATA": "503-something went wrong related to pipelining\r\n503 something went wrong\r\n"}),
+         ["--to", "nobody@replay.test"], "rcpt.unknown_user", "550 5.1.1"),
         # RFC 7504: 556 5.1.10 for a domain with a null MX
         ("rcpt-556-null-mx", D(on={"RCPT": "556 5.1.10 <x@nullmx.test>: Recipient address rejected: Domain has null MX\r\n"}),
          ["--to", "x@nullmx.test"], "rcpt.domain_no_mail", "556 5.1.10"),
