@@ -10,7 +10,7 @@ smtpdx gets wrong today are listed in known-failing.txt: reported loudly,
 counted as skipped.  A server that cannot run here has all its cases
 skipped with the reason.  Ends in "N passed, M failed, K skipped".
 
-Environment: INTEROP_ONLY=exim,replay runs only those (module names: exim, opensmtpd, aio, haraka, replay)."""
+Environment: INTEROP_ONLY=exim,replay runs only those (module names: exim, opensmtpd, aio, haraka, sink, replay)."""
 
 import concurrent.futures
 import os
@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib                                   # noqa: E402
 from fetchdeb import Skip                    # noqa: E402
 
-SERVERS = ["exim", "opensmtpd", "aio", "haraka", "replay"]
+SERVERS = ["exim", "opensmtpd", "aio", "haraka", "sink", "replay"]
 
 
 # smtpdx runs at once, over all servers (they start in parallel): the
