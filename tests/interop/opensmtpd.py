@@ -200,4 +200,12 @@ def cases(srv, state, certs):
     broken = getattr(srv, "tls_broken", "")
     if broken:
         tls = [(c[0], None, None, broken, None) for c in tls]
+        # what this package does do is a real server whose own TLS setup
+        # fails: an internal_error alert at every handshake (issue 9 §3:
+        # tls.server_error, nothing on the client side helps)
+        tls.append(("tls-internal-error", base("implicit") + implicit + login + me,
+                    "tls.server_error", None, None))
+    else:
+        tls.append(("tls-internal-error", None, None,
+                    "this OpenSMTPD's TLS works: no internal_error to see", None))
     return plain + tls
