@@ -28,20 +28,27 @@ class Server:
         os.makedirs(self.state, exist_ok=True)
         with open(os.path.join(self.state, "password"), "w") as f:
             f.write(lib.PASSWORD)
+        names = ["sub", "open", "implicit", "implicit-noint", "implicit-clientcert", "size"]
+        want = {n: lib.free_port() for n in names}
         self.proc = subprocess.Popen(
-            [PY, os.path.join(lib.HERE, "aiosmtpd_server.py"), self.state, self.certs],
+            [PY, os.path.join(lib.HERE, "aiosmtpd_server.py"), self.state, self.certs,
+             json.dumps(want)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         line = self.proc.stdout.readline().decode()
         try:
             self.ports = json.loads(line)
         except ValueError:
             self.ports = {}
+        if "error" in self.ports and "port" in self.ports["error"]:
+            self.stop()
+            raise lib.PortTaken(self.ports["error"])
         if not self.ports or "error" in self.ports:
             err = self.proc.stderr.read().decode()[-500:] if self.proc.poll() is not None else ""
             self.stop()
             raise Skip("aiosmtpd did not start: %s %s" % (line.strip(), err))
-        for p in self.ports.values():
-            if not lib.wait_port(p, proc=self.proc):
+        for k, p in self.ports.items():
+            if not lib.wait_port(p, proc=self.proc,
+                                 banner=None if k.startswith("implicit") else HOST):
                 self.stop()
                 raise Skip("aiosmtpd port %d does not answer" % p)
         return self

@@ -2,12 +2,11 @@
 """aiosmtpd_server.py - Debian's python3-aiosmtpd (run with /usr/bin/python3,
 where Debian's modules live) as several servers on ports of their own, with
 aiosmtpd's own AUTH, STARTTLS and size code, so its real reply texts meet
-smtpdx.  argv: STATE_DIR CERT_DIR; prints {"name": port, ...} as one JSON
+smtpdx.  argv: STATE_DIR CERT_DIR PORTS (JSON: name -> port); prints {"name": port, ...} as one JSON
 line once every listener accepts, then serves until stdin closes."""
 
 import json
 import os
-import socket
 import ssl
 import sys
 
@@ -56,14 +55,6 @@ def context(chain, verify_client=False):
     return ctx
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 HOST = "mx." + DOMAIN
 COMMON = dict(hostname="127.0.0.1", server_hostname=HOST,
               authenticator=authenticator)
@@ -85,22 +76,18 @@ SERVERS = {
 }
 
 controllers = []
-ports = {}
+ports = json.loads(sys.argv[3])
 for name, kw in SERVERS.items():
-    for attempt in range(5):
-        port = free_port()
-        c = Controller(Handler(), port=port, **COMMON, **kw)
-        try:
-            c.start()
-        except Exception as e:           # the port was taken meanwhile
-            err = e
-            continue
-        controllers.append(c)
-        ports[name] = port
-        break
-    else:
-        print(json.dumps({"error": "%s: %s" % (name, err)}), flush=True)
+    c = Controller(Handler(), port=ports[name], **COMMON, **kw)
+    try:
+        c.start()
+    except Exception as e:               # the port was taken meanwhile
+        print(json.dumps({"error": "%s: port %d: %s" % (name, ports[name], e)}),
+              flush=True)
+        for c in controllers:
+            c.stop()
         sys.exit(1)
+    controllers.append(c)
 print(json.dumps(ports), flush=True)
 sys.stdin.read()
 for c in controllers:

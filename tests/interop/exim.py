@@ -159,8 +159,9 @@ class Server:
                           [exim, "-C", conf, "-bdf"],
                           [(os.path.join(tree, "usr/sbin"), "/usr/sbin")]),
             stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        for p in self.ports.values():
-            if not lib.wait_port(p, proc=self.proc):
+        for k, p in self.ports.items():
+            if not lib.wait_port(p, proc=self.proc,
+                                 banner=None if k == "implicit" else HOST):
                 self.stop()
                 raise Skip("Exim did not start: " + self.why())
         return self

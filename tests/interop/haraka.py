@@ -101,7 +101,8 @@ class Server:
                                      stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, env=env)
         for k in ("sub", "implicit"):
-            if not lib.wait_port(self.ports[k], proc=self.proc, ceiling=60):
+            if not lib.wait_port(self.ports[k], proc=self.proc, ceiling=60,
+                                 banner=HOST if k == "sub" else None):
                 self.stop()
                 raise Skip("Haraka did not start: " + self.why())
         return self

@@ -164,25 +164,49 @@ def summary():
 
 # ---- environment -------------------------------------------------------
 
+_handed = set()
+
+
+class PortTaken(Exception):
+    """A port we picked was taken by someone else before our server bound
+    it: the runner starts the server again on new ports."""
+
+
 def free_port(host="127.0.0.1"):
     """A port nothing listens on now: bound to 0 and released (for servers
-    that cannot take port 0 themselves)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind((host, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    that cannot take port 0 themselves).  Never the same port twice in a
+    run: servers start in parallel, some slowly, and one must not get a
+    port another was given but has not bound yet."""
+    while True:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind((host, 0))
+        port = s.getsockname()[1]
+        s.close()
+        with _lock:
+            if port not in _handed:
+                _handed.add(port)
+                return port
 
 
-def wait_port(port, host="127.0.0.1", ceiling=30.0, proc=None):
-    """Wait until something accepts on the port (or the process died)."""
+def wait_port(port, host="127.0.0.1", ceiling=30.0, proc=None, banner=None):
+    """Wait until something accepts on the port (or the process died).
+    With banner: until it greets with a line containing it, so a stranger
+    that took the port is not mistaken for our server."""
     end = time.monotonic() + ceiling
     while time.monotonic() < end:
         if proc is not None and proc.poll() is not None:
             return False
         try:
-            socket.create_connection((host, port), timeout=1).close()
-            return True
+            with socket.create_connection((host, port), timeout=2) as c:
+                if banner is None:
+                    return True
+                c.settimeout(max(1.0, end - time.monotonic()))
+                first = c.recv(4096).decode("utf-8", "replace")
+                if banner.lower() in first.lower():
+                    return True
+                raise PortTaken("port %d greets with %r, not %s" % (port, first[:80], banner))
+        except socket.timeout:
+            return False
         except OSError:
             time.sleep(0.05)
     return False

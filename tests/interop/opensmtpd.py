@@ -100,8 +100,9 @@ class Server:
         self.proc = subprocess.Popen(
             ["unshare", "-m", "--propagation", "private", "sh", "-c", script],
             stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        for p in self.ports.values():
-            if not lib.wait_port(p, proc=self.proc):
+        for k, p in self.ports.items():
+            if not lib.wait_port(p, proc=self.proc,
+                                 banner=HOST if k in ("sub", "mx", "noint") else None):
                 self.stop()
                 raise Skip("OpenSMTPD did not start: " + self.why())
         self.tls_broken = self.probe_tls()

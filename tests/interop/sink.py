@@ -48,7 +48,7 @@ class Server:
                                  stdin=subprocess.DEVNULL)
             self.procs.append(p)
             self.ports[name] = port
-            if not lib.wait_port(port, proc=p, ceiling=20):
+            if not lib.wait_port(port, proc=p, ceiling=20, banner=HOST):
                 err = p.stderr.read().decode()[-300:] if p.poll() is not None else ""
                 self.stop()
                 raise Skip("smtp-sink did not start: " + err)
