@@ -162,5 +162,5 @@ def cases(srv, state, certs):
         ("starttls-to-implicit-port", base("implicit", "15") + ["--tls", "starttls"] + login + me,
          "tls.expected_implicit", None, None),
         ("implicit-to-starttls-port", base("sub") + implicit + login + me,
-         "tls.expected_starttls", None, None),
+         "tls.expected_starttls", "220 " + HOST, None),
     ]

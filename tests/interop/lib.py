@@ -343,3 +343,14 @@ def server_said(rep, text):
     """Did the transcript show a server line containing text?"""
     return any(t["dir"] == "S" and text.lower() in t["text"].lower()
                for t in (rep or {}).get("transcript", []))
+
+
+def fix_lacks(text, why):
+    """A check: the first error's fix does not say `text` (advice the
+    session already followed, or that cannot help)."""
+    def check(rep):
+        errs = [d for d in (rep or {}).get("diagnoses", [])
+                if d.get("severity") == "error"]
+        fix = errs[0].get("fix", "") if errs else ""
+        return text not in fix, "the fix says %r (%s): %s" % (text, why, fix[:200])
+    return check
