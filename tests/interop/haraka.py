@@ -131,7 +131,7 @@ class Server:
 
 def cases(srv, state, certs):
     P = srv.ports
-    base = lambda port, t="5": ["127.0.0.1", "-p", str(P[port]), "--servername", HOST,
+    base = lambda port, t="10": ["127.0.0.1", "-p", str(P[port]), "--servername", HOST,
                                 "--cafile", certs + "/ca.pem", "-f", "alice@" + DOMAIN,
                                 "--timeout", t]
     login = ["-u", lib.USER, "--password-file", state + "/password"]

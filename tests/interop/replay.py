@@ -236,6 +236,24 @@ def go_auth_failed(c, mech, initial):
     c.send("535-Invalid credentials\r\n535 please see www.example.com\r\n")
 
 
+def xoauth2_error_continuation(c, mech, initial):
+    # curl tests/data/test948/949 (OAUTHBEARER "failure as continuation")
+    # and Gmail's XOAUTH2: a 334 carrying a base64 JSON error, the client
+    # answers with an empty line, then 535.  A legitimate exchange: the
+    # token was judged, so this is auth.failed, not auth.exchange_broken
+    if mech != "XOAUTH2":
+        c.send("504 5.5.4 Unrecognized authentication type\r\n")
+        return
+    if initial is None:
+        c.send("334 \r\n")
+        c.line()
+    c.send("334 " + b64('{"status":"400","schemes":"Bearer","scope":'
+                        '"https://mail.google.com/"}') + "\r\n")
+    c.line()
+    c.send("535-5.7.8 Username and Password not accepted. Learn more at\r\n"
+           "535 5.7.8 https://support.example.com/mail/oauth\r\n")
+
+
 def close_after(text):
     def f(c, line):
         c.send(text)
@@ -280,6 +298,13 @@ def dialogues():
         ("go-ehlo-502-helo", D(on={"EHLO": "502 EH?\r\n"}), [], None, None),
         # curl tests/data/test904 style base64 LOGIN prompts: a clean AUTH
         ("curl-904-auth-login", D(), login + ["--auth", "login"], None, None),
+        # curl tests/data/test940: a login requested, no AUTH advertised
+        ("curl-940-no-auth-capability", D(ehlo=EHLO[:4]), login,
+         "auth.not_offered", None),
+        ("curl-948-xoauth2-error-continuation",
+         D(ehlo=EHLO[:4] + ["AUTH XOAUTH2 PLAIN"], auth=xoauth2_error_continuation),
+         login + ["--auth", "xoauth2"], "auth.failed",
+         "535-5.7.8 Username and Password not accepted"),
         # curl tests/data/test932: 334 Rubbish (not base64) to CRAM-MD5
         ("curl-932-334-rubbish", D(ehlo=EHLO[:4] + ["AUTH CRAM-MD5"],
                                    auth=rubbish_challenge),
@@ -395,6 +420,6 @@ def cases(srv, state, certs):
         if "--tls" not in args:
             args = args + ["--tls", "none"]
         out.append((name, ["127.0.0.1", "-p", str(srv.ports.get(name, 0)),
-                           "-f", "alice@" + DOMAIN, "--timeout", "5"] + args,
+                           "-f", "alice@" + DOMAIN, "--timeout", "10"] + args,
                     expect, evidence, after[0] if after else None))
     return out

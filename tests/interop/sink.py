@@ -69,7 +69,7 @@ def cases(srv, state, certs):
     P = srv.ports
     base = lambda b: ["127.0.0.1", "-p", str(P[b]), "--tls", "none",
                       "-f", "alice@" + DOMAIN, "--to", "bob@" + DOMAIN,
-                      "--timeout", "5"]
+                      "--timeout", "10"]
     return [
         ("clean-send", base("ok"), None, None, None),
         # RFC 5321 §3.2: a server without ESMTP (EHLO refused) takes HELO
