@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """interop.py - smtpdx against real MTAs nobody here wrote (issue 9):
 Exim 4 and OpenSMTPD (Debian packages extracted, never installed), aiosmtpd
-(Debian's python3-aiosmtpd), Haraka (npm) and a replay server that speaks
-dialogues taken from the SMTP tests of curl, CPython, swaks and Go.
+(Debian's python3-aiosmtpd), Haraka (npm), Postfix's smtp-sink, and a
+replay server that speaks dialogues taken from the SMTP tests of curl,
+CPython, swaks and Go.
 
 Each case runs ./smtpdx --json against one server behaviour and asserts
 the diagnosis id and that its evidence quotes the server's line.  Cases
@@ -10,7 +11,9 @@ smtpdx gets wrong today are listed in known-failing.txt: reported loudly,
 counted as skipped.  A server that cannot run here has all its cases
 skipped with the reason.  Ends in "N passed, M failed, K skipped".
 
-Environment: INTEROP_ONLY=exim,replay runs only those (module names: exim, opensmtpd, aio, haraka, sink, replay)."""
+Environment: INTEROP_ONLY=exim,replay runs only those servers (module
+names: exim, opensmtpd, aio, haraka, sink, replay); INTEROP_KEEP=1 keeps
+the state directory; INTEROP_JOBS (6) smtpdx runs at once."""
 
 import concurrent.futures
 import os
@@ -34,6 +37,13 @@ SLOTS = threading.BoundedSemaphore(int(os.environ.get("INTEROP_JOBS", 6)))
 
 
 def run_case(server, case):
+    try:
+        one_case(server, case)
+    except Exception:
+        lib.report(server, case[0], False, traceback.format_exc())
+
+
+def one_case(server, case):
     name, args, expect, evidence, after = case
     if args is None:                  # cannot run here: evidence says why
         lib.skip_case(server, name, evidence)
@@ -114,6 +124,8 @@ def main():
     certs = {}
 
     def certs_for(mod):
+        if not getattr(mod, "USES_TLS", True):
+            return ""
         host = getattr(mod, "HOST", "mx.interop.test")
         if host not in certs:
             certs[host] = lib.make_certs(os.path.join(state, host), (host,))

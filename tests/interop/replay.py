@@ -14,6 +14,7 @@ import threading
 
 import lib
 
+USES_TLS = False
 NAME = "replay"
 HOST = "mx.replay.test"
 DOMAIN = "replay.test"

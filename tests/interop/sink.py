@@ -11,6 +11,7 @@ import subprocess
 import lib
 from fetchdeb import Skip
 
+USES_TLS = False
 NAME = "smtp-sink"
 DOMAIN = "sink.test"
 HOST = "mx." + DOMAIN
