@@ -622,6 +622,11 @@ diag_rcpt_domain(const struct facts *f, char **why)
 			if (!n || !*n || (c[i].server && (is_address_literal(n) ||
 							  labels(n) < 2)))
 				continue;
+			bool dup = false;	/* "EHLO name x" once, not thrice */
+			for (int k = 0; k < i; k++)
+				dup = dup || (c[k].name && !strcasecmp(c[k].name, n));
+			if (dup)
+				continue;
 			buf_printf(&b, "%s%s %s", sep, c[i].what, n);
 			sep = ", ";
 		}

@@ -342,6 +342,8 @@ run_advisor(struct config *cfg, const struct options *o, bool json, bool color,
 	for (int i = 0; i < ntg; i++) {
 		struct config c;
 		config_copy(&c, cfg);
+		if (cfg->mx)
+			config_set(&c.mx_domain, cfg->host);
 		if (*tg[i].address) {
 			config_set(&c.host, tg[i].address);
 			if (!c.servername)
