@@ -31,6 +31,10 @@ SPECIAL = {
     "hostile-endless-reply": ("proto.reply_too_long", 1),
     "hostile-4xx-flood": ("ehlo.rejected", 1),
     "hostile-drop-tls": ("session.closed", 1),
+    # the same words, decided by the facts: a foreign domain without a
+    # login is a relay refusal, the server's own domain an unknown user
+    "relay-unknown-words": ("rcpt.relay_denied", 1),
+    "unknown-user-no-reason": ("rcpt.unknown_user", 1),
 }
 
 # Secret forms that must never appear anywhere.

@@ -89,10 +89,17 @@ static const struct lab_scenario scenarios[] = {
 	},
 	{
 		.name = "greeting.busy",
+		.desc = "The server greets with 421 Temporary failure, hangs up",
+		.replies = { { "GREETING", "421 " LAB_SERVERNAME " Temporary "
+			       "failure" } },
+		.expect = "greeting.busy", .expect_exit = 1,
+	},
+	{
+		.name = "session.rate_limited",
 		.desc = "The server greets with 421 too many connections, hangs up",
 		.replies = { { "GREETING", "421 4.7.0 " LAB_SERVERNAME " Error: "
 			       "too many connections from 127.0.0.1" } },
-		.expect = "greeting.busy", .expect_exit = 1,
+		.expect = "session.rate_limited", .expect_exit = 1,
 	},
 
 	/* ---- TLS mode ---- */
