@@ -173,7 +173,7 @@ static const struct dt_node tree[] = {
 		ANY("=tls.handshake_failed") } },
 	{ "tls.silent", "Was this implicit TLS from the first byte?", T_TLSMODE, NULL, {
 		{ "implicit", "=greeting.timeout" }, ANY("=tls.handshake_failed") } },
-	{ "tls.cert", "Does the certificate chain lead to a trusted authority?",
+	{ "tls.cert", "Does the certificate chain fail to reach a trusted authority?",
 	  T_FLAG, "cert_untrusted", { Y("=tls.cert_untrusted"), N("tls.cert.expired") } },
 	{ "tls.cert.expired", "Has the certificate expired?", T_FLAG, "cert_expired",
 	  { Y("=tls.cert_expired"), N("tls.cert.early") } },
@@ -246,7 +246,9 @@ static const struct dt_node tree[] = {
 	{ "mail.size", "Does the server talk about size or storage?", T_VOCAB,
 	  "SIZE", { Y("=mail.size_exceeded"), N("mail.552") } },
 	{ "mail.552", "Is the code 552 (storage allocation exceeded)?", T_CODE, NULL, {
-		{ "552", "=mail.size_exceeded" }, ANY("mail.class") } },
+		{ "552", "=mail.size_exceeded" }, ANY("mail.sender") } },
+	{ "mail.sender", "Does the server say this sender is not yours to use?",
+	  T_VOCAB, "SENDER_NOT_OWNED", { Y("=mail.sender_rejected"), N("mail.class") } },
 	{ "mail.class", "Was the refusal temporary (4xx)?", T_CLASS, NULL, {
 		{ "4xx", "mail.t.domain" }, ANY("=mail.sender_rejected") } },
 	{ "mail.t.domain", "Does the server say the sender's domain does not resolve?",
@@ -307,10 +309,10 @@ static const struct dt_node tree[] = {
 
 	/* RCPT, 5xx: logged in or not, then whose domain */
 	{ "rcpt.login", "Did this session log in (235)?", T_FLAG, "authenticated",
-	  { Y("rcpt.in.relay"), N("rcpt.out.auth") } },
+	  { Y("rcpt.in.relay"), N("rcpt.out.relay") } },
 	{ "rcpt.in.relay", "Does the server refuse to relay, in so many words?",
 	  T_VOCAB, "RELAY", { Y("=rcpt.relay_denied"), N("rcpt.in.domain") } },
-	{ "rcpt.in.domain", "Does the recipient's domain fail to resolve or take no mail?",
+	{ "rcpt.in.domain", "Does the recipient's domain take no mail (null MX)?",
 	  T_VOCAB, "NULL_MX", { Y("=rcpt.domain_no_mail"), N("rcpt.in.user") } },
 	{ "rcpt.in.user", "Does the server say there is no such user?", T_VOCAB,
 	  "USER_UNKNOWN", { Y("=rcpt.unknown_user"), N("rcpt.in.full") } },
@@ -324,10 +326,14 @@ static const struct dt_node tree[] = {
 	{ "rcpt.in.foreign", "Is it a refusal that names no reason (not hosted here)?",
 	  T_VOCAB, "NOT_HOSTED", { Y("=rcpt.relay_denied"), N("=rcpt.rejected") } },
 
+	{ "rcpt.out.relay", "Does the server refuse to relay, in so many words?",
+	  T_VOCAB, "RELAY", { Y("=rcpt.relay_denied"), N("rcpt.out.auth") } },
 	{ "rcpt.out.auth", "Does the server ask for a login?", T_VOCAB,
-	  "AUTH_REQUIRED", { Y("=mail.auth_required"), N("rcpt.out.offered") } },
+	  "AUTH_REQUIRED", { Y("=mail.auth_required"), N("rcpt.out.user") } },
+	{ "rcpt.out.user", "Does the server say there is no such user?", T_VOCAB,
+	  "USER_UNKNOWN", { Y("=rcpt.unknown_user"), N("rcpt.out.offered") } },
 	{ "rcpt.out.offered", "Did the server offer AUTH (and the session skip it)?",
-	  T_FLAG, "skipped_offered_auth", { Y("rcpt.out.denied"), N("rcpt.out.relay") } },
+	  T_FLAG, "skipped_offered_auth", { Y("rcpt.out.denied"), N("rcpt.out.domain") } },
 	/*
 	 * Postfix submission (smtpd_relay_restrictions = permit_sasl_
 	 * authenticated, reject) takes MAIL from anyone and refuses every
@@ -336,13 +342,9 @@ static const struct dt_node tree[] = {
 	 * nothing of AUTH; the session's facts do.
 	 */
 	{ "rcpt.out.denied", "Is it a bare policy refusal (Access denied)?", T_VOCAB,
-	  "ACCESS_DENIED", { Y("=mail.auth_required"), N("rcpt.out.relay") } },
-	{ "rcpt.out.relay", "Does the server refuse to relay, in so many words?",
-	  T_VOCAB, "RELAY", { Y("=rcpt.relay_denied"), N("rcpt.out.domain") } },
+	  "ACCESS_DENIED", { Y("=mail.auth_required"), N("rcpt.out.domain") } },
 	{ "rcpt.out.domain", "Does the recipient's domain take no mail (null MX)?",
-	  T_VOCAB, "NULL_MX", { Y("=rcpt.domain_no_mail"), N("rcpt.out.user") } },
-	{ "rcpt.out.user", "Does the server say there is no such user?", T_VOCAB,
-	  "USER_UNKNOWN", { Y("=rcpt.unknown_user"), N("rcpt.out.full") } },
+	  T_VOCAB, "NULL_MX", { Y("=rcpt.domain_no_mail"), N("rcpt.out.full") } },
 	{ "rcpt.out.full", "Does the server say the mailbox is full?", T_VOCAB,
 	  "MAILBOX_FULL", { Y("=rcpt.mailbox_full"), N("rcpt.out.whose") } },
 	{ "rcpt.out.whose", "Is the recipient's domain the server's own?", T_DOMAIN,
@@ -914,8 +916,8 @@ expand_into(struct buf *b, const char *p, const char *end, const struct facts *f
 	}
 }
 
-static char *
-expand(const char *tmpl, const struct facts *f, enum diag_id id)
+char *
+diag_expand(const char *tmpl, const struct facts *f, enum diag_id id)
 {
 	struct buf b = { 0 };
 	expand_into(&b, tmpl, tmpl + strlen(tmpl), f, id);
@@ -986,8 +988,8 @@ walk(const struct facts *f, const char *root, bool as_warning,
 	if (!as_warning && f->failed_step >= 0)
 		d->step = (enum step)f->failed_step;
 	d->evidence = xstrdup(evidence ? evidence : "");
-	d->explanation = expand(di->explanation, f, d->id);
-	d->fix = expand(di->fix, f, d->id);
+	d->explanation = diag_expand(di->explanation, f, d->id);
+	d->fix = diag_expand(di->fix, f, d->id);
 	d->path = xmalloc(np * sizeof *d->path);
 	memcpy(d->path, path, np * sizeof *path);
 	d->npath = np;

@@ -223,6 +223,8 @@ struct dt_view {
 const struct dt_view *diag_tree_nodes(size_t *n);
 
 const struct diag_info *diag_info(enum diag_id d);
+/* A catalog text with its placeholders and segments filled from f. */
+char *diag_expand(const char *tmpl, const struct facts *f, enum diag_id id);
 /* Is name a fact flag that tree nodes and {?name:...} segments may use? */
 bool diag_flag_known(const char *name);
 int diag_from_id(const char *id);	/* enum value, or -1 */
