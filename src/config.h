@@ -11,6 +11,8 @@
 
 #include <stdbool.h>
 
+struct team_policy;
+
 enum tls_mode { TLSM_AUTO, TLSM_STARTTLS, TLSM_IMPLICIT, TLSM_NONE };
 
 enum auth_mech {
@@ -47,6 +49,8 @@ struct config {
 	char *mx_domain;	/* set per MX host: the mail domain it serves
 				 * (the diagnosis calls that domain the
 				 * server's own); NULL otherwise */
+	const struct team_policy *policy;	/* --policy: rules to check
+				 * at the end; not owned, may be NULL */
 	bool probe;		/* port probe (--sweep): EHLO, TLS, EHLO,
 				 * QUIT; never AUTH, never mail */
 };
