@@ -33,8 +33,8 @@ SPECIAL = {
     "hostile-drop-tls": ("session.closed", 1),
     # the same words, decided by the facts: a foreign domain without a
     # login is a relay refusal, the server's own domain an unknown user
-    "relay-unknown-words": ("rcpt.relay_denied", 1),
-    "unknown-user-no-reason": ("rcpt.unknown_user", 1),
+    "relay-no-reason": ("rcpt.relay_denied", 1),
+    "own-no-reason": ("rcpt.unknown_user", 1),
 }
 
 # Secret forms that must never appear anywhere.

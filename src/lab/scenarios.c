@@ -97,7 +97,7 @@ static const struct lab_scenario scenarios[] = {
 	},
 	{
 		.name = "session.rate_limited",
-		.desc = "The server greets with 421 too many connections, hangs up",
+		.desc = "421 too many connections from you, hangs up",
 		.replies = { { "GREETING", "421 4.7.0 " LAB_SERVERNAME " Error: "
 			       "too many connections from 127.0.0.1" } },
 		.expect = "session.rate_limited", .expect_exit = 1,
@@ -277,7 +277,7 @@ static const struct lab_scenario scenarios[] = {
 	/* ---- RCPT ---- */
 	{
 		.name = "rcpt.temporary",
-		.desc = "RCPT gets 450 4.1.1 unverified address: not a refusal",
+		.desc = "RCPT gets 450 4.1.1 unverified address",
 		.replies = { { "RCPT", "450 4.1.1 <" LAB_TO ">: Recipient address "
 			       "rejected: unverified address: Address "
 			       "verification in progress" } },
@@ -285,7 +285,7 @@ static const struct lab_scenario scenarios[] = {
 	},
 	{
 		.name = "rcpt.domain_no_mail",
-		.desc = "RCPT gets 556 5.1.10: the recipient's domain has a null MX",
+		.desc = "RCPT gets 556 5.1.10: the domain has a null MX",
 		.to = "someone@nullmx.example",
 		.replies = { { "RCPT", "556 5.1.10 <someone@nullmx.example>: "
 			       "Recipient address rejected: Domain "
@@ -294,7 +294,7 @@ static const struct lab_scenario scenarios[] = {
 	},
 	{
 		.name = "rcpt.domain_not_found",
-		.desc = "RCPT gets 450 4.1.2: the recipient's domain does not resolve",
+		.desc = "RCPT gets 450 4.1.2: the domain is not in DNS",
 		.to = "someone@no-such-domain.invalid",
 		.replies = { { "RCPT", "450 4.1.2 <someone@no-such-domain.invalid>: "
 			       "Recipient address rejected: Domain not found" } },
@@ -302,7 +302,7 @@ static const struct lab_scenario scenarios[] = {
 	},
 	{
 		.name = "rcpt.mailbox_full",
-		.desc = "RCPT gets Gmail's 452 4.2.2: the recipient's inbox is full",
+		.desc = "RCPT gets Gmail's 452 4.2.2: inbox full",
 		.replies = { { "RCPT", "452-4.2.2 The recipient's inbox is out of "
 			       "storage space. Please direct the recipient to\n"
 			       "452 4.2.2 https://support.google.com/mail/?p="
@@ -310,8 +310,8 @@ static const struct lab_scenario scenarios[] = {
 		.expect = "rcpt.mailbox_full", .expect_exit = 1,
 	},
 	{
-		.name = "relay-unknown-words",
-		.desc = "No login, AUTH offered, another domain: Haraka's 550 no-reason",
+		.name = "relay-no-reason",
+		.desc = "No login, foreign domain: Haraka's 550 with no reason",
 		.no_user = true,
 		.to = "someone@example.org",
 		.replies = { { "RCPT", "550 I cannot deliver mail for "
@@ -319,8 +319,8 @@ static const struct lab_scenario scenarios[] = {
 		.expect = "rcpt.relay_denied", .expect_exit = 1,
 	},
 	{
-		.name = "unknown-user-no-reason",
-		.desc = "The same Haraka words for the server's own domain: no such user",
+		.name = "own-no-reason",
+		.desc = "The same 550 for the server's own domain",
 		.no_user = true,
 		.to = "nobody@smtpdx.lab",
 		.replies = { { "RCPT", "550 I cannot deliver mail for "
