@@ -464,7 +464,7 @@ finish(struct session *s)
 	f->ehlo_name = s->caps.valid ? s->caps.domain : NULL;
 	set_str(&p->greeting_name, greeting_name(&s->tr));
 	f->greeting_name = p->greeting_name;
-	f->mx_domain = s->cfg.mx_domain;
+	f->mx_domain = s->cfg.mx ? s->cfg.mx_domain : NULL;
 	diag_decide(f, &s->diags);
 	provider_annotate(&s->diags, provider_by_host(s->cfg.host),
 			  config_port(&s->cfg), s->tls_mode);
