@@ -158,7 +158,8 @@ class Server:
             namespace_cmd([(pw, "/etc/passwd"), (gr, "/etc/group")],
                           [exim, "-C", conf, "-bdf"],
                           [(os.path.join(tree, "usr/sbin"), "/usr/sbin")]),
-            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
         for k, p in self.ports.items():
             if not lib.wait_port(p, proc=self.proc,
                                  banner=None if k == "implicit" else HOST):
@@ -176,13 +177,7 @@ class Server:
         return out.strip().replace("\n", " | ") or "no output"
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        lib.stop_group(self.proc)
 
     def delivered(self):
         try:

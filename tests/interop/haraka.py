@@ -99,7 +99,8 @@ class Server:
         self.log = open(os.path.join(st, "stderr"), "w")
         self.proc = subprocess.Popen([exe, "-c", st], stdout=self.log,
                                      stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env=env)
+                                     stdin=subprocess.DEVNULL, env=env,
+                                     start_new_session=True)
         for k in ("sub", "implicit"):
             if not lib.wait_port(self.ports[k], proc=self.proc, ceiling=60,
                                  banner=HOST if k == "sub" else None):
@@ -114,13 +115,7 @@ class Server:
             return "no output"
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        lib.stop_group(self.proc)
 
     def delivered(self):
         try:

@@ -354,3 +354,41 @@ def fix_lacks(text, why):
         fix = errs[0].get("fix", "") if errs else ""
         return text not in fix, "the fix says %r (%s): %s" % (text, why, fix[:200])
     return check
+
+
+def stop_group(proc, ceiling=10.0):
+    """Stop a server started with start_new_session=True and every process
+    it forked (an MTA's delivery and helper processes), and wait until none
+    is left: one still running would write into the state directory after
+    it is removed."""
+    import signal
+    if proc is None:
+        return
+    try:
+        pgid = os.getpgid(proc.pid)
+    except ProcessLookupError:
+        pgid = None
+    if pgid is None or pgid != proc.pid:
+        if proc.poll() is None:
+            proc.terminate()
+        pgid = proc.pid
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            break
+        end = time.monotonic() + ceiling
+        while time.monotonic() < end:
+            proc.poll()
+            try:
+                os.killpg(pgid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        else:
+            continue
+        break
+    try:
+        proc.wait(ceiling)
+    except subprocess.TimeoutExpired:
+        pass

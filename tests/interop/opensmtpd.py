@@ -99,7 +99,8 @@ class Server:
         self.log = open(os.path.join(st, "stderr"), "w")
         self.proc = subprocess.Popen(
             ["unshare", "-m", "--propagation", "private", "sh", "-c", script],
-            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
         for k, p in self.ports.items():
             if not lib.wait_port(p, proc=self.proc,
                                  banner=HOST if k in ("sub", "mx", "noint") else None):
@@ -131,13 +132,7 @@ class Server:
         return out.strip().replace("\n", " | ") or "no output"
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        lib.stop_group(self.proc)
 
     def delivered(self):
         out = ""
