@@ -404,11 +404,27 @@ tls_start(struct conn *c)
 	gnutls_session_t s;
 	int rc;
 
+	if (c->sc->tls_flags & LT_INTERNAL_ERROR) {
+		/* read the ClientHello's first record, answer with a
+		 * plaintext fatal internal_error alert (RFC 8446 §6.2) */
+		static const unsigned char alert[] = {
+			0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 80
+		};
+		char tmp[4096];
+		if (read(c->fd, tmp, sizeof tmp) > 0)
+			conn_write_raw(c, alert, sizeof alert);
+		return false;
+	}
 	if (gnutls_init(&s, GNUTLS_SERVER) < 0)
 		return false;
-	gnutls_priority_set(s, c->lt->prio);
+	if (c->sc->tls_flags & LT_TLS12)
+		gnutls_priority_set_direct(s, "NORMAL:-VERS-TLS1.3", NULL);
+	else
+		gnutls_priority_set(s, c->lt->prio);
 	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, c->lt->cred);
-	gnutls_certificate_server_set_request(s, GNUTLS_CERT_IGNORE);
+	gnutls_certificate_server_set_request(s,
+		(c->sc->tls_flags & LT_REQUIRE_CLIENT_CERT) ? GNUTLS_CERT_REQUIRE
+							    : GNUTLS_CERT_IGNORE);
 	gnutls_transport_set_int(s, c->fd);
 	gnutls_handshake_set_timeout(s, IO_TIMEOUT * 1000);
 	do {
