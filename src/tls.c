@@ -1,4 +1,5 @@
 /* tls.c - GnuTLS client: handshake, certificate facts, verdict, records. */
+#include <ctype.h>
 #include <errno.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -167,13 +168,21 @@ note_alert(struct tls_conn *t, int rc)
 	    rc != GNUTLS_E_FATAL_ALERT_RECEIVED)
 		return;
 	gnutls_alert_description_t a = gnutls_alert_get(t->s);
-	const char *name = gnutls_alert_get_strname(a);
+	/* the protocol's own name: "GNUTLS_A_INTERNAL_ERROR" -> "internal_error" */
+	const char *sym = gnutls_alert_get_strname(a);
 	const char *words = gnutls_alert_get_name(a);
+	char name[64] = "";
+	if (sym && !strncmp(sym, "GNUTLS_A_", 9))
+		sym += 9;
+	for (size_t i = 0; sym && sym[i] && i + 1 < sizeof name; i++) {
+		name[i] = (char)tolower((unsigned char)sym[i]);
+		name[i + 1] = '\0';
+	}
 	size_t n = strlen(t->alerts);
 	snprintf(t->alerts + n, sizeof t->alerts - n, "%s%s alert %s (%d: %s)",
 		 n ? "; " : "", rc == GNUTLS_E_FATAL_ALERT_RECEIVED ? "fatal"
 								   : "warning",
-		 name ? name : "unknown", (int)a, words ? words : "?");
+		 *name ? name : "unknown", (int)a, words ? words : "?");
 }
 
 enum tls_rc

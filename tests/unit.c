@@ -162,6 +162,7 @@ main(void)
 	test_diag_tree();
 	test_diag_warnings();
 	test_diag_catalog();
+	test_diag_tls_paths();
 	test_sasl();
 	test_transcript();
 	test_config_and_steps();
