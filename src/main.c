@@ -2,6 +2,7 @@
  * main.c - the driver: options, the lab, then the TUI or a batch/JSON run.
  * Exit statuses are decided here and only here (CONTRACT.md).
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
 #include <poll.h>
@@ -46,11 +47,28 @@ list_lab(void)
 	return EXIT_OK;
 }
 
+/* The terminal as it was before the no-echo prompt, for the signal
+ * handler: Ctrl-C, Ctrl-\\ or a kill at the prompt must not leave the
+ * user's terminal without echo. */
+static volatile sig_atomic_t prompt_fd = -1;
+static struct termios prompt_saved;
+
+static void
+prompt_signal(int sig)
+{
+	if (prompt_fd >= 0)
+		tcsetattr(prompt_fd, TCSAFLUSH, &prompt_saved);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 /* Ask for the password on the terminal, without echo.  NULL if there is
  * no terminal. */
 static char *
 prompt_password(const char *user)
 {
+	static const int sigs[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGTSTP };
+	struct sigaction sa = { .sa_handler = prompt_signal }, old_sa[5];
 	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
@@ -59,21 +77,44 @@ prompt_password(const char *user)
 		close(fd);
 		return NULL;
 	}
+	secrets_protect();
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	prompt_saved = old;
+	prompt_fd = fd;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &sa, &old_sa[i]);
 	dprintf(fd, "password for %s: ", user);
 	tcsetattr(fd, TCSAFLUSH, &quiet);
-	char buf[1024];
-	ssize_t n = read(fd, buf, sizeof buf - 1);
+	/* a line, whole: a long token is not cut (the terminal's own line
+	 * limit, 4095 bytes on Linux, is the only one) */
+	size_t cap = 64 * 1024, n = 0;
+	char *buf = xmalloc(cap + 1);
+	while (n < cap) {
+		ssize_t k = read(fd, buf + n, cap - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+		if (memchr(buf + n - (size_t)k, '\n', (size_t)k))
+			break;
+	}
 	tcsetattr(fd, TCSAFLUSH, &old);
+	prompt_fd = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &old_sa[i], NULL);
 	dprintf(fd, "\n");
 	close(fd);
-	if (n <= 0)
-		return NULL;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	char *p = xstrdup(buf);
-	wipe(buf, sizeof buf);
+	char *p = NULL;
+	if (n > 0) {
+		buf[n] = '\0';
+		buf[strcspn(buf, "\r\n")] = '\0';
+		p = xstrdup(buf);
+	}
+	wipe(buf, cap + 1);
+	free(buf);
 	return p;
 }
 

@@ -233,6 +233,8 @@ session_new(const struct config *cfg)
 	struct session_priv *p = xcalloc(1, sizeof *p);
 
 	s->p = p;
+	if (cfg->password)
+		secrets_protect();	/* the TUI's form, too */
 	config_copy(&s->cfg, cfg);
 	s->tr.t0 = now_mono();
 	s->cur = -1;

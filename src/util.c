@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "util.h"
@@ -83,6 +85,18 @@ wipe(void *p, size_t n)
 	volatile unsigned char *v = p;
 	while (n--)
 		*v++ = 0;
+}
+
+void
+secrets_protect(void)
+{
+	static bool done;
+	if (done)
+		return;
+	done = true;
+	struct rlimit none = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &none);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
 static void
