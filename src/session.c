@@ -1408,10 +1408,15 @@ after_handshake(struct session *s)
 	info(s, "TLS is up: %s, %s%s%s", s->tls.version, s->tls.cipher,
 	     *s->tls.kx ? ", key exchange " : "", s->tls.kx);
 	for (size_t i = 0; i < s->tls.nchain; i++) {
+		/* names were escaped when they were read (tls.c): once */
 		const struct cert_info *c = &s->tls.chain[i];
-		info(s, "certificate %zu: %s", i, c->subject);
-		info(s, "  issuer %s; valid %s to %s", c->issuer, c->not_before,
-		     c->not_after);
+		char *l = xasprintf("certificate %zu: %s", i, c->subject);
+		tr_add_safe(&s->tr, TR_INFO, false, s->cur, l);
+		free(l);
+		l = xasprintf("  issuer %s; valid %s to %s", c->issuer,
+			      c->not_before, c->not_after);
+		tr_add_safe(&s->tr, TR_INFO, false, s->cur, l);
+		free(l);
 	}
 	int one = 1;
 	setsockopt(p->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);

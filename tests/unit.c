@@ -152,6 +152,7 @@ main(void)
 	test_line_reader();
 	test_caps();
 	test_vis_escape();
+	test_vis_format_chars();
 	test_json_string();
 	test_base64();
 	test_strings_and_bufs();
