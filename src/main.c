@@ -627,6 +627,7 @@ main(int argc, char **argv)
 		}
 	}
 	options_merge(&cfg, &o);
+	config_set(&o.cfg.password, NULL);	/* one copy is enough: wiped */
 
 	bool tui = !o.batch && !o.json;
 	if (tui && !terminal_usable()) {

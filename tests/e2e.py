@@ -33,6 +33,7 @@ SPECIAL = {
     "hostile-drop-tls": ("session.closed", 1),
     "tls-weak-sha1": ("tls.weak_key", 1),
     "tls-client-cert-12": ("tls.client_cert_required", 1),
+    "tls-client-cert-implicit": ("tls.client_cert_required", 1),
 }
 
 # Secret forms that must never appear anywhere.

@@ -209,6 +209,13 @@ static const struct lab_scenario scenarios[] = {
 		.expect = "tls.client_cert_required", .expect_exit = 1,
 	},
 	{
+		.name = "tls-client-cert-implicit",
+		.desc = "TLS 1.3 on implicit TLS that demands a client certificate",
+		.flags = LF_IMPLICIT,
+		.tls_flags = LT_REQUIRE_CLIENT_CERT,
+		.expect = "tls.client_cert_required", .expect_exit = 1,
+	},
+	{
 		.name = "tls.server_error",
 		.desc = "The server answers the TLS handshake with internal_error",
 		.tls_flags = LT_INTERNAL_ERROR,
