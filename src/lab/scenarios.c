@@ -204,14 +204,14 @@ static const struct lab_scenario scenarios[] = {
 	},
 	{
 		.name = "tls-client-cert-12",
-		.desc = "The same with TLS 1.2, on implicit TLS",
+		.desc = "TLS 1.2 (implicit) demanding a client certificate",
 		.flags = LF_IMPLICIT,
 		.tls_flags = LT_REQUIRE_CLIENT_CERT | LT_TLS12,
 		.expect = "tls.client_cert_required", .expect_exit = 1,
 	},
 	{
 		.name = "tls-client-cert-implicit",
-		.desc = "TLS 1.3 on implicit TLS that demands a client certificate",
+		.desc = "Implicit TLS that demands a client certificate",
 		.flags = LF_IMPLICIT,
 		.tls_flags = LT_REQUIRE_CLIENT_CERT,
 		.expect = "tls.client_cert_required", .expect_exit = 1,
