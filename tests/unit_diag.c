@@ -243,6 +243,18 @@ static const struct dcase dcases[] = {
 	  "tls.cert_untrusted", 0, 0, CP_UNTRUSTED | CP_HOSTNAME },
 	{ "tls: expired and wrong name: expired first", STEP_TLS, FK_CERT, 0, NULL,
 	  "tls.cert_expired", 0, 0, CP_EXPIRED | CP_HOSTNAME },
+	{ "tls: an intermediate left out", STEP_TLS, FK_CERT, 0, NULL,
+	  "tls.chain_incomplete", 0, 0, CP_CHAIN_INCOMPLETE },
+	{ "tls: a clientAuth-only leaf", STEP_TLS, FK_CERT, 0, NULL,
+	  "tls.cert_wrong_purpose", 0, 0, CP_PURPOSE },
+	{ "tls: refused for SHA-1: weak, an error", STEP_TLS, FK_CERT, 0, NULL,
+	  "tls.weak_key", 0, 0, CP_WEAK },
+	{ "tls: revoked or bad signature", STEP_TLS, FK_CERT, 0, NULL,
+	  "tls.cert_invalid", 0, 0, CP_OTHER },
+	{ "tls: the server wants a client certificate", STEP_TLS,
+	  FK_TLS_CLIENT_CERT, 0, NULL, "tls.client_cert_required" },
+	{ "tls: internal_error from the server", STEP_TLS, FK_TLS_SERVER_ERROR,
+	  0, NULL, "tls.server_error" },
 };
 #pragma GCC diagnostic pop
 
@@ -561,6 +573,8 @@ static const char *const contract_ids[] = {
 	"starttls.not_offered", "starttls.refused", "starttls.injection",
 	"tls.handshake_failed", "tls.version_mismatch", "tls.cert_untrusted",
 	"tls.cert_hostname_mismatch", "tls.cert_expired", "tls.cert_not_yet_valid",
+	"tls.cert_wrong_purpose", "tls.weak_key", "tls.chain_incomplete",
+	"tls.client_cert_required", "tls.server_error", "tls.cert_invalid",
 	"auth.not_offered", "auth.requires_tls", "auth.plaintext_refused",
 	"auth.mech_unsupported", "auth.failed", "auth.app_password_required",
 	"auth.disabled_for_account", "auth.temporary",
@@ -622,6 +636,7 @@ test_diag_catalog(void)
 	}
 	static const char *const warnings[] = {
 		"tls.weak_version", "auth.offered_in_plaintext", "port25.submission",
+		"tls.weak_key",
 	};
 	bool warn_ok = true;
 	for (size_t i = 0; i < ARRAY_SIZE(warnings); i++) {
