@@ -126,15 +126,29 @@ lab_handout(void)
  * handler: Ctrl-C, Ctrl-\\ or a kill at the prompt must not leave the
  * user's terminal without echo. */
 static volatile sig_atomic_t prompt_fd = -1;
-static struct termios prompt_saved;
+static struct termios prompt_saved, prompt_quiet;
 
 static void
 prompt_signal(int sig)
 {
+	int saved_errno = errno;
 	if (prompt_fd >= 0)
 		tcsetattr(prompt_fd, TCSAFLUSH, &prompt_saved);
 	signal(sig, SIG_DFL);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	/* delivered now, by default: INT, QUIT, TERM, HUP end the process
+	 * (the shell sees the signal), TSTP stops it here... */
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	raise(sig);
+	/* ...and after fg, the prompt goes on without echo */
+	if (sig == SIGTSTP) {
+		signal(SIGTSTP, prompt_signal);
+		if (prompt_fd >= 0)
+			tcsetattr(prompt_fd, TCSAFLUSH, &prompt_quiet);
+	}
+	errno = saved_errno;
 }
 
 /* Ask for the password on the terminal, without echo.  NULL if there is
@@ -156,6 +170,7 @@ prompt_password(const char *user)
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	prompt_saved = old;
+	prompt_quiet = quiet;
 	prompt_fd = fd;
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)

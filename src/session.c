@@ -1356,7 +1356,7 @@ read_input(struct session *s)
 		if (!p->tls && n < 0 && errno == EINTR)
 			continue;
 		/* closed or broken */
-		if (p->tls) {
+		if (p->tls && !p->raw_pending && s->cur != STEP_QUIT) {
 			/* a TLS 1.3 server says it wants a client certificate
 			 * only after our side of the handshake is done */
 			enum tls_fail tf = tls_failure(p->tls);
