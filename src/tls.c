@@ -422,6 +422,32 @@ weak_facts(gnutls_x509_crt_t c, unsigned idx, bool self_signed, char *w,
 	}
 }
 
+/* Does a trust anchor carry the name of c's issuer?  Then the issuer is
+ * not missing: another CA of that name signed c (a wrong --cafile, a
+ * re-made private CA), and the chain is untrusted, not incomplete. */
+static bool
+anchor_named_like_issuer(struct tls_conn *t, const gnutls_datum_t *der)
+{
+	gnutls_x509_crt_t c, issuer = NULL;
+	gnutls_x509_trust_list_t tl = NULL;
+	gnutls_datum_t dn = { 0 };
+	bool found = false;
+
+	gnutls_certificate_get_trust_list(t->cred, &tl);
+	if (!tl || gnutls_x509_crt_init(&c) < 0)
+		return false;
+	if (gnutls_x509_crt_import(c, der, GNUTLS_X509_FMT_DER) >= 0 &&
+	    gnutls_x509_crt_get_raw_issuer_dn(c, &dn) >= 0) {
+		found = gnutls_x509_trust_list_get_issuer_by_dn(tl, &dn, &issuer,
+								0) >= 0;
+		if (issuer)
+			gnutls_x509_crt_deinit(issuer);
+		gnutls_free(dn.data);
+	}
+	gnutls_x509_crt_deinit(c);
+	return found;
+}
+
 void
 tls_check(struct tls_conn *t, struct tls_info *info)
 {
@@ -499,7 +525,8 @@ tls_check(struct tls_conn *t, struct tls_info *info)
 		const struct cert_info *last = info->nchain ?
 			&info->chain[info->nchain - 1] : NULL;
 		if (last && info->nchain == ncert && !last->self_signed &&
-		    !last->is_ca && (last->has_aia_issuer || t->explicit_anchors)) {
+		    !last->is_ca && (last->has_aia_issuer || t->explicit_anchors) &&
+		    !anchor_named_like_issuer(t, &certs[ncert - 1])) {
 			info->problems |= CP_CHAIN_INCOMPLETE;
 			snprintf(info->missing_issuer, sizeof info->missing_issuer,
 				 "%s", last->issuer);
