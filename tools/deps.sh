@@ -60,6 +60,8 @@ for tier in "$@"; do
 		have ip || need iproute2
 		[ -x /usr/bin/time ] || need time
 		have groff || need groff-base
+		have openssl || need openssl
+		/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || need python3-aiosmtpd
 	esac
 	case $tier in screenshots|all)
 		have tmux || need tmux
