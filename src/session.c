@@ -1372,9 +1372,11 @@ on_reply(struct session *s, struct reply *r)
 		return;
 	}
 	/* Nothing owed any more: anything else the server already sent was
-	 * asked for by no one (a STARTTLS 220 has its own, stricter check;
-	 * after 221 the server is gone). */
-	if (p->qn == 0 && !e.drop && e.c != C_QUIT &&
+	 * asked for by no one and would be taken as the answer to the next
+	 * command (a STARTTLS 220 has its own, stricter check; after 221 the
+	 * server is gone; an error ends the step on its own, and what follows
+	 * it is read as the answer to QUIT, which checks it). */
+	if (p->qn == 0 && !e.drop && e.c != C_QUIT && r->code < 400 &&
 	    !(e.c == C_STARTTLS && r->code == 220)) {
 		char first[160];
 		if (leftover(s, first, sizeof first)) {

@@ -141,6 +141,7 @@ has(const char *s, const char *needle)
 #include "unit_diag.c"
 #include "unit_sasl.c"
 #include "unit_regress.c"
+#include "unit_replies.c"
 
 int
 main(void)
@@ -166,6 +167,8 @@ main(void)
 	test_transcript();
 	test_config_and_steps();
 	test_regress();
+	test_reply_fits();
+	test_sync_tree();
 
 	options_pool_free();
 	printf("1..%d\n", n_tests);
