@@ -1298,6 +1298,11 @@ leftover(struct session *s, char *first, size_t n)
 		src = "";
 	}
 	first[0] = '\0';
+	/* RFC 5321 §3.8: a server may say 421 at any moment and close; that
+	 * is a reply in its own right (to whatever comes next), not a sign
+	 * of being out of step */
+	if (have >= 3 && src && !memcmp(src, "421", 3))
+		return 0;
 	if (have && src) {
 		size_t k = 0;
 		size_t lim = have < n - 1 ? have : n - 1;
@@ -1350,6 +1355,12 @@ on_reply(struct session *s, struct reply *r)
 		tr_note(&s->tr, note);
 	free(note);
 
+	if (p->qn == 0 && r->code == 421) {	/* RFC 5321 §3.8: closing */
+		close_conn(s);
+		fail(s, s->cur, FK_REPLY, r, "a 421 while no command was waiting: "
+		     "the server is closing the session");
+		return;
+	}
 	if (p->qn == 0) {	/* process_lines() catches these first */
 		char *first = reply_first_line(r);
 		sync_fail(s, s->cur, r, "a reply no command asked for: \"%s\"", first);
@@ -1550,7 +1561,7 @@ process_lines(struct session *s)
 		       head->c == C_RAW ? -1 : head->step, line, len);
 		char *cl = line_cstr(line, len);
 		free(line);
-		if (!head && p->rp.r.nlines == 0) {
+		if (!head && p->rp.r.nlines == 0 && strncmp(cl, "421", 3) != 0) {
 			/* no command is waiting for a reply */
 			s->tr.v[s->tr.n - 1].unsolicited = true;
 			tr_note(&s->tr, "no command asked for this line");
@@ -1558,7 +1569,8 @@ process_lines(struct session *s)
 			free(cl);
 			return;
 		}
-		mark_line(s, head, cl);
+		if (head)
+			mark_line(s, head, cl);
 		enum rp_status st = rp_feed(&p->rp, cl);
 		free(cl);
 		if (st == RP_MORE)

@@ -189,6 +189,15 @@ def main():
     report(b"Subject:" not in sent, "DATA answered 250: no message text sent as commands",
            repr(sent[-300:]))
 
+    # RFC 5321 §3.8: a 421 may come at any moment; it is not out of step
+    srv = Replay(ehlo=EHLO_OK + b"421 4.3.2 Service shutting down\r\n")
+    rep, secs, p = run(srv.port)
+    srv.close()
+    d = first_error(rep)
+    report(d["id"] not in (None, "proto.sync_error") and "421" in d.get("evidence", ""),
+           "an unsolicited 421 is the server closing, not a sync error (%s)" % d["id"],
+           repr([(x["id"], x["evidence"]) for x in rep.get("diagnoses", [])]))
+
     # QUIT answered with something other than 221
     sync_case("QUIT answered 250", {"quit": b"250 2.0.0 Ok\r\n"}, "quit", "250 2.0.0 Ok")
     sync_case("QUIT answered 503", {"quit": b"503 5.5.1 Error: bad sequence\r\n"},
