@@ -21,6 +21,7 @@
 #include "../src/config.h"
 #include "../src/diag.h"
 #include "../src/options.h"
+#include "../src/provider.h"
 #include "../src/reply.h"
 #include "../src/sasl.h"
 #include "../src/steps.h"
@@ -142,6 +143,7 @@ has(const char *s, const char *needle)
 #include "unit_sasl.c"
 #include "unit_regress.c"
 #include "unit_replies.c"
+#include "unit_provider.c"
 
 int
 main(void)
@@ -169,6 +171,7 @@ main(void)
 	test_regress();
 	test_reply_fits();
 	test_sync_tree();
+	test_provider();
 
 	options_pool_free();
 	printf("1..%d\n", n_tests);

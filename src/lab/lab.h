@@ -110,6 +110,7 @@ struct lab_scenario {
 };
 
 struct lab_server {
+	int want_port;			/* bind here (--lab-server -p); 0: any */
 	pid_t pid;			/* server process, 0 if none */
 	int port;			/* where it listens on 127.0.0.1 */
 	int holdfd[4];			/* sockets kept open (backlog filling) */
@@ -117,6 +118,14 @@ struct lab_server {
 };
 
 const struct lab_scenario *lab_scenarios(size_t *n);
+/* The stage a scenario belongs to ("healthy", "connect", "greeting",
+ * "tls-mode", "ehlo", "starttls", "tls", "auth", "mail", "rcpt", "data",
+ * "session", "warnings", "hostile") and its title ("TLS mode"). */
+const char *lab_stage(const struct lab_scenario *sc);
+const char *lab_stage_title(const char *stage);
+/* The scenarios grouped by stage, in the order of a session: at most max
+ * into out; returns how many. */
+size_t lab_ordered(const struct lab_scenario **out, size_t max);
 const struct lab_scenario *lab_find(const char *name);
 
 /*
