@@ -1409,10 +1409,10 @@ on_reply(struct session *s, struct reply *r)
 	    !(e.c == C_STARTTLS && r->code == 220)) {
 		char first[160];
 		if (leftover(s, first, sizeof first)) {
-			sync_fail(s, e.step, NULL, "after the reply to %s the server "
-				  "sent more that no command asked for: \"%s\"",
-				  e.c == C_GREETING ? "the greeting (nothing)" : e.verb,
-				  first);
+			sync_fail(s, e.step, NULL, "after %s%s the server sent more "
+				  "that no command asked for: \"%s\"",
+				  e.c == C_GREETING ? "its greeting" : "the reply to ",
+				  e.c == C_GREETING ? "" : e.verb, first);
 			return;
 		}
 	}

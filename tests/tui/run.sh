@@ -476,6 +476,29 @@ t_explain() {
 }
 check s16 "Enter explains the selected line: reply codes and client commands" t_explain
 
+# Issue 9 §1: under PIPELINING, MAIL's 250 arrives after DATA went out; the
+# teaching view reads which command a reply answers from the session, not
+# from the line above it.
+t_explain_pipe() {
+	start "$1" 132x43 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" r
+	wait_for "$1" "PASSED"
+	# the line's position, from the same scenario's JSON transcript
+	idx=$($BIN --lab ok --json | python3 -c 'import json, sys
+tr = json.load(sys.stdin)["transcript"]
+print(next(i for i, l in enumerate(tr) if l["text"].startswith("250 2.1.0")))')
+	keys "$1" Home
+	i=0
+	while [ "$i" -lt "$idx" ]; do keys "$1" Down; i=$((i + 1)); done
+	wait_for "$1" "$((idx + 1))/"
+	keys "$1" Enter
+	wait_for "$1" "explained"
+	wait_re "$1" "Answers +MAIL FROM:<"
+	lacks "$1" "Answers   DATA"
+}
+check s16b "under PIPELINING, MAIL's 250 answers MAIL FROM, not DATA" t_explain_pipe
+
 t_tls() {
 	start "$1" 132x43 -- --lab tls.cert_hostname_mismatch
 	wait_for "$1" "Nothing sent yet"
