@@ -1241,7 +1241,6 @@ on_rcpt(struct session *s, struct reply *r)
 static void
 on_data(struct session *s, struct reply *r)
 {
-	struct session_priv *p = s->p;
 	if (r->code != 354) {
 		fail(s, STEP_DATA, FK_REPLY, r, NULL);
 		return;
@@ -1251,7 +1250,6 @@ on_data(struct session *s, struct reply *r)
 	 * server treat the end of data as a point where the client waits,
 	 * and some do (Haraka: "503 5.5.0 ... pipelined after end of DATA").
 	 * One round trip more, and no refusal of our QUIT to explain. */
-	(void)p;
 	flush_out(s);
 }
 
@@ -1272,6 +1270,15 @@ sync_fail(struct session *s, int st, const struct reply *r, const char *fmt, ...
 	char *ev = xvasprintf(fmt, ap);
 	va_end(ap);
 
+	/* what already arrived, so the transcript shows it (bounded) */
+	char chunk[4096];
+	for (int k = 0; k < 4 && p->fd >= 0; k++) {
+		ssize_t n = p->tls ? tls_read(p->tls, chunk, sizeof chunk)
+				   : recv(p->fd, chunk, sizeof chunk, MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		buf_add(&p->lr.in, chunk, (size_t)n);
+	}
 	char *line;
 	size_t len;
 	for (int k = 0; k < 20 && lr_getline(&p->lr, &line, &len) == 1; k++) {
@@ -1279,6 +1286,12 @@ sync_fail(struct session *s, int st, const struct reply *r, const char *fmt, ...
 		s->tr.v[s->tr.n - 1].unsolicited = true;
 		tr_note(&s->tr, "no command asked for this line");
 		free(line);
+	}
+	if (p->lr.in.len > 0) {
+		tr_add(&s->tr, TR_SERVER, s->encrypted, s->cur, p->lr.in.data,
+		       p->lr.in.len > 200 ? 200 : p->lr.in.len);
+		s->tr.v[s->tr.n - 1].unsolicited = true;
+		tr_note(&s->tr, "no command asked for this (an unfinished line)");
 	}
 	info(s, "out of step with the server: %s", ev);
 	if (st < 0)
@@ -1302,18 +1315,22 @@ static size_t
 leftover(struct session *s, char *first, size_t n)
 {
 	struct session_priv *p = s->p;
+	char peek[256];
+	if (p->lr.in.len == 0 && p->tls && tls_pending(p->tls)) {
+		/* inside TLS there is no peeking: take it into the line
+		 * buffer, where unread input lives anyway */
+		ssize_t k = tls_read(p->tls, peek, sizeof peek);
+		if (k > 0)
+			buf_add(&p->lr.in, peek, (size_t)k);
+	}
 	size_t have = p->lr.in.len;
 	const char *src = p->lr.in.data;
-	char peek[256];
 	if (have == 0 && p->fd >= 0 && !p->tls) {
 		ssize_t k = recv(p->fd, peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT);
 		if (k > 0) {
 			have = (size_t)k;
 			src = peek;
 		}
-	} else if (have == 0 && p->tls && tls_pending(p->tls)) {
-		have = 1;
-		src = "";
 	}
 	first[0] = '\0';
 	/* RFC 5321 §3.8: a server may say 421 at any moment and close; that
@@ -2070,8 +2087,9 @@ session_wait(struct session *s, struct pollfd *pfd, double *deadline)
 	case PH_IO:
 		pfd->fd = p->fd;
 		pfd->events = POLLIN | (p->out.len ? POLLOUT : 0);
-		if (p->tls && tls_pending(p->tls))
-			*deadline = 0;	/* decrypted data waiting: now */
+		if ((p->tls && tls_pending(p->tls)) ||
+		    memchr(p->lr.in.data ? p->lr.in.data : "", '\n', p->lr.in.len))
+			*deadline = 0;	/* data waiting: now */
 		if (p->probe_at && p->probe_at < *deadline)
 			*deadline = p->probe_at;
 		if (p->probe_parallel)
@@ -2202,6 +2220,10 @@ session_handle(struct session *s, short revents)
 		if ((revents & (POLLIN | POLLHUP | POLLERR)) ||
 		    (p->tls && tls_pending(p->tls)))
 			read_input(s);
+		if (p->ph != PH_IO || s->finished)
+			return;
+		if (memchr(p->lr.in.data ? p->lr.in.data : "", '\n', p->lr.in.len))
+			process_lines(s);	/* lines read while a step waited */
 		if (p->ph != PH_IO || s->finished)
 			return;
 		/* the first connection had its turn: a greeting wins */
