@@ -1409,11 +1409,14 @@ on_reply(struct session *s, struct reply *r)
 
 	if (!e.drop && !reply_fits(e.verb, r->code)) {
 		char *first = reply_first_line(r);
-		const char *what = e.c == C_GREETING ? "the greeting" : e.verb;
-		sync_fail(s, e.step, r, "%s%s was answered \"%s\": RFC 5321 §4.3.2 "
-			  "allows %s; the reply belongs to another command",
-			  e.c == C_GREETING ? "" : "the command ", what, first,
-			  reply_allowed(e.verb));
+		if (e.c == C_GREETING)
+			sync_fail(s, e.step, r, "the server opened with \"%s\": RFC "
+				  "5321 §4.3.2 allows %s for a greeting", first,
+				  reply_allowed(e.verb));
+		else
+			sync_fail(s, e.step, r, "the command %s was answered \"%s\": "
+				  "RFC 5321 §4.3.2 allows %s; the reply belongs to "
+				  "another command", e.verb, first, reply_allowed(e.verb));
 		free(first);
 		return;
 	}
