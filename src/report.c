@@ -38,7 +38,12 @@ report_line(FILE *out, const struct tr_line *l, bool color)
 		mark = "=== ";
 		c = C_DIM;
 	}
-	fprintf(out, "%s%s%s%s\n", col(color, c), mark, l->text, col(color && *c, C_RESET));
+	fprintf(out, "%s%s%s%s", col(color, c), mark, l->text, col(color && *c, C_RESET));
+	/* the session marked it: out of step, worth seeing in plain text */
+	if (l->unsolicited)
+		fprintf(out, "  %s[no command asked for this line]%s", col(color, C_RED),
+			col(color, C_RESET));
+	fputc('\n', out);
 }
 
 /* Display width of a UTF-8 string (our text is valid UTF-8). */
