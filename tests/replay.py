@@ -296,8 +296,14 @@ def implicit_tls():
             ids = [d["id"] for d in errors(rep)]
             report(ids[:1] == ["tls.expected_implicit"],
                    "implicit-TLS port, --tls %s: tls.expected_implicit" % tls, repr(ids))
-            report(secs < 3.0, "implicit-TLS port, --tls %s, default timeout: diagnosed "
-                   "in %.2f s (< 3 s)" % (tls, secs))
+            # the session's own clock (the JSON's last time), so a loaded
+            # machine's process start-up does not count; wall time too,
+            # with room
+            tr = rep.get("transcript") or [{"t": 99}]
+            report(tr[-1]["t"] < 3.0, "implicit-TLS port, --tls %s, default timeout: "
+                   "diagnosed in %.2f s (< 3 s)" % (tls, tr[-1]["t"]))
+            report(secs < 6.0, "implicit-TLS port, --tls %s: smtpdx done in %.2f s "
+                   "wall time (< 6 s)" % (tls, secs))
     finally:
         lab.kill()
         lab.wait()
