@@ -94,6 +94,9 @@ class Replay:
                     obs["commands"].append(line)
                     if verb in (b"EHLO", b"HELO"):
                         c.sendall(b.get("ehlo", EHLO_OK))
+                        if b.get("ehlo_late"):     # a second write, later
+                            time.sleep(0.3)
+                            c.sendall(b["ehlo_late"])
                     elif verb == b"MAIL":
                         c.sendall(b.get("mail", b"250 2.1.0 Ok\r\n"))
                     elif verb == b"RCPT":
@@ -181,6 +184,17 @@ def main():
     report(step_status(rep, "quit") != "ok",
            "EHLO mixing: the extra lines are not taken as QUIT's answer",
            repr(rep.get("steps")))
+
+    # the same, the extra lines in a later write: they are taken for MAIL's
+    # answer (250 fits MAIL), but the shift shows at DATA, which gets
+    # RCPT's 250; nothing is sent as a message
+    rep, srv = sync_case("EHLO's extra lines in a later write",
+                         {"ehlo": b"250-replay.test\r\n250 PIPELINING\r\n",
+                          "ehlo_late": b"250-SIZE 1000\r\n250 8BITMIME\r\n"},
+                         "data", "250 2.1.5 Ok")
+    sent = srv.seen[0]["raw"] if srv.seen else b""
+    report(b"Subject:" not in sent and rep.get("result") == "fail",
+           "EHLO's extra lines later: no message sent on a shifted 250", repr(sent[-200:]))
 
     # DATA answered with 250: never the start of a message
     rep, srv = sync_case("DATA answered 250", {"data": b"250 2.0.0 Ok\r\n"},
