@@ -1671,8 +1671,10 @@ read_input(struct session *s)
 			continue;
 		/* closed or broken */
 		bool err = p->tls ? n == TLS_ERR : n < 0;
-		const char *why = err ? (p->tls ? tls_error(p->tls) : strerror(errno))
-				      : "the server closed the connection";
+		/* a copy: close_conn() frees p->tls, and its message with it */
+		char why[256];
+		snprintf(why, sizeof why, "%s", err ? (p->tls ? tls_error(p->tls) :
+			 strerror(errno)) : "the server closed the connection");
 		if (p->lr.in.len > 0) {
 			tr_add(&s->tr, TR_SERVER, s->encrypted, s->cur, p->lr.in.data,
 			       p->lr.in.len > 200 ? 200 : p->lr.in.len);
