@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/dane.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <netinet/in.h>
@@ -824,6 +825,234 @@ check_mtasts(struct deliver_report *r, const char *domain,
 	free(body);
 }
 
+/* ---- DANE ---------------------------------------------------------------- */
+
+/* Read one SMTP reply (all its lines) from fd; its code, or -1. */
+static int
+smtp_reply(int fd, char *last, size_t lastlen)
+{
+	char line[1024];
+	size_t n = 0;
+	for (int lines = 0; lines < 200;) {
+		char ch;
+		ssize_t got = recv(fd, &ch, 1, 0);
+		if (got <= 0)
+			return -1;
+		if (ch != '\n') {
+			if (n + 1 < sizeof line)
+				line[n++] = ch;
+			continue;
+		}
+		if (n && line[n - 1] == '\r')
+			n--;
+		line[n] = '\0';
+		lines++;
+		if (n >= 4 && line[3] == ' ') {
+			snprintf(last, lastlen, "%s", line);
+			return atoi(line);
+		}
+		if (n < 4 || line[3] != '-')
+			return -1;
+		n = 0;
+	}
+	return -1;
+}
+
+/* STARTTLS on host:25 and the certificate chain it presents (DER), no
+ * verification (DANE is the judge here).  Returns the count, or -1 with
+ * err. */
+static int
+peer_chain(const char *host, const struct deliver_opts *o, gnutls_datum_t *out,
+	   int max, char *err, size_t errlen)
+{
+	char why[400] = "", last[1024] = "";
+	int fd = connect_to(host, o->smtp_port ? o->smtp_port : 25, o->timeout,
+			    why, sizeof why);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s port 25: %s", host, why);
+		return -1;
+	}
+	int n = -1;
+	gnutls_session_t s = NULL;
+	gnutls_certificate_credentials_t cred = NULL;
+	static const char ehlo[] = "EHLO smtpdx.invalid\r\n", stls[] = "STARTTLS\r\n";
+	if (smtp_reply(fd, last, sizeof last) != 220 ||
+	    send(fd, ehlo, sizeof ehlo - 1, MSG_NOSIGNAL) < 0 ||
+	    smtp_reply(fd, last, sizeof last) != 250 ||
+	    send(fd, stls, sizeof stls - 1, MSG_NOSIGNAL) < 0 ||
+	    smtp_reply(fd, last, sizeof last) != 220) {
+		char *l = safe(last);
+		snprintf(err, errlen, "%s port 25: no STARTTLS (last reply: %s)",
+			 host, *l ? l : "none");
+		free(l);
+		goto out;
+	}
+	gnutls_certificate_allocate_credentials(&cred);
+	gnutls_init(&s, GNUTLS_CLIENT);
+	gnutls_set_default_priority(s);
+	gnutls_server_name_set(s, GNUTLS_NAME_DNS, host, strlen(host));
+	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
+	gnutls_transport_set_int(s, fd);
+	gnutls_handshake_set_timeout(s, (unsigned)(o->timeout * 1000));
+	int rc;
+	do {
+		rc = gnutls_handshake(s);
+	} while (rc < 0 && !gnutls_error_is_fatal(rc));
+	if (rc < 0) {
+		snprintf(err, errlen, "%s port 25: TLS: %s", host, gnutls_strerror(rc));
+		goto out;
+	}
+	unsigned cnt = 0;
+	const gnutls_datum_t *c = gnutls_certificate_get_peers(s, &cnt);
+	n = 0;
+	for (unsigned i = 0; c && i < cnt && n < max; i++, n++) {
+		out[n].data = xmalloc(c[i].size);
+		memcpy(out[n].data, c[i].data, c[i].size);
+		out[n].size = c[i].size;
+	}
+	gnutls_bye(s, GNUTLS_SHUT_WR);
+out:
+	if (s)
+		gnutls_deinit(s);
+	if (cred)
+		gnutls_certificate_free_credentials(cred);
+	close(fd);
+	return n;
+}
+
+/* "3 1 1 ab12..." -> raw TLSA RDATA (heap); its length in *len. */
+static char *
+tlsa_raw(const char *text, int *len)
+{
+	unsigned u, sel, m;
+	int off = 0;
+	if (sscanf(text, "%u %u %u %n", &u, &sel, &m, &off) != 3)
+		return NULL;
+	const char *hex = text + off;
+	size_t hl = strlen(hex);
+	char *raw = xmalloc(3 + hl / 2 + 1);
+	raw[0] = (char)u, raw[1] = (char)sel, raw[2] = (char)m;
+	size_t k = 3;
+	for (size_t i = 0; i + 1 < hl; i += 2) {
+		unsigned v;
+		if (sscanf(hex + i, "%2x", &v) != 1)
+			break;
+		raw[k++] = (char)v;
+	}
+	*len = (int)k;
+	return raw;
+}
+
+static void
+check_dane(struct deliver_report *r, const struct mxlist *mx,
+	   const struct deliver_opts *o)
+{
+	struct dcheck *c = new_check(r, "dane",
+		"DANE (RFC 7672) pins the MX hosts' certificates in DNSSEC-signed "
+		"TLSA records, so senders that check it (Postfix with DNSSEC, "
+		"many European providers) cannot be fooled by a forged "
+		"certificate, and refuse to deliver when the certificate does "
+		"not match.");
+	struct buf rec = { 0 }, bad = { 0 }, ok = { 0 };
+	int with = 0;
+	bool all_ad = true;
+	for (int i = 0; i < mx->n && i < 4; i++) {
+		char name[320];
+		snprintf(name, sizeof name, "_25._tcp.%s", mx->names[i]);
+		struct dnsq_answer a;
+		dnsq_tlsa(name, &a);
+		if (!a.n) {
+			dnsq_free(&a);
+			continue;
+		}
+		with++;
+		all_ad &= a.ad;
+		char **data = xcalloc(a.n + 1, sizeof *data);
+		int *lens = xcalloc(a.n + 1, sizeof *lens);
+		size_t nd = 0;
+		for (size_t k = 0; k < a.n; k++) {
+			char *sa = safe(a.v[k]);
+			buf_printf(&rec, "%s%s TLSA %s", rec.len ? " | " : "", name, sa);
+			free(sa);
+			char *raw = tlsa_raw(a.v[k], &lens[nd]);
+			if (raw)
+				data[nd++] = raw;
+		}
+		gnutls_datum_t chain[8];
+		char err[600] = "";
+		int nchain = peer_chain(mx->names[i], o, chain, 8, err, sizeof err);
+		char *host = safe(mx->names[i]);
+		if (nchain <= 0) {
+			char *e = safe(err[0] ? err : "no certificate");
+			buf_printf(&bad, "%s%s: %s", bad.len ? "; " : "", host, e);
+			free(e);
+		} else {
+			dane_state_t st = NULL;
+			dane_query_t q = NULL;
+			unsigned verify = 0;
+			int rc = dane_state_init(&st, DANE_F_IGNORE_DNSSEC);
+			if (rc == DANE_E_SUCCESS)
+				rc = dane_raw_tlsa(st, &q, data, lens, 1, 0);
+			/* the match is judged here; DNSSEC is said on its own */
+			if (rc == DANE_E_SUCCESS)
+				rc = dane_verify_crt_raw(st, chain, (unsigned)nchain,
+							 GNUTLS_CRT_X509, q, 0, 0,
+							 &verify);
+			if (rc != DANE_E_SUCCESS || verify) {
+				gnutls_datum_t why = { NULL, 0 };
+				if (rc == DANE_E_SUCCESS)
+					dane_verification_status_print(verify, &why, 0);
+				buf_printf(&bad, "%s%s: the certificate it presents "
+					   "matches none of its %zu TLSA record%s (%s)",
+					   bad.len ? "; " : "", host, nd, nd == 1 ? "" : "s",
+					   rc != DANE_E_SUCCESS ? dane_strerror(rc) :
+					   why.data ? (char *)why.data : "differs");
+				gnutls_free(why.data);
+			} else {
+				buf_printf(&ok, "%s%s", ok.len ? ", " : "", host);
+			}
+			if (q)
+				dane_query_deinit(q);
+			if (st)
+				dane_state_deinit(st);
+			for (int k = 0; k < nchain; k++)
+				free(chain[k].data);
+		}
+		free(host);
+		for (size_t k = 0; k < nd; k++)
+			free(data[k]);
+		free(data);
+		free(lens);
+		dnsq_free(&a);
+	}
+	c->record = rec.data ? buf_steal(&rec) : xstrdup("");
+	if (!with) {
+		c->status = DS_WARN;
+		c->verdict = xasprintf("No TLSA records for the MX hosts: DANE is "
+				       "not in use (it needs DNSSEC; MTA-STS is the "
+				       "alternative).");
+	} else {
+		const char *dnssec = all_ad ?
+			"DNSSEC: the resolver says the TLSA answers are "
+			"authenticated (AD bit)." :
+			"DNSSEC: the resolver did not authenticate the TLSA answers "
+			"(no AD bit), so senders that check DANE ignore them.";
+		c->verdict = xasprintf("%d MX host%s with TLSA records; %s %s",
+				       with, with == 1 ? "" : "s",
+				       ok.len ? "certificate matches for" : "no match",
+				       ok.len ? ok.data : "");
+		char *v = xasprintf("%s %s", c->verdict, dnssec);
+		free(c->verdict);
+		c->verdict = v;
+		if (bad.len)
+			add_diag(c, r->domain, "dane.mismatch", xstrdup(bad.data), NULL);
+		else if (!all_ad && c->status == DS_OK)
+			c->status = DS_WARN;
+	}
+	buf_free(&ok);
+	buf_free(&bad);
+}
+
 /* ---- the whole run ------------------------------------------------------- */
 
 void
@@ -840,6 +1069,8 @@ deliver_run(const char *domain, const struct deliver_opts *o,
 	check_dmarc(r, domain);
 	check_mtasts(r, domain, &mx, o);
 	check_tlsrpt(r, domain);
+	if (!mx.null_mx)
+		check_dane(r, &mx, o);
 	if (!mx.null_mx || o->sending_ip)
 		check_rdns(r, &mx, o->sending_ip);
 	for (int i = 0; i < mx.n; i++)

@@ -32,7 +32,7 @@ struct dcheck {
 	struct diag_list diags;
 };
 
-#define DELIVER_MAX 8
+#define DELIVER_MAX 10
 
 struct deliver_report {
 	char domain[256];	/* safe text */
@@ -45,6 +45,7 @@ struct deliver_opts {
 	double timeout;		/* seconds for each network wait */
 	const char *sending_ip;	/* the relay's address, or NULL */
 	int https_port;		/* 443; tests use others */
+	int smtp_port;		/* 25 for the DANE check */
 };
 
 void deliver_run(const char *domain, const struct deliver_opts *o,

@@ -17,8 +17,11 @@
 #include "lab/lab.h"
 #include "mx.h"
 #include "options.h"
+#include "profile.h"
 #include "provider.h"
+#include "findfix.h"
 #include "report.h"
+#include "run.h"
 #include "sasl.h"
 #include "session.h"
 #include "sweep.h"
@@ -152,54 +155,63 @@ prompt_password(const char *user)
 	return p;
 }
 
+struct line_out {
+	bool color;
+};
+
+static void
+print_line(const struct tr_line *l, void *arg)
+{
+	const struct line_out *o = arg;
+	report_line(stdout, l, o->color);
+	fflush(stdout);
+}
+
 /* Run one session to its end, printing its transcript as it goes
  * (--batch).  The caller reports and frees it. */
 static void
 drive(struct session *s, bool json, bool color)
 {
-	size_t shown = 0;
-	session_go(s, RUN_ALL);
-	while (!s->finished) {
-		if (!json) {
-			for (; shown < s->tr.n; shown++)
-				report_line(stdout, &s->tr.v[shown], color);
-			fflush(stdout);
-		}
-		if (!session_busy(s)) {
-			session_go(s, RUN_ALL);
-			continue;
-		}
-		struct pollfd p;
-		double deadline;
-		session_wait(s, &p, &deadline);
-		int ms = -1;
-		if (deadline >= 0) {
-			double left = deadline - now_mono();
-			ms = left <= 0 ? 0 : (int)(left * 1000) + 1;
-		}
-		int rc = poll(&p, p.fd >= 0 ? 1 : 0, ms);
-		session_handle(s, rc > 0 ? p.revents : 0);
-	}
-	if (!json)
-		for (; shown < s->tr.n; shown++)
-			report_line(stdout, &s->tr.v[shown], color);
+	struct line_out o = { color };
+	session_run(s, json ? NULL : print_line, &o);
 }
 
+/* The command line as given, for --find-fix's command. */
+static int g_argc;
+static char **g_argv;
+
 static int
-run_batch(const struct config *cfg, bool json, bool color)
+run_batch(const struct config *cfg, bool json, bool color, bool find_fix)
 {
 	struct session *s = session_new(cfg);
 
 	drive(s, json, color);
 	int status = session_exit_status(s);
+	struct findfix ff;
+	bool tried = find_fix && status != 0;
+	if (tried)
+		findfix_run(cfg, s, g_argc, g_argv, &ff);
 	if (json) {
 		char *j = report_json(s);
+		size_t n = strlen(j);
+		if (tried && n >= 2 && j[n - 2] == '}') {
+			struct buf b = { 0 };
+			buf_add(&b, j, n - 2);
+			findfix_json(&b, &ff);
+			buf_adds(&b, "}\n");
+			free(j);
+			j = buf_steal(&b);
+		}
 		fputs(j, stdout);
 		free(j);
 	} else {
 		report_summary(stdout, s, color);
+		if (tried)
+			findfix_text(stdout, &ff, s, color);
 	}
 	fflush(stdout);
+	if (tried)
+		findfix_free(&ff);
 	session_free(s);
 	return status;
 }
@@ -417,6 +429,8 @@ run_advisor(struct config *cfg, const struct options *o, bool json, bool color,
 	for (int i = 0; i < ntg; i++) {
 		struct config c;
 		config_copy(&c, cfg);
+		if (cfg->mx)
+			config_set(&c.mx_domain, cfg->host);
 		if (*tg[i].address) {
 			config_set(&c.host, tg[i].address);
 			if (!c.servername)
@@ -619,6 +633,8 @@ terminal_usable(void)
 int
 main(int argc, char **argv)
 {
+	g_argc = argc;
+	g_argv = argv;
 	struct options o;
 	char err[512];
 	int status = EXIT_INTERNAL;
@@ -633,6 +649,31 @@ main(int argc, char **argv)
 		fprintf(stderr, "smtpdx: %s\n", err);
 		options_free(&o);
 		return EXIT_USAGE;
+	}
+	/* --profile: the file's settings under the command line's */
+	struct options po;
+	bool have_po = false;
+	if (o.profile) {
+		char *path = profile_config_path(o.config_file);
+		int rc = profile_load(path, o.profile, &po, err, sizeof err);
+		free(path);
+		if (rc < 0 || (!(o.set & OB_PASSWORD) &&
+			       options_password(&po, err, sizeof err) < 0)) {
+			fprintf(stderr, "smtpdx: %s\n", err);
+			if (rc == 0)
+				options_free(&po);
+			options_free(&o);
+			return EXIT_USAGE;
+		}
+		have_po = true;
+		options_apply_provider(&po);
+		if (!(o.set & OB_HOST) && !(po.set & OB_HOST)) {
+			fprintf(stderr, "smtpdx: [profile %s] names no host (add "
+				"host = ...)\n", o.profile);
+			options_free(&po);
+			options_free(&o);
+			return EXIT_USAGE;
+		}
 	}
 	if (o.provider && !strcmp(o.provider, "list")) {
 		provider_list(stdout);
@@ -708,6 +749,8 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (have_po)
+		options_merge(&cfg, &po);
 	options_merge(&cfg, &o);
 
 	bool tui = !o.batch && !o.json;
@@ -754,12 +797,14 @@ main(int argc, char **argv)
 			wipe(pw, strlen(pw));
 			free(pw);
 		}
-		status = run_batch(&cfg, o.json, color);
+		status = run_batch(&cfg, o.json, color, o.find_fix);
 	}
 out:
 	if (o.lab)
 		lab_stop(&ls);
 	config_free(&cfg);
+	if (have_po)
+		options_free(&po);
 	options_free(&o);
 	return status;
 }

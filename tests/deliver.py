@@ -83,6 +83,26 @@ try:
              'dns_name = "mta-sts.stsmx.test"\ntls_www_server\n'
              'expiration_days = 30\n')
 
+    # --- an SMTP server on port 25 (the lab, STARTTLS), for DANE: its
+    # certificate's SHA-256 becomes the TLSA record of mx.good.test
+    labca = os.path.join(TMP, "labca.pem")
+    lab = subprocess.Popen(run + [SMTPDX, "--lab", "ok-relay", "--lab-server",
+                                  labca, "-p", "25"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    procs.append(lab)
+    lab_ready = lab.stdout.readline().decode().strip() == "25"
+    grab = r'''
+import hashlib, smtplib, ssl
+s = smtplib.SMTP("127.0.0.1", 25, timeout=10)
+s.starttls(context=ssl._create_unverified_context())
+print(hashlib.sha256(s.sock.getpeercert(binary_form=True)).hexdigest())
+s.quit()
+'''
+    tlsa = subprocess.run(run + [sys.executable, "-c", grab],
+                          stdout=subprocess.PIPE, timeout=30).stdout.decode().strip()
+    report(lab_ready and len(tlsa) == 64,
+           "the lab serves STARTTLS on port 25 in the namespace", tlsa)
+
     # --- the zone
     inc = ["--txt-record=many.test,v=spf1 " +
            " ".join("include:i%d.many.test" % i for i in range(11)) + " -all"]
@@ -123,6 +143,12 @@ try:
         "--ptr-record=1.0.0.127.in-addr.arpa,mx.good.test",
         # nullmx.test: RFC 7505
         "--mx-host=nullmx.test,.,0",
+        # DANE: mx.good.test's TLSA is the certificate's SHA-256 (3 0 1);
+        # danebad.test's MX publishes one that matches nothing
+        "--dns-rr=_25._tcp.mx.good.test,52,030001" + tlsa,
+        "--mx-host=danebad.test,mx.danebad.test,10",
+        "--host-record=mx.danebad.test,127.0.0.1",
+        "--dns-rr=_25._tcp.mx.danebad.test,52,030101" + "ab" * 32,
     ] + inc
     procs.append(subprocess.Popen(dns, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL))
@@ -179,17 +205,30 @@ s.serve_forever()
         return r.returncode, rep, by, ids, r.stderr.decode(errors="replace")
 
     rc, rep, by, ids, err = check("good.test")
-    report(rc == 0 and not ids and all(c["status"] == "ok" for c in by.values()),
+    report(rc == 0 and not ids and all(c["status"] == "ok" for k, c in
+                                       by.items() if k != "dane"),
            "good.test: every check ok, exit 0",
            "rc %d ids %r %s" % (rc, ids, json.dumps(by, indent=1)[:1500] + err))
-    report(set(by) >= {"spf", "dmarc", "mta-sts", "tls-rpt", "mx", "rdns"},
-           "good.test: spf, dmarc, mta-sts, tls-rpt, mx, rdns are reported",
-           repr(list(by)))
+    report(set(by) >= {"spf", "dmarc", "mta-sts", "tls-rpt", "mx", "rdns",
+                       "dane"},
+           "good.test: spf, dmarc, mta-sts, tls-rpt, mx, rdns, dane are "
+           "reported", repr(list(by)))
+    dane = by.get("dane", {})
+    report(dane.get("status") == "warn" and "matches for mx.good.test" in
+           dane.get("verdict", "") and "did not authenticate" in
+           dane.get("verdict", ""),
+           "good.test: the certificate matches its TLSA record; without "
+           "DNSSEC that is said plainly (warn)", repr(dane))
     report("mode: enforce" in by.get("mta-sts", {}).get("record", ""),
            "good.test: the fetched MTA-STS policy is shown",
            repr(by.get("mta-sts")))
     report(by.get("spf", {}).get("record") == "v=spf1 mx -all",
            "good.test: the raw SPF record is shown", repr(by.get("spf")))
+
+    rc, rep, by, ids, err = check("danebad.test")
+    ev = [d["evidence"] for d in rep["diagnoses"] if d["id"] == "dane.mismatch"]
+    report(rc == 1 and ev and "mx.danebad.test" in ev[0],
+           "danebad.test: dane.mismatch names the MX host", "%r %r" % (ids, ev))
 
     rc, rep, by, ids, err = check("nospf.test")
     report(rc == 1 and "spf.missing" in ids and "dmarc.missing" in ids,

@@ -353,7 +353,7 @@ lab_apply(const struct lab_scenario *sc, const struct lab_server *ls,
 	config_set(&cfg->password, sc->no_user ? NULL :
 		   sc->password ? sc->password : LAB_PASSWORD);
 	cfg->mech = sc->mech;
-	config_set(&cfg->from, LAB_FROM);
+	config_set(&cfg->from, sc->from ? sc->from : LAB_FROM);
 	for (int i = 0; i < cfg->nto; i++) {
 		free(cfg->to[i]);
 		cfg->to[i] = NULL;

@@ -60,6 +60,8 @@ enum lab_flag {
 	LF_ENDLESS_CONT	= 1u << 27,	/* MAIL answered by "451-" lines forever */
 	LF_FLOOD_4XX	= 1u << 28,	/* EHLO answered by complete 451 replies forever */
 	LF_DROP_MID_TLS	= 1u << 29,	/* close (no close_notify) mid-way through MAIL's reply */
+	LF_CHECK_SENDER	= 1u << 30,	/* RCPT refused unless MAIL FROM is the
+					 * login's own address (LAB_FROM) */
 };
 
 enum lab_cert {
@@ -100,6 +102,7 @@ struct lab_scenario {
 	const char *servername;		/* NULL: LAB_SERVERNAME */
 	const char *host;		/* NULL: "127.0.0.1" */
 	const char *to;			/* NULL: LAB_TO */
+	const char *from;		/* NULL: LAB_FROM */
 	bool no_ca;			/* client does not trust the lab CA */
 	double timeout;			/* 0: 5 seconds */
 	int tls_min;			/* 0: client default */
