@@ -501,10 +501,10 @@ greeting_name(const struct transcript *tr)
 {
 	for (size_t i = 0; i < tr->n; i++) {
 		const struct tr_line *l = &tr->v[i];
-		if (l->dir != TR_SERVER || l->step != STEP_GREETING)
+		/* the line the session bound to the greeting */
+		if (l->dir != TR_SERVER || strcmp(l->verb, "greeting") != 0)
 			continue;
-		if (strncmp(l->text, "220", 3) || (l->text[3] != ' ' &&
-						   l->text[3] != '-'))
+		if (l->code != 220 || strlen(l->text) < 4)
 			return NULL;
 		const char *w = l->text + 4;
 		size_t n = strcspn(w, " \t");
