@@ -173,19 +173,30 @@ static const struct dt_node tree[] = {
 		{ "plaintext where TLS was expected", "=tls.expected_starttls" },
 		{ "no TLS version in common", "=tls.version_mismatch" },
 		{ "certificate failed verification", "tls.cert" },
+		{ "client certificate required", "=tls.client_cert_required" },
+		{ "server-side TLS error", "=tls.server_error" },
 		{ "timed out", "tls.silent" },
 		{ "cancelled", "=session.cancelled" },
 		ANY("=tls.handshake_failed") } },
 	{ "tls.silent", "Was this implicit TLS from the first byte?", T_TLSMODE, NULL, {
 		{ "implicit", "=greeting.timeout" }, ANY("=tls.handshake_failed") } },
-	{ "tls.cert", "Does the certificate chain fail to reach a trusted authority?",
-	  T_FLAG, "cert_untrusted", { Y("=tls.cert_untrusted"), N("tls.cert.expired") } },
+	{ "tls.cert", "Does the certificate chain lead to a trusted authority?",
+	  T_FLAG, "cert_trusted", { Y("tls.cert.expired"), N("tls.cert.chain") } },
+	{ "tls.cert.chain", "Did the server leave out an intermediate certificate?",
+	  T_FLAG, "cert_chain_incomplete",
+	  { Y("=tls.chain_incomplete"), N("=tls.cert_untrusted") } },
 	{ "tls.cert.expired", "Has the certificate expired?", T_FLAG, "cert_expired",
 	  { Y("=tls.cert_expired"), N("tls.cert.early") } },
 	{ "tls.cert.early", "Is the certificate not valid yet?", T_FLAG,
 	  "cert_not_yet_valid", { Y("=tls.cert_not_yet_valid"), N("tls.cert.name") } },
 	{ "tls.cert.name", "Is the certificate for another name?", T_FLAG,
-	  "cert_hostname", { Y("=tls.cert_hostname_mismatch"), N("=tls.cert_untrusted") } },
+	  "cert_hostname", { Y("=tls.cert_hostname_mismatch"), N("tls.cert.purpose") } },
+	{ "tls.cert.purpose", "Is the certificate meant for something other than "
+	  "a TLS server?", T_FLAG, "cert_wrong_purpose",
+	  { Y("=tls.cert_wrong_purpose"), N("tls.cert.weak") } },
+	{ "tls.cert.weak", "Was it refused for a weak key or signature (SHA-1, MD5, "
+	  "a short key)?", T_FLAG, "cert_weak_refused",
+	  { Y("=tls.weak_key"), N("=tls.cert_invalid") } },
 
 	/* AUTH */
 	{ "auth.kind", "What went wrong with AUTH?", T_KIND, NULL, {
@@ -421,6 +432,9 @@ static const struct dt_node tree[] = {
 	  T_FLAG, "cert_ignored", { Y("=tls.cert_ignored"), N("-") } },
 	{ "w.helo", "Did the server refuse EHLO and take only HELO?", T_FLAG,
 	  "helo_fallback", { Y("=ehlo.helo_fallback"), N("-") } },
+	{ "w.weak", "Does the server's certificate use a weak key or signature "
+	  "(SHA-1, RSA under 2048 bits) that was not refused?", T_FLAG,
+	  "cert_weak_accepted", { Y("=tls.weak_key"), N("-") } },
 };
 
 /* ---- the reply-text knowledge table ------------------------------------ */
@@ -661,7 +675,7 @@ static const struct {
 	int evidence;		/* which evidence string: see warn_evidence() */
 } warning_roots[] = {
 	{ "w.tls", 0 }, { "w.auth", 1 }, { "w.port25", 2 }, { "w.cert", 3 },
-	{ "w.insecure", 3 }, { "w.helo", 4 },
+	{ "w.insecure", 3 }, { "w.helo", 4 }, { "w.weak", 5 },
 };
 
 static const struct dt_node *
@@ -696,7 +710,9 @@ has_non_ascii(const char *s)
 
 /* The names flag() knows: tree nodes and {?name:...} segments use them. */
 static const char *const flag_names[] = {
-	"probe_ok", "encrypted", "starttls_offered", "cert_untrusted",
+	"probe_ok", "encrypted", "starttls_offered", "cert_trusted",
+	"cert_chain_incomplete", "cert_wrong_purpose", "cert_weak_refused",
+	"cert_weak_accepted",
 	"cert_expired", "cert_not_yet_valid", "cert_hostname", "from_utf8",
 	"tls_old", "auth_before_tls", "port25_auth", "cert_ignored",
 	"helo_fallback", "skipped_offered_auth", "authenticated",
@@ -722,8 +738,17 @@ flag(const struct facts *f, const char *name)
 		return f->encrypted;
 	if (!strcmp(name, "starttls_offered"))
 		return f->starttls_offered;
-	if (!strcmp(name, "cert_untrusted"))
-		return f->cert_problems & (CP_UNTRUSTED | CP_NO_CERT);
+	if (!strcmp(name, "cert_trusted"))
+		return !(f->cert_problems & (CP_UNTRUSTED | CP_NO_CERT |
+					     CP_CHAIN_INCOMPLETE));
+	if (!strcmp(name, "cert_chain_incomplete"))
+		return f->cert_problems & CP_CHAIN_INCOMPLETE;
+	if (!strcmp(name, "cert_wrong_purpose"))
+		return f->cert_problems & CP_PURPOSE;
+	if (!strcmp(name, "cert_weak_refused"))
+		return f->cert_problems & CP_WEAK;
+	if (!strcmp(name, "cert_weak_accepted"))
+		return f->weak && *f->weak && !(f->cert_problems & CP_WEAK);
 	if (!strcmp(name, "cert_expired"))
 		return f->cert_problems & CP_EXPIRED;
 	if (!strcmp(name, "cert_not_yet_valid"))
@@ -996,6 +1021,10 @@ walk(const struct facts *f, const char *root, bool as_warning,
 	struct diagnosis *d = &out->v[out->n++];
 	d->id = (enum diag_id)id;
 	d->sev = as_warning && di->sev == SEV_ERROR ? SEV_WARNING : di->sev;
+	/* what stopped a session is an error, whatever it is elsewhere
+	 * (tls.weak_key: a warning when the certificate was accepted) */
+	if (!as_warning && f->failed_step >= 0 && d->sev == SEV_WARNING)
+		d->sev = SEV_ERROR;
 	d->step = di->step;
 	if (!as_warning && f->failed_step >= 0)
 		d->step = (enum step)f->failed_step;
@@ -1024,6 +1053,7 @@ diag_decide(const struct facts *f, struct diag_list *out)
 			break;
 		case 3: ev = f->cert_evidence; break;
 		case 4: ev = f->helo_evidence; break;
+		case 5: ev = f->weak; break;
 		}
 		/* a failed certificate that stopped the session is already
 		 * the main diagnosis */

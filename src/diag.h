@@ -65,6 +65,8 @@ struct diag_info {
 	X(TLS_VERSION, "no TLS version in common") \
 	X(TLS_CLOSED, "closed during TLS handshake") \
 	X(TLS_OTHER, "TLS handshake failed") \
+	X(TLS_CLIENT_CERT, "client certificate required") \
+	X(TLS_SERVER_ERROR, "server-side TLS error") \
 	X(CERT, "certificate failed verification") \
 	X(INJECTION, "plaintext injected after STARTTLS") \
 	X(UNEXPECTED_DATA, "bytes before the TLS handshake") \
@@ -99,6 +101,7 @@ struct facts {
 	bool probe_ok;		/* ... and it worked */
 	unsigned cert_problems;	/* enum cert_problem bits */
 	const char *cert_evidence;
+	const char *weak;	/* weak algorithms in the chain, in words, or "" */
 	bool insecure;
 	int tls_version;	/* 10..13, 0: no TLS */
 	const char *tls_evidence;

@@ -32,6 +32,7 @@ suite "documentation" sh tests/docs.sh
 suite "hostile servers" python3 tests/hostile.py
 suite "replay: foreign servers' behaviours (replies tied to commands, TLS mode in seconds)" python3 tests/replay.py
 suite "real MTA: Postfix + Dovecot" sh tests/mta/run.sh
+suite "local files, secrets, escaping, lab limits" python3 tests/local.py
 suite "secrets never show" sh tests/secrets.sh
 suite "sanitizers: ASan+UBSan, valgrind, fuzz corpus" sh tests/sanitize.sh
 [ -f tests/tui/run.sh ] && suite "TUI in tmux" sh tests/tui/run.sh

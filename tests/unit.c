@@ -156,6 +156,7 @@ main(void)
 	test_line_reader();
 	test_caps();
 	test_vis_escape();
+	test_vis_format_chars();
 	test_json_string();
 	test_base64();
 	test_strings_and_bufs();
@@ -166,6 +167,7 @@ main(void)
 	test_diag_tree();
 	test_diag_warnings();
 	test_diag_catalog();
+	test_diag_tls_paths();
 	test_vocab();
 	test_sasl();
 	test_transcript();
