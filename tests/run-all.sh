@@ -31,6 +31,7 @@ suite "deliverability (--deliverability, dnsmasq + HTTPS)" python3 tests/deliver
 suite "MX lookup (--mx, dnsmasq)" sh tests/mx.sh
 suite "documentation" sh tests/docs.sh
 suite "hostile servers" python3 tests/hostile.py
+suite "replay: foreign servers' behaviours (replies tied to commands, TLS mode in seconds)" python3 tests/replay.py
 suite "real MTA: Postfix + Dovecot" sh tests/mta/run.sh
 suite "interop: Exim, OpenSMTPD, aiosmtpd, Haraka, replays" sh tests/interop/run.sh
 suite "local files, secrets, escaping, lab limits" python3 tests/local.py

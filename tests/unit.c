@@ -143,6 +143,7 @@ has(const char *s, const char *needle)
 #include "unit_vocab.c"
 #include "unit_sasl.c"
 #include "unit_regress.c"
+#include "unit_replies.c"
 #include "unit_provider.c"
 
 int
@@ -172,6 +173,8 @@ main(void)
 	test_transcript();
 	test_config_and_steps();
 	test_regress();
+	test_reply_fits();
+	test_sync_tree();
 	test_provider();
 
 	options_pool_free();

@@ -699,14 +699,14 @@ step_answer(const struct session *s, int st)
 		if (l->step != st)
 			continue;
 		if (l->dir == TR_SERVER) {
-			if ((st == STEP_EHLO || st == STEP_EHLO_TLS) && nS > 0 &&
-			    !strncmp(l->text, "250", 3) && strlen(l->text) > 4) {
+			/* the session marks the capability lines */
+			if (*l->capability && strlen(l->text) > 4) {
 				const char *kw = l->text + 4;
-				size_t k = strcspn(kw, " ");
-				if (!strncmp(kw, "AUTH", 4))
-					k = strlen(kw);
-				buf_printf(&caps, "%s%.*s", caps.len ? ", " : "",
-					   (int)k, kw);
+				if (!strcmp(l->capability, "AUTH"))
+					buf_printf(&caps, "%s%s", caps.len ? ", " : "", kw);
+				else
+					buf_printf(&caps, "%s%s", caps.len ? ", " : "",
+						   l->capability);
 			}
 			lastS = l;
 			nS++;

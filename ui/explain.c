@@ -163,30 +163,15 @@ capability_of(const struct session *s, size_t i, const struct capdef **cd)
 	char sep;
 	const char *rest;
 	*cd = NULL;
-	if (l->dir != TR_SERVER || !parse_reply_line(l->text, &code, &sep, &rest) ||
-	    code != 250 || i == 0)
+	/* the session marked the line: a capability of an EHLO reply */
+	if (l->dir != TR_SERVER || !*l->capability ||
+	    !parse_reply_line(l->text, &code, &sep, &rest))
 		return NULL;
-	/* the previous line must be part of the same 250 reply, and the
-	 * reply must answer an EHLO */
-	const struct tr_line *p = &s->tr.v[i - 1];
-	if (p->dir != TR_SERVER || strncmp(p->text, "250-", 4) != 0)
-		return NULL;
-	for (size_t k = i; k-- > 0;) {
-		const struct tr_line *c = &s->tr.v[k];
-		if (c->dir != TR_CLIENT)
-			continue;
-		if (strncasecmp(c->text, "EHLO", 4) != 0)
-			return NULL;
-		break;
-	}
-	for (size_t k = 0; k < ARRAY_SIZE(capdefs); k++) {
-		size_t n = strlen(capdefs[k].kw);
-		if (!strncasecmp(rest, capdefs[k].kw, n) &&
-		    (rest[n] == '\0' || rest[n] == ' ' || rest[n] == '=')) {
+	for (size_t k = 0; k < ARRAY_SIZE(capdefs); k++)
+		if (!strcasecmp(l->capability, capdefs[k].kw)) {
 			*cd = &capdefs[k];
 			break;
 		}
-	}
 	return rest;
 }
 
@@ -332,20 +317,17 @@ explain_line(struct doc *d, const struct session *s, size_t i)
 			doc_wrap(d, 10, "Offers", ST_LABEL, ST_NORMAL, w);
 			free(w);
 		}
-		for (size_t k = i; k-- > 0;) {
-			const struct tr_line *c = &s->tr.v[k];
-			/* an AUTH exchange: the command, not its hidden rounds */
-			if (c->dir == TR_CLIENT && (!strcmp(c->text, "<redacted>") ||
-						    !strcmp(c->text, "*")))
-				continue;
-			if (c->dir == TR_CLIENT) {
-				doc_wrap(d, 10, "Answers", ST_LABEL, ST_CLIENT, c->text);
-				break;
-			}
-			if (k == 0)
-				doc_wrap(d, 10, "Answers", ST_LABEL, ST_NORMAL,
-					 "nothing: this is the greeting");
-		}
+		/* the command it answers, as the session bound it */
+		if (l->answers >= 0 && (size_t)l->answers < s->tr.n)
+			doc_wrap(d, 10, "Answers", ST_LABEL, ST_CLIENT,
+				 s->tr.v[l->answers].text);
+		else if (!strcmp(l->verb, "greeting"))
+			doc_wrap(d, 10, "Answers", ST_LABEL, ST_NORMAL,
+				 "nothing: this is the greeting");
+		else if (l->unsolicited)
+			doc_wrap(d, 10, "Answers", ST_LABEL, ST_NORMAL,
+				 "nothing: no command asked for this line, so client "
+				 "and server are out of step (RFC 5321 \u00a74.3.2)");
 	} else if (l->dir == TR_CLIENT) {
 		const struct verb *v = find_verb(l->text);
 		if (v) {
@@ -363,14 +345,14 @@ explain_line(struct doc *d, const struct session *s, size_t i)
 				 "a command you typed on the : line that smtpdx has no "
 				 "words for; the reply says what the server made of it");
 		}
+		/* its reply: the first server line the session bound to it
+		 * (under PIPELINING it may come after later commands) */
 		for (size_t k = i + 1; k < s->tr.n; k++) {
 			const struct tr_line *r = &s->tr.v[k];
-			if (r->dir == TR_SERVER) {
+			if (r->dir == TR_SERVER && r->answers == (long)i) {
 				doc_wrap(d, 10, "Reply", ST_LABEL, ST_SERVER, r->text);
 				break;
 			}
-			if (r->dir == TR_CLIENT)
-				break;
 		}
 	}
 	/* a server line's note usually says what Code and Enhanced said */

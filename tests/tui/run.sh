@@ -275,6 +275,30 @@ t_cmdline() {
 }
 check s6 ": sends RCPT before MAIL: the 503 and its words; completion; history without AUTH" t_cmdline
 
+# Issue 9 §1: raw commands are part of the session's model.  The user's
+# own MAIL FROM opens a transaction; the 503 the AUTH step then gets is
+# explained as that, not as "the server does not offer login".
+t_raw_txn() {
+	title=$(diag_title auth.bad_sequence)
+	wrong=$(diag_title auth.not_offered)
+	start "$1" 132x43 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	for st in resolve connect greeting ehlo starttls tls; do
+		keys "$1" n
+		wait_for "$1" "✓ $st"
+	done
+	keys "$1" n
+	wait_re "$1" "✓ ehlo.*(tls|TLS)"
+	keys "$1" :
+	text "$1" "MAIL FROM:<alice@smtpdx.lab>"
+	keys "$1" Enter
+	wait_for "$1" "250 2.1.0"
+	keys "$1" n
+	wait_for "$1" "$title"
+	lacks "$1" "$wrong"
+}
+check s6b ": MAIL FROM, then AUTH: the 503 is the open transaction, not AUTH missing" t_raw_txn
+
 t_resize() {
 	title=$(diag_title auth.failed)
 	start "$1" 132x43 -- --lab auth.failed
@@ -451,6 +475,29 @@ t_explain() {
 	has "$1" "extensions"
 }
 check s16 "Enter explains the selected line: reply codes and client commands" t_explain
+
+# Issue 9 §1: under PIPELINING, MAIL's 250 arrives after DATA went out; the
+# teaching view reads which command a reply answers from the session, not
+# from the line above it.
+t_explain_pipe() {
+	start "$1" 132x43 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" r
+	wait_for "$1" "PASSED"
+	# the line's position, from the same scenario's JSON transcript
+	idx=$($BIN --lab ok --json | python3 -c 'import json, sys
+tr = json.load(sys.stdin)["transcript"]
+print(next(i for i, l in enumerate(tr) if l["text"].startswith("250 2.1.0")))')
+	keys "$1" Home
+	i=0
+	while [ "$i" -lt "$idx" ]; do keys "$1" Down; i=$((i + 1)); done
+	wait_for "$1" "$((idx + 1))/"
+	keys "$1" Enter
+	wait_for "$1" "explained"
+	wait_re "$1" "Answers +MAIL FROM:<"
+	lacks "$1" "Answers   DATA"
+}
+check s16b "under PIPELINING, MAIL's 250 answers MAIL FROM, not DATA" t_explain_pipe
 
 t_tls() {
 	start "$1" 132x43 -- --lab tls.cert_hostname_mismatch
