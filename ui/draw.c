@@ -212,6 +212,23 @@ draw_footer(struct tui *t)
 
 	werase(w);
 	put_fill(w, 0, 0, cols, ST_NORMAL, 0);
+	if (t->ask != ASK_NONE) {
+		put_fill(w, 0, 0, cols, ST_BAR_WARN, 0);
+		put_str(w, 0, 1, t->ask_q, cols - 2, ST_BAR_WARN, 0, true);
+		wnoutrefresh(w);
+		return;
+	}
+	if (t->ovk == OV_PASSWORD && t->form) {
+		/* modal: no key here reaches the session */
+		size_t n = form_length(t->form);
+		snprintf(buf, sizeof buf, " PASSWORD PROMPT: keys are text here, r "
+			 "and q too   %zu character%s   Enter use it   Esc go on "
+			 "without ", n, n == 1 ? "" : "s");
+		put_fill(w, 0, 0, cols, ST_BAR_WARN, 0);
+		put_str(w, 0, 0, buf, cols, ST_BAR_WARN, 0, true);
+		wnoutrefresh(w);
+		return;
+	}
 	if (t->cl_on) {
 		footer_cmdline(t);
 		wnoutrefresh(w);
@@ -814,8 +831,8 @@ plan(struct tui *t, struct doc *d)
 	struct buf b = { 0 };
 	for (int i = 0; i < c->nto; i++)
 		buf_printf(&b, "%s%s", i ? ", " : "", c->to[i]);
-	v = xasprintf("from %s to %s%s", c->from ? c->from : c->user ? c->user :
-		      "smtpdx@(this host)", b.len ? b.data : "(the sender)",
+	v = xasprintf("from %s to %s%s", session_sender(s),
+		      b.len ? b.data : "(the sender)",
 		      c->no_send ? " (stops before DATA)" : "");
 	buf_free(&b);
 	doc_wrap(d, 9, "Mail", ST_LABEL, ST_NORMAL, v);

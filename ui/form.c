@@ -317,8 +317,12 @@ form_draw(struct form *fm, WINDOW *w, int h, int wd, int *cy, int *cx)
 			put_str(w, y, x, c, fw, st, 0, false);
 			free(c);
 		} else if (f->type == FT_SECRET && fm->kind == FORM_PASSWORD) {
-			/* no echo at all: not even the length */
-			put_str(w, y, x, "", fw, st, 0, false);
+			/* no echo, but how many characters it holds, so a
+			 * key meant for the session shows up as typed */
+			char *c = xasprintf("(%zu character%s typed)", f->n,
+					    f->n == 1 ? "" : "s");
+			put_str(w, y, x, c, fw, st, A_DIM, false);
+			free(c);
 			if (on)
 				*cy = y, *cx = x;
 		} else if (f->type == FT_SECRET) {
@@ -392,6 +396,12 @@ field_u8(const struct field *f)
 	wipe(s, strlen(s));
 	free(s);
 	return r;
+}
+
+size_t
+form_length(const struct form *f)
+{
+	return f->f[0].n;
 }
 
 char *

@@ -18,13 +18,15 @@ struct helpkey {
 static const struct helpkey run_keys[] = {
 	{ "n  space", "run the next step" },
 	{ "r", "run to the end" },
-	{ "R", "start over (a new session, same settings)" },
+	{ "R", "start over (a new session, same settings; asks first in the "
+	       "middle of a session)" },
 	{ "w", "which port: sweep this host's ports (587, 465, 2525, 25) at "
 	       "once; back to the sweep when the session came from one" },
 	{ "Esc", "cancel the step under way" },
 	{ ":", "raw command line: type SMTP into the live session" },
 	{ "?", "this help" },
-	{ "q", "quit" },
+	{ "q", "quit (status 4 in the middle of a session)" },
+	{ "Ctrl-Z", "suspend to the shell; fg comes back" },
 };
 
 static const struct helpkey look_keys[] = {
@@ -47,6 +49,7 @@ static const struct helpkey cl_keys[] = {
 	{ "Ctrl-A E B F", "start, end, back, forward (emacs keys)" },
 	{ "Ctrl-W U K", "delete a word, the line, to the end" },
 	{ "Enter", "send;  Esc leaves the line" },
+	{ "Ctrl-C D", "leave the line when it is empty (Ctrl-C clears text)" },
 };
 
 static void

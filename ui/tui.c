@@ -11,6 +11,7 @@
  * replayed after endwin(), so a stray message never tears the display.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <histedit.h>
 #include <langinfo.h>
 #include <poll.h>
@@ -19,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,9 +34,85 @@
 
 static volatile sig_atomic_t got_signal;
 
+/*
+ * What it takes to give the terminal back from anywhere, a signal
+ * handler or the out-of-memory path included: the terminal's own modes
+ * from before curses, the strings that leave curses' screen (prepared
+ * while curses could still be asked), and stderr's own descriptor with
+ * the temporary file that held it meanwhile.  Only async-signal-safe
+ * calls (write, tcsetattr, dup2, lseek, read).
+ */
+static volatile sig_atomic_t in_curses;
+static struct termios term_orig;
+static bool term_saved;
+static char term_leave[256];
+static size_t term_leave_len;
+static int err_saved = -1, err_tmp = -1;
+
+static void
+term_restore_now(void)
+{
+	if (!in_curses)
+		return;
+	in_curses = 0;
+	if (term_leave_len && write(STDOUT_FILENO, term_leave, term_leave_len) < 0) {
+		/* nothing left to try */
+	}
+	if (term_saved)
+		tcsetattr(STDIN_FILENO, TCSADRAIN, &term_orig);
+	if (err_saved >= 0) {
+		dup2(err_saved, STDERR_FILENO);
+		if (err_tmp >= 0 && lseek(err_tmp, 0, SEEK_SET) == 0) {
+			char buf[1024];
+			ssize_t n;
+			while ((n = read(err_tmp, buf, sizeof buf)) > 0)
+				if (write(STDERR_FILENO, buf, (size_t)n) < 0)
+					break;
+		}
+	}
+}
+
+/* Collect the strings that leave curses: the attributes, the cursor,
+ * the keypad, the alternate screen. */
+static void
+term_leave_prepare(void)
+{
+	static const char *const caps[] = { "sgr0", "cnorm", "rmkx", "rmcup" };
+	term_leave_len = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(caps); i++) {
+		const char *v = tigetstr(caps[i]);
+		if (!v || v == (char *)-1)
+			continue;
+		size_t n = strlen(v);
+		if (term_leave_len + n >= sizeof term_leave)
+			break;
+		memcpy(term_leave + term_leave_len, v, n);
+		term_leave_len += n;
+	}
+}
+
+static void
+say(const char *m)
+{
+	if (write(STDERR_FILENO, m, strlen(m)) < 0) {
+		/* nowhere to say it */
+	}
+}
+
+/*
+ * SIGTERM, SIGINT, SIGHUP: the loop ends at its next turn and cleans up
+ * as for q.  SIGQUIT, or a second signal while the first is still being
+ * handled (the loop is stuck): the terminal back now, a line, and out.
+ */
 static void
 on_signal(int sig)
 {
+	if (sig == SIGQUIT || got_signal) {
+		term_restore_now();
+		say(sig == SIGQUIT ? "smtpdx: SIGQUIT: stopped, the terminal restored\n" :
+		    "smtpdx: a second signal: stopped at once, the terminal restored\n");
+		_exit(TUI_EXIT_INTERRUPTED);
+	}
 	got_signal = sig;
 }
 
@@ -110,6 +189,7 @@ ov_is_form(enum overlay k)
 }
 
 static void ov_build(struct tui *t);
+static void resize(struct tui *t);
 
 /* (Re)open the overlay's window at the size its content wants. */
 static void
@@ -162,7 +242,7 @@ ov_show(struct tui *t, enum overlay k)
 	t->ov_top = 0;
 	t->ov_cury = t->ov_curx = -1;
 	ov_place(t);
-	t->dirty |= DIRTY_OVERLAY;
+	t->dirty |= DIRTY_OVERLAY | DIRTY_FOOTER;
 }
 
 static void
@@ -175,6 +255,7 @@ ov_hide(struct tui *t)
 	t->ovk = OV_NONE;
 	t->ov_cury = t->ov_curx = -1;
 	overlay_close(t);
+	t->dirty |= DIRTY_FOOTER;
 }
 
 void
@@ -291,17 +372,50 @@ run_all(struct tui *t)
 }
 
 static void
-save_transcript(struct tui *t, const char *name)
+ask(struct tui *t, int what, const char *question)
 {
-	char path[4096];
-	const char *home = getenv("HOME");
-	if (name[0] == '~' && name[1] == '/' && home)
-		snprintf(path, sizeof path, "%s%s", home, name + 1);
+	t->ask = what;
+	snprintf(t->ask_q, sizeof t->ask_q, "%s", question);
+	t->msg[0] = '\0';
+	t->dirty |= DIRTY_FOOTER;
+}
+
+/*
+ * Write the transcript to path.  A new file is created private (0600)
+ * and exclusively; an existing one is only ever written after the user
+ * said yes (overwrite); a symbolic link is never followed, at either
+ * step (O_NOFOLLOW), and nothing but a regular file is written.
+ */
+static void
+save_to(struct tui *t, const char *path, bool overwrite)
+{
+	int fd;
+	if (overwrite)
+		fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	else
-		snprintf(path, sizeof path, "%s", name);
-	FILE *f = fopen(path, "w");
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			  0600);
+	if (fd < 0) {
+		tui_message(t, true, "Could not save to %s: %s", path,
+			    errno == ELOOP ? "it is a symbolic link (not followed)" :
+			    strerror(errno));
+		return;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		tui_message(t, true, "Not saved: %s is not a regular file.", path);
+		return;
+	}
+	if (overwrite && ftruncate(fd, 0) < 0) {
+		tui_message(t, true, "Could not save to %s: %s", path, strerror(errno));
+		close(fd);
+		return;
+	}
+	FILE *f = fdopen(fd, "w");
 	if (!f) {
 		tui_message(t, true, "Could not save to %s: %s", path, strerror(errno));
+		close(fd);
 		return;
 	}
 	for (size_t i = 0; i < t->s->tr.n; i++)
@@ -313,6 +427,85 @@ save_transcript(struct tui *t, const char *name)
 		return;
 	}
 	tui_message(t, false, "Saved %zu lines to %s", t->s->tr.n, path);
+}
+
+static void
+save_transcript(struct tui *t, const char *name)
+{
+	char path[4096];
+	const char *home = getenv("HOME");
+	if (name[0] == '~' && name[1] == '/' && home)
+		snprintf(path, sizeof path, "%s%s", home, name + 1);
+	else
+		snprintf(path, sizeof path, "%s", name);
+	struct stat st;
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT) {
+			save_to(t, path, false);
+			return;
+		}
+		tui_message(t, true, "Could not save to %s: %s", path, strerror(errno));
+		return;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		tui_message(t, true, "Not saved: %s is a symbolic link, and is not "
+			    "followed.  s again, and another name.", path);
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		tui_message(t, true, "Not saved: %s is not a regular file.", path);
+		return;
+	}
+	snprintf(t->ask_path, sizeof t->ask_path, "%s", path);
+	char *q = xasprintf("Overwrite %s?  y: yes, any other key: no", path);
+	char *v = vis_escape(q, strlen(q));
+	ask(t, ASK_OVERWRITE, v);
+	free(v);
+	free(q);
+}
+
+/* The answer to the question in the footer. */
+static void
+answer(struct tui *t, bool yes)
+{
+	int what = t->ask;
+	t->ask = ASK_NONE;
+	t->dirty |= DIRTY_FOOTER;
+	if (what == ASK_RESTART) {
+		if (yes) {
+			tui_restart(t);
+			tui_message(t, false, "Started over: a new session is ready.");
+		} else {
+			tui_message(t, false, "Not started over: the session goes on.");
+		}
+	} else if (what == ASK_OVERWRITE) {
+		if (yes)
+			save_to(t, t->ask_path, true);
+		else
+			tui_message(t, false, "Not saved: %s is as it was.", t->ask_path);
+	}
+}
+
+/*
+ * ^Z (raw mode: a key, not a signal): the terminal back as it was, stop
+ * as the shell expects; on fg, curses' modes again and the whole screen
+ * redrawn at whatever size the terminal has now.
+ */
+static void
+suspend(struct tui *t)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
+	sigemptyset(&dfl.sa_mask);
+	endwin();
+	in_curses = 0;
+	fflush(stdout);
+	sigaction(SIGTSTP, &dfl, &old);
+	raise(SIGTSTP);
+	sigaction(SIGTSTP, &old, NULL);
+	in_curses = 1;
+	reset_prog_mode();
+	clearok(curscr, TRUE);
+	resize(t);
 }
 
 static char *
@@ -360,7 +553,7 @@ key_overlay(struct tui *t, wint_t ch, bool keycode)
 {
 	if (ov_is_form(t->ovk)) {
 		enum form_rc rc = form_key(t->form, (int)ch, keycode);
-		t->dirty |= DIRTY_OVERLAY;
+		t->dirty |= DIRTY_OVERLAY | DIRTY_FOOTER;
 		if (rc == FORM_MORE)
 			return;
 		if (t->ovk == OV_FORM) {
@@ -613,8 +806,10 @@ key_sweep(struct tui *t, wint_t ch, bool keycode)
 		return;
 	}
 	switch (ch) {
+	case 3:			/* ^C */
+		t->interrupted = true;
+		/* fall through */
 	case 'q':
-	case 3:
 		t->quit = true;
 		return;
 	case 'k': adv_move(t, -1, false); return;
@@ -686,8 +881,10 @@ key_main(struct tui *t, wint_t ch, bool keycode)
 		return;
 	}
 	switch (ch) {
-	case 'q':
 	case 3:			/* ^C */
+		t->interrupted = true;
+		/* fall through */
+	case 'q':
 		t->quit = true;
 		return;
 	case 'n':
@@ -698,6 +895,11 @@ key_main(struct tui *t, wint_t ch, bool keycode)
 		run_all(t);
 		return;
 	case 'R':
+		if (t->s->started && !t->s->finished) {
+			ask(t, ASK_RESTART, "Start over?  The session so far is "
+			    "dropped.  y: yes, any other key: no");
+			return;
+		}
 		tui_restart(t);
 		tui_message(t, false, "Started over: a new session is ready.");
 		return;
@@ -847,7 +1049,17 @@ read_keys(struct tui *t)
 				}
 			}
 		}
+		if (!keycode && ch == 26) {	/* ^Z, whatever has the keys */
+			suspend(t);
+			continue;
+		}
+		if (t->ask != ASK_NONE) {
+			answer(t, !keycode && (ch == 'y' || ch == 'Y'));
+			continue;
+		}
 		if (t->mode == LM_TOO_SMALL) {
+			if (!keycode && ch == 3)
+				t->interrupted = true;
 			if (!keycode && (ch == 'q' || ch == 3))
 				t->quit = true;
 			continue;
@@ -1026,7 +1238,24 @@ run(struct config *cfg, const struct tui_opts *o, bool sweep, const char *ports)
 	if (saved_err >= 0 && errf)
 		dup2(fileno(errf), STDERR_FILENO);
 
+	/*
+	 * A TERM this machine has no description for (xterm-kitty over SSH,
+	 * say): draw as the descriptions nearly every terminal understands,
+	 * and say so; when none works, stop.  Never an unattended run.
+	 */
+	static const char *const fallback[] = { "xterm-256color", "vt100" };
+	const char *term = getenv("TERM");
+	char *asked = xstrdup(term ? term : "");
+	const char *used = NULL;
+	term_saved = tcgetattr(STDIN_FILENO, &term_orig) == 0;
 	SCREEN *scr = newterm(NULL, stdout, stdin);
+	for (size_t i = 0; !scr && i < ARRAY_SIZE(fallback); i++) {
+		scr = newterm(fallback[i], stdout, stdin);
+		if (scr) {
+			used = fallback[i];
+			setenv("TERM", used, 1);	/* libedit's pty too */
+		}
+	}
 	if (!scr) {
 		if (saved_err >= 0) {
 			dup2(saved_err, STDERR_FILENO);
@@ -1034,12 +1263,27 @@ run(struct config *cfg, const struct tui_opts *o, bool sweep, const char *ports)
 		}
 		if (errf)
 			fclose(errf);	/* curses' own words: ours say it better */
-		const char *term = getenv("TERM");
-		fprintf(stderr, "smtpdx: cannot drive this terminal (TERM=%s): "
-			"running as --batch\n", term ? term : "");
-		return -1;
+		fprintf(stderr, "smtpdx: no description of this terminal (TERM=%s), "
+			"nor of xterm-256color or vt100: use --batch or --json\n",
+			asked);
+		free(asked);
+		if (sweep)
+			adv_free(t);
+		return 2;
+	}
+	if (used && errf) {
+		/* curses' complaint about the first TERM: ours says it */
+		fflush(stderr);
+		if (ftruncate(fileno(errf), 0) == 0)
+			rewind(errf);
+		lseek(STDERR_FILENO, 0, SEEK_SET);
 	}
 	set_term(scr);
+	err_saved = saved_err;
+	err_tmp = errf ? fileno(errf) : -1;
+	term_leave_prepare();
+	in_curses = 1;
+	set_fatal_hook(term_restore_now);
 	ui_utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	raw();
 	noecho();
@@ -1054,10 +1298,12 @@ run(struct config *cfg, const struct tui_opts *o, bool sweep, const char *ports)
 	more_keys();
 
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct sigaction old_term, old_hup;
+	struct sigaction old_term, old_hup, old_int, old_quit;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, &old_term);
 	sigaction(SIGHUP, &sa, &old_hup);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGQUIT, &sa, &old_quit);
 
 	char err[256];
 	t->cl = cmdline_new(err, sizeof err);
@@ -1070,27 +1316,38 @@ run(struct config *cfg, const struct tui_opts *o, bool sweep, const char *ports)
 	layout_apply(t);
 	if (!sweep && cfg->user && !cfg->password)
 		ask_password(t);
+	if (used)
+		tui_message(t, true, "TERM=%s is not known here: drawn as %s.", asked,
+			    used);
 	loop(t);
 
 	/* the status of what is on the screen at the end */
 	int status;
 	if (t->scr == SCR_SWEEP)
 		status = t->adv.w && sweep_done(t->adv.w) ?
-			 sweep_exit_status(t->adv.w) : 1;
+			 sweep_exit_status(t->adv.w) : TUI_EXIT_INTERRUPTED;
 	else
-		status = t->s->finished ? session_exit_status(t->s) : 0;
+		status = t->s->finished ? session_exit_status(t->s) :
+			 t->s->started ? TUI_EXIT_INTERRUPTED : 0;
+	if (t->interrupted || got_signal)
+		status = TUI_EXIT_INTERRUPTED;
 	ov_hide(t);
 	layout_free(t);
 	delwin(t->input);
 	doc_free(&t->diag);
 	doc_free(&t->ovdoc);
 	endwin();
+	in_curses = 0;
+	set_fatal_hook(NULL);
 	delscreen(scr);
 	session_free(t->s);
 	adv_free(t);
 	cmdline_free(t->cl);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	err_saved = err_tmp = -1;
 
 	/* what was said on stderr meanwhile, now that it can be read */
 	if (saved_err >= 0) {
@@ -1106,8 +1363,13 @@ run(struct config *cfg, const struct tui_opts *o, bool sweep, const char *ports)
 			fwrite(buf, 1, n, stderr);
 		fclose(errf);
 	}
-	if (got_signal)
-		return 1;
+	if (got_signal) {
+		fprintf(stderr, "smtpdx: interrupted by %s\n",
+			got_signal == SIGTERM ? "SIGTERM" : got_signal == SIGINT ?
+			"SIGINT" : "SIGHUP");
+		got_signal = 0;
+	}
+	free(asked);
 	return status;
 }
 

@@ -290,6 +290,13 @@ struct tui {
 	char ov_title[96];
 	struct form *form;		/* OV_FORM, OV_PASSWORD, OV_SAVE */
 
+	/* a yes/no question in the footer: the next key answers it, y
+	 * says yes and any other key no */
+	enum { ASK_NONE, ASK_RESTART, ASK_OVERWRITE } ask;
+	char ask_q[256];
+	char ask_path[4096];		/* ASK_OVERWRITE: the file */
+	bool interrupted;		/* ^C: the run ends with status 4 */
+
 	/* footer message */
 	char msg[512];
 	bool msg_err;
@@ -406,6 +413,9 @@ int form_apply(struct form *f, struct config *cfg, char *err, size_t errlen);
 /* After FORM_DONE on a prompt: the text typed (new string; the caller
  * wipes a password). */
 char *form_value(const struct form *f);
+/* How many characters the prompt's field holds (the password's length is
+ * shown, never its characters). */
+size_t form_length(const struct form *f);
 void form_free(struct form *f);		/* wipes what was typed */
 
 /* cmdline.c: the `:` line on libedit */

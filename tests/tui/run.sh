@@ -696,5 +696,257 @@ check w5 "w on the session screen sweeps its host's default ports; b goes back; 
 
 labs_stop
 
+# ---------------------------------------------------------------------------
+# Safety: keys never leak out of a prompt, the terminal is always given
+# back, nothing runs that the user did not ask for.
+
+# pane_pid SESSION: smtpdx's process id (the pane's shell runs it)
+smtpdx_pid() {
+	pp=$(T display-message -p -t "$1" '#{pane_pid}')
+	for c in $(pgrep -P "$pp"); do
+		[ "$(cat /proc/$c/comm 2>/dev/null)" = smtpdx ] && { echo "$c"; return 0; }
+	done
+	return 1
+}
+
+t_leak() {
+	start "$1" 100x30 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" :
+	text "$1" "MAIL FROM:<a@b>"
+	wait_re "$1" "^: MAIL FROM:<a@b>"
+	keys "$1" C-u
+	text "$1" "rset"
+	wait_re "$1" "^: rset"
+	keys "$1" C-w
+	text "$1" "x"
+	wait_re "$1" "^: x"
+	keys "$1" BSpace BSpace BSpace
+	text "$1" "r"
+	wait_re "$1" "^: r"
+	keys "$1" BSpace C-h C-h
+	text "$1" "s"
+	wait_re "$1" "^: s"
+	# nothing ran, nothing opened
+	lacks "$1" "✓ resolve"
+	lacks "$1" "Save the transcript"
+	has "$1" "Nothing sent yet"
+	keys "$1" Escape
+	wait_for "$1" "n next step"
+	lacks "$1" "✓ resolve"
+	# ^D on an empty line leaves too, and ^C
+	keys "$1" : C-d
+	wait_for "$1" "n next step"
+	keys "$1" : C-c
+	wait_for "$1" "n next step"
+	lacks "$1" "✓ resolve"
+}
+check k1 ": line: ^U, ^W, Backspace on an empty line keep it open; only Enter, Esc, ^C, ^D leave" t_leak
+
+t_term_unknown() {
+	start "$1" 100x30 TERM=xterm-kitty -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	has "$1" "xterm-kitty"
+	keys "$1" n
+	wait_for "$1" "✓ resolve"
+	keys "$1" q
+	wait_for "$1" "EXITED 4"
+	start "$1" 100x30 TERM=dumb -- --lab ok
+	wait_for "$1" "EXITED 2"
+	has "$1" "TERM=dumb"
+	has "$1" "--batch"
+	lacks "$1" "220 "
+	lacks "$1" "queued"
+	T capture-pane -e -p -t "$1" >"$TMP/sgr"
+	not grep -qE "$COLOR_SGR" "$TMP/sgr"
+	# --batch on a dumb terminal: the session, and no colour codes
+	start "$1" 100x30 TERM=dumb -- --lab ok --batch
+	wait_for "$1" "EXITED 0"
+	has "$1" "queued"
+	T capture-pane -e -p -t "$1" >"$TMP/sgr"
+	not grep -qE "$COLOR_SGR" "$TMP/sgr"
+}
+check k2 "an unknown TERM draws as xterm-256color; TERM=dumb stops with one line and status 2, never a session" t_term_unknown
+
+t_restart_asks() {
+	start "$1" 100x30 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	# before anything ran, R just starts over
+	keys "$1" R
+	wait_for "$1" "Started over"
+	keys "$1" n
+	wait_for "$1" "✓ resolve"
+	keys "$1" R
+	wait_for "$1" "Start over?"
+	keys "$1" n
+	wait_for "$1" "Not started over"
+	has "$1" "✓ resolve"
+	has "$1" "› connect"
+	keys "$1" R
+	wait_for "$1" "Start over?"
+	keys "$1" y
+	wait_for "$1" "Started over"
+	lacks "$1" "✓ resolve"
+}
+check k3 "R in the middle of a session asks first; any key but y keeps the session" t_restart_asks
+
+t_status() {
+	# q in the middle of a session: interrupted
+	start "$1" 100x30 -- --lab greeting.timeout
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" n
+	wait_for "$1" "✓ resolve"
+	keys "$1" n
+	wait_for "$1" "✓ connect"
+	keys "$1" n
+	wait_for "$1" "greeting: waiting"
+	keys "$1" q
+	wait_for "$1" "EXITED 4"
+	# ^C: interrupted, even before anything ran
+	start "$1" 100x30 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" C-c
+	wait_for "$1" "EXITED 4"
+	# q before anything ran: 0
+	start "$1" 100x30 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" q
+	wait_for "$1" "EXITED 0"
+	# SIGTERM: interrupted, and the terminal given back
+	start "$1" 100x30 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	kill -TERM "$(smtpdx_pid "$1")"
+	wait_for "$1" "EXITED 4"
+	[ "$(T display-message -p -t "$1" '#{alternate_on}')" = 0 ]
+	lacks "$1" "Nothing sent yet"
+}
+check k4 "interrupted runs end with status 4: q mid-session, ^C, SIGTERM (terminal restored)" t_status
+
+t_quit_signal() {
+	start "$1" 100x30 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	kill -QUIT "$(smtpdx_pid "$1")"
+	wait_re "$1" "EXITED (131|4)"
+	[ "$(T display-message -p -t "$1" '#{alternate_on}')" = 0 ]
+	lacks "$1" "Nothing sent yet"
+	# the terminal is sane again: a shell line echoes what is typed
+	start "$1" 100x30 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	kill -QUIT "$(smtpdx_pid "$1")"
+	wait_re "$1" "EXITED (131|4)"
+	has "$1" "SIGQUIT"
+}
+check k5 "SIGQUIT gives the terminal back (main screen) and says so" t_quit_signal
+
+t_password_modal() {
+	start "$1" 100x30 -- --lab ok --auth plain
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" e
+	wait_for "$1" "Settings"
+	for i in 1 2 3 4 5; do keys "$1" Down; done
+	keys "$1" C-u C-s
+	wait_for "$1" "What you type is not shown"
+	# the footer says what the keys do now: r and q are text
+	has "$1" "keys are text"
+	lacks "$1" "r run all"
+	has "$1" "0 characters"
+	text "$1" "rq"
+	wait_for "$1" "2 characters"
+	lacks "$1" "✓ resolve"
+	keys "$1" BSpace
+	wait_for "$1" "1 character"
+	keys "$1" Escape
+	wait_for "$1" "No password"
+}
+check k6 "the password prompt is modal: the footer says so and counts what is typed; r and q are text" t_password_modal
+
+t_plan_sender() {
+	# no lab (its scenario names a sender): a host, never contacted
+	start "$1" 100x30 -- 127.0.0.1 -u someone --helo helo.test
+	wait_for "$1" "PASSWORD PROMPT"
+	keys "$1" Escape
+	wait_for "$1" "Nothing sent yet"
+	# -u without @ is not the sender: smtpdx@ the EHLO name is
+	has "$1" "from smtpdx@helo.test"
+}
+check k7 "the plan shows the envelope sender the session really uses" t_plan_sender
+
+t_suspend() {
+	T kill-session -t "$1" 2>/dev/null || true
+	T new-session -d -s "$1" -x 100 -y 30 \
+		"env -u LC_ALL -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 \
+		HOME=$HOME XDG_STATE_HOME=$XDG_STATE_HOME PS1='sh\$ ' \
+		bash --norc --noprofile -i"
+	wait_for "$1" 'sh$'
+	text "$1" "$BIN --lab ok"
+	keys "$1" Enter
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" n
+	wait_for "$1" "✓ resolve"
+	keys "$1" C-z
+	wait_for "$1" "Stopped"
+	lacks "$1" "Nothing sent yet"
+	[ "$(T display-message -p -t "$1" '#{alternate_on}')" = 0 ]
+	text "$1" "fg"
+	keys "$1" Enter
+	wait_for "$1" "✓ resolve"
+	keys "$1" n
+	wait_for "$1" "✓ connect"
+	keys "$1" r
+	wait_for "$1" "PASSED"
+	keys "$1" q
+	wait_for "$1" 'sh$ '
+	text "$1" "echo EXITED \$?"
+	keys "$1" Enter
+	wait_for "$1" "EXITED 0"
+}
+check k8 "Ctrl-Z suspends to the shell; fg resumes the same session, keys work" t_suspend
+
+t_save_safe() {
+	rm -f "$TMP/target" "$TMP/link" "$TMP/new.txt"
+	echo old >"$TMP/exists.txt"
+	ln -s "$TMP/target" "$TMP/link"
+	start "$1" 100x30 -- --lab auth.failed
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" r
+	wait_for "$1" "FAILED"
+	# a symbolic link is refused, never followed
+	keys "$1" s
+	wait_for "$1" "Save the transcript"
+	keys "$1" C-u
+	text "$1" "$TMP/link"
+	keys "$1" Enter
+	wait_for "$1" "symbolic link"
+	[ ! -e "$TMP/target" ]
+	# an existing file: asked first; n keeps it
+	keys "$1" s
+	wait_for "$1" "Save the transcript"
+	keys "$1" C-u
+	text "$1" "$TMP/exists.txt"
+	keys "$1" Enter
+	wait_for "$1" "Overwrite"
+	keys "$1" n
+	wait_for "$1" "Not saved"
+	[ "$(cat "$TMP/exists.txt")" = old ]
+	keys "$1" s
+	wait_for "$1" "Save the transcript"
+	keys "$1" C-u
+	text "$1" "$TMP/exists.txt"
+	keys "$1" Enter
+	wait_for "$1" "Overwrite"
+	keys "$1" y
+	wait_for "$1" "Saved"
+	grep -qF "535 5.7.8" "$TMP/exists.txt"
+	# a new file: private to the user
+	keys "$1" s
+	wait_for "$1" "Save the transcript"
+	keys "$1" C-u
+	text "$1" "$TMP/new.txt"
+	keys "$1" Enter
+	wait_for "$1" "Saved"
+	[ "$(stat -c %a "$TMP/new.txt")" = 600 ]
+}
+check k9 "s refuses a symbolic link, asks before overwriting, creates files 0600" t_save_safe
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
