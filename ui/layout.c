@@ -9,7 +9,8 @@
  * A row of header above, a row of footer below, always.  layout_apply() is
  * the one place that reacts to a size change (KEY_RESIZE): it remakes the
  * windows and marks everything dirty; the state they show lives in struct
- * tui, so nothing is lost (the caller reopens an overlay at the new size).  Borders are curses' own line drawing (ACS),
+ * tui, so nothing is lost.  A screen's own windows (the port advisor's)
+ * are its own: ui_relayout() (core.c) asks it for them after this.  Borders are curses' own line drawing (ACS),
  * which every terminal with an acsc capability draws as lines and the rest
  * as + - |.
  */
@@ -45,7 +46,6 @@ layout_free(struct tui *t)
 	for (int i = 0; i < RG_COUNT; i++)
 		del(&t->rg[i]);
 	del(&t->ov);
-	adv_layout_free(t);
 }
 
 static WINDOW *
@@ -109,9 +109,6 @@ layout_apply(struct tui *t)
 		t->rg[RG_TRANS] = mkwin(top, cols - 20, 1, 20);
 		t->rg[RG_DIAG] = mkwin(body - top, cols, 1 + top, 0);
 	}
-	/* the sweep screen's own windows, over the same body */
-	if (t->scr == SCR_SWEEP)
-		adv_layout(t);
 }
 
 bool
@@ -226,36 +223,4 @@ region_frame(struct tui *t, enum region r, const char *title, const char *right)
 		}
 	}
 	style_set(w, ST_NORMAL, 0);
-}
-
-void
-overlay_open(struct tui *t, int h, int w)
-{
-	if (t->ov) {
-		delwin(t->ov);
-		t->ov = NULL;
-	}
-	if (t->mode == LM_TOO_SMALL)
-		return;
-	int maxh = t->rows - 2, maxw = t->cols - 2;
-	if (h > maxh)
-		h = maxh;
-	if (w > maxw)
-		w = maxw;
-	int y = 1 + (t->rows - 2 - h) / 2;
-	int x = (t->cols - w) / 2;
-	t->ov = newwin(h, w, y, x);
-	if (t->ov)
-		leaveok(t->ov, TRUE);
-	t->dirty |= DIRTY_OVERLAY;
-}
-
-void
-overlay_close(struct tui *t)
-{
-	if (t->ov) {
-		delwin(t->ov);
-		t->ov = NULL;
-	}
-	t->dirty = DIRTY_ALL;
 }
