@@ -437,10 +437,68 @@ line_notes(const struct tui *t, size_t i, const struct tgeom *g, struct doc *d)
 	return (int)d->n;
 }
 
+/*
+ * Long lines wrap, always the same way: at the last space that fits when
+ * there is one in the second half of the row, else at the width; the
+ * rows after the first start under the text with MK_WRAP before them.
+ * Nothing is cut: the line that matters (a 535, a certificate failure) is
+ * read whole at any size.  starts[] gets where each row begins (wide
+ * characters); returns the number of rows, at most max.
+ */
+#define WRAP_MAX 64
+
+static int
+wrap_rows(const wchar_t *w, size_t n, int cols, size_t *starts, int max)
+{
+	int rows = 0;
+	size_t at = 0;
+	if (cols < 8)
+		cols = 8;
+	do {
+		starts[rows++] = at;
+		int used = 0;
+		size_t end = at, space = 0;
+		while (end < n) {
+			int cw = wcwidth(w[end]);
+			if (cw < 0)
+				cw = 1;
+			if (used + cw > cols)
+				break;
+			used += cw;
+			if (w[end] == L' ')
+				space = end + 1;
+			end++;
+		}
+		if (end < n && space > at && (int)(space - at) * 2 >= (int)(end - at))
+			end = space;
+		if (end == at)
+			end++;	/* a character wider than the row */
+		at = end;
+	} while (at < n && rows < max);
+	return rows;
+}
+
+static int
+text_cols(const struct tgeom *g)
+{
+	return g->width - g->gutter;
+}
+
+static int
+text_rows(const struct tr_line *l, const struct tgeom *g)
+{
+	size_t n, starts[WRAP_MAX];
+	wchar_t *w = u8_to_wcs(l->text, strlen(l->text), &n);
+	int r = wrap_rows(w, n, text_cols(g), starts, WRAP_MAX);
+	free(w);
+	return r;
+}
+
 static int
 line_rows(const struct tui *t, size_t i, const struct tgeom *g, struct doc *d)
 {
-	return (step_head(t, i) ? 1 : 0) + 1 + line_notes(t, i, g, d);
+	return (step_head(t, i) ? 1 : 0) + text_rows(&t->s->tr.v[i], g) +
+	       line_notes(t, i, g, d);
 }
 
 static int
@@ -462,9 +520,9 @@ line_style(const struct tr_line *l)
  * the focus colour when the transcript has the focus, reverse video
  * otherwise (and always without colour), so it never rests on colour.
  */
-static void
+static int
 draw_line(WINDOW *w, int y, const struct tr_line *l, const struct tgeom *g,
-	  int sel, double t0)
+	  int sel, double t0, int maxrows)
 {
 	int x = 1;
 	char tb[32];
@@ -484,8 +542,25 @@ draw_line(WINDOW *w, int y, const struct tr_line *l, const struct tgeom *g,
 	x += 2;
 	put_mark(w, y, x, m, sel ? bar : st == ST_INFO ? ST_DIM : st, sel ? bold : 0);
 	x += 3;
-	put_str(w, y, x, l->text, g->width + 1 - x, sel ? bar : st, sel ? bold : 0,
-		true);
+	size_t n, starts[WRAP_MAX];
+	wchar_t *tw = u8_to_wcs(l->text, strlen(l->text), &n);
+	int rows = wrap_rows(tw, n, g->width + 1 - x, starts, WRAP_MAX);
+	if (rows > maxrows)
+		rows = maxrows;
+	for (int r = 0; r < rows; r++) {
+		size_t a = starts[r];
+		size_t b = r + 1 < rows ? starts[r + 1] : n;
+		if (r > 0) {
+			put_fill(w, y + r, 1, g->width, sel ? bar : ST_NORMAL, 0);
+			put_mark(w, y + r, x - 2, MK_WRAP, sel ? bar : ST_DIM, 0);
+		}
+		/* the last row shown of a line cut by the window's end */
+		bool cut = r == rows - 1 && b < n;
+		put_wcs(w, y + r, x, tw + a, b - a, g->width + 1 - x, sel ? bar : st,
+			sel ? bold : 0, cut);
+	}
+	free(tw);
+	return rows;
 }
 
 /* Keep the selection in view: move top so that sel's rows fit. */
@@ -632,9 +707,8 @@ draw_trans(struct tui *t)
 			if (++y >= h)
 				break;
 		}
-		draw_line(w, 1 + y, l, &g, i != t->sel ? 0 :
-			  t->focus == RG_TRANS ? 2 : 1, s->tr.v[0].t);
-		y++;
+		y += draw_line(w, 1 + y, l, &g, i != t->sel ? 0 :
+			       t->focus == RG_TRANS ? 2 : 1, s->tr.v[0].t, h - y);
 		int nr = line_notes(t, i, &g, &d);
 		if (nr > 0) {
 			int shown = nr < h - y ? nr : h - y;

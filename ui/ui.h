@@ -117,7 +117,8 @@ void style_set(WINDOW *w, int st, attr_t extra);
 	X(DOWN,     L"\u25bc", L"v") \
 	X(RULE,     L"\u2500", L"-") \
 	X(MASK,     L"\u25cf", L"*") \
-	X(STAR,     L"\u2605", L"*")
+	X(STAR,     L"\u2605", L"*") \
+	X(WRAP,     L"\u21aa", L"+")
 
 enum mark {
 #define X(sym, u, a) MK_##sym,
