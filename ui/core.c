@@ -142,6 +142,7 @@ ui_close(struct tui *t)
 		sc->close(t);
 	t->over = SCREEN_NONE;
 	t->ov_cury = t->ov_curx = -1;
+	t->find.active = t->find.typing = false;
 	overlay_close(t);
 	t->dirty |= DIRTY_FOOTER;
 }
@@ -154,6 +155,8 @@ ui_open(struct tui *t, enum screen_id id)
 		if (t->over != SCREEN_NONE && ui_screen[t->over]->close)
 			ui_screen[t->over]->close(t);
 		t->over = id;
+		t->find.active = t->find.typing = false;
+		t->find.line = -1;
 		t->ov_top = 0;
 		t->ov_title[0] = '\0';
 		t->ov_cury = t->ov_curx = -1;
@@ -190,11 +193,124 @@ find_key(const struct keydef *k, wint_t ch, bool keycode)
 	return NULL;
 }
 
+/* ---- `/`: search, for every screen that has a find member ------------------- */
+
+static void
+find_go(struct tui *t, const struct screen *sc, int dir)
+{
+	sc->find(t, dir);
+	t->find.active = true;
+	t->dirty |= DIRTY_ALL;
+}
+
+/* A key on the / line: text, Backspace, ^U; Enter searches; only Esc,
+ * Enter and ^C leave it (no key typed here reaches the screen). */
+static void
+find_edit(struct tui *t, const struct screen *sc, wint_t ch, bool keycode)
+{
+	t->dirty |= DIRTY_FOOTER;
+	if (keycode) {
+		if (ch == KEY_BACKSPACE && t->find.n)
+			t->find.n--;
+		else if (ch == KEY_ENTER)
+			goto enter;
+		return;
+	}
+	switch (ch) {
+	case 27:
+	case 3:
+		t->find.typing = false;
+		return;
+	case 127:
+	case 8:
+		if (t->find.n)
+			t->find.n--;
+		return;
+	case 21:		/* ^U */
+		t->find.n = 0;
+		return;
+	case '\r':
+	case '\n':
+		goto enter;
+	}
+	if (ch >= 32 && t->find.n + 1 < ARRAY_SIZE(t->find.w))
+		t->find.w[t->find.n++] = (wchar_t)ch;
+	return;
+enter:
+	t->find.typing = false;
+	if (t->find.n)
+		find_go(t, sc, 0);
+}
+
+/* The footer while searching: "/TEXT" being typed, or "/TEXT  K/M". */
+static void
+draw_find(struct tui *t)
+{
+	WINDOW *w = t->footer;
+	werase(w);
+	put_fill(w, 0, 0, t->cols, ST_NORMAL, 0);
+	int x = put_str(w, 0, 0, "/", 1, ST_KEY, 0, false);
+	x += put_wcs(w, 0, x, t->find.w, t->find.n, t->cols / 2, ST_BOLD, 0, true);
+	t->cl_curx = x;
+	if (t->find.typing) {
+		put_str(w, 0, x + 2, "Enter search   Esc cancel", t->cols - x - 3,
+			ST_DIM, 0, true);
+	} else {
+		char b[64];
+		snprintf(b, sizeof b, "  %d/%d", t->find.k, t->find.m);
+		x += put_str(w, 0, x, b, t->cols - x, t->find.m ? ST_BOLD : ST_ERR,
+			     0, false);
+		x += 2;
+		static const struct keyhint h[] = {
+			{ "n", "next" }, { "N", "previous" }, { "Esc", "end search" },
+		};
+		if (!t->find.m)
+			x += put_str(w, 0, x, "no match  ", t->cols - x, ST_ERR, 0, false);
+		for (size_t i = 0; i < ARRAY_SIZE(h); i++) {
+			int used = put_hint(w, x, t->cols - x, &h[i]);
+			if (used < 0)
+				break;
+			x += used;
+		}
+	}
+	wnoutrefresh(w);
+}
+
 void
 ui_key(struct tui *t, wint_t ch, bool keycode)
 {
 	const struct screen *sc = ui_keyscreen(t);
-	if (sc->typing && sc->typing(t)) {
+	bool typing = sc->typing && sc->typing(t);
+	if (sc->find && t->find.typing) {
+		find_edit(t, sc, ch, keycode);
+		return;
+	}
+	if (sc->find && !typing && !keycode) {
+		if (ch == '/') {
+			t->find.typing = true;
+			t->find.active = false;
+			t->find.n = 0;
+			t->dirty |= DIRTY_FOOTER;
+			return;
+		}
+		if (t->find.active && (ch == 'n' || ch == 'N')) {
+			find_go(t, sc, ch == 'n' ? 1 : -1);
+			return;
+		}
+		if (t->find.active && ch == 27) {
+			t->find.active = false;
+			t->dirty |= DIRTY_FOOTER;
+			return;
+		}
+	}
+	/* search mode lasts while the keys move about */
+	if (t->find.active && !(keycode && (ch == KEY_UP || ch == KEY_DOWN ||
+					    ch == KEY_PPAGE || ch == KEY_NPAGE ||
+					    ch == KEY_HOME || ch == KEY_END))) {
+		t->find.active = false;
+		t->dirty |= DIRTY_FOOTER;
+	}
+	if (typing) {
 		sc->key(t, KA_NONE, ch, keycode);
 		return;
 	}
@@ -320,6 +436,28 @@ docview_draw(struct tui *t)
 		put_mark(w, h - 1, 2, MK_DOWN, ST_BORDER_FOCUS, 0);
 }
 
+static bool
+doc_match(const void *ctx, size_t i)
+{
+	const struct tui *t = ctx;
+	const struct dline *l = &t->ovdoc.v[i];
+	return find_in(l->w, l->n, t->find.w, t->find.n);
+}
+
+void
+docview_find(struct tui *t, int dir)
+{
+	size_t cur = t->find.active && t->find.line >= 0 ? (size_t)t->find.line :
+		     (size_t)(t->ov_top > 0 ? t->ov_top : 0);
+	long at = find_pick(t->ovdoc.n, cur, dir, doc_match, t, &t->find.k,
+			    &t->find.m);
+	if (at < 0)
+		return;
+	t->find.line = (int)at;
+	t->ov_top = (int)at - 1 > 0 ? (int)at - 1 : 0;
+	t->dirty |= DIRTY_OVERLAY;
+}
+
 /* ---- the one draw of a turn -------------------------------------------------- */
 
 static void
@@ -381,15 +519,17 @@ ui_draw(struct tui *t)
 	unsigned d = t->dirty;
 	if (t->ov && (d & ~DIRTY_OVERLAY))
 		d |= DIRTY_OVERLAY;	/* it sits on top of what changed */
-	if (t->cl_on)
+	if (t->cl_on || t->find.typing || t->find.active)
 		d |= DIRTY_FOOTER;
 	if (d & ~DIRTY_OVERLAY)
 		ui_screen[t->body]->draw(t, d);
 	if (t->ask && (d & DIRTY_FOOTER))
 		draw_question(t);
+	else if ((t->find.typing || t->find.active) && (d & DIRTY_FOOTER))
+		draw_find(t);
 	if ((d & DIRTY_OVERLAY) && t->ov)
 		draw_overlay(t);
-	if (t->cl_on && !t->ask) {
+	if ((t->cl_on || t->find.typing) && !t->ask) {
 		/* the one visible cursor: on the command line */
 		leaveok(t->footer, FALSE);
 		wmove(t->footer, 0, t->cl_curx < t->cols ? t->cl_curx : t->cols - 1);

@@ -392,6 +392,8 @@ enum { EA_HELP = KA_FIRST };
 
 static const struct keydef explain_keys[] = {
 	DOC_KEYS,
+	{ '/', false, KA_NONE, "/", "search; n N next and previous match", NULL,
+	  0, NULL },
 	{ '?', false, EA_HELP, "?", "the key map", NULL, 0, NULL },
 	{ 0, false, 0, NULL, NULL, NULL, 0, NULL }
 };
@@ -437,4 +439,5 @@ const struct screen screen_explain = {
 	.draw = explain_draw,
 	.key = explain_key,
 	.resize = explain_resize,
+	.find = docview_find,
 };

@@ -14,6 +14,8 @@
 
 static const struct keydef help_keys[] = {
 	DOC_KEYS,
+	{ '/', false, KA_NONE, "/", "search; n N next and previous match", NULL,
+	  0, NULL },
 	{ '?', false, KA_DOC_CLOSE, "?", NULL, NULL, 0, NULL },
 	{ 0, false, 0, NULL, NULL, NULL, 0, NULL }
 };
@@ -55,4 +57,5 @@ const struct screen screen_help = {
 	.draw = help_draw,
 	.key = help_key,
 	.resize = help_resize,
+	.find = docview_find,
 };

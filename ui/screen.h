@@ -104,6 +104,9 @@ struct screen {
 	unsigned (*state)(const struct tui *t);
 	/* More words for `?` after the keys (NULL: none). */
 	void (*help)(struct doc *d, const struct tui *t);
+	/* `/`: go to a match of t->find.w (dir as find_pick, ui.h), set
+	 * t->find.k and .m (NULL: the screen has nothing to search). */
+	void (*find)(struct tui *t, int dir);
 };
 
 /* The registry, filled by tui.c before the first screen opens. */
@@ -166,5 +169,7 @@ void docview_size(struct tui *t, int *h, int *w);
 int docview_width(const struct tui *t);
 /* Draw t->ovdoc from t->ov_top into the overlay, with its scroll marks. */
 void docview_draw(struct tui *t);
+/* `/` in the document: the find member of a document's screen. */
+void docview_find(struct tui *t, int dir);
 
 #endif

@@ -1198,6 +1198,8 @@ static const struct keydef session_keys[] = {
 	{ 's', false, SA_SAVE, "s", "save the transcript to a file (passwords "
 	  "redacted; never through a symbolic link, asks before overwriting)",
 	  "save", KW_IDLE, NULL },
+	{ '/', false, KA_NONE, "/", "search the transcript; then n N go to the "
+	  "next and previous match, Esc ends the search", "search", KW_IDLE, NULL },
 	{ KEY_UP, true, SA_UP, "Up", "select a transcript line (or scroll the "
 	  "region with the focus)", NULL, 0, NULL },
 	{ 'k', false, SA_UP, "k", NULL, NULL, 0, NULL },
@@ -1472,6 +1474,30 @@ session_key(struct tui *t, int action, wint_t ch, bool keycode)
 }
 
 static bool
+tr_match(const void *ctx, size_t i)
+{
+	const struct tui *t = ctx;
+	return find_in_u8(t->s->tr.v[i].text, t->find.w, t->find.n);
+}
+
+/* `/` on the session: the transcript's lines; the match is selected. */
+static void
+session_find(struct tui *t, int dir)
+{
+	/* following the newest line: a new search starts at the top */
+	size_t cur = dir == 0 && t->follow ? 0 : t->sel;
+	long at = find_pick(t->s->tr.n, cur, dir, tr_match, t, &t->find.k,
+			    &t->find.m);
+	if (at < 0)
+		return;
+	t->sel = (size_t)at;
+	t->follow = false;
+	if (t->focus != RG_TRANS)
+		focus(t, RG_TRANS);
+	t->dirty |= DIRTY_TRANS;
+}
+
+static bool
 session_typing(const struct tui *t)
 {
 	return t->cl_on;
@@ -1546,4 +1572,5 @@ const struct screen screen_session = {
 	.typing = session_typing,
 	.state = session_state,
 	.help = session_help,
+	.find = session_find,
 };

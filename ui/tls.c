@@ -156,6 +156,8 @@ enum { TA_HELP = KA_FIRST };
 
 static const struct keydef tls_keys[] = {
 	DOC_KEYS,
+	{ '/', false, KA_NONE, "/", "search; n N next and previous match", NULL,
+	  0, NULL },
 	{ 't', false, KA_DOC_CLOSE, "t", NULL, NULL, 0, NULL },
 	{ '?', false, TA_HELP, "?", "the key map", NULL, 0, NULL },
 	{ 0, false, 0, NULL, NULL, NULL, 0, NULL }
@@ -202,4 +204,5 @@ const struct screen screen_tls = {
 	.draw = tls_draw,
 	.key = tls_key,
 	.resize = tls_resize,
+	.find = docview_find,
 };

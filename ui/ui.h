@@ -292,6 +292,16 @@ struct tui {
 	char ask_q[256], ask_no[160];
 	char ask_path[4096];		/* the file a save asks about */
 	bool meta;			/* the key came after an Esc (Alt) */
+
+	/* `/`: search (core.c, search.c) */
+	struct {
+		bool typing;		/* the / line is open */
+		bool active;		/* n N step through the matches */
+		wchar_t w[128];
+		size_t n;
+		int k, m;		/* the current match, of m */
+		int line;		/* in a document: the current match's line */
+	} find;
 	bool restart;			/* the session screen opens on a new one */
 	bool interrupted;		/* ^C: the run ends with status 4 */
 
@@ -325,6 +335,19 @@ void overlay_close(struct tui *t);
 void ui_relayout(struct tui *t);
 /* Draw what is dirty; the one doupdate() of a turn. */
 void ui_draw(struct tui *t);
+
+/* search.c: finding text */
+/* Does hay hold needle, whatever the case? */
+bool find_in(const wchar_t *hay, size_t hn, const wchar_t *needle, size_t nn);
+bool find_in_u8(const char *hay, const wchar_t *needle, size_t nn);
+/*
+ * Of the items 0..n-1 for which match() holds, the one to go to from
+ * item cur: dir 0 cur itself or the next after it, 1 the next after cur,
+ * -1 the one before; around the end.  Returns it (-1: none), its rank
+ * from 1 in *k and how many match in *m.
+ */
+long find_pick(size_t n, size_t cur, int dir, bool (*match)(const void *ctx,
+	       size_t i), const void *ctx, int *k, int *m);
 
 /* layout.c: the regions of the body (never a screen's own windows) */
 void layout_apply(struct tui *t);	/* (re)make windows for the size */

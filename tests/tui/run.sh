@@ -1020,5 +1020,49 @@ t_widths() {
 }
 check r2 "a larger terminal never gives the transcript fewer columns (80x24 .. 200x50)" t_widths
 
+t_search() {
+	start "$1" 100x30 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	for st in resolve connect greeting ehlo; do
+		keys "$1" n
+		wait_for "$1" "✓ $st"
+	done
+	keys "$1" /
+	wait_re "$1" "^/ +Enter search"
+	text "$1" "250"
+	keys "$1" Enter
+	wait_re "$1" "^/250  1/[0-9]+ "
+	m=$(screen "$1" | sed -nE 's|^/250  1/([0-9]+) .*|\1|p')
+	[ "$m" -gt 2 ]
+	# inside search mode n and N go through the matches; no step runs
+	keys "$1" n
+	wait_re "$1" "^/250  2/$m "
+	keys "$1" N N
+	wait_re "$1" "^/250  $m/$m "
+	lacks "$1" "✓ starttls"
+	has "$1" "› starttls"
+	# the selection is on the match
+	keys "$1" Escape
+	wait_for "$1" "n next step"
+	lacks "$1" "/250"
+	keys "$1" n
+	wait_for "$1" "✓ starttls"
+	# a search that finds nothing says so
+	keys "$1" / 
+	text "$1" "no-such-words"
+	keys "$1" Enter
+	wait_re "$1" "^/no-such-words  0/0 +no match"
+	keys "$1" Escape
+	# and in an explanation pane: the help's key list
+	keys "$1" ?
+	wait_for "$1" "Run the session"
+	keys "$1" /
+	text "$1" "suspend"
+	keys "$1" Enter
+	wait_re "$1" "^/suspend  1/1 "
+	has "$1" "Ctrl-Z"
+}
+check f1 "/ searches the transcript (and the help): /TEXT K/M, n N step through matches, no step runs" t_search
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
