@@ -39,7 +39,8 @@ struct doc;
 	X(TLS, tls)		/* `t`: TLS version, cipher, certificates */ \
 	X(SETTINGS, settings)	/* `e`: the settings form */ \
 	X(PASSWORD, password)	/* the password prompt (modal) */ \
-	X(SAVE, save)		/* `s`: save the transcript */
+	X(SAVE, save)		/* `s`: save the transcript */ \
+	X(TREE, tree)		/* `T`: the whole decision tree */
 
 enum screen_id {
 	SCREEN_NONE = -1,

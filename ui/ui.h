@@ -252,6 +252,7 @@ struct tui {
 	enum screen_id body;		/* the body screen shown (screen.h) */
 	enum screen_id over;		/* the overlay, SCREEN_NONE: none */
 	struct advisor adv;
+	void *state[SCREEN_COUNT];	/* a screen's own, from open to close */
 	bool run_all;			/* `r`: keep going until the end */
 	bool quit;
 	bool color;

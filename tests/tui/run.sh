@@ -1064,5 +1064,40 @@ t_search() {
 }
 check f1 "/ searches the transcript (and the help): /TEXT K/M, n N step through matches, no step runs" t_search
 
+t_tree() {
+	start "$1" 132x43 -- --lab auth.failed
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" r
+	wait_for "$1" "FAILED: auth.failed"
+	keys "$1" T
+	wait_for "$1" "the path this session walked is marked"
+	# the walked path marked, down to the leaf it reached
+	has_re "$1" "› +yes → \[-\] Which step failed\?"
+	has_re "$1" "› +535 → \[-\]"
+	has_re "$1" "› +\* → = auth.failed"
+	# the rest is there, collapsed
+	has_re "$1" "  resolve → \[\+\] What did the name lookup say\?"
+	has_re "$1" "  538 → = auth.requires_tls"
+	# Enter opens a question
+	keys "$1" Home Down Down
+	keys "$1" Enter
+	wait_re "$1" "resolve → \[-\] What did the name lookup say\?"
+	# Enter on a leaf: its diagnosis, from the catalog
+	keys "$1" /
+	text "$1" "auth.temporary"
+	keys "$1" Enter
+	wait_re "$1" "^/auth.temporary  1/"
+	keys "$1" Enter
+	wait_for "$1" "Decision tree: a leaf"
+	has "$1" "$(diag_title auth.temporary)"
+	has "$1" "Fix"
+	keys "$1" Escape
+	wait_for "$1" "the path this session walked is marked"
+	keys "$1" Escape
+	wait_for "$1" "T tree"
+	lacks "$1" "the path this session walked"
+}
+check t1 "T shows the whole decision tree: the walked path marked, the rest collapsed; Enter opens a question, shows a leaf's diagnosis" t_tree
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
