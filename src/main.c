@@ -574,6 +574,9 @@ main(int argc, char **argv)
 			options_free(&o);
 			return EXIT_USAGE;
 		}
+		/* --lab-server -p N: serve on N (the contract's PORT) */
+		if (o.lab_server_ca && (o.set & OB_PORT))
+			ls.want_port = o.cfg.port;
 		if (lab_start(sc, &ls, err, sizeof err) < 0) {
 			fprintf(stderr, "smtpdx: lab: %s\n", err);
 			options_free(&o);

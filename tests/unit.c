@@ -23,6 +23,7 @@
 #include "../src/options.h"
 #include "../src/reply.h"
 #include "../src/sasl.h"
+#include "../src/settings.h"
 #include "../src/steps.h"
 #include "../src/tls.h"
 #include "../src/transcript.h"
@@ -141,6 +142,7 @@ has(const char *s, const char *needle)
 #include "unit_diag.c"
 #include "unit_sasl.c"
 #include "unit_regress.c"
+#include "unit_settings.c"
 
 int
 main(void)
@@ -166,6 +168,7 @@ main(void)
 	test_transcript();
 	test_config_and_steps();
 	test_regress();
+	test_settings();
 
 	options_pool_free();
 	printf("1..%d\n", n_tests);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ui.h"
+#include "../src/settings.h"
 #include "../src/util.h"
 
 #define FIELD_MAX 256
@@ -418,10 +419,32 @@ form_apply(struct form *fm, struct config *cfg, char *err, size_t errlen)
 	for (int i = 0; i < fm->nf; i++)
 		v[i] = field_u8(&fm->f[i]);
 
-	if (!*v[F_HOST]) {
-		snprintf(err, errlen, "Host: a server name or address is needed");
-		fm->at = F_HOST;
-		goto out;
+	/* the same checks as the command line's (src/settings.h) */
+	static const struct { int field; const char *name; bool empty_ok; } chk[] = {
+		{ F_HOST, "host", false }, { F_PORT, "port", true },
+		{ F_SERVERNAME, "servername", true }, { F_FROM, "from", true },
+		{ F_HELO, "helo", true }, { F_TIMEOUT, "timeout", false },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(chk); i++) {
+		const char *val = v[chk[i].field];
+		if (!*val && chk[i].empty_ok)
+			continue;
+		if (setting_check(chk[i].name, val, err, errlen) < 0) {
+			fm->at = chk[i].field;
+			goto out;
+		}
+	}
+	{
+		char *copy = xstrdup(v[F_TO]);
+		bool bad = false;
+		for (char *p = copy, *tok; !bad && (tok = strsep(&p, ", ")) != NULL;)
+			if (*tok && setting_check("to", tok, err, errlen) < 0)
+				bad = true;
+		free(copy);
+		if (bad) {
+			fm->at = F_TO;
+			goto out;
+		}
 	}
 	char *end;
 	long port = 0;

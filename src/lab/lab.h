@@ -112,6 +112,8 @@ struct lab_scenario {
 struct lab_server {
 	pid_t pid;			/* server process, 0 if none */
 	int port;			/* where it listens on 127.0.0.1 */
+	int want_port;			/* in: that port (--lab-server -p);
+					 * 0: one the kernel picks */
 	int holdfd[4];			/* sockets kept open (backlog filling) */
 	char *ca_pem;			/* the lab CA, PEM; trust anchor */
 };

@@ -1099,5 +1099,59 @@ t_tree() {
 }
 check t1 "T shows the whole decision tree: the walked path marked, the rest collapsed; Enter opens a question, shows a leaf's diagnosis" t_tree
 
+t_form_checks() {
+	start "$1" 100x30 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" e
+	wait_for "$1" "Settings"
+	for i in 1 2 3 4 5 6 7 8; do keys "$1" Down; done
+	keys "$1" C-u
+	text "$1" "<x@y>"
+	keys "$1" C-s
+	wait_for "$1" "is not an address"
+	has "$1" "Settings"
+	keys "$1" C-u
+	text "$1" "bob"
+	keys "$1" C-s
+	wait_for "$1" "needs a domain"
+	keys "$1" C-u
+	text "$1" "bob@smtpdx.lab"
+	keys "$1" Down C-u
+	text "$1" "bad!name"
+	keys "$1" C-s
+	wait_for "$1" "is not a name for EHLO"
+	keys "$1" Escape
+	wait_for "$1" "Nothing sent yet"
+	has "$1" "to bob@smtpdx.lab"
+	lacks "$1" "bad!name"
+}
+check e1 "the settings form refuses what the command line refuses: <> and bare names in To, a bad HELO" t_form_checks
+
+t_cli_checks() {
+	for a in "--cafile /nonexistent x.example" "--to bob x.example" \
+	    "'bad host!'" "host:25:25" "--helo bad!name x.example"; do
+		start "$1" 100x10 -- --batch $a
+		wait_re "$1" "EXITED 2"
+		[ "$(screen "$1" | grep -c '^smtpdx: ')" = 1 ]
+		lacks "$1" "resolving"
+	done
+}
+check e2 "bad values on the command line: one line, status 2, no session" t_cli_checks
+
+t_lab_port() {
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	"$BIN" --lab ok --lab-server "$TMP/lp-ca.pem" -p "$port" >"$TMP/lp-port" \
+		2>"$TMP/lp-err" </dev/null &
+	lp=$!
+	i=0
+	while [ ! -s "$TMP/lp-port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	got=$(head -n 1 "$TMP/lp-port")
+	kill "$lp" 2>/dev/null
+	wait "$lp" 2>/dev/null
+	echo "# asked $port, served on $got"
+	[ "$got" = "$port" ]
+}
+check e3 "--lab-server -p PORT serves on PORT" t_lab_port
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
