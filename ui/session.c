@@ -695,8 +695,10 @@ draw_trans(struct tui *t)
 		return;
 	}
 	int y = 0;
+	t->nrows_drawn = 0;
 	for (size_t i = t->top; i < s->tr.n && y < h; i++) {
 		const struct tr_line *l = &s->tr.v[i];
+		int y0 = y;
 		if (step_head(t, i)) {
 			char *hd = xasprintf(" %s: %s ", step_name(l->step),
 					     step_title(l->step));
@@ -715,6 +717,10 @@ draw_trans(struct tui *t)
 			doc_draw(w, &d, 0, 1 + y, 1, shown, wd);
 			y += shown;
 		}
+		for (int r = y0; r < y && r < (int)ARRAY_SIZE(t->row_line); r++)
+			t->row_line[r] = i;
+		t->nrows_drawn = y < (int)ARRAY_SIZE(t->row_line) ? y :
+				 (int)ARRAY_SIZE(t->row_line);
 	}
 	/* marks on the right border when there is more above or below */
 	if (t->top > 0)
@@ -1166,7 +1172,7 @@ enum {
 	SA_BACK, SA_CMDLINE, SA_CANCEL, SA_EXPLAIN, SA_TLS, SA_SETTINGS,
 	SA_TEACH, SA_SAVE, SA_UP, SA_DOWN, SA_PGUP, SA_PGDN, SA_HOME, SA_END,
 	SA_TAB, SA_BTAB, SA_REGION1, SA_REGION2, SA_REGION3, SA_ZOOM,
-	SA_REDRAW, SA_HELP, SA_QUIT, SA_INTR, SA_TREE,
+	SA_REDRAW, SA_HELP, SA_QUIT, SA_INTR, SA_TREE, SA_MOUSE,
 };
 
 static const struct keydef session_keys[] = {
@@ -1224,6 +1230,9 @@ static const struct keydef session_keys[] = {
 	{ 'z', false, SA_ZOOM, "z", "zoom the region to the whole screen", NULL,
 	  0, NULL },
 	{ 12, false, SA_REDRAW, "Ctrl-L", "redraw the screen", NULL, 0, NULL },
+	{ KEY_MOUSE, true, SA_MOUSE, "mouse", "the wheel scrolls, a click "
+	  "selects a transcript line (where the terminal reports the mouse)",
+	  NULL, 0, NULL },
 	{ 26, false, KA_NONE, "Ctrl-Z", "suspend to the shell; fg comes back",
 	  NULL, 0, NULL },
 	{ 3, false, SA_INTR, "Ctrl-C", "quit, as interrupted (status 4)", NULL,
@@ -1357,6 +1366,42 @@ which_port(struct tui *t)
 	ui_open(t, SCREEN_ADVISOR);
 }
 
+/* The wheel scrolls the region under the pointer (the focused one when
+ * none is); a click on a transcript row selects its line. */
+static void
+mouse(struct tui *t)
+{
+	MEVENT ev;
+	if (getmouse(&ev) != OK)
+		return;
+	enum region under = t->focus;
+	for (int r = 0; r < RG_COUNT; r++)
+		if (region_visible(t, (enum region)r) &&
+		    wenclose(t->rg[r], ev.y, ev.x))
+			under = (enum region)r;
+	if (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
+		int d = ev.bstate & BUTTON4_PRESSED ? -3 : 3;
+		if (under == RG_DIAG)
+			scroll_diag(t, d, false);
+		else
+			trans_move(t, d);
+		return;
+	}
+	if (!(ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)))
+		return;
+	if (under != t->focus && under != RG_STEPS)
+		focus(t, under);
+	int y = ev.y, x = ev.x;
+	if (under == RG_TRANS && wmouse_trafo(t->rg[RG_TRANS], &y, &x, FALSE)) {
+		int row = y - 1;	/* inside the border */
+		if (row >= 0 && row < t->nrows_drawn) {
+			t->sel = t->row_line[row];
+			t->follow = false;
+			t->dirty |= DIRTY_TRANS;
+		}
+	}
+}
+
 static void
 session_key(struct tui *t, int action, wint_t ch, bool keycode)
 {
@@ -1472,6 +1517,9 @@ session_key(struct tui *t, int action, wint_t ch, bool keycode)
 	case SA_REDRAW:
 		clearok(curscr, TRUE);
 		t->dirty = DIRTY_ALL;
+		return;
+	case SA_MOUSE:
+		mouse(t);
 		return;
 	}
 }

@@ -432,6 +432,17 @@ run(struct config *cfg, const struct tui_opts *o, bool sweep, const char *ports)
 	keypad(t->input, TRUE);
 	nodelay(t->input, TRUE);
 	more_keys();
+	/* where the terminal reports the mouse: the wheel scrolls, a click
+	 * selects a line; a terminal that does not, keeps its own selection */
+	if (mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED |
+		      BUTTON5_PRESSED, NULL)) {
+		mouseinterval(0);
+		static const char off[] = "\033[?1000l\033[?1002l\033[?1006l";
+		if (term_leave_len + sizeof off < sizeof term_leave) {
+			memcpy(term_leave + term_leave_len, off, sizeof off - 1);
+			term_leave_len += sizeof off - 1;
+		}
+	}
 
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct sigaction old_term, old_hup, old_int, old_quit;

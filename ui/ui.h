@@ -274,6 +274,8 @@ struct tui {
 	bool teach;			/* notes under every line */
 	size_t raw_from;		/* first line of the last raw exchange,
 					 * (size_t)-1: none */
+	size_t row_line[256];		/* the line on each row drawn */
+	int nrows_drawn;
 
 	/* diagnosis view */
 	struct doc diag;

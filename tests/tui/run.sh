@@ -1153,5 +1153,35 @@ t_lab_port() {
 }
 check e3 "--lab-server -p PORT serves on PORT" t_lab_port
 
+# sel_count SESSION: "K" of the transcript's "K/N" selection counter
+sel_count() {
+	screen "$1" | sed -nE 's|.*Transcript[^0-9]*([0-9]+)/[0-9]+ .*|\1|p' | head -n 1
+}
+
+t_mouse() {
+	start "$1" 100x30 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" r
+	wait_for "$1" "PASSED"
+	keys "$1" 2
+	before=$(sel_count "$1")
+	# the wheel (SGR mouse reports, as xterm sends them) scrolls
+	T send-keys -t "$1" -l "$(printf '\033[<64;40;8M')"
+	wait_for "$1" "$((before - 3))/$before "
+	# a click selects the line under it
+	T send-keys -t "$1" -l "$(printf '\033[<0;40;4M\033[<0;40;4m')"
+	i=0
+	while [ "$(sel_count "$1")" = "$((before - 3))" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	k=$(sel_count "$1")
+	echo "# clicked: line $k"
+	[ "$k" != "$((before - 3))" ]
+	keys "$1" Enter
+	wait_for "$1" "Line $k explained"
+}
+check m1 "the mouse wheel scrolls the transcript; a click selects the line under it" t_mouse
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
