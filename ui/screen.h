@@ -40,7 +40,8 @@ struct doc;
 	X(SETTINGS, settings)	/* `e`: the settings form */ \
 	X(PASSWORD, password)	/* the password prompt (modal) */ \
 	X(SAVE, save)		/* `s`: save the transcript */ \
-	X(TREE, tree)		/* `T`: the whole decision tree */
+	X(TREE, tree)		/* `T`: the whole decision tree */ \
+	X(TIMING, timing)	/* `l`: where the time went */
 
 enum screen_id {
 	SCREEN_NONE = -1,

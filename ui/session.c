@@ -1172,7 +1172,7 @@ enum {
 	SA_BACK, SA_CMDLINE, SA_CANCEL, SA_EXPLAIN, SA_TLS, SA_SETTINGS,
 	SA_TEACH, SA_SAVE, SA_UP, SA_DOWN, SA_PGUP, SA_PGDN, SA_HOME, SA_END,
 	SA_TAB, SA_BTAB, SA_REGION1, SA_REGION2, SA_REGION3, SA_ZOOM,
-	SA_REDRAW, SA_HELP, SA_QUIT, SA_INTR, SA_TREE, SA_MOUSE,
+	SA_REDRAW, SA_HELP, SA_QUIT, SA_INTR, SA_TREE, SA_MOUSE, SA_TIMING,
 };
 
 static const struct keydef session_keys[] = {
@@ -1197,6 +1197,9 @@ static const struct keydef session_keys[] = {
 	{ KEY_ENTER, true, SA_EXPLAIN, "Enter", NULL, NULL, 0, NULL },
 	{ 'T', false, SA_TREE, "T", "the whole decision tree, the path this "
 	  "session walked marked", "tree", KW_IDLE, NULL },
+	{ 'l', false, SA_TIMING, "l", "where the time went: a waterfall of the "
+	  "steps, and each reply's latency (command sent to reply complete)",
+	  NULL, 0, NULL },
 	{ 't', false, SA_TLS, "t", "TLS details: version, cipher, certificates",
 	  "TLS", KW_IDLE, NULL },
 	{ 'e', false, SA_SETTINGS, "e", "settings: host, port, TLS, login ... "
@@ -1479,6 +1482,7 @@ session_key(struct tui *t, int action, wint_t ch, bool keycode)
 	case SA_EXPLAIN: ui_open(t, SCREEN_EXPLAIN); return;
 	case SA_TLS: ui_open(t, SCREEN_TLS); return;
 	case SA_TREE: ui_open(t, SCREEN_TREE); return;
+	case SA_TIMING: ui_open(t, SCREEN_TIMING); return;
 	case SA_SETTINGS: ui_open(t, SCREEN_SETTINGS); return;
 	case SA_SAVE: ui_open(t, SCREEN_SAVE); return;
 	case SA_TEACH:

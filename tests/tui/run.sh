@@ -1183,5 +1183,29 @@ t_mouse() {
 }
 check m1 "the mouse wheel scrolls the transcript; a click selects the line under it" t_mouse
 
+t_timing() {
+	start "$1" 100x40 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" n
+	wait_for "$1" "✓ resolve"
+	keys "$1" n
+	wait_for "$1" "✓ connect"
+	# the user pauses (this is the condition tested, not a wait)
+	sleep 1.5
+	keys "$1" r
+	wait_for "$1" "PASSED"
+	keys "$1" l
+	wait_for "$1" "Where the time went"
+	has "$1" "Replies: command sent to reply complete"
+	has_re "$1" "greeting +[0-9.]+s"
+	has_re "$1" "EHLO client.smtpdx.l +250 +[0-9.]+s"
+	has_re "$1" "QUIT +221 +[0-9.]+s"
+	# the pause is not in it
+	total=$(screen "$1" | sed -nE 's/.*│ total +([0-9.]+)s.*/\1/p' | head -n 1)
+	echo "# total network time: $total s"
+	python3 -c "import sys; sys.exit(0 if 0 < float('$total') < 1.0 else 1)"
+}
+check l1 "l: where the time went, the steps end to end without the user's pauses, each reply's latency" t_timing
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
