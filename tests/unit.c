@@ -21,6 +21,7 @@
 #include "../src/config.h"
 #include "../src/diag.h"
 #include "../src/options.h"
+#include "../src/provider.h"
 #include "../src/reply.h"
 #include "../src/sasl.h"
 #include "../src/settings.h"
@@ -143,6 +144,7 @@ has(const char *s, const char *needle)
 #include "unit_sasl.c"
 #include "unit_regress.c"
 #include "unit_settings.c"
+#include "unit_provider.c"
 
 int
 main(void)
@@ -169,6 +171,7 @@ main(void)
 	test_config_and_steps();
 	test_regress();
 	test_settings();
+	test_provider();
 
 	options_pool_free();
 	printf("1..%d\n", n_tests);

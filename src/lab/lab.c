@@ -85,10 +85,16 @@ bind_loopback(struct sockaddr_in *sa, int want, int *port, char *err,
 	sa->sin_family = AF_INET;
 	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sa->sin_port = htons((unsigned short)want);
+	if (want) {
+		/* a port a class was told: restarting must not wait out
+		 * TIME_WAIT */
+		int one = 1;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	}
 	if (bind(fd, (struct sockaddr *)sa, sizeof *sa) < 0 ||
 	    getsockname(fd, (struct sockaddr *)sa, &len) < 0) {
 		if (want)
-			fail(err, errlen, "lab: bind 127.0.0.1 port %d: %s", want,
+			fail(err, errlen, "bind 127.0.0.1 port %d: %s", want,
 			     strerror(errno));
 		else
 			fail(err, errlen, "lab: bind 127.0.0.1: %s", strerror(errno));
@@ -347,7 +353,7 @@ lab_apply(const struct lab_scenario *sc, const struct lab_server *ls,
 	config_set(&cfg->password, sc->no_user ? NULL :
 		   sc->password ? sc->password : LAB_PASSWORD);
 	cfg->mech = sc->mech;
-	config_set(&cfg->from, LAB_FROM);
+	config_set(&cfg->from, sc->from ? sc->from : LAB_FROM);
 	for (int i = 0; i < cfg->nto; i++) {
 		free(cfg->to[i]);
 		cfg->to[i] = NULL;

@@ -82,6 +82,7 @@ struct conn {
 	bool greeted;			/* EHLO or HELO accepted */
 	bool authed;
 	bool in_mail;			/* MAIL accepted, transaction open */
+	char mail_from[256];		/* its sender */
 	int nrcpt;			/* RCPTs accepted in the transaction */
 	size_t bdat_size;		/* BDAT octets so far in the transaction */
 	int errors;			/* client errors so far */
@@ -1066,6 +1067,7 @@ cmd_mail(struct conn *c, char *args)
 	}
 	reply(c, "250 2.1.0 Ok");
 	c->in_mail = true;
+	snprintf(c->mail_from, sizeof c->mail_from, "%s", addr);
 }
 
 static void
@@ -1090,6 +1092,13 @@ cmd_rcpt(struct conn *c, char *args)
 		reply_text(c, r);
 		if (positive(r))
 			c->nrcpt++;
+		return;
+	}
+	/* Postfix's reject_sender_login_mismatch: a login sends as itself */
+	if ((c->flags & LF_CHECK_SENDER) && c->authed &&
+	    strcasecmp(c->mail_from, LAB_FROM) != 0) {
+		reply_error(c, "553 5.7.1 <%s>: Sender address rejected: not "
+			    "owned by user " LAB_USER, c->mail_from);
 		return;
 	}
 	/* Final for LAB_DOMAIN only; relaying elsewhere needs AUTH. */
