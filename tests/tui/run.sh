@@ -1207,5 +1207,24 @@ t_timing() {
 }
 check l1 "l: where the time went, the steps end to end without the user's pauses, each reply's latency" t_timing
 
+t_fatal() {
+	# too few descriptors for the resolver's pipe: a fatal error in the
+	# middle of the TUI; the terminal must be given back before the
+	# message, and the message must reach the screen
+	T kill-session -t "$1" 2>/dev/null || true
+	T new-session -d -s "$1" -x 100 -y 30 \
+		"env -u LC_ALL TERM=xterm-256color LANG=C.UTF-8 HOME=$HOME \
+		XDG_STATE_HOME=$XDG_STATE_HOME sh -c 'ulimit -c 0; ulimit -n 9; \
+		$BIN --lab ok; echo EXITED \$?'; sleep 60"
+	wait_for "$1" "Nothing sent yet"
+	[ "$(T display-message -p -t "$1" '#{alternate_on}')" = 1 ]
+	keys "$1" n
+	wait_for "$1" "EXITED"
+	has "$1" "smtpdx: pipe:"
+	[ "$(T display-message -p -t "$1" '#{alternate_on}')" = 0 ]
+	lacks "$1" "Nothing sent yet"
+}
+check x1 "a fatal error inside the TUI (no pipe for the resolver): the terminal back first, then the message" t_fatal
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
