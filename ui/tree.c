@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ui.h"
+#include "../src/lab/lab.h"
 #include "../src/util.h"
 
 #define MAX_BRANCH 16
@@ -154,8 +155,12 @@ build_doc(struct tui *t)
 			doc_wrap(d, 13, "Standard", ST_LABEL, ST_DIM, di->rfc);
 		}
 		doc_nl(d);
-		doc_wrap(d, 0, NULL, 0, ST_DIM, "Esc: back to the tree.  In the lab, "
-			 "smtpdx --lab ID shows this diagnosis happen.");
+		if (lab_find(di->id)) {
+			char *m = xasprintf("smtpdx --lab %s shows it happen", di->id);
+			doc_wrap(d, 13, "In the lab", ST_LABEL, ST_BOLD, m);
+			free(m);
+		}
+		doc_wrap(d, 0, NULL, 0, ST_DIM, "Esc: back to the tree.");
 		return;
 	}
 	for (size_t i = 0; i < v->nrows; i++) {

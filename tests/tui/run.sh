@@ -1091,6 +1091,7 @@ t_tree() {
 	wait_for "$1" "Decision tree: a leaf"
 	has "$1" "$(diag_title auth.temporary)"
 	has "$1" "Fix"
+	has "$1" "smtpdx --lab auth.temporary shows it happen"
 	keys "$1" Escape
 	wait_for "$1" "the path this session walked is marked"
 	keys "$1" Escape
