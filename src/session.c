@@ -73,6 +73,7 @@ struct session_priv {
 	bool raw_pending;
 	bool closing;			/* wrap-up after a failure: QUIT only */
 	char *ev, *text, *ev_tls, *ev_auth_plain, *ev_cert, *ev_helo;
+	char *greeting_name;	/* for the facts: the 220's first word */
 	char *hostname;			/* for EHLO */
 	char *from, *to_default;
 };
@@ -82,6 +83,8 @@ static void advance(struct session *s);
 static void finish(struct session *s);
 static void fail(struct session *s, int st, enum fail_kind kind,
 		 const struct reply *r, const char *evfmt, ...) PRINTF(5, 6);
+static void tls_refused(struct session *s, enum tls_fail tf, const char *err,
+			const char *alerts, bool asked);
 static void flush_out(struct session *s);
 static bool injected(struct session *s, const struct reply *r);
 static void close_conn(struct session *s);
@@ -233,6 +236,8 @@ session_new(const struct config *cfg)
 	struct session_priv *p = xcalloc(1, sizeof *p);
 
 	s->p = p;
+	if (cfg->password)
+		secrets_protect();	/* the TUI's form, too */
 	config_copy(&s->cfg, cfg);
 	s->tr.t0 = now_mono();
 	s->cur = -1;
@@ -292,6 +297,7 @@ session_free(struct session *s)
 	free(p->ev_auth_plain);
 	free(p->ev_cert);
 	free(p->ev_helo);
+	free(p->greeting_name);
 	free(p->hostname);
 	free(p->from);
 	free(p->to_default);
@@ -401,6 +407,28 @@ advance(struct session *s)
 		p->ph = PH_IDLE;
 }
 
+/*
+ * The name the server gives in its 220 greeting ("220 mail.example.com
+ * ESMTP"), from the transcript; NULL if there was none.  The facts use it
+ * to tell the server's own domains from foreign ones.
+ */
+static char *
+greeting_name(const struct transcript *tr)
+{
+	for (size_t i = 0; i < tr->n; i++) {
+		const struct tr_line *l = &tr->v[i];
+		if (l->dir != TR_SERVER || l->step != STEP_GREETING)
+			continue;
+		if (strncmp(l->text, "220", 3) || (l->text[3] != ' ' &&
+						   l->text[3] != '-'))
+			return NULL;
+		const char *w = l->text + 4;
+		size_t n = strcspn(w, " \t");
+		return n ? xstrndup(w, n) : NULL;
+	}
+	return NULL;
+}
+
 static void
 finish(struct session *s)
 {
@@ -432,9 +460,16 @@ finish(struct session *s)
 	f->auth_before_tls = p->plain_auth_seen;
 	f->auth_plain_evidence = p->ev_auth_plain;
 	f->cert_evidence = p->ev_cert;
+	f->weak = s->tls.weak;
 	f->helo_evidence = p->ev_helo;
 	f->starttls_offered = p->starttls_offered;
 	f->auth_offered = s->caps.valid && s->caps.auth;
+	f->from_given = s->cfg.from != NULL ||
+		(s->cfg.user && strchr(s->cfg.user, '@'));
+	f->ehlo_name = s->caps.valid ? s->caps.domain : NULL;
+	set_str(&p->greeting_name, greeting_name(&s->tr));
+	f->greeting_name = p->greeting_name;
+	f->mx_domain = s->cfg.mx ? s->cfg.mx_domain : NULL;
 	diag_decide(f, &s->diags);
 	provider_annotate(&s->diags, provider_by_host(s->cfg.host),
 			  config_port(&s->cfg), s->tls_mode);
@@ -1240,6 +1275,22 @@ flush_out(struct session *s)
 			continue;
 		buf_reset(&p->out);
 		info(s, "write failed: %s", p->tls ? tls_error(p->tls) : strerror(errno));
+		if (p->tls) {
+			/* the alert that explains it may be waiting */
+			char junk[4096];
+			for (int k = 0; k < 8 && tls_read(p->tls, junk, sizeof junk) > 0; k++)
+				;
+			enum tls_fail tf = tls_failure(p->tls);
+			if (tf == TF_CLIENT_CERT || tf == TF_SERVER_ERROR) {
+				char e[300], al[300];
+				snprintf(e, sizeof e, "%s", tls_error(p->tls));
+				snprintf(al, sizeof al, "%s", tls_alerts(p->tls));
+				bool asked = tls_cert_requested(p->tls);
+				close_conn(s);
+				tls_refused(s, tf, e, al, asked);
+				return;
+			}
+		}
 		close_conn(s);
 		fail(s, s->cur, FK_CLOSED, NULL, "the connection broke while sending");
 		return;
@@ -1335,6 +1386,22 @@ read_input(struct session *s)
 		if (!p->tls && n < 0 && errno == EINTR)
 			continue;
 		/* closed or broken */
+		if (p->tls && !p->raw_pending && s->cur != STEP_QUIT) {
+			/* a TLS 1.3 server says it wants a client certificate
+			 * only after our side of the handshake is done */
+			enum tls_fail tf = tls_failure(p->tls);
+			if (tf == TF_CLIENT_CERT || tf == TF_SERVER_ERROR) {
+				char e[300], al[300];
+				snprintf(e, sizeof e, "%s", tls_error(p->tls));
+				snprintf(al, sizeof al, "%s", tls_alerts(p->tls));
+				bool asked = tls_cert_requested(p->tls);
+				info(s, "TLS: %s%s%s", *e ? e : "the server closed the "
+				     "connection", *al ? "; alerts: " : "", al);
+				close_conn(s);
+				tls_refused(s, tf, e, al, asked);
+				return;
+			}
+		}
 		bool err = p->tls ? n == TLS_ERR : n < 0;
 		const char *why = err ? (p->tls ? tls_error(p->tls) : strerror(errno))
 				      : "the server closed the connection";
@@ -1389,33 +1456,53 @@ after_handshake(struct session *s)
 	info(s, "TLS is up: %s, %s%s%s", s->tls.version, s->tls.cipher,
 	     *s->tls.kx ? ", key exchange " : "", s->tls.kx);
 	for (size_t i = 0; i < s->tls.nchain; i++) {
+		/* names were escaped when they were read (tls.c): once */
 		const struct cert_info *c = &s->tls.chain[i];
-		info(s, "certificate %zu: %s", i, c->subject);
-		info(s, "  issuer %s; valid %s to %s", c->issuer, c->not_before,
-		     c->not_after);
+		char *l = xasprintf("certificate %zu: %s", i, c->subject);
+		tr_add_safe(&s->tr, TR_INFO, false, s->cur, l);
+		free(l);
+		l = xasprintf("  issuer %s; valid %s to %s", c->issuer,
+			      c->not_before, c->not_after);
+		tr_add_safe(&s->tr, TR_INFO, false, s->cur, l);
+		free(l);
 	}
 	int one = 1;
 	setsockopt(p->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
 
 	if (s->tls.problems) {
-		char words[200] = "";
+		char words[400] = "";
 		unsigned pr = s->tls.problems;
-		snprintf(words, sizeof words, "%s%s%s%s%s",
+		snprintf(words, sizeof words, "%s%s%s%s%s%s%s%s",
 			 pr & CP_UNTRUSTED ? "not issued by a trusted authority; " : "",
+			 pr & CP_CHAIN_INCOMPLETE ? "chain incomplete (an "
+				"intermediate certificate is missing); " : "",
 			 pr & CP_HOSTNAME ? "not valid for the name we asked for; " : "",
 			 pr & CP_EXPIRED ? "expired; " : "",
 			 pr & CP_NOT_YET_VALID ? "not yet valid; " : "",
+			 pr & CP_PURPOSE ? "not for a TLS server (extended key "
+				"usage); " : "",
+			 pr & CP_WEAK ? "a weak algorithm; " : "",
 			 pr & CP_OTHER ? "otherwise invalid; " : "");
 		const char *name = s->cfg.servername ? s->cfg.servername : s->cfg.host;
 		const struct cert_info *leaf = s->tls.nchain ? &s->tls.chain[0] : NULL;
 		struct buf names = { 0 };
 		for (size_t i = 0; leaf && i < leaf->nnames; i++)
 			buf_printf(&names, "%s%s", i ? ", " : "", leaf->names[i]);
+		struct buf more = { 0 };
+		if (pr & CP_CHAIN_INCOMPLETE)
+			buf_printf(&more, "; the server sent %zu certificate%s, "
+				   "without the one of its issuer \"%s\"",
+				   s->tls.nsent, s->tls.nsent == 1 ? "" : "s",
+				   s->tls.missing_issuer);
+		if (*s->tls.weak)
+			buf_printf(&more, "; weak: %s", s->tls.weak);
 		set_str(&p->ev_cert, xasprintf(
-			"certificate for %s (names: %s; issuer %s; valid %s to %s): %s",
+			"certificate for %s (names: %s; issuer %s; valid %s to %s): %s%s",
 			leaf ? leaf->subject : "?", names.data ? names.data : "none",
 			leaf ? leaf->issuer : "?", leaf ? leaf->not_before : "?",
-			leaf ? leaf->not_after : "?", s->tls.verdict));
+			leaf ? leaf->not_after : "?", s->tls.verdict,
+			more.data ? more.data : ""));
+		buf_free(&more);
 		buf_free(&names);
 		s->facts.cert_problems = pr;
 		info(s, "certificate check for %s FAILED: %s", name, words);
@@ -1431,12 +1518,36 @@ after_handshake(struct session *s)
 		info(s, "certificate verified for %s",
 		     s->cfg.servername ? s->cfg.servername : s->cfg.host);
 	}
+	if (*s->tls.weak)
+		info(s, "weak certificate: %s", s->tls.weak);
 	/* RFC 3207 §4.2: forget everything learnt before TLS */
 	memset(&s->caps, 0, sizeof s->caps);
 	lr_free(&p->lr);
 	rp_reset(&p->rp);
 	p->ph = PH_IO;
 	end_step(s, STEP_TLS, s->tls.problems ? SS_WARN : SS_OK);
+}
+
+/*
+ * The server ended TLS for a reason of its own: it wants a client
+ * certificate (during the handshake, or in TLS 1.3 right after it, on the
+ * first read), or its TLS failed inside.  The TLS step is the one that
+ * failed, whatever step was running.
+ */
+static void
+tls_refused(struct session *s, enum tls_fail tf, const char *err,
+	    const char *alerts, bool asked)
+{
+	if (s->cur != STEP_TLS && s->status[s->cur] == SS_RUNNING)
+		s->status[s->cur] = SS_SKIPPED;
+	s->status[STEP_TLS] = SS_RUNNING;
+	fail(s, STEP_TLS, tf == TF_CLIENT_CERT ? FK_TLS_CLIENT_CERT
+					       : FK_TLS_SERVER_ERROR, NULL,
+	     "%s%s%s%s", *alerts ? "TLS alerts received: " : err, alerts,
+	     asked ? "; the server sent a CertificateRequest (it asks for a "
+		     "client certificate) and this client has none" : "",
+	     !*alerts ? "" : tf == TF_SERVER_ERROR ? "; the server's TLS failed "
+		     "inside" : "");
 }
 
 static void
@@ -1476,10 +1587,18 @@ handshake_failed(struct session *s)
 		free(v);
 		return;
 	}
+	char alerts[300];
+	snprintf(alerts, sizeof alerts, "%s", tls_alerts(p->tls));
+	bool asked = tls_cert_requested(p->tls);
 	close_conn(s);
+	if (tf == TF_CLIENT_CERT || tf == TF_SERVER_ERROR) {
+		tls_refused(s, tf, err, alerts, asked);
+		return;
+	}
 	fail(s, STEP_TLS, tf == TF_VERSION ? FK_TLS_VERSION :
 	     tf == TF_CLOSED ? FK_TLS_CLOSED : FK_TLS_OTHER, NULL,
-	     "TLS handshake: %s", err);
+	     "TLS handshake: %s%s%s", err, *alerts ? "; TLS alerts received: " : "",
+	     alerts);
 }
 
 /* No greeting: is this an implicit-TLS port?  Try a second connection

@@ -23,6 +23,16 @@ tr_add(struct transcript *tr, enum tr_dir dir, bool tls, int step,
 }
 
 void
+tr_add_safe(struct transcript *tr, enum tr_dir dir, bool tls, int step,
+	    const char *safe)
+{
+	tr_add(tr, dir, tls, step, "", 0);
+	struct tr_line *l = &tr->v[tr->n - 1];
+	free(l->text);
+	l->text = xstrdup(safe);
+}
+
+void
 tr_info(struct transcript *tr, int step, const char *fmt, ...)
 {
 	va_list ap;

@@ -39,6 +39,10 @@ struct transcript {
 /* Append raw bytes (escaped here). */
 void tr_add(struct transcript *tr, enum tr_dir dir, bool tls, int step,
 	    const char *raw, size_t len);
+/* The same for text that is safe already (escaped once, where it was
+ * collected: certificate names): added as it is, never escaped twice. */
+void tr_add_safe(struct transcript *tr, enum tr_dir dir, bool tls, int step,
+		 const char *safe);
 /* Append an information line from a format. */
 void tr_info(struct transcript *tr, int step, const char *fmt, ...) PRINTF(3, 4);
 /* Attach a note (already safe text, copied) to the last line. */

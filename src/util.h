@@ -33,6 +33,10 @@ void fatal(const char *fmt, ...) PRINTF(1, 2) __attribute__((noreturn));
 
 /* Overwrite memory the compiler may not optimise away (secrets). */
 void wipe(void *p, size_t n);
+/* A secret is in memory from now on: no core dump may carry it (core size
+ * limit 0, and not dumpable, which also keeps ptrace and /proc/PID/mem of
+ * other users' tools away).  Idempotent; never undone. */
+void secrets_protect(void);
 
 /* A growable byte buffer; always NUL-terminated after data[len]. */
 struct buf {

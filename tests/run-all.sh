@@ -31,6 +31,7 @@ suite "MX lookup (--mx, dnsmasq)" sh tests/mx.sh
 suite "documentation" sh tests/docs.sh
 suite "hostile servers" python3 tests/hostile.py
 suite "real MTA: Postfix + Dovecot" sh tests/mta/run.sh
+suite "local files, secrets, escaping, lab limits" python3 tests/local.py
 suite "secrets never show" sh tests/secrets.sh
 suite "sanitizers: ASan+UBSan, valgrind, fuzz corpus" sh tests/sanitize.sh
 [ -f tests/tui/run.sh ] && suite "TUI in tmux" sh tests/tui/run.sh

@@ -141,6 +141,7 @@ has(const char *s, const char *needle)
 #include "unit_util.c"
 #include "unit_options.c"
 #include "unit_diag.c"
+#include "unit_vocab.c"
 #include "unit_sasl.c"
 #include "unit_regress.c"
 #include "unit_settings.c"
@@ -156,6 +157,7 @@ main(void)
 	test_line_reader();
 	test_caps();
 	test_vis_escape();
+	test_vis_format_chars();
 	test_json_string();
 	test_base64();
 	test_strings_and_bufs();
@@ -166,6 +168,8 @@ main(void)
 	test_diag_tree();
 	test_diag_warnings();
 	test_diag_catalog();
+	test_diag_tls_paths();
+	test_vocab();
 	test_sasl();
 	test_transcript();
 	test_config_and_steps();

@@ -208,6 +208,9 @@ test_options(void)
 	expect_fail("[::1]x", (char *)NULL);
 	expect_fail("-p", "25", "mx.example.com:2525", (char *)NULL);
 	expect_fail("--tls", "bogus", "mx.example.com", (char *)NULL);
+	expect_fail("--servername", "", "mx.example.com", (char *)NULL);
+	expect_fail("--servername=", "mx.example.com", (char *)NULL);
+	expect_fail("--servername", " ", "--lab", (char *)NULL);
 	expect_fail("--auth", "digest-md5", "mx.example.com", (char *)NULL);
 	expect_fail("--timeout", "-1", "mx.example.com", (char *)NULL);
 	expect_fail("--timeout", "0", "mx.example.com", (char *)NULL);

@@ -129,8 +129,13 @@ explain_tls(struct doc *d, const struct session *s)
 			{ CP_HOSTNAME, "its names do not cover the server name asked for" },
 			{ CP_EXPIRED, "it has expired" },
 			{ CP_NOT_YET_VALID, "it is not valid yet (check the clocks)" },
+			{ CP_CHAIN_INCOMPLETE, "the server left out an intermediate "
+			  "certificate (it must send the full chain)" },
+			{ CP_PURPOSE, "it is not meant for a TLS server (extended "
+			  "key usage)" },
+			{ CP_WEAK, "it uses a weak algorithm (SHA-1, MD5, a short key)" },
 			{ CP_OTHER, "something else is wrong (revoked, bad signature, "
-			  "weak algorithm)" },
+			  "broken constraints)" },
 			{ CP_NO_CERT, "the server sent no certificate at all" },
 		};
 		for (size_t k = 0; k < ARRAY_SIZE(probs); k++) {

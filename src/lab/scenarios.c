@@ -90,10 +90,17 @@ static const struct lab_scenario scenarios[] = {
 	},
 	{
 		.name = "greeting.busy",
-		.desc = "The server greets with 421 too many connections, hangs up",
+		.desc = "The server greets with 421 Temporary failure, hangs up",
+		.replies = { { "GREETING", "421 " LAB_SERVERNAME " Temporary "
+			       "failure" } },
+		.expect = "greeting.busy", .expect_exit = 1,
+	},
+	{
+		.name = "session.rate_limited",
+		.desc = "421 too many connections from you, hangs up",
 		.replies = { { "GREETING", "421 4.7.0 " LAB_SERVERNAME " Error: "
 			       "too many connections from 127.0.0.1" } },
-		.expect = "greeting.busy", .expect_exit = 1,
+		.expect = "session.rate_limited", .expect_exit = 1,
 	},
 
 	/* ---- TLS mode ---- */
@@ -178,6 +185,50 @@ static const struct lab_scenario scenarios[] = {
 		.cert = LC_NOT_YET_VALID,
 		.expect = "tls.cert_not_yet_valid", .expect_exit = 1,
 	},
+	{
+		.name = "tls.cert_wrong_purpose",
+		.desc = "The server shows a client certificate (clientAuth only)",
+		.cert = LC_CLIENT_ONLY,
+		.expect = "tls.cert_wrong_purpose", .expect_exit = 1,
+	},
+	{
+		.name = "tls.chain_incomplete",
+		.desc = "The server leaves out its intermediate CA certificate",
+		.cert = LC_NO_INTERMEDIATE,
+		.expect = "tls.chain_incomplete", .expect_exit = 1,
+	},
+	{
+		.name = "tls-weak-sha1",
+		.desc = "The server's certificate is signed with SHA-1: refused",
+		.cert = LC_SHA1,
+		.expect = "tls.weak_key", .expect_exit = 1,
+	},
+	{
+		.name = "tls.client_cert_required",
+		.desc = "TLS 1.3 server that demands a client certificate",
+		.tls_flags = LT_REQUIRE_CLIENT_CERT,
+		.expect = "tls.client_cert_required", .expect_exit = 1,
+	},
+	{
+		.name = "tls-client-cert-12",
+		.desc = "TLS 1.2 (implicit) demanding a client certificate",
+		.flags = LF_IMPLICIT,
+		.tls_flags = LT_REQUIRE_CLIENT_CERT | LT_TLS12,
+		.expect = "tls.client_cert_required", .expect_exit = 1,
+	},
+	{
+		.name = "tls-client-cert-implicit",
+		.desc = "Implicit TLS that demands a client certificate",
+		.flags = LF_IMPLICIT,
+		.tls_flags = LT_REQUIRE_CLIENT_CERT,
+		.expect = "tls.client_cert_required", .expect_exit = 1,
+	},
+	{
+		.name = "tls.server_error",
+		.desc = "The server answers the TLS handshake with internal_error",
+		.tls_flags = LT_INTERNAL_ERROR,
+		.expect = "tls.server_error", .expect_exit = 1,
+	},
 
 	/* ---- AUTH ---- */
 	{
@@ -259,7 +310,67 @@ static const struct lab_scenario scenarios[] = {
 		.expect = "mail.size_exceeded", .expect_exit = 1,
 	},
 
+	{
+		.name = "mail.temporary",
+		.desc = "MAIL FROM gets 451 4.3.0: not now, come back later",
+		.replies = { { "MAIL", "451 4.3.0 <" LAB_FROM ">: Temporary "
+			       "lookup failure" } },
+		.expect = "mail.temporary", .expect_exit = 1,
+	},
+
 	/* ---- RCPT ---- */
+	{
+		.name = "rcpt.temporary",
+		.desc = "RCPT gets 450 4.1.1 unverified address",
+		.replies = { { "RCPT", "450 4.1.1 <" LAB_TO ">: Recipient address "
+			       "rejected: unverified address: Address "
+			       "verification in progress" } },
+		.expect = "rcpt.temporary", .expect_exit = 1,
+	},
+	{
+		.name = "rcpt.domain_no_mail",
+		.desc = "RCPT gets 556 5.1.10: the domain has a null MX",
+		.to = "someone@nullmx.example",
+		.replies = { { "RCPT", "556 5.1.10 <someone@nullmx.example>: "
+			       "Recipient address rejected: Domain "
+			       "nullmx.example does not accept mail (nullMX)" } },
+		.expect = "rcpt.domain_no_mail", .expect_exit = 1,
+	},
+	{
+		.name = "rcpt.domain_not_found",
+		.desc = "RCPT gets 450 4.1.2: the domain is not in DNS",
+		.to = "someone@no-such-domain.invalid",
+		.replies = { { "RCPT", "450 4.1.2 <someone@no-such-domain.invalid>: "
+			       "Recipient address rejected: Domain not found" } },
+		.expect = "rcpt.domain_not_found", .expect_exit = 1,
+	},
+	{
+		.name = "rcpt.mailbox_full",
+		.desc = "RCPT gets Gmail's 452 4.2.2: inbox full",
+		.replies = { { "RCPT", "452-4.2.2 The recipient's inbox is out of "
+			       "storage space. Please direct the recipient to\n"
+			       "452 4.2.2 https://support.google.com/mail/?p="
+			       "OverQuotaTemp " GMAIL_ID } },
+		.expect = "rcpt.mailbox_full", .expect_exit = 1,
+	},
+	{
+		.name = "relay-no-reason",
+		.desc = "No login, foreign domain: Haraka's 550 with no reason",
+		.no_user = true,
+		.to = "someone@example.org",
+		.replies = { { "RCPT", "550 I cannot deliver mail for "
+			       "<someone@example.org>" } },
+		.expect = "rcpt.relay_denied", .expect_exit = 1,
+	},
+	{
+		.name = "own-no-reason",
+		.desc = "The same 550 for the server's own domain",
+		.no_user = true,
+		.to = "nobody@smtpdx.lab",
+		.replies = { { "RCPT", "550 I cannot deliver mail for "
+			       "<nobody@smtpdx.lab>" } },
+		.expect = "rcpt.unknown_user", .expect_exit = 1,
+	},
 	{
 		.name = "rcpt.relay_denied",
 		.desc = "Mail for another domain: 554 relay access denied",
@@ -349,6 +460,12 @@ static const struct lab_scenario scenarios[] = {
 		.flags = LF_TLS_OLD,
 		.tls_min = 10,
 		.expect = "tls.weak_version", .expect_exit = 0,
+	},
+	{
+		.name = "tls.weak_key",
+		.desc = "The certificate has a 1024-bit RSA key: works, with a warning",
+		.cert = LC_RSA1024,
+		.expect = "tls.weak_key", .expect_exit = 0,
 	},
 	{
 		.name = "auth.offered_in_plaintext",
