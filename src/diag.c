@@ -725,7 +725,7 @@ static const char *const flag_names[] = {
 	"tls_old", "auth_before_tls", "port25_auth", "cert_ignored",
 	"helo_fallback", "skipped_offered_auth", "authenticated",
 	"auth_offered", "has_user", "from_given", "user_is_address",
-	"rcpt_own", "rcpt_foreign", "port25",
+	"rcpt_own", "rcpt_foreign", "port25", "cafile_given",
 };
 
 bool
@@ -793,6 +793,8 @@ flag(const struct facts *f, const char *name)
 		return diag_rcpt_domain(f, NULL) == RD_FOREIGN;
 	if (!strcmp(name, "port25"))
 		return f->port == 25;
+	if (!strcmp(name, "cafile_given"))
+		return f->cafile_given;
 	return false;
 }
 

@@ -112,6 +112,7 @@ struct facts {
 	bool starttls_offered;	/* in the plaintext EHLO */
 	bool auth_offered;	/* the latest EHLO offered AUTH */
 	bool from_given;	/* the user named the sender (--from) */
+	bool cafile_given;	/* --cafile: the user chose the trust anchors */
 	/*
 	 * Names that tell which domains the server calls its own, for the
 	 * recipient-domain question (diag_rcpt_domain()); NULL or "" when

@@ -464,6 +464,7 @@ finish(struct session *s)
 	f->helo_evidence = p->ev_helo;
 	f->starttls_offered = p->starttls_offered;
 	f->auth_offered = s->caps.valid && s->caps.auth;
+	f->cafile_given = s->cfg.cafile != NULL;
 	f->from_given = s->cfg.from != NULL ||
 		(s->cfg.user && strchr(s->cfg.user, '@'));
 	f->ehlo_name = s->caps.valid ? s->caps.domain : NULL;
