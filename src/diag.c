@@ -699,6 +699,24 @@ diag_tree_nodes(size_t *n)
 	return v;
 }
 
+size_t
+diag_tree_branches(const char *id, const char **when, const char **next,
+		   size_t max)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(tree); i++) {
+		if (strcmp(tree[i].id, id))
+			continue;
+		size_t n = 0;
+		for (size_t b = 0; b < ARRAY_SIZE(tree[i].br) && tree[i].br[b].when &&
+		     n < max; b++, n++) {
+			when[n] = tree[i].br[b].when;
+			next[n] = tree[i].br[b].next;
+		}
+		return n;
+	}
+	return 0;
+}
+
 static bool
 has_non_ascii(const char *s)
 {

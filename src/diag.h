@@ -228,6 +228,14 @@ struct dt_view {
 	const char *id, *question;
 };
 const struct dt_view *diag_tree_nodes(size_t *n);
+/*
+ * The branches of node id, read-only, for drawing the whole tree: up to
+ * max (answer, next) pairs into when[] and next[]; returns how many (0:
+ * no such node).  An answer "*" matches anything; a next of "=ID" is a
+ * leaf (a catalog id), "-" nothing to report, anything else a node id.
+ */
+size_t diag_tree_branches(const char *id, const char **when, const char **next,
+			  size_t max);
 
 const struct diag_info *diag_info(enum diag_id d);
 /* A catalog text with its placeholders and segments filled from f. */

@@ -2448,3 +2448,9 @@ session_raw(struct session *s, const char *line, char *err, size_t errlen)
 	flush_out(s);
 	return 0;
 }
+
+const char *
+session_sender(const struct session *s)
+{
+	return s->p->from;
+}

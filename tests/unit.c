@@ -24,6 +24,7 @@
 #include "../src/provider.h"
 #include "../src/reply.h"
 #include "../src/sasl.h"
+#include "../src/settings.h"
 #include "../src/steps.h"
 #include "../src/tls.h"
 #include "../src/transcript.h"
@@ -144,6 +145,7 @@ has(const char *s, const char *needle)
 #include "unit_sasl.c"
 #include "unit_regress.c"
 #include "unit_replies.c"
+#include "unit_settings.c"
 #include "unit_provider.c"
 
 int
@@ -175,6 +177,7 @@ main(void)
 	test_regress();
 	test_reply_fits();
 	test_sync_tree();
+	test_settings();
 	test_provider();
 
 	options_pool_free();
