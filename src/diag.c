@@ -103,7 +103,12 @@ struct dt_node {
 
 static const struct dt_node tree[] = {
 	{ "root", "Did a step of the session fail?", T_FAILED, NULL,
-	  { Y("stage"), N("-") } },
+	  { Y("sync"), N("-") } },
+	/* before anything else: once a reply answered the wrong command,
+	 * no reply code says anything about the step it arrived in */
+	{ "sync", "Did every reply fit the command it answered, with no line "
+	  "nobody asked for?", T_KIND, NULL, {
+		{ "out of step", "=proto.sync_error" }, ANY("stage") } },
 	{ "stage", "Which step failed?", T_STEP, NULL, {
 		{ "resolve", "resolve.kind" }, { "connect", "connect.kind" },
 		{ "greeting", "greeting.kind" }, { "ehlo", "ehlo.kind" },
@@ -208,9 +213,14 @@ static const struct dt_node tree[] = {
 	{ "auth.code", "Which reply code did AUTH get?", T_CODE, NULL, {
 		{ "534", "auth.534" }, { "535", "auth.535" },
 		{ "454", "auth.generic" }, { "538", "=auth.requires_tls" },
-		{ "530", "auth.530" }, { "503", "=auth.not_offered" },
+		{ "530", "auth.530" }, { "503", "auth.503" },
 		{ "504", "=auth.mech_unsupported" }, { "421", "any.421" },
 		ANY("auth.class") } },
+	{ "auth.503", "Had a MAIL FROM typed on the : line opened a transaction?",
+	  T_FLAG, "raw_transaction", { Y("=auth.bad_sequence"), N("auth.503.text") } },
+	{ "auth.503.text", "Does the server say a mail transaction is open?",
+	  T_TEXT, "transaction in progress|transaction already open|"
+	  "nested MAIL", { Y("=auth.bad_sequence"), N("=auth.not_offered") } },
 	{ "auth.class", "Was the refusal temporary (4xx)?", T_CLASS, NULL, {
 		{ "4xx", "=auth.temporary" }, ANY("=auth.failed") } },
 	{ "auth.534", "Does Google ask for a sign-in through the web?", T_TEXT,
@@ -689,6 +699,24 @@ diag_tree_nodes(size_t *n)
 	return v;
 }
 
+size_t
+diag_tree_branches(const char *id, const char **when, const char **next,
+		   size_t max)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(tree); i++) {
+		if (strcmp(tree[i].id, id))
+			continue;
+		size_t n = 0;
+		for (size_t b = 0; b < ARRAY_SIZE(tree[i].br) && tree[i].br[b].when &&
+		     n < max; b++, n++) {
+			when[n] = tree[i].br[b].when;
+			next[n] = tree[i].br[b].next;
+		}
+		return n;
+	}
+	return 0;
+}
+
 static bool
 has_non_ascii(const char *s)
 {
@@ -757,6 +785,8 @@ flag(const struct facts *f, const char *name)
 		return f->insecure && f->cert_problems;
 	if (!strcmp(name, "helo_fallback"))
 		return f->helo_fallback;
+	if (!strcmp(name, "raw_transaction"))
+		return f->raw_transaction;
 	if (!strcmp(name, "skipped_offered_auth"))
 		return f->auth_offered && !f->authenticated;
 	if (!strcmp(name, "authenticated"))

@@ -74,7 +74,8 @@ struct diag_info {
 	X(PLAINTEXT_REFUSED, "refused to send credentials in plaintext") \
 	X(MECH_UNSUPPORTED, "no common AUTH mechanism") \
 	X(SASL_ERROR, "SASL exchange failed") \
-	X(CANCELLED, "cancelled")
+	X(CANCELLED, "cancelled") \
+	X(OUT_OF_STEP, "out of step")
 
 enum fail_kind {
 #define X(sym, words) FK_##sym,
@@ -111,6 +112,8 @@ struct facts {
 	const char *helo_evidence;
 	bool starttls_offered;	/* in the plaintext EHLO */
 	bool auth_offered;	/* the latest EHLO offered AUTH */
+	bool raw_transaction;	/* a MAIL FROM typed on the ':' line opened a
+				 * transaction the steps did not plan for */
 	bool from_given;	/* the user named the sender (--from) */
 	bool cafile_given;	/* --cafile: the user chose the trust anchors */
 	/*
@@ -225,6 +228,14 @@ struct dt_view {
 	const char *id, *question;
 };
 const struct dt_view *diag_tree_nodes(size_t *n);
+/*
+ * The branches of node id, read-only, for drawing the whole tree: up to
+ * max (answer, next) pairs into when[] and next[]; returns how many (0:
+ * no such node).  An answer "*" matches anything; a next of "=ID" is a
+ * leaf (a catalog id), "-" nothing to report, anything else a node id.
+ */
+size_t diag_tree_branches(const char *id, const char **when, const char **next,
+			  size_t max);
 
 const struct diag_info *diag_info(enum diag_id d);
 /* A catalog text with its placeholders and segments filled from f. */

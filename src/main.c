@@ -812,12 +812,23 @@ main(int argc, char **argv)
 
 	bool tui = !o.batch && !o.json;
 	if (tui && !terminal_usable()) {
-		if (isatty(STDOUT_FILENO))
-			fprintf(stderr, "smtpdx: no usable terminal (TERM=%s): "
-				"running as --batch\n", getenv("TERM") ? getenv("TERM") : "");
+		/* A terminal that cannot show the TUI (TERM=dumb: Emacs'
+		 * shell, some IDE consoles; TERM unset) is a person waiting
+		 * for screens: never start an unattended session, which may
+		 * send mail, in their place.  They choose --batch. */
+		if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+			fprintf(stderr, "smtpdx: TERM=%s cannot show the TUI: add "
+				"--batch (plain text) or --json\n",
+				getenv("TERM") ? getenv("TERM") : "");
+			status = EXIT_USAGE;
+			goto out;
+		}
 		tui = false;
 	}
-	bool color = !o.no_color && !getenv("NO_COLOR") && isatty(STDOUT_FILENO);
+	/* colour only on a terminal that has it: never on TERM=dumb */
+	const char *term = getenv("TERM");
+	bool color = !o.no_color && !getenv("NO_COLOR") && isatty(STDOUT_FILENO) &&
+		     term && *term && strcmp(term, "dumb") != 0;
 
 	if (o.sweep || cfg.mx) {
 		/* with a terminal: the sweep screen, which drives the same

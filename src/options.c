@@ -13,6 +13,7 @@
 #include "options.h"
 #include "profile.h"
 #include "provider.h"
+#include "settings.h"
 #include "sweep.h"
 #include "util.h"
 
@@ -147,6 +148,8 @@ parse_target(struct options *o, const char *arg, char *err, size_t errlen)
 	}
 	if (!*host)
 		return usage_err(err, errlen, "bad host '%s'", arg);
+	if (setting_check("host", host, err, errlen) < 0)
+		return -1;
 	config_set(&o->cfg.host, host);
 	o->set |= OB_HOST;
 	if (port) {
@@ -185,6 +188,8 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			o->set |= OB_TLS;
 			break;
 		case O_CAFILE:
+			if (setting_check("cafile", optarg, err, errlen) < 0)
+				return -1;
 			config_set(&o->cfg.cafile, optarg);
 			o->set |= OB_CAFILE;
 			break;
@@ -223,21 +228,22 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			o->set |= OB_PLAINAUTH;
 			break;
 		case 'f':
+			if (setting_check("from", optarg, err, errlen) < 0)
+				return -1;
 			config_set(&o->cfg.from, optarg);
 			o->set |= OB_FROM;
 			break;
 		case 't':
 			if (o->cfg.nto >= MAX_RCPT)
 				return usage_err(err, errlen, "at most %d --to", MAX_RCPT);
-			if (!*optarg || strpbrk(optarg, "<>\r\n "))
-				return usage_err(err, errlen, "bad address for --to: '%s'",
-						 optarg);
+			if (setting_check("to", optarg, err, errlen) < 0)
+				return -1;
 			o->cfg.to[o->cfg.nto++] = xstrdup(optarg);
 			o->set |= OB_TO;
 			break;
 		case O_HELO:
-			if (!*optarg || strpbrk(optarg, "\r\n "))
-				return usage_err(err, errlen, "bad --helo name '%s'", optarg);
+			if (setting_check("helo", optarg, err, errlen) < 0)
+				return -1;
 			config_set(&o->cfg.helo, optarg);
 			o->set |= OB_HELO;
 			break;

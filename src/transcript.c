@@ -20,6 +20,10 @@ tr_add(struct transcript *tr, enum tr_dir dir, bool tls, int step,
 	l->step = step;
 	l->text = vis_escape(raw, len);
 	l->note = NULL;
+	l->verb[0] = l->enhanced[0] = l->capability[0] = '\0';
+	l->answers = -1;
+	l->code = 0;
+	l->unsolicited = false;
 }
 
 void

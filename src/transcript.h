@@ -9,6 +9,13 @@
  * A line may carry a note: words for the teaching view (what an AUTH
  * payload holds with the secret masked, for example).
  *
+ * Each line also carries its place in the protocol, filled by the session
+ * (never parsed back from the text): a client line names its verb; a
+ * server line names the command it answers (its verb and the index of
+ * that command's line), its reply code, its enhanced code, and on an EHLO
+ * reply the capability the line advertises.  Consumers (the TUI, the
+ * reports) read these instead of guessing from the display text.
+ *
  * Lines are only ever appended; pointers into v stay valid until the next
  * tr_add (the array may move), indexes stay valid for the transcript's life.
  */
@@ -28,6 +35,17 @@ struct tr_line {
 	int step;		/* enum step during which it happened, -1 raw */
 	char *text;		/* safe text */
 	char *note;		/* safe text or NULL */
+	/* structure; "" / 0 / -1 when it does not apply */
+	char verb[16];		/* C: the command's verb ("MAIL", "." for the
+				 * end of data, "" for message lines);
+				 * S: the verb of the command it answers
+				 * ("greeting" for the greeting, "" for lines
+				 * no command asked for) */
+	long answers;		/* S: index of the command's line, -1 none */
+	int code;		/* S: reply code, 0 none */
+	char enhanced[16];	/* S: "2.1.0", "" none */
+	char capability[32];	/* S: EHLO keyword advertised, "" none */
+	bool unsolicited;	/* S: no command asked for this line */
 };
 
 struct transcript {

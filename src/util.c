@@ -11,11 +11,32 @@
 
 #include "util.h"
 
+static void (*fatal_hook)(void);
+
+void
+set_fatal_hook(void (*hook)(void))
+{
+	fatal_hook = hook;
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+	if (fatal_hook)
+		fatal_hook();
+	fputs("smtpdx: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	abort();
+}
+
 static void
 oom(void)
 {
-	fputs("smtpdx: out of memory\n", stderr);
-	abort();
+	fatal("out of memory");
 }
 
 void *

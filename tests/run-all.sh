@@ -44,6 +44,7 @@ valgrind|valgrind: every lab scenario|sh tests/sanitize.sh valgrind
 tui|TUI in tmux|sh tests/tui/run.sh
 secrets|secrets never show|sh tests/secrets.sh
 hostile|hostile servers|python3 tests/hostile.py
+replay|replay: foreign servers, behaviours (replies tied to commands, TLS mode in seconds)|python3 tests/replay.py
 e2e|lab end-to-end|python3 tests/e2e.py
 mta|real MTA: a private Postfix + Dovecot|sh tests/mta/run.sh
 interop|interop: Exim, OpenSMTPD, aiosmtpd, Haraka, replays|sh tests/interop/run.sh

@@ -24,6 +24,7 @@
 #include "../src/provider.h"
 #include "../src/reply.h"
 #include "../src/sasl.h"
+#include "../src/settings.h"
 #include "../src/steps.h"
 #include "../src/tls.h"
 #include "../src/transcript.h"
@@ -143,6 +144,8 @@ has(const char *s, const char *needle)
 #include "unit_vocab.c"
 #include "unit_sasl.c"
 #include "unit_regress.c"
+#include "unit_replies.c"
+#include "unit_settings.c"
 #include "unit_provider.c"
 
 int
@@ -172,6 +175,9 @@ main(void)
 	test_transcript();
 	test_config_and_steps();
 	test_regress();
+	test_reply_fits();
+	test_sync_tree();
+	test_settings();
 	test_provider();
 
 	options_pool_free();

@@ -353,7 +353,10 @@ struct oracle {
 };
 
 static const struct oracle oracles[] = {
-	{ "root", O_FAILED, NULL }, { "stage", O_STEP, NULL },
+	{ "root", O_FAILED, NULL }, { "sync", O_KIND, NULL },
+	{ "stage", O_STEP, NULL },
+	{ "auth.503", O_FLAG, "a MAIL FROM typed on the : line opened a transaction" },
+	{ "auth.503.text", O_WORDS, NULL },
 	{ "resolve.kind", O_KIND, NULL }, { "connect.kind", O_KIND, NULL },
 	{ "connect.port", O_PORT, NULL },
 	{ "greeting.kind", O_KIND, NULL },
@@ -483,6 +486,8 @@ flag_oracle(const char *what, const struct facts *f)
 		return f->insecure && f->cert_problems;
 	if (!strcmp(what, "only HELO was taken"))
 		return f->helo_fallback;
+	if (!strcmp(what, "a MAIL FROM typed on the : line opened a transaction"))
+		return f->raw_transaction;
 	return false;
 }
 

@@ -447,6 +447,14 @@ static const struct lab_scenario scenarios[] = {
 		.expect = "proto.malformed_reply", .expect_exit = 1,
 	},
 	{
+		.name = "proto.sync_error",
+		.desc = "An extra 250 line comes with the greeting, in one write",
+		/* curl's test pattern: every later reply would be shifted */
+		.replies = { { "GREETING", "220 " LAB_SERVERNAME " ESMTP smtpdx-lab\n"
+			       "250 2.1.5 Ok" } },
+		.expect = "proto.sync_error", .expect_exit = 1,
+	},
+	{
 		.name = "proto.line_too_long",
 		.desc = "EHLO answered by one 4 MiB line that never ends",
 		.flags = LF_LONG_LINE,
