@@ -33,9 +33,26 @@ const char *sasl_pick(enum auth_mech want, const char *offered,
 struct sasl *sasl_start(const char *mech, const char *user,
 			const char *password, const char *cb, bool cb_exporter,
 			char **initial, char *err, size_t errlen);
-/* Answer a challenge (base64).  0 and *out (base64) or -1 with err. */
+/*
+ * Answer a challenge (base64, as the 334 carried it).  Returns
+ *   SASL_CONT        *out is the answer (base64, may be ""); err may hold
+ *                    a remark (SCRAM's e=), else ""
+ *   SASL_BROKEN      the server broke the exchange: a challenge past the
+ *                    mechanism's limit (sasl_round_limit()), one that is
+ *                    not base64 (LOGIN's prompts excepted: their text is
+ *                    ignored), a SCRAM message out of form or asking for
+ *                    an absurd iteration count.  Cancel with "*".
+ *   SASL_UNVERIFIED  SCRAM: the server's signature is wrong
+ *   SASL_ERROR       a local failure (GNU SASL, memory)
+ * err says what, in words, on every failure.
+ */
+enum { SASL_CONT = 0, SASL_BROKEN = -1, SASL_UNVERIFIED = -2, SASL_ERROR = -3 };
 int sasl_step(struct sasl *s, const char *challenge, char **out,
 	      char *err, size_t errlen);
+/* How many 334 challenges the mechanism's definition allows after the
+ * initial response smtpdx sends (PLAIN 0, LOGIN 2, CRAM-MD5 1, SCRAM 2,
+ * XOAUTH2 1). */
+int sasl_round_limit(const char *mech);
 /* Has the exchange reached its end on our side?  For SCRAM that means
  * the server's signature was checked; mechanisms that have no server
  * proof (PLAIN, LOGIN, CRAM-MD5, XOAUTH2) are complete from the start. */

@@ -494,7 +494,8 @@ fail(struct session *s, int st, enum fail_kind kind, const struct reply *r,
 
 	bool talking = p->fd >= 0 && (kind == FK_REPLY || kind == FK_NOT_OFFERED ||
 		kind == FK_PLAINTEXT_REFUSED || kind == FK_MECH_UNSUPPORTED ||
-		kind == FK_SASL_ERROR || (kind == FK_CERT && s->encrypted &&
+		kind == FK_SASL_ERROR || kind == FK_EXCHANGE_BROKEN ||
+		kind == FK_SERVER_UNVERIFIED || (kind == FK_CERT && s->encrypted &&
 		/* implicit TLS: no greeting yet, and speaking before it is a
 		 * synchronisation error: just close */
 		s->status[STEP_GREETING] == SS_OK));
@@ -696,8 +697,9 @@ begin_auth(struct session *s)
 	if (!mech) {
 		free(cb);
 		fail(s, STEP_AUTH, FK_MECH_UNSUPPORTED, NULL,
-		     "server offers AUTH %s; smtpdx was asked for %s",
-		     s->caps.mechs, auth_mech_name(s->cfg.mech));
+		     "server offers AUTH %s%s; smtpdx was asked for %s",
+		     s->caps.mechs, s->caps.mechs_left_out ? " (and more names "
+		     "that smtpdx cannot use)" : "", auth_mech_name(s->cfg.mech));
 		return;
 	}
 	if (!s->cfg.password) {
@@ -1007,6 +1009,18 @@ on_starttls(struct session *s, struct reply *r)
 	end_step(s, STEP_STARTTLS, SS_OK);
 }
 
+/* The exchange cannot go on: cancel it (RFC 4954 §4: "*", which the
+ * server answers with 501; fail() reads that reply on its way to QUIT). */
+static void
+auth_cancel(struct session *s, struct reply *r, enum fail_kind k,
+	    const char *why)
+{
+	info(s, "%s: cancelling the exchange", why);
+	send_cmd(s, C_AUTH, "*", NULL);
+	flush_out(s);
+	fail(s, STEP_AUTH, k, r, "%s", why);
+}
+
 static void
 auth_challenge(struct session *s, struct reply *r)
 {
@@ -1017,14 +1031,16 @@ auth_challenge(struct session *s, struct reply *r)
 	char *d = sasl_describe(s->auth_mech, ch, false, p->auth_round);
 	tr_note(&s->tr, d);
 	free(d);
-	if (sasl_step(p->sasl, ch, &out, err, sizeof err) < 0) {
-		info(s, "%s: cancelling the exchange", err);
-		send_cmd(s, C_AUTH, "*", NULL);
-		flush_out(s);
-		fail(s, STEP_AUTH, FK_SASL_ERROR, r, "%s", err);
+	int rc = sasl_step(p->sasl, ch, &out, err, sizeof err);
+	if (rc != SASL_CONT) {
+		auth_cancel(s, r, rc == SASL_BROKEN ? FK_EXCHANGE_BROKEN :
+			    rc == SASL_UNVERIFIED ? FK_SERVER_UNVERIFIED :
+			    FK_SASL_ERROR, err);
 		return;
 	}
-	send_cmd(s, C_AUTH, out, "<redacted>");
+	if (*err)
+		info(s, "%s", err);
+	send_cmd(s, C_AUTH, out, *out ? "<redacted>" : "");
 	d = sasl_describe(s->auth_mech, out, true, p->auth_round);
 	tr_note(&s->tr, d);
 	free(d);
@@ -1038,7 +1054,10 @@ static void
 on_auth(struct session *s, struct reply *r)
 {
 	struct session_priv *p = s->p;
-	if (r->code == 334) {
+	/* the step's time covers the whole exchange: a server that answers
+	 * every line with another 334 gets no fresh time per challenge */
+	p->deadline = p->step_t0 + timeout_of(s);
+	if (r->code == 334 && p->sasl) {
 		auth_challenge(s, r);
 		return;
 	}
@@ -1049,8 +1068,8 @@ on_auth(struct session *s, struct reply *r)
 		/* RFC 5802 §5: SCRAM's last word is the server's signature,
 		 * its proof that it knows the password; a 235 without it
 		 * could come from anyone in the path */
-		fail(s, STEP_AUTH, FK_SASL_ERROR, r, "the server said 235 without "
-		     "sending its %s signature", s->auth_mech);
+		fail(s, STEP_AUTH, FK_SERVER_UNVERIFIED, r, "the server said 235 "
+		     "without sending its %s signature (v=)", s->auth_mech);
 		return;
 	}
 	if (r->code == 235) {
