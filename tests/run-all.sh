@@ -25,6 +25,7 @@ suite "port advisor (--sweep)" python3 tests/sweep.py
 suite "MX lookup (--mx, dnsmasq)" sh tests/mx.sh
 suite "documentation" sh tests/docs.sh
 suite "hostile servers" python3 tests/hostile.py
+suite "SASL attack servers" python3 tests/sasl_attack.py
 suite "real MTA: Postfix + Dovecot" sh tests/mta/run.sh
 suite "secrets never show" sh tests/secrets.sh
 suite "sanitizers: ASan+UBSan, valgrind, fuzz corpus" sh tests/sanitize.sh
