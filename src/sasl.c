@@ -131,6 +131,8 @@ sasl_pick(enum auth_mech want, const char *offered, bool have_cb)
 	return NULL;
 }
 
+const char *sasl_test_nonce;
+
 static enum kind
 kind_of(const char *mech, int *max_rounds)
 {
@@ -200,7 +202,8 @@ scram_start(struct sasl *s, const char *user, const char *cb, bool exporter,
 		snprintf(err, errlen, "%s: no random numbers", s->mech);
 		return -1;
 	}
-	s->cnonce = b64_encode(nonce, sizeof nonce);
+	s->cnonce = sasl_test_nonce ? xstrdup(sasl_test_nonce)
+				    : b64_encode(nonce, sizeof nonce);
 	buf_adds(&b, "n=");
 	add_saslname(&b, prepped);
 	buf_adds(&b, ",r=");

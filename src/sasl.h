@@ -66,4 +66,7 @@ char *sasl_describe(const char *mech, const char *b64, bool from_client,
 
 const char *sasl_library_version(void);
 
+/* Tests only: a fixed SCRAM client nonce (RFC 7677's example), or NULL. */
+extern const char *sasl_test_nonce;
+
 #endif
