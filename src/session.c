@@ -40,6 +40,8 @@ enum cmd {
 };
 
 #define QMAX 80
+#define READ_BUDGET (256 * 1024)	/* bytes one read_input() call takes */
+#define EVIDENCE_MAX 4096		/* bytes of evidence or reply text kept */
 
 struct session_priv {
 	enum run_mode mode;
@@ -148,6 +150,19 @@ set_str(char **dst, char *val)
 {
 	free(*dst);
 	*dst = val;
+}
+
+/* Cut safe text at max bytes (between UTF-8 characters), saying so. */
+static void
+cap_text(char **t, size_t max)
+{
+	if (!*t || strlen(*t) <= max)
+		return;
+	size_t n = max;
+	while (n > 0 && ((unsigned char)(*t)[n] & 0xc0) == 0x80)
+		n--;
+	set_str(t, xasprintf("%.*s... (%zu more bytes left out)", (int)n, *t,
+			     strlen(*t) - n));
 }
 
 /* ---- steps: order ----------------------------------------------------- */
@@ -443,6 +458,7 @@ finish(struct session *s)
 	}
 	s->finished = true;
 	s->t_end = now_mono() - s->tr.t0;
+	tr_seal(&s->tr);	/* the last lines of a flood, if any */
 	info(s, "session finished in %.3f s", s->t_end);
 }
 
@@ -482,6 +498,9 @@ fail(struct session *s, int st, enum fail_kind kind, const struct reply *r,
 			}
 			set_str(&p->ev, v);
 		}
+		/* a hostile reply of 200 long lines must not fill the report */
+		cap_text(&p->ev, EVIDENCE_MAX);
+		cap_text(&p->text, EVIDENCE_MAX);
 	}
 	if (s->status[st] == SS_RUNNING || s->status[st] == SS_PENDING) {
 		s->status[st] = SS_FAIL;
@@ -1313,14 +1332,20 @@ read_input(struct session *s)
 {
 	struct session_priv *p = s->p;
 	char chunk[16384];
+	size_t got = 0;
 
+	/* At most READ_BUDGET bytes a call: a server that floods us still
+	 * lets the event loop check the deadline and the keyboard. */
 	for (;;) {
+		if (got >= READ_BUDGET)
+			return;
 		ssize_t n;
 		if (p->tls)
 			n = tls_read(p->tls, chunk, sizeof chunk);
 		else
 			n = recv(p->fd, chunk, sizeof chunk, 0);
 		if (n > 0) {
+			got += (size_t)n;
 			buf_add(&p->lr.in, chunk, (size_t)n);
 			/* Parse as we go: a STARTTLS 220 must be looked at
 			 * before anything after it is touched, and a line

@@ -7,7 +7,8 @@ DATA, RSET, QUIT) on 127.0.0.1 and plays one attack on the AUTH exchange:
 (curl's test 932), a 334 after PLAIN's initial response, a SCRAM iteration
 count of 2^31-1, a wrong SCRAM server signature, a 235 without one.  Also
 the interop cases smtpdx must get right: AUTH LOGIN prompts in plain text
-(smtplib and swaks accept them) and 45 mechanisms with PLAIN last.
+(smtplib and swaks accept them) and 45 mechanisms with PLAIN last.  And
+one for the report's size: an EHLO reply of four 60 KB lines.
 
 The server counts, on its side, how often the password went over the wire
 (raw or in any base64 form we know).  smtpdx runs under /usr/bin/time for
@@ -129,6 +130,8 @@ def serve(conn, attack, state):
         verb = l.split(b" ")[0].upper()
         if verb == b"EHLO":
             conn.send("250-attack.test")
+            for i in range(attack.get("big_lines", 0)):
+                conn.send("250-X-BIG-%d " % i + "x" * 60000)
             conn.send("250-PIPELINING")
             conn.send("250 AUTH " + " ".join(mechs))
         elif verb == b"AUTH":
@@ -338,6 +341,8 @@ CASES = [
      None, None, "'334 Username:' and '334 Password:' not in base64"),
     ("45-mechanisms", {"auth": "ok", "mechs": MECHS45}, [],
      None, None, "44 unknown mechanisms, then PLAIN"),
+    ("huge-ehlo-lines", {"auth": "ok", "big_lines": 4, "mechs": ["PLAIN"]}, [],
+     None, None, "an EHLO reply with four lines of 60 KB (the report stays small)"),
 ]
 
 

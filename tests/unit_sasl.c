@@ -212,6 +212,62 @@ test_sasl_limits(void)
 	initial = NULL;
 }
 
+/* What a server drives is bounded: the AUTH list of a server offering
+ * 100 mechanisms still holds PLAIN; a transcript flooded with 100000
+ * lines keeps its head and its last lines in fixed space. */
+static void
+test_server_bounds(void)
+{
+	struct buf line = { 0 };
+	buf_adds(&line, "AUTH");
+	for (int i = 0; i < 100; i++)
+		buf_printf(&line, " X-UNUSABLE-MECH-%03d", i);
+	buf_adds(&line, " PLAIN");
+	const char *lines[] = { "mx.example", line.data };
+	struct reply r = { .code = 250, .lines = (char **)lines, .nlines = 2 };
+	struct caps c;
+	memset(&c, 0, sizeof c);
+	caps_parse(&c, &r);
+	CHECK(caps_has_mech(&c, "PLAIN") && c.mechs_left_out > 0,
+	      "caps: 100 unknown mechanisms, then PLAIN: PLAIN kept, the rest counted");
+	CHECK_STR(sasl_pick(AM_AUTO, c.mechs, false), "PLAIN",
+		  "sasl_pick: PLAIN after 100 unknown mechanisms");
+	buf_free(&line);
+
+	struct transcript tr = { .t0 = now_mono() };
+	char big[5000];
+	memset(big, 'x', sizeof big);
+	tr_add(&tr, TR_SERVER, false, 0, "220 first line", 14);
+	for (int i = 0; i < 100000; i++) {
+		char l[64];
+		int n = snprintf(l, sizeof l, "451 flood line %d", i);
+		tr_add(&tr, TR_SERVER, false, 0, i % 100 ? l : big,
+		       i % 100 ? (size_t)n : sizeof big);
+		tr_note(&tr, "a note");
+	}
+	tr_add(&tr, TR_SERVER, false, 0, "221 last line", 13);
+	tr_seal(&tr);
+	size_t bytes = 0;
+	bool marker = false, long_cut = true;
+	for (size_t i = 0; i < tr.n; i++) {
+		bytes += strlen(tr.v[i].text) + 64 +
+			 (tr.v[i].note ? strlen(tr.v[i].note) : 0);
+		if (strstr(tr.v[i].text, "lines left out"))
+			marker = true;
+		if (strlen(tr.v[i].text) > TR_LINE_MAX + 64)
+			long_cut = false;
+	}
+	CHECK(tr.n <= TR_HEAD_LINES + 2 + TR_TAIL_LINES && bytes < 48 * 1024,
+	      "transcript: 100000 lines flood: bounded lines and bytes");
+	CHECK(tr.n > 2 && !strcmp(tr.v[0].text, "220 first line") &&
+	      !strcmp(tr.v[tr.n - 1].text, "221 last line") && marker,
+	      "transcript: the first and the last lines kept, the gap counted");
+	CHECK(long_cut, "transcript: a 5000-byte line is cut, saying so");
+	tr_add(&tr, TR_INFO, false, 0, "after", 5);
+	CHECK(!strcmp(tr.v[tr.n - 1].text, "after"), "transcript: sealed, lines append");
+	tr_free(&tr);
+}
+
 static void
 test_sasl(void)
 {
@@ -378,6 +434,7 @@ test_sasl(void)
 	sasl_free(s);
 
 	test_sasl_limits();
+	test_server_bounds();
 
 	s = sasl_start("NO-SUCH-MECH", "u", "p", NULL, false, &initial, err, sizeof err);
 	CHECK(s == NULL && err[0] && initial == NULL, "sasl_start: unknown mechanism fails");
