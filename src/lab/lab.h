@@ -60,6 +60,8 @@ enum lab_flag {
 	LF_ENDLESS_CONT	= 1u << 27,	/* MAIL answered by "451-" lines forever */
 	LF_FLOOD_4XX	= 1u << 28,	/* EHLO answered by complete 451 replies forever */
 	LF_DROP_MID_TLS	= 1u << 29,	/* close (no close_notify) mid-way through MAIL's reply */
+	LF_AUTH_ENDLESS	= 1u << 30,	/* every AUTH line answered by another 334 */
+	LF_SCRAM_BAD_SIG = 1u << 31,	/* SCRAM's server signature (v=) is wrong */
 };
 
 enum lab_cert {
