@@ -7,7 +7,7 @@ DESTDIR  ?=
 VERSION  := 0.1.0
 
 CC       ?= cc
-PKGS     := ncursesw gnutls libedit libgsasl
+PKGS     := ncursesw gnutls gnutls-dane libedit libgsasl inih
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wwrite-strings -Wformat=2 -Wundef \
             -Wno-unused-parameter

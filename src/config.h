@@ -11,6 +11,8 @@
 
 #include <stdbool.h>
 
+struct team_policy;
+
 enum tls_mode { TLSM_AUTO, TLSM_STARTTLS, TLSM_IMPLICIT, TLSM_NONE };
 
 enum auth_mech {
@@ -44,6 +46,8 @@ struct config {
 	enum family family;
 	int tls_min;		/* minimum TLS version: 10, 11, 12, 13 (default 12) */
 	bool mx;		/* host is a mail domain */
+	const struct team_policy *policy;	/* --policy: rules to check
+				 * at the end; not owned, may be NULL */
 	bool probe;		/* port probe (--sweep): EHLO, TLS, EHLO,
 				 * QUIT; never AUTH, never mail */
 };

@@ -12,11 +12,15 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "deliver.h"
 #include "diag.h"
 #include "lab/lab.h"
 #include "mx.h"
 #include "options.h"
+#include "provider.h"
+#include "findfix.h"
 #include "report.h"
+#include "run.h"
 #include "sasl.h"
 #include "session.h"
 #include "sweep.h"
@@ -36,13 +40,86 @@ list_diagnoses(void)
 	return EXIT_OK;
 }
 
+/* --lab list: name<TAB>description, grouped by stage in session order;
+ * --lab list --json: {"scenarios": [{"name", "stage", "description"}]}. */
 static int
-list_lab(void)
+list_lab(bool json)
 {
-	size_t n;
-	const struct lab_scenario *sc = lab_scenarios(&n);
-	for (size_t i = 0; i < n; i++)
-		printf("%s\t%s\n", sc[i].name, sc[i].desc);
+	const struct lab_scenario *v[256];
+	size_t n = lab_ordered(v, ARRAY_SIZE(v));
+	if (!json) {
+		for (size_t i = 0; i < n; i++)
+			printf("%s\t%s\n", v[i]->name, v[i]->desc);
+		return EXIT_OK;
+	}
+	struct buf b = { 0 };
+	buf_adds(&b, "{\"scenarios\":[");
+	for (size_t i = 0; i < n; i++) {
+		buf_adds(&b, i ? ",{\"name\":" : "{\"name\":");
+		json_string(&b, v[i]->name);
+		buf_adds(&b, ",\"stage\":");
+		json_string(&b, lab_stage(v[i]));
+		buf_adds(&b, ",\"description\":");
+		json_string(&b, v[i]->desc);
+		buf_adds(&b, ",\"diagnosis\":");
+		json_string(&b, v[i]->expect ? v[i]->expect : "");
+		buf_addc(&b, '}');
+	}
+	buf_adds(&b, "]}\n");
+	fputs(b.data, stdout);
+	buf_free(&b);
+	return EXIT_OK;
+}
+
+/* --lab handout: a Markdown sheet for a workshop that names every
+ * scenario, grouped by stage, with the command and what to look for. */
+static int
+lab_handout(void)
+{
+	const struct lab_scenario *v[256];
+	size_t n = lab_ordered(v, ARRAY_SIZE(v));
+	printf("# SMTP, step by step: a workshop with smtpdx\n\n"
+	       "Every exercise runs against the lab, a mail server built into "
+	       "smtpdx\non your own machine: no network, no account. Each "
+	       "scenario breaks one\nthing on purpose. Run it, step through the "
+	       "session, and before you read\nthe diagnosis, say what went "
+	       "wrong and who has to fix it.\n\n"
+	       "## Before you start\n\n"
+	       "- `smtpdx --lab` opens the healthy server in the TUI.\n"
+	       "- Keys: `n` or space runs the next step, `r` runs to the end, "
+	       "`R` starts over,\n  `:` types SMTP by hand, `v` shows plain "
+	       "words under every line, `?` help,\n  `q` quits.\n"
+	       "- The lab's login: user `%s`, password `%s`; sender `%s`,\n"
+	       "  recipient `%s`; the server calls itself `%s`.\n"
+	       "- Any option you add changes the client's side: "
+	       "`smtpdx --lab ok --tls implicit`\n  breaks a working session "
+	       "on purpose.\n"
+	       "- Your own client: `smtpdx --lab ok --lab-server ca.pem -p 2525` "
+	       "serves the\n  lab on port 2525 for swaks, curl or a mail "
+	       "program (trust ca.pem).\n",
+	       LAB_USER, LAB_PASSWORD, LAB_FROM, LAB_TO, LAB_SERVERNAME);
+	const char *stage = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const char *st = lab_stage(v[i]);
+		if (!stage || strcmp(stage, st)) {
+			stage = st;
+			printf("\n## %s\n\n| scenario | what happens | look for |\n"
+			       "|---|---|---|\n", lab_stage_title(st));
+		}
+		int d = v[i]->expect ? diag_from_id(v[i]->expect) : -1;
+		printf("| `smtpdx --lab %s` | %s | %s |\n", v[i]->name, v[i]->desc,
+		       d >= 0 ? diag_info((enum diag_id)d)->title :
+		       "every step ticked, the mail accepted");
+	}
+	printf("\n## Questions to ask of every failure\n\n"
+	       "1. Which step failed, and which line of the transcript says "
+	       "so?\n"
+	       "2. Temporary (4xx) or permanent (5xx)? What does the enhanced "
+	       "code (x.y.z) add?\n"
+	       "3. Is the fix on the client (port, TLS mode, name, login) or "
+	       "on the server?\n"
+	       "4. Press `T`: which questions did the decision tree ask to get "
+	       "there?\n");
 	return EXIT_OK;
 }
 
@@ -77,54 +154,63 @@ prompt_password(const char *user)
 	return p;
 }
 
+struct line_out {
+	bool color;
+};
+
+static void
+print_line(const struct tr_line *l, void *arg)
+{
+	const struct line_out *o = arg;
+	report_line(stdout, l, o->color);
+	fflush(stdout);
+}
+
 /* Run one session to its end, printing its transcript as it goes
  * (--batch).  The caller reports and frees it. */
 static void
 drive(struct session *s, bool json, bool color)
 {
-	size_t shown = 0;
-	session_go(s, RUN_ALL);
-	while (!s->finished) {
-		if (!json) {
-			for (; shown < s->tr.n; shown++)
-				report_line(stdout, &s->tr.v[shown], color);
-			fflush(stdout);
-		}
-		if (!session_busy(s)) {
-			session_go(s, RUN_ALL);
-			continue;
-		}
-		struct pollfd p;
-		double deadline;
-		session_wait(s, &p, &deadline);
-		int ms = -1;
-		if (deadline >= 0) {
-			double left = deadline - now_mono();
-			ms = left <= 0 ? 0 : (int)(left * 1000) + 1;
-		}
-		int rc = poll(&p, p.fd >= 0 ? 1 : 0, ms);
-		session_handle(s, rc > 0 ? p.revents : 0);
-	}
-	if (!json)
-		for (; shown < s->tr.n; shown++)
-			report_line(stdout, &s->tr.v[shown], color);
+	struct line_out o = { color };
+	session_run(s, json ? NULL : print_line, &o);
 }
 
+/* The command line as given, for --find-fix's command. */
+static int g_argc;
+static char **g_argv;
+
 static int
-run_batch(const struct config *cfg, bool json, bool color)
+run_batch(const struct config *cfg, bool json, bool color, bool find_fix)
 {
 	struct session *s = session_new(cfg);
 
 	drive(s, json, color);
 	int status = session_exit_status(s);
+	struct findfix ff;
+	bool tried = find_fix && status != 0;
+	if (tried)
+		findfix_run(cfg, s, g_argc, g_argv, &ff);
 	if (json) {
 		char *j = report_json(s);
+		size_t n = strlen(j);
+		if (tried && n >= 2 && j[n - 2] == '}') {
+			struct buf b = { 0 };
+			buf_add(&b, j, n - 2);
+			findfix_json(&b, &ff);
+			buf_adds(&b, "}\n");
+			free(j);
+			j = buf_steal(&b);
+		}
 		fputs(j, stdout);
 		free(j);
 	} else {
 		report_summary(stdout, s, color);
+		if (tried)
+			findfix_text(stdout, &ff, s, color);
 	}
 	fflush(stdout);
+	if (tried)
+		findfix_free(&ff);
 	session_free(s);
 	return status;
 }
@@ -498,14 +584,29 @@ run_advisor_tui(struct config *cfg, const struct options *o, bool no_color,
 
 /* --lab-server: hand the lab to another client (swaks, curl, a test). */
 static int
-serve_lab(const struct lab_server *ls, const char *cafile)
+serve_lab(const struct lab_server *ls, const struct lab_scenario *sc,
+	  const char *cafile)
 {
+	char deflt[256];
+	if (!cafile) {
+		const char *dir = getenv("TMPDIR");
+		snprintf(deflt, sizeof deflt, "%s/smtpdx-lab-ca-%d.pem",
+			 dir && *dir ? dir : "/tmp", ls->port);
+		cafile = deflt;
+	}
 	FILE *f = fopen(cafile, "w");
 	if (!f || fputs(ls->ca_pem, f) < 0 || fclose(f) != 0) {
 		fprintf(stderr, "smtpdx: cannot write %s\n", cafile);
 		return EXIT_INTERNAL;
 	}
+	/* the first line is the port, alone: scripts read it */
 	printf("%d\n", ls->port);
+	printf("# lab scenario %s on 127.0.0.1 port %d (%s)\n"
+	       "# login: user %s, password %s\n"
+	       "# CA: %s (trust it: swaks --tls-ca-path, curl --cacert); "
+	       "server name %s\n",
+	       sc->name, ls->port, sc->flags & LF_IMPLICIT ? "implicit TLS" :
+	       "STARTTLS", LAB_USER, LAB_PASSWORD, cafile, LAB_SERVERNAME);
 	fflush(stdout);
 	sigset_t set;
 	int sig;
@@ -529,6 +630,8 @@ terminal_usable(void)
 int
 main(int argc, char **argv)
 {
+	g_argc = argc;
+	g_argv = argv;
 	struct options o;
 	char err[512];
 	int status = EXIT_INTERNAL;
@@ -543,6 +646,32 @@ main(int argc, char **argv)
 		fprintf(stderr, "smtpdx: %s\n", err);
 		options_free(&o);
 		return EXIT_USAGE;
+	}
+	if (o.provider && !strcmp(o.provider, "list")) {
+		provider_list(stdout);
+		options_free(&o);
+		return EXIT_OK;
+	}
+	options_apply_provider(&o);
+	if (o.deliverability && !o.help && !o.version) {
+		struct deliver_report dr;
+		struct deliver_opts dopt = {
+			.cafile = o.cfg.cafile, .timeout = o.cfg.timeout,
+			.sending_ip = o.sending_ip,
+		};
+		deliver_run(o.deliverability, &dopt, &dr);
+		if (o.json) {
+			char *j = deliver_json(&dr);
+			fputs(j, stdout);
+			free(j);
+		} else {
+			deliver_text(stdout, &dr, !o.no_color && !getenv("NO_COLOR") &&
+				     isatty(STDOUT_FILENO));
+		}
+		status = deliver_exit_status(&dr);
+		deliver_free(&dr);
+		options_free(&o);
+		return status;
 	}
 	if (o.help) {
 		options_usage(stdout);
@@ -564,8 +693,13 @@ main(int argc, char **argv)
 	if (o.lab) {
 		const char *name = o.lab_name ? o.lab_name : "ok";
 		if (!strcmp(name, "list")) {
+			bool json = o.json;
 			options_free(&o);
-			return list_lab();
+			return list_lab(json);
+		}
+		if (!strcmp(name, "handout")) {
+			options_free(&o);
+			return lab_handout();
 		}
 		const struct lab_scenario *sc = lab_find(name);
 		if (!sc) {
@@ -574,14 +708,16 @@ main(int argc, char **argv)
 			options_free(&o);
 			return EXIT_USAGE;
 		}
+		if (o.lab_server && (o.set & OB_PORT))
+			ls.want_port = o.cfg.port;
 		if (lab_start(sc, &ls, err, sizeof err) < 0) {
 			fprintf(stderr, "smtpdx: lab: %s\n", err);
 			options_free(&o);
-			return EXIT_INTERNAL;
+			return ls.want_port ? EXIT_USAGE : EXIT_INTERNAL;
 		}
 		lab_apply(sc, &ls, &cfg);
-		if (o.lab_server_ca) {
-			status = serve_lab(&ls, o.lab_server_ca);
+		if (o.lab_server) {
+			status = serve_lab(&ls, sc, o.lab_server_ca);
 			goto out;
 		}
 	}
@@ -631,7 +767,7 @@ main(int argc, char **argv)
 			wipe(pw, strlen(pw));
 			free(pw);
 		}
-		status = run_batch(&cfg, o.json, color);
+		status = run_batch(&cfg, o.json, color, o.find_fix);
 	}
 out:
 	if (o.lab)

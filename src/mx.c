@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "dnsq.h"
 #include "mx.h"
 #include "util.h"
 
@@ -23,52 +24,6 @@ mx_status_name(enum mx_status s)
 	case MX_NOT_FOUND: return "not_found";
 	default: return "failure";
 	}
-}
-
-/*
- * SMTPDX_RESOLV_CONF: replace the resolver's name servers with the
- * "nameserver ADDR[#PORT]" lines of that file (IPv4 only: the state's
- * nsaddr_list holds sockaddr_in; glibc notices the change and uses it).
- * Returns -1 with err if the file is named but unusable.
- */
-static int
-override_servers(res_state st, char *err, size_t errlen)
-{
-	const char *path = getenv("SMTPDX_RESOLV_CONF");
-	if (!path || !*path)
-		return 0;
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "SMTPDX_RESOLV_CONF=%s: cannot read it", path);
-		return -1;
-	}
-	char line[512];
-	int n = 0;
-	while (fgets(line, sizeof line, f) && n < MAXNS) {
-		char addr[128];
-		if (sscanf(line, " nameserver %127s", addr) != 1)
-			continue;
-		int port = NS_DEFAULTPORT;
-		char *hash = strchr(addr, '#');
-		if (hash) {
-			*hash = '\0';
-			port = atoi(hash + 1);
-		}
-		struct sockaddr_in sin = { 0 };
-		sin.sin_family = AF_INET;
-		sin.sin_port = htons((unsigned short)port);
-		if (port < 1 || port > 65535 || inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
-			continue;
-		st->nsaddr_list[n++] = sin;
-	}
-	fclose(f);
-	if (n == 0) {
-		snprintf(err, errlen, "SMTPDX_RESOLV_CONF=%s: no usable "
-			 "\"nameserver IPv4[#PORT]\" line", path);
-		return -1;
-	}
-	st->nscount = n;
-	return 0;
 }
 
 /* Copy a DNS name into safe text (DNS names may hold any byte). */
@@ -164,7 +119,7 @@ mx_lookup(const char *domain, enum family fam, struct mx_result *r)
 		snprintf(r->err, sizeof r->err, "the resolver could not start");
 		return -1;
 	}
-	if (override_servers(&st, r->err, sizeof r->err) < 0) {
+	if (dnsq_override_servers(&st, r->err, sizeof r->err) < 0) {
 		r->status = MX_FAILURE;
 		res_nclose(&st);
 		return -1;

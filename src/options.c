@@ -1,4 +1,5 @@
 /* options.c - command-line parsing, with one-line errors. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -6,6 +7,7 @@
 #include <string.h>
 
 #include "options.h"
+#include "provider.h"
 #include "sweep.h"
 #include "util.h"
 
@@ -13,7 +15,7 @@ enum {
 	O_TLS = 256, O_CAFILE, O_SERVERNAME, O_INSECURE, O_PASSFILE, O_AUTH,
 	O_PLAINAUTH, O_HELO, O_NOSEND, O_TIMEOUT, O_SWEEP, O_PORTS, O_MX,
 	O_BATCH, O_JSON, O_LAB, O_LIST, O_VERSION, O_NOCOLOR, O_TLSMIN,
-	O_LABSERVER
+	O_LABSERVER, O_PROVIDER, O_POLICY, O_DELIVER, O_SENDINGIP, O_FINDFIX
 };
 
 static const struct option longopts[] = {
@@ -40,6 +42,11 @@ static const struct option longopts[] = {
 	{ "lab", optional_argument, NULL, O_LAB },
 	{ "list-diagnoses", no_argument, NULL, O_LIST },
 	{ "lab-server", required_argument, NULL, O_LABSERVER },
+	{ "provider", required_argument, NULL, O_PROVIDER },
+	{ "policy", required_argument, NULL, O_POLICY },
+	{ "deliverability", required_argument, NULL, O_DELIVER },
+	{ "sending-ip", required_argument, NULL, O_SENDINGIP },
+	{ "find-fix", no_argument, NULL, O_FINDFIX },
 	{ "no-color", no_argument, NULL, O_NOCOLOR },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ "help", no_argument, NULL, 'h' },
@@ -66,6 +73,9 @@ options_usage(FILE *out)
 "      --timeout SECS    per step (15)      -4, -6             IPv4 or IPv6 only\n"
 "      --sweep           which port works?  --ports LIST       (587,465,2525,25)\n"
 "      --mx              HOST is a mail domain: use its MX hosts\n"
+"      --provider NAME   host, port, TLS of a provider: --provider list\n"
+"      --policy FILE     check the team's port policy (policy.violation)\n"
+"      --deliverability DOMAIN  SPF, DMARC, MTA-STS, TLS-RPT, reverse DNS\n"
 "      --batch, --json   no TUI: text, or one JSON report\n"
 "      --list-diagnoses  the catalog        --no-color         no colours\n"
 "      --lab-server CAFILE  serve the lab for other clients (port on stdout)\n"
@@ -279,9 +289,52 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			o->list_diagnoses = true;
 			break;
 		case O_LABSERVER:
+			/* CAFILE is optional: "--lab-server -p 2525" */
+			o->lab = o->lab_server = true;
+			if (optarg[0] == '-') {
+				optind--;
+				break;
+			}
 			free(o->lab_server_ca);
 			o->lab_server_ca = xstrdup(optarg);
-			o->lab = true;
+			break;
+		case O_PROVIDER:
+			if (strcmp(optarg, "list") && !provider_find(optarg))
+				return usage_err(err, errlen, "unknown --provider '%s' "
+						 "(--provider list names them)", optarg);
+			free(o->provider);
+			o->provider = xstrdup(optarg);
+			break;
+		case O_POLICY:
+			free(o->policy_file);
+			o->policy_file = xstrdup(optarg);
+			if (policy_load(o->policy_file, &o->policy, err, errlen) < 0)
+				return -1;
+			o->cfg.policy = &o->policy;
+			o->set |= OB_POLICY;
+			break;
+		case O_DELIVER:
+			if (!*optarg || strlen(optarg) > 253 ||
+			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
+				   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
+			    strlen(optarg) || optarg[0] == '.' || optarg[0] == '-')
+				return usage_err(err, errlen, "--deliverability wants a "
+						 "domain name, not '%s'", optarg);
+			free(o->deliverability);
+			o->deliverability = xstrdup(optarg);
+			break;
+		case O_SENDINGIP: {
+			unsigned char bin[16];
+			if (inet_pton(AF_INET, optarg, bin) != 1 &&
+			    inet_pton(AF_INET6, optarg, bin) != 1)
+				return usage_err(err, errlen, "--sending-ip wants an IPv4 "
+						 "or IPv6 address, not '%s'", optarg);
+			free(o->sending_ip);
+			o->sending_ip = xstrdup(optarg);
+			break;
+		}
+		case O_FINDFIX:
+			o->find_fix = true;
 			break;
 		case O_NOCOLOR:
 			o->no_color = true;
@@ -293,6 +346,10 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			o->help = true;
 			break;
 		case ':':
+			if (!strcmp(argv[optind - 1], "--lab-server")) {
+				o->lab = o->lab_server = true;
+				break;
+			}
 			return usage_err(err, errlen, "option '%s' needs a value",
 					 argv[optind - 1]);
 		default:
@@ -319,8 +376,21 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 	}
 	if (o->batch && o->json)
 		return usage_err(err, errlen, "--batch and --json exclude each other");
-	if (!o->lab && !o->help && !o->version && !o->list_diagnoses && !o->cfg.host)
+	bool provider_list = o->provider && !strcmp(o->provider, "list");
+	if (o->provider && !provider_list && o->lab)
+		return usage_err(err, errlen, "--provider names a real provider, "
+				 "not the lab");
+	if (!o->lab && !o->help && !o->version && !o->list_diagnoses &&
+	    !o->cfg.host && !o->provider && !o->deliverability)
 		return usage_err(err, errlen, "no host given (try --lab, or --help)");
+	if (o->find_fix && (o->sweep || o->cfg.mx || o->deliverability))
+		return usage_err(err, errlen, "--find-fix goes with a session, not "
+				 "--sweep, --mx or --deliverability");
+	if (o->sending_ip && !o->deliverability)
+		return usage_err(err, errlen, "--sending-ip goes with --deliverability");
+	if (o->deliverability && (o->sweep || o->lab || o->cfg.host))
+		return usage_err(err, errlen, "--deliverability DOMAIN runs on its "
+				 "own: no host, --sweep or --lab with it");
 	if (o->ports && !o->sweep)
 		return usage_err(err, errlen, "--ports goes with --sweep");
 	if (o->ports) {
@@ -338,6 +408,45 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 	if (o->cfg.mx && o->lab)
 		return usage_err(err, errlen, "--mx wants a mail domain, not the lab");
 	return 0;
+}
+
+void
+options_apply_provider(struct options *o)
+{
+	const struct provider *p = provider_find(o->provider);
+	if (!p)
+		return;
+	if (!(o->set & OB_HOST)) {
+		config_set(&o->cfg.host, p->host);
+		o->set |= OB_HOST;
+	}
+	/* the provider's own mode for the port the user chose, or its
+	 * preferred port with its mode */
+	if (!(o->set & OB_PORT) && !o->sweep) {
+		o->cfg.port = p->ports[0].port;
+		o->set |= OB_PORT;
+	}
+	if (!(o->set & OB_TLS) && !o->sweep) {
+		enum tls_mode m = provider_port_mode(p, o->cfg.port);
+		if (m != TLSM_AUTO) {
+			o->cfg.tls = m;
+			o->set |= OB_TLS;
+		}
+	}
+	if (o->sweep && !o->ports) {
+		char ports[128], *q = ports;
+		provider_ports_str(p, ports, sizeof ports);
+		/* "587/starttls,465/implicit" -> "587,465" */
+		for (char *r = ports; *r; r++) {
+			if (*r == '/')
+				while (r[1] && r[1] != ',')
+					r++;
+			else
+				*q++ = *r;
+		}
+		*q = '\0';
+		o->ports = xstrdup(ports);
+	}
 }
 
 void
@@ -387,6 +496,8 @@ options_merge(struct config *b, const struct options *o)
 		b->tls_min = u->tls_min;
 	if (o->set & OB_MX)
 		b->mx = u->mx;
+	if (o->set & OB_POLICY)
+		b->policy = u->policy;
 }
 
 int
@@ -428,4 +539,8 @@ options_free(struct options *o)
 	free(o->ports);
 	free(o->password_file);
 	free(o->lab_server_ca);
+	free(o->provider);
+	free(o->policy_file);
+	free(o->deliverability);
+	free(o->sending_ip);
 }

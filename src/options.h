@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "config.h"
+#include "policy.h"
 
 enum opt_bit {
 	OB_HOST = 1u << 0, OB_PORT = 1u << 1, OB_TLS = 1u << 2,
@@ -20,7 +21,8 @@ enum opt_bit {
 	OB_USER = 1u << 6, OB_PASSWORD = 1u << 7, OB_MECH = 1u << 8,
 	OB_PLAINAUTH = 1u << 9, OB_FROM = 1u << 10, OB_TO = 1u << 11,
 	OB_HELO = 1u << 12, OB_NOSEND = 1u << 13, OB_TIMEOUT = 1u << 14,
-	OB_FAMILY = 1u << 15, OB_TLSMIN = 1u << 16, OB_MX = 1u << 17
+	OB_FAMILY = 1u << 15, OB_TLSMIN = 1u << 16, OB_MX = 1u << 17,
+	OB_POLICY = 1u << 18
 };
 
 struct options {
@@ -34,10 +36,20 @@ struct options {
 	char *ports;			/* --ports list */
 	char *password_file;
 	char *lab_server_ca;		/* --lab-server CAFILE: serve only */
+	bool lab_server;		/* --lab-server given (CAFILE or not) */
+	bool find_fix;			/* --find-fix */
+	char *provider;			/* --provider NAME ("list": print) */
+	char *policy_file;		/* --policy FILE */
+	char *deliverability;		/* --deliverability DOMAIN */
+	char *sending_ip;		/* --sending-ip ADDR */
+	struct team_policy policy;	/* its rules; cfg.policy points here */
 };
 
 int options_parse(struct options *o, int argc, char **argv, char *err,
 		  size_t errlen);
+/* --provider's presets (host, port, TLS mode) for what the user did not
+ * give; call after options_parse, before options_merge. */
+void options_apply_provider(struct options *o);
 /* Copy the user's settings (o->set) over base. */
 void options_merge(struct config *base, const struct options *o);
 /* Password from --password-file or SMTPDX_PASSWORD (then unset).  Returns

@@ -246,7 +246,6 @@ json_tls(struct buf *b, const struct tls_info *t)
 	buf_adds(b, "]}");
 }
 
-void report_json_diags(struct buf *b, const struct diag_list *l);
 static void json_diag_items(struct buf *b, const struct diag_list *l,
 			    bool *first);
 

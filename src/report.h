@@ -24,6 +24,9 @@ void report_diagnosis(FILE *out, const struct diagnosis *d, bool color,
 		      bool path);
 /* The steps with their times, then each diagnosis with its path. */
 void report_summary(FILE *out, const struct session *s, bool color);
+/* A JSON array of the diagnoses in l, appended to b. */
+struct buf;
+void report_json_diags(struct buf *b, const struct diag_list *l);
 /* The whole JSON report; new string. */
 char *report_json(const struct session *s);
 /* Word-wrap text to width columns with an indent on continuation lines. */

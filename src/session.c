@@ -21,6 +21,8 @@
 
 #include "sasl.h"
 #include "session.h"
+#include "policy.h"
+#include "provider.h"
 #include "util.h"
 
 enum phase {
@@ -449,6 +451,22 @@ finish(struct session *s)
 	f->starttls_offered = p->starttls_offered;
 	f->auth_offered = s->caps.valid && s->caps.auth;
 	diag_decide(f, &s->diags);
+	provider_annotate(&s->diags, provider_by_host(s->cfg.host),
+			  config_port(&s->cfg), s->tls_mode);
+	if (s->cfg.policy) {
+		struct policy_seen seen = {
+			.port = config_port(&s->cfg),
+			.role_port = config_role_port(&s->cfg),
+			.mode = s->tls_mode,
+			.tls_version = s->tls.version_num,
+			.cert_checked = s->tls.version_num > 0,
+			.verified = s->tls.verified,
+			.mech = s->auth_mech,
+			.auth_tried = s->status[STEP_AUTH] == SS_OK ||
+				      s->status[STEP_AUTH] == SS_FAIL,
+		};
+		policy_check(s->cfg.policy, &seen, &s->diags);
+	}
 
 	/* a step that finished but drew a warning shows it */
 	for (size_t i = 0; i < s->diags.n; i++) {

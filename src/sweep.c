@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "policy.h"
+#include "provider.h"
 #include "sweep.h"
 #include "util.h"
 
@@ -51,19 +54,25 @@ static const struct policy_row policy[] = {
 	  "port 25 is for server-to-server relay (RFC 5321), not for a mail "
 	  "client: most cloud and residential networks block it outbound and "
 	  "many servers refuse AUTH on it" },
-	/* RFC 8314 §3.3: implicit TLS is preferred for submission: TLS from
-	 * the first byte leaves no STARTTLS to strip or inject into. */
+	/* The common practice the field writes down (provider setup pages,
+	 * client defaults): 587 with STARTTLS first (RFC 6409, RFC 3207).
+	 * A provider that prefers 465 is honoured before this table (see
+	 * compute_advice). */
+	{ "587-starttls", SWEEP_SUBMISSION, SPK_SMTP, 587,
+	  REQ_TLS | REQ_VERIFIED | REQ_AUTH, false,
+	  "587 is the message submission port (RFC 6409) and upgrades to TLS "
+	  "with STARTTLS (RFC 3207); every mail client supports it, and it is "
+	  "what providers document first. Port 465 with implicit TLS is at "
+	  "least as good (RFC 8314 §3.3 prefers it: no STARTTLS step to strip "
+	  "or inject into) and is the choice when 587 is not usable" },
+	/* RFC 8314 §3.3: implicit TLS for submission: TLS from the first
+	 * byte leaves no STARTTLS to strip or inject into. */
 	{ "465-implicit", SWEEP_SUBMISSION, SPK_TLS, 465,
 	  REQ_TLS | REQ_VERIFIED | REQ_AUTH, false,
 	  "465 is the submissions port with implicit TLS, which RFC 8314 "
 	  "(§3.3) prefers for mail clients: TLS starts before any SMTP is "
 	  "spoken, so there is no STARTTLS step for an attacker to strip or "
 	  "inject into" },
-	/* RFC 6409: the message submission port, with STARTTLS (RFC 3207). */
-	{ "587-starttls", SWEEP_SUBMISSION, SPK_SMTP, 587,
-	  REQ_TLS | REQ_VERIFIED | REQ_AUTH, false,
-	  "587 is the message submission port (RFC 6409) and upgrades to TLS "
-	  "with STARTTLS (RFC 3207); every mail client supports it" },
 	/* 2525: not registered, the de-facto fallback when 587 is blocked. */
 	{ "2525-starttls", SWEEP_SUBMISSION, SPK_SMTP, 2525,
 	  REQ_TLS | REQ_VERIFIED | REQ_AUTH, false,
@@ -123,6 +132,7 @@ static const struct {
 
 struct sweep {
 	struct config base;
+	const struct team_policy *policy;	/* --policy, or NULL */
 	enum sweep_purpose purpose;
 	struct sweep_port p[SWEEP_MAX_PORTS];
 	int n;
@@ -193,6 +203,9 @@ sweep_new(const struct config *base, const int *ports, int nports,
 	config_set(&w->base.password, NULL);
 	w->base.probe = true;
 	w->base.role_port = 0;
+	/* the probes are judged by the advice, not each by the policy */
+	w->policy = base->policy;
+	w->base.policy = NULL;
 	w->purpose = purpose;
 	w->n = nports < SWEEP_MAX_PORTS ? nports : SWEEP_MAX_PORTS;
 	for (int i = 0; i < w->n; i++) {
@@ -696,6 +709,61 @@ describe_port(struct buf *b, const struct sweep_port *p)
 	buf_printf(b, "speaks %s", sweep_speaks_name(p->speaks));
 }
 
+/* The rule of the team's policy that rules port p out, or NULL. */
+static const char *
+policy_refuses(const struct sweep *w, const struct sweep_port *p)
+{
+	const struct team_policy *pol = w->policy;
+	if (!pol)
+		return NULL;
+	bool port_ok = !pol->nports;
+	for (int i = 0; i < pol->nports; i++)
+		port_ok |= pol->ports[i] == p->port;
+	if (!port_ok)
+		return "allow-ports";
+	enum tls_mode m = p->speaks == SPK_TLS ? TLSM_IMPLICIT : TLSM_STARTTLS;
+	if (pol->tls_modes && !(pol->tls_modes & (1u << m)))
+		return "tls";
+	if (pol->min_tls && p->probe && p->probe->tls.version_num &&
+	    p->probe->tls.version_num < pol->min_tls)
+		return "min-tls";
+	if (pol->mechs && p->auth) {
+		bool any = false;
+		char words[512];
+		snprintf(words, sizeof words, "%s", p->auth);
+		for (char *t = strtok(words, " "); t; t = strtok(NULL, " ")) {
+			char base[40];
+			snprintf(base, sizeof base, "%s", t);
+			size_t n = strlen(base);
+			if (n > 5 && !strcasecmp(base + n - 5, "-PLUS"))
+				base[n - 5] = '\0';
+			int mech = auth_mech_from_name(base);
+			any |= mech > 0 && (pol->mechs & (1u << mech));
+		}
+		if (!any)
+			return "auth";
+	}
+	return NULL;
+}
+
+/* A usable port the provider of the swept host lists first (Yahoo and
+ * Fastmail put 465 first, for instance): the provider's own advice wins
+ * over the general table. */
+static const struct sweep_port *
+provider_choice(const struct sweep *w, const struct provider *pv)
+{
+	if (!pv || w->purpose != SWEEP_SUBMISSION)
+		return NULL;
+	for (int i = 0; i < w->n; i++) {
+		const struct sweep_port *p = &w->p[i];
+		if (p->port == pv->ports[0].port && p->usable && p->auth &&
+		    p->mode == pv->ports[0].mode && !never_row(p, w->purpose) &&
+		    !policy_refuses(w, p))
+			return p;
+	}
+	return NULL;
+}
+
 static void
 compute_advice(struct sweep *w)
 {
@@ -703,12 +771,16 @@ compute_advice(struct sweep *w)
 	const struct sweep_port *chosen = NULL;
 	const struct policy_row *row = NULL;
 
+	const struct provider *pv = provider_by_host(w->base.host);
+	const struct sweep_port *pchoice = provider_choice(w, pv);
 	for (size_t r = 0; r < ARRAY_SIZE(policy) && !chosen; r++) {
 		if (policy[r].never)
 			continue;
 		for (int i = 0; i < w->n; i++) {
 			const struct sweep_port *p = &w->p[i];
-			if (never_row(p, w->purpose))
+			if (never_row(p, w->purpose) || policy_refuses(w, p))
+				continue;
+			if (pchoice && p != pchoice)
 				continue;
 			if (row_matches(&policy[r], p, w->purpose)) {
 				chosen = p;
@@ -726,6 +798,9 @@ compute_advice(struct sweep *w)
 		buf_printf(&b, "Use port %d with %s: %s.", chosen->port,
 			   chosen->mode == TLSM_IMPLICIT ? "implicit TLS" : "STARTTLS",
 			   row->why);
+		if (pchoice)
+			buf_printf(&b, " %s lists this port first (%s).", pv->title,
+				   pv->sources);
 		buf_printf(&b, " It answered in %.2f s: ", chosen->seconds);
 		describe_port(&b, chosen);
 		buf_adds(&b, ".");
@@ -739,8 +814,9 @@ compute_advice(struct sweep *w)
 		else
 			snprintf(count, sizeof count, "none of the %d ports", w->n);
 		buf_printf(&b, "No port can be recommended: %s answered with "
-			   "working TLS, a verified certificate%s.", count,
-			   w->purpose == SWEEP_SUBMISSION ? " and AUTH inside TLS" : "");
+			   "working TLS, a verified certificate%s%s.", count,
+			   w->purpose == SWEEP_SUBMISSION ? " and AUTH inside TLS" : "",
+			   w->policy ? " within the team's policy" : "");
 	}
 	bool any = false;
 	for (int i = 0; i < w->n; i++) {
@@ -751,6 +827,15 @@ compute_advice(struct sweep *w)
 		any = true;
 		buf_printf(&b, "%d: ", p->port);
 		const struct policy_row *nv = never_row(p, w->purpose);
+		const char *refused = policy_refuses(w, p);
+		if (p->usable && !nv && refused) {
+			buf_printf(&b, "works, but the policy (%s) rules it out "
+				   "(rule %s): ", w->policy->file ? w->policy->file :
+				   "--policy", refused);
+			describe_port(&b, p);
+			buf_adds(&b, ".");
+			continue;
+		}
 		if (p->usable && !nv)
 			buf_adds(&b, "works too, but comes later in the policy (");
 		describe_port(&b, p);

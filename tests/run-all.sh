@@ -22,6 +22,10 @@ suite "layering (src/ has no curses or libedit)" sh tests/layering.sh
 suite "unit tests" ./build/tests/unit
 suite "lab end-to-end" python3 tests/e2e.py
 suite "port advisor (--sweep)" python3 tests/sweep.py
+suite "team port policy (--policy)" python3 tests/policy.py
+suite "lab command line (list, handout, --lab-server -p)" python3 tests/lab_cli.py
+suite "--find-fix" python3 tests/findfix.py
+suite "deliverability (--deliverability, dnsmasq + HTTPS)" python3 tests/deliver.py
 suite "MX lookup (--mx, dnsmasq)" sh tests/mx.sh
 suite "documentation" sh tests/docs.sh
 suite "hostile servers" python3 tests/hostile.py

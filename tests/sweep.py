@@ -280,13 +280,13 @@ def policy_inner(tmp):
             forward(lp, tp)
         p, r, _ = sweep_json("127.0.0.1", [587, 465, 2525, 25], cafile)
         if r:
-            eq("standard ports: 465 implicit is recommended (RFC 8314)",
+            eq("standard ports: 587 STARTTLS is recommended (common practice), 465 after",
                (r["recommendation"]["port"], r["recommendation"]["tls"],
-                r["recommendation"]["rule"]), (465, "implicit", "465-implicit"))
+                r["recommendation"]["rule"]), (587, "starttls", "587-starttls"))
             why = r["recommendation"]["why"]
             report("25: " in why and "server-to-server relay" in why,
                    "why: 25 is for relay, never for submission", why)
-            report("587: works too" in why, "why: 587 works too", why)
+            report("465: works too" in why, "why: 465 works too", why)
             eq("port 25 row: speaks smtp", by_port(r)[25]["speaks"], "smtp")
         p, r, _ = sweep_json("127.0.0.1", [587, 2525, 25], cafile)
         if r:

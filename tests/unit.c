@@ -21,6 +21,7 @@
 #include "../src/config.h"
 #include "../src/diag.h"
 #include "../src/options.h"
+#include "../src/provider.h"
 #include "../src/reply.h"
 #include "../src/sasl.h"
 #include "../src/steps.h"
@@ -141,6 +142,7 @@ has(const char *s, const char *needle)
 #include "unit_diag.c"
 #include "unit_sasl.c"
 #include "unit_regress.c"
+#include "unit_provider.c"
 
 int
 main(void)
@@ -166,6 +168,7 @@ main(void)
 	test_transcript();
 	test_config_and_steps();
 	test_regress();
+	test_provider();
 
 	options_pool_free();
 	printf("1..%d\n", n_tests);

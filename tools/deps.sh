@@ -5,7 +5,7 @@
 set -u
 what=${1:-build}
 
-build_pkgs="gcc make pkg-config libncurses-dev libgnutls28-dev libedit-dev libgsasl-dev"
+build_pkgs="gcc make pkg-config libncurses-dev libgnutls28-dev libedit-dev libgsasl-dev libinih-dev"
 test_pkgs="tmux swaks curl python3 clang libclang-rt-14-dev valgrind"
 
 missing=""
@@ -19,6 +19,7 @@ build)
 	have_pc gnutls || missing="$missing libgnutls28-dev"
 	have_pc libedit || missing="$missing libedit-dev"
 	have_pc libgsasl || missing="$missing libgsasl-dev"
+	have_pc inih || missing="$missing libinih-dev"
 	;;
 test)
 	command -v tmux >/dev/null 2>&1 || missing="$missing tmux"

@@ -73,7 +73,8 @@ above_stdio(int fd)
  * the port in *port and the address in *sa) or -1.
  */
 static int
-bind_loopback(struct sockaddr_in *sa, int *port, char *err, size_t errlen)
+bind_loopback(struct sockaddr_in *sa, int want, int *port, char *err,
+	      size_t errlen)
 {
 	socklen_t len = sizeof *sa;
 	int fd = above_stdio(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -83,10 +84,20 @@ bind_loopback(struct sockaddr_in *sa, int *port, char *err, size_t errlen)
 	memset(sa, 0, sizeof *sa);
 	sa->sin_family = AF_INET;
 	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sa->sin_port = 0;
+	sa->sin_port = htons((unsigned short)want);
+	if (want) {
+		/* a port a class was told: restarting must not wait out
+		 * TIME_WAIT */
+		int one = 1;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	}
 	if (bind(fd, (struct sockaddr *)sa, sizeof *sa) < 0 ||
 	    getsockname(fd, (struct sockaddr *)sa, &len) < 0) {
-		fail(err, errlen, "lab: bind 127.0.0.1: %s", strerror(errno));
+		if (want)
+			fail(err, errlen, "bind 127.0.0.1 port %d: %s", want,
+			     strerror(errno));
+		else
+			fail(err, errlen, "lab: bind 127.0.0.1: %s", strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -247,7 +258,7 @@ lab_start(const struct lab_scenario *sc, struct lab_server *ls,
 		return -1;
 	ls->ca_pem = xstrdup(pki.ca_pem);
 
-	if ((lfd = bind_loopback(&sa, &ls->port, err, errlen)) < 0)
+	if ((lfd = bind_loopback(&sa, ls->want_port, &ls->port, err, errlen)) < 0)
 		goto fail;
 
 	if (sc->flags & LF_REFUSE) {
@@ -342,7 +353,7 @@ lab_apply(const struct lab_scenario *sc, const struct lab_server *ls,
 	config_set(&cfg->password, sc->no_user ? NULL :
 		   sc->password ? sc->password : LAB_PASSWORD);
 	cfg->mech = sc->mech;
-	config_set(&cfg->from, LAB_FROM);
+	config_set(&cfg->from, sc->from ? sc->from : LAB_FROM);
 	for (int i = 0; i < cfg->nto; i++) {
 		free(cfg->to[i]);
 		cfg->to[i] = NULL;

@@ -60,8 +60,15 @@ enum lab_flag {
 	LF_ENDLESS_CONT	= 1u << 27,	/* MAIL answered by "451-" lines forever */
 	LF_FLOOD_4XX	= 1u << 28,	/* EHLO answered by complete 451 replies forever */
 	LF_DROP_MID_TLS	= 1u << 29,	/* close (no close_notify) mid-way through MAIL's reply */
-	LF_AUTH_ENDLESS	= 1u << 30,	/* every AUTH line answered by another 334 */
-	LF_SCRAM_BAD_SIG = 1u << 31,	/* SCRAM's server signature (v=) is wrong */
+	LF_CHECK_SENDER	= 1u << 30,	/* RCPT refused unless MAIL FROM is the
+					 * login's own address (LAB_FROM) */
+};
+
+/* How the lab breaks SASL on purpose (beside the flags, which are full). */
+enum lab_sasl_attack {
+	LSA_NONE,
+	LSA_ENDLESS,		/* every AUTH line answered by another 334 */
+	LSA_BAD_SIG		/* SCRAM's server signature (v=) is wrong */
 };
 
 enum lab_cert {
@@ -93,6 +100,7 @@ struct lab_scenario {
 	unsigned flags;
 	enum lab_cert cert;
 	struct lab_reply replies[LAB_MAX_REPLIES];
+	enum lab_sasl_attack sasl_attack;
 	/* client side: 0 / NULL means "the lab default" */
 	enum tls_mode tls;		/* TLSM_AUTO: matches the server */
 	int role_port;			/* port the diagnosis reasons about */
@@ -102,6 +110,7 @@ struct lab_scenario {
 	const char *servername;		/* NULL: LAB_SERVERNAME */
 	const char *host;		/* NULL: "127.0.0.1" */
 	const char *to;			/* NULL: LAB_TO */
+	const char *from;		/* NULL: LAB_FROM */
 	bool no_ca;			/* client does not trust the lab CA */
 	double timeout;			/* 0: 5 seconds */
 	int tls_min;			/* 0: client default */
@@ -112,6 +121,7 @@ struct lab_scenario {
 };
 
 struct lab_server {
+	int want_port;			/* bind here (--lab-server -p); 0: any */
 	pid_t pid;			/* server process, 0 if none */
 	int port;			/* where it listens on 127.0.0.1 */
 	int holdfd[4];			/* sockets kept open (backlog filling) */
@@ -119,6 +129,14 @@ struct lab_server {
 };
 
 const struct lab_scenario *lab_scenarios(size_t *n);
+/* The stage a scenario belongs to ("healthy", "connect", "greeting",
+ * "tls-mode", "ehlo", "starttls", "tls", "auth", "mail", "rcpt", "data",
+ * "session", "warnings", "hostile") and its title ("TLS mode"). */
+const char *lab_stage(const struct lab_scenario *sc);
+const char *lab_stage_title(const char *stage);
+/* The scenarios grouped by stage, in the order of a session: at most max
+ * into out; returns how many. */
+size_t lab_ordered(const struct lab_scenario **out, size_t max);
 const struct lab_scenario *lab_find(const char *name);
 
 /*

@@ -14,6 +14,7 @@
  */
 #include <string.h>
 
+#include "../diag.h"
 #include "../util.h"
 #include "lab.h"
 
@@ -82,7 +83,7 @@ static const struct lab_scenario scenarios[] = {
 	},
 	{
 		.name = "greeting.rejected",
-		.desc = "The server greets with 554: it will not talk to this client",
+		.desc = "Greeting 554: the server will not talk to this client",
 		.replies = { { "GREETING", "554 5.7.1 " LAB_SERVERNAME " ESMTP "
 			       "not accepting messages from your address" } },
 		.expect = "greeting.rejected", .expect_exit = 1,
@@ -143,13 +144,13 @@ static const struct lab_scenario scenarios[] = {
 	/* ---- TLS ---- */
 	{
 		.name = "tls.handshake_failed",
-		.desc = "The server says 220 to STARTTLS, then closes the connection",
+		.desc = "STARTTLS answered 220, then the connection closes",
 		.flags = LF_TLS_CLOSE,
 		.expect = "tls.handshake_failed", .expect_exit = 1,
 	},
 	{
 		.name = "tls.version_mismatch",
-		.desc = "The server speaks TLS 1.0 and 1.1 only; the client wants 1.2+",
+		.desc = "Server TLS 1.0/1.1 only; the client wants 1.2+",
 		.flags = LF_TLS_OLD,
 		.expect = "tls.version_mismatch", .expect_exit = 1,
 	},
@@ -161,7 +162,7 @@ static const struct lab_scenario scenarios[] = {
 	},
 	{
 		.name = "tls.cert_hostname_mismatch",
-		.desc = "The certificate names " LAB_OTHERNAME ", not the server",
+		.desc = "The certificate names " LAB_OTHERNAME,
 		.cert = LC_WRONG_NAME,
 		.expect = "tls.cert_hostname_mismatch", .expect_exit = 1,
 	},
@@ -187,20 +188,20 @@ static const struct lab_scenario scenarios[] = {
 	},
 	{
 		.name = "auth.requires_tls",
-		.desc = "AUTH is offered only after STARTTLS; the client stays plain",
+		.desc = "AUTH only after STARTTLS; the client stays plain",
 		.tls = TLSM_NONE,
 		.expect = "auth.requires_tls", .expect_exit = 1,
 	},
 	{
 		.name = "auth.plaintext_refused",
-		.desc = "AUTH offered without TLS; the client will not send a password",
+		.desc = "AUTH offered without TLS; no password is sent",
 		.flags = LF_AUTH_PLAIN_TOO,
 		.tls = TLSM_NONE,
 		.expect = "auth.plaintext_refused", .expect_exit = 1,
 	},
 	{
 		.name = "auth.mech_unsupported",
-		.desc = "The client wants XOAUTH2; the server offers PLAIN, LOGIN, ...",
+		.desc = "The client wants XOAUTH2; the server has PLAIN, ...",
 		.mech = AM_XOAUTH2,
 		.expect = "auth.mech_unsupported", .expect_exit = 1,
 	},
@@ -221,7 +222,7 @@ static const struct lab_scenario scenarios[] = {
 	},
 	{
 		.name = "auth.disabled_for_account",
-		.desc = "Microsoft 365-style 535 5.7.139: SMTP AUTH is off",
+		.desc = "Microsoft 365-style 535 5.7.139: SMTP AUTH off",
 		.replies = { { "AUTH", "535 5.7.139 Authentication unsuccessful, "
 			       "SmtpClientAuthentication is disabled for the "
 			       "Tenant. Visit https://aka.ms/smtp_auth_disabled "
@@ -253,7 +254,7 @@ static const struct lab_scenario scenarios[] = {
 	},
 	{
 		.name = "mail.size_exceeded",
-		.desc = "The server takes 200 bytes at most (SIZE 200); the mail is bigger",
+		.desc = "SIZE 200: the server takes 200 bytes at most",
 		.flags = LF_SIZE_LIMIT,
 		.expect = "mail.size_exceeded", .expect_exit = 1,
 	},
@@ -336,7 +337,7 @@ static const struct lab_scenario scenarios[] = {
 	},
 	{
 		.name = "proto.line_too_long",
-		.desc = "The server answers EHLO with one 4 MiB line that never ends",
+		.desc = "EHLO answered by one 4 MiB line that never ends",
 		.flags = LF_LONG_LINE,
 		.expect = "proto.line_too_long", .expect_exit = 1,
 	},
@@ -344,20 +345,20 @@ static const struct lab_scenario scenarios[] = {
 	/* ---- warnings: the session works ---- */
 	{
 		.name = "tls.weak_version",
-		.desc = "Only TLS 1.1, and the client allows it: works, with a warning",
+		.desc = "Only TLS 1.1, the client allows it: a warning",
 		.flags = LF_TLS_OLD,
 		.tls_min = 10,
 		.expect = "tls.weak_version", .expect_exit = 0,
 	},
 	{
 		.name = "auth.offered_in_plaintext",
-		.desc = "AUTH is offered before TLS too: works, with a warning",
+		.desc = "AUTH offered before TLS too: a warning",
 		.flags = LF_AUTH_PLAIN_TOO,
 		.expect = "auth.offered_in_plaintext", .expect_exit = 0,
 	},
 	{
 		.name = "port25.submission",
-		.desc = "Authenticated submission on port 25: works, with a warning",
+		.desc = "Submission with AUTH on port 25: a warning",
 		.role_port = 25,
 		.expect = "port25.submission", .expect_exit = 0,
 	},
@@ -391,14 +392,14 @@ static const struct lab_scenario scenarios[] = {
 	{
 		.name = "auth.exchange_broken",
 		.desc = "The server answers every AUTH line with another 334",
-		.flags = LF_AUTH_ENDLESS,
+		.sasl_attack = LSA_ENDLESS,
 		.mech = AM_PLAIN,
 		.expect = "auth.exchange_broken", .expect_exit = 1,
 	},
 	{
 		.name = "auth.server_unverified",
 		.desc = "SCRAM: the server's signature is wrong (an impostor?)",
-		.flags = LF_SCRAM_BAD_SIG,
+		.sasl_attack = LSA_BAD_SIG,
 		.mech = AM_SCRAM_SHA_256,
 		.expect = "auth.server_unverified", .expect_exit = 1,
 	},
@@ -414,8 +415,8 @@ static const struct lab_scenario scenarios[] = {
 	{
 		.name = "rcpt.sender_not_owned",
 		.desc = "RCPT refused: the sender address is not owned by alice",
-		.replies = { { "RCPT", "553 5.7.1 <" LAB_FROM ">: Sender address "
-			       "rejected: not owned by user " LAB_USER } },
+		.flags = LF_CHECK_SENDER,
+		.from = "boss@smtpdx.lab",
 		.expect = "rcpt.sender_not_owned", .expect_exit = 1,
 	},
 	{
@@ -435,14 +436,14 @@ static const struct lab_scenario scenarios[] = {
 	},
 	{
 		.name = "data.send_as_denied",
-		.desc = "Microsoft 365-style 550 5.7.60: may not send as this sender",
+		.desc = "Microsoft 365-style 550 5.7.60: not as this sender",
 		.replies = { { "DOT", "550 5.7.60 SMTP; Client does not have "
 			       "permissions to send as this sender" } },
 		.expect = "data.send_as_denied", .expect_exit = 1,
 	},
 	{
 		.name = "ehlo.helo_fallback",
-		.desc = "EHLO is refused, HELO works: plain old SMTP, with a warning",
+		.desc = "EHLO refused, HELO works: old SMTP, a warning",
 		.flags = LF_EHLO_REJECT,
 		.tls = TLSM_NONE,
 		.no_user = true,
@@ -456,7 +457,7 @@ static const struct lab_scenario scenarios[] = {
 	},
 	{
 		.name = "starttls.unexpected_data",
-		.desc = "TLS-like bytes come with STARTTLS's 220, before the client's",
+		.desc = "TLS-like bytes come with STARTTLS's 220",
 		.flags = LF_TLS_GARBAGE,
 		.expect = "starttls.unexpected_data", .expect_exit = 1,
 	},
@@ -480,7 +481,7 @@ static const struct lab_scenario scenarios[] = {
 	},
 	{
 		.name = "hostile-escapes-all",
-		.desc = "Every reply line ends in escapes, a NUL, bad UTF-8; all works",
+		.desc = "Escapes, NUL, bad UTF-8 in every reply: all works",
 		.flags = LF_ESCAPES_ALL,
 	},
 	{
@@ -492,13 +493,13 @@ static const struct lab_scenario scenarios[] = {
 	},
 	{
 		.name = "hostile-endless-line",
-		.desc = "The greeting is one line that never ends: 'A's without end",
+		.desc = "The greeting is one line that never ends",
 		.flags = LF_ENDLESS_LINE,
 		.expect = "proto.line_too_long", .expect_exit = 1,
 	},
 	{
 		.name = "hostile-endless-reply",
-		.desc = "MAIL is answered by '451-' continuation lines without end",
+		.desc = "MAIL answered by '451-' lines without end",
 		.flags = LF_ENDLESS_CONT,
 		.expect = "proto.reply_too_long", .expect_exit = 1,
 	},
@@ -510,7 +511,7 @@ static const struct lab_scenario scenarios[] = {
 	},
 	{
 		.name = "hostile-drop-tls",
-		.desc = "Inside TLS the server hangs up half-way through MAIL's reply",
+		.desc = "Inside TLS, a hang-up half-way through a reply",
 		.flags = LF_DROP_MID_TLS,
 		.expect = "session.closed", .expect_exit = 1,
 	},
@@ -533,4 +534,76 @@ lab_find(const char *name)
 		if (strcmp(scenarios[i].name, name) == 0)
 			return &scenarios[i];
 	return NULL;
+}
+
+/* ---- stages, for --lab list, --lab handout and the picker --------------- */
+
+static const struct {
+	const char *id, *title;
+} stages[] = {
+	{ "healthy", "Healthy servers" },
+	{ "connect", "Resolve and connect" },
+	{ "greeting", "Greeting" },
+	{ "tls-mode", "TLS mode" },
+	{ "ehlo", "EHLO" },
+	{ "starttls", "STARTTLS" },
+	{ "tls", "TLS and certificates" },
+	{ "auth", "AUTH" },
+	{ "mail", "MAIL FROM" },
+	{ "rcpt", "RCPT TO" },
+	{ "data", "DATA" },
+	{ "session", "The whole session" },
+	{ "warnings", "Works, with a warning" },
+	{ "hostile", "Hostile servers" },
+};
+
+const char *
+lab_stage(const struct lab_scenario *sc)
+{
+	if (!strncmp(sc->name, "hostile", 7))
+		return "hostile";
+	if (!sc->expect)
+		return "healthy";
+	if (!strncmp(sc->expect, "tls.expected_", 13))
+		return "tls-mode";
+	int d = diag_from_id(sc->expect);
+	if (d < 0)
+		return "session";
+	const struct diag_info *di = diag_info((enum diag_id)d);
+	if (di->sev == SEV_WARNING)
+		return "warnings";
+	switch (di->step) {
+	case STEP_RESOLVE:
+	case STEP_CONNECT: return "connect";
+	case STEP_GREETING: return "greeting";
+	case STEP_EHLO:
+	case STEP_EHLO_TLS: return "ehlo";
+	case STEP_STARTTLS: return "starttls";
+	case STEP_TLS: return "tls";
+	case STEP_AUTH: return "auth";
+	case STEP_MAIL: return "mail";
+	case STEP_RCPT: return "rcpt";
+	case STEP_DATA: return "data";
+	default: return "session";
+	}
+}
+
+const char *
+lab_stage_title(const char *stage)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(stages); i++)
+		if (!strcmp(stages[i].id, stage))
+			return stages[i].title;
+	return stage;
+}
+
+size_t
+lab_ordered(const struct lab_scenario **out, size_t max)
+{
+	size_t k = 0;
+	for (size_t s = 0; s < ARRAY_SIZE(stages); s++)
+		for (size_t i = 0; i < ARRAY_SIZE(scenarios) && k < max; i++)
+			if (!strcmp(lab_stage(&scenarios[i]), stages[s].id))
+				out[k++] = &scenarios[i];
+	return k;
 }

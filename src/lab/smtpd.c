@@ -82,6 +82,7 @@ struct conn {
 	bool greeted;			/* EHLO or HELO accepted */
 	bool authed;
 	bool in_mail;			/* MAIL accepted, transaction open */
+	char mail_from[256];		/* its sender */
 	int nrcpt;			/* RCPTs accepted in the transaction */
 	size_t bdat_size;		/* BDAT octets so far in the transaction */
 	int errors;			/* client errors so far */
@@ -825,7 +826,7 @@ sasl_exchange(struct conn *c, Gsasl_session *s, const char *mech,
 	unsigned char *in = NULL;
 	size_t inlen = 0;
 
-	if (c->flags & LF_AUTH_ENDLESS) {
+	if (c->sc->sasl_attack == LSA_ENDLESS) {
 		/* a broken SASL backend: it asks again, whatever it is told */
 		if (ir)
 			wipe(ir, strlen(ir));
@@ -877,7 +878,7 @@ sasl_exchange(struct conn *c, Gsasl_session *s, const char *mech,
 		 * so it goes in a 334 and the client answers it with an
 		 * empty line (RFC 4954 §4).
 		 */
-		if (final_data && (c->flags & LF_SCRAM_BAD_SIG) && outlen > 4)
+		if (final_data && c->sc->sasl_attack == LSA_BAD_SIG && outlen > 4)
 			out[3] = out[3] == 'A' ? 'B' : 'A';	/* "v=" + signature */
 		char *b64 = b64_encode(out, outlen);
 		gsasl_free(out);
@@ -1084,6 +1085,7 @@ cmd_mail(struct conn *c, char *args)
 	}
 	reply(c, "250 2.1.0 Ok");
 	c->in_mail = true;
+	snprintf(c->mail_from, sizeof c->mail_from, "%s", addr);
 }
 
 static void
@@ -1108,6 +1110,13 @@ cmd_rcpt(struct conn *c, char *args)
 		reply_text(c, r);
 		if (positive(r))
 			c->nrcpt++;
+		return;
+	}
+	/* Postfix's reject_sender_login_mismatch: a login sends as itself */
+	if ((c->flags & LF_CHECK_SENDER) && c->authed &&
+	    strcasecmp(c->mail_from, LAB_FROM) != 0) {
+		reply_error(c, "553 5.7.1 <%s>: Sender address rejected: not "
+			    "owned by user " LAB_USER, c->mail_from);
 		return;
 	}
 	/* Final for LAB_DOMAIN only; relaying elsewhere needs AUTH. */

@@ -1,0 +1,297 @@
+#!/usr/bin/env python3
+"""deliver.py - --deliverability DOMAIN against a real DNS server (dnsmasq)
+and a real HTTPS server (Python's ssl, certificate from certtool) serving
+MTA-STS policies, inside a network namespace of our own: its loopback, its
+port 53 and 443, its /etc/netns/NAME/resolv.conf.  Never the real internet.
+Each test domain is built to draw one verdict: SPF missing, permissive, over
+the lookup limit; DMARC missing, p=none; MTA-STS policy unreachable or not
+covering an MX; reverse DNS that does not resolve back; and one domain that
+passes every check."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import report, summary  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SMTPDX = os.path.join(ROOT, "smtpdx")
+NS = "smtpdx-dlv-%d" % os.getpid()
+TMP = tempfile.mkdtemp(prefix="smtpdx-deliver-")
+procs = []
+
+
+def skip_all(why):
+    print("# SKIP deliverability suite: %s" % why)
+    print("0 passed, 0 failed, 1 skipped")
+    sys.exit(0)
+
+
+if os.geteuid() != 0:
+    skip_all("not root: cannot make a network namespace")
+for tool in ("dnsmasq", "certtool", "ip"):
+    if not shutil.which(tool):
+        skip_all("%s is not installed" % tool)
+if subprocess.run(["ip", "netns", "add", NS]).returncode != 0:
+    skip_all("ip netns add failed")
+
+
+def cleanup():
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    subprocess.run(["ip", "netns", "del", NS])
+    shutil.rmtree("/etc/netns/" + NS, ignore_errors=True)
+    shutil.rmtree(TMP, ignore_errors=True)
+
+
+try:
+    run = ["ip", "netns", "exec", NS]
+    subprocess.run(run + ["ip", "link", "set", "lo", "up"], check=True)
+    os.makedirs("/etc/netns/" + NS, exist_ok=True)
+    with open("/etc/netns/%s/resolv.conf" % NS, "w") as f:
+        f.write("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+
+    # --- a CA and the HTTPS certificate for the mta-sts hosts
+    def certtool(args, tmpl):
+        t = os.path.join(TMP, "t.tmpl")
+        with open(t, "w") as f:
+            f.write(tmpl)
+        subprocess.run(["certtool"] + args + ["--template", t], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ca_key, ca = os.path.join(TMP, "ca.key"), os.path.join(TMP, "ca.pem")
+    key, crt = os.path.join(TMP, "srv.key"), os.path.join(TMP, "srv.pem")
+    for k in (ca_key, key):
+        subprocess.run(["certtool", "--generate-privkey", "--key-type=ecdsa",
+                        "--outfile", k], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    certtool(["--generate-self-signed", "--load-privkey", ca_key,
+              "--outfile", ca], 'cn = "deliver test CA"\nca\n'
+             'cert_signing_key\nexpiration_days = 30\n')
+    certtool(["--generate-certificate", "--load-privkey", key,
+              "--load-ca-certificate", ca, "--load-ca-privkey", ca_key,
+              "--outfile", crt],
+             'cn = "mta-sts.good.test"\ndns_name = "mta-sts.good.test"\n'
+             'dns_name = "mta-sts.stsmx.test"\ntls_www_server\n'
+             'expiration_days = 30\n')
+
+    # --- an SMTP server on port 25 (the lab, STARTTLS), for DANE: its
+    # certificate's SHA-256 becomes the TLSA record of mx.good.test
+    labca = os.path.join(TMP, "labca.pem")
+    lab = subprocess.Popen(run + [SMTPDX, "--lab", "ok-relay", "--lab-server",
+                                  labca, "-p", "25"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    procs.append(lab)
+    lab_ready = lab.stdout.readline().decode().strip() == "25"
+    grab = r'''
+import hashlib, smtplib, ssl
+s = smtplib.SMTP("127.0.0.1", 25, timeout=10)
+s.starttls(context=ssl._create_unverified_context())
+print(hashlib.sha256(s.sock.getpeercert(binary_form=True)).hexdigest())
+s.quit()
+'''
+    tlsa = subprocess.run(run + [sys.executable, "-c", grab],
+                          stdout=subprocess.PIPE, timeout=30).stdout.decode().strip()
+    report(lab_ready and len(tlsa) == 64,
+           "the lab serves STARTTLS on port 25 in the namespace", tlsa)
+
+    # --- the zone
+    inc = ["--txt-record=many.test,v=spf1 " +
+           " ".join("include:i%d.many.test" % i for i in range(11)) + " -all"]
+    inc += ["--txt-record=i%d.many.test,v=spf1 -all" % i for i in range(11)]
+    dns = run + [
+        "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
+        "--user=root", "--listen-address=127.0.0.1", "--bind-interfaces",
+        "--port=53", "--pid-file=" + os.path.join(TMP, "dns.pid"),
+        "--log-facility=" + os.path.join(TMP, "dns.log"), "--local=/test/",
+        # good.test: everything right
+        "--mx-host=good.test,mx.good.test,10",
+        "--host-record=mx.good.test,127.0.0.1",
+        "--host-record=mta-sts.good.test,127.0.0.1",
+        "--txt-record=good.test,v=spf1 mx -all",
+        "--txt-record=_dmarc.good.test,v=DMARC1; p=reject; rua=mailto:d@good.test",
+        "--txt-record=_mta-sts.good.test,v=STSv1; id=20261202",
+        "--txt-record=_smtp._tls.good.test,v=TLSRPTv1; rua=mailto:tls@good.test",
+        # nospf.test: an MX, nothing else
+        "--mx-host=nospf.test,mx.good.test,10",
+        # loose.test: +all, p=none
+        "--mx-host=loose.test,mx.good.test,10",
+        "--txt-record=loose.test,v=spf1 +all",
+        "--txt-record=_dmarc.loose.test,v=DMARC1; p=none",
+        # many.test: 11 includes
+        "--mx-host=many.test,mx.good.test,10",
+        # stsbad.test: MTA-STS announced, nothing serves the policy
+        "--mx-host=stsbad.test,mx.good.test,10",
+        "--txt-record=_mta-sts.stsbad.test,v=STSv1; id=1",
+        "--host-record=mta-sts.stsbad.test,127.0.0.2",
+        # stsmx.test: the policy does not cover the MX
+        "--mx-host=stsmx.test,mx.good.test,10",
+        "--txt-record=_mta-sts.stsmx.test,v=STSv1; id=1",
+        "--host-record=mta-sts.stsmx.test,127.0.0.1",
+        # rdnsbad.test: the MX's PTR names a host with no address
+        "--mx-host=rdnsbad.test,mx.rdnsbad.test,10",
+        "--host-record=mx.rdnsbad.test,127.0.0.3",
+        "--ptr-record=3.0.0.127.in-addr.arpa,nowhere.rdnsbad.test",
+        "--ptr-record=1.0.0.127.in-addr.arpa,mx.good.test",
+        # nullmx.test: RFC 7505
+        "--mx-host=nullmx.test,.,0",
+        # DANE: mx.good.test's TLSA is the certificate's SHA-256 (3 0 1);
+        # danebad.test's MX publishes one that matches nothing
+        "--dns-rr=_25._tcp.mx.good.test,52,030001" + tlsa,
+        "--mx-host=danebad.test,mx.danebad.test,10",
+        "--host-record=mx.danebad.test,127.0.0.1",
+        "--dns-rr=_25._tcp.mx.danebad.test,52,030101" + "ab" * 32,
+    ] + inc
+    procs.append(subprocess.Popen(dns, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL))
+
+    # --- the HTTPS server: a policy per Host header
+    server = r'''
+import http.server, ssl, sys
+POL = {"mta-sts.good.test": "version: STSv1\r\nmode: enforce\r\nmx: mx.good.test\r\nmax_age: 86400\r\n",
+       "mta-sts.stsmx.test": "version: STSv1\nmode: enforce\nmx: *.other.test\nmax_age: 86400\n"}
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = POL.get(self.headers.get("Host", ""), None)
+        if self.path != "/.well-known/mta-sts.txt" or body is None:
+            self.send_response(404); self.end_headers(); return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body.encode())
+    def log_message(self, *a): pass
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 443), H)
+s.socket = ctx.wrap_socket(s.socket, server_side=True)
+print("ready", flush=True)
+s.serve_forever()
+'''
+    srv = subprocess.Popen(run + [sys.executable, "-c", server, crt, key],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    procs.append(srv)
+    ready = srv.stdout.readline().decode().strip() == "ready"
+    # wait for DNS to answer (a condition, with a generous ceiling)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        r = subprocess.run(run + [SMTPDX, "--deliverability", "good.test",
+                                  "--json", "--cafile", ca, "--timeout", "3"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        if b'"check":"mx","status":"ok"' in r.stdout:
+            break
+        time.sleep(0.2)
+    report(ready, "the HTTPS policy server and dnsmasq run in namespace %s" % NS)
+
+    def check(domain, extra=()):
+        r = subprocess.run(run + [SMTPDX, "--deliverability", domain, "--json",
+                                  "--cafile", ca, "--timeout", "3"] + list(extra),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=60)
+        try:
+            rep = json.loads(r.stdout)
+        except ValueError:
+            rep = {"deliverability": [], "diagnoses": []}
+        by = {c["check"]: c for c in rep.get("deliverability", [])}
+        ids = [d["id"] for d in rep.get("diagnoses", [])]
+        return r.returncode, rep, by, ids, r.stderr.decode(errors="replace")
+
+    rc, rep, by, ids, err = check("good.test")
+    report(rc == 0 and not ids and all(c["status"] == "ok" for k, c in
+                                       by.items() if k != "dane"),
+           "good.test: every check ok, exit 0",
+           "rc %d ids %r %s" % (rc, ids, json.dumps(by, indent=1)[:1500] + err))
+    report(set(by) >= {"spf", "dmarc", "mta-sts", "tls-rpt", "mx", "rdns",
+                       "dane"},
+           "good.test: spf, dmarc, mta-sts, tls-rpt, mx, rdns, dane are "
+           "reported", repr(list(by)))
+    dane = by.get("dane", {})
+    report(dane.get("status") == "warn" and "matches for mx.good.test" in
+           dane.get("verdict", "") and "did not authenticate" in
+           dane.get("verdict", ""),
+           "good.test: the certificate matches its TLSA record; without "
+           "DNSSEC that is said plainly (warn)", repr(dane))
+    report("mode: enforce" in by.get("mta-sts", {}).get("record", ""),
+           "good.test: the fetched MTA-STS policy is shown",
+           repr(by.get("mta-sts")))
+    report(by.get("spf", {}).get("record") == "v=spf1 mx -all",
+           "good.test: the raw SPF record is shown", repr(by.get("spf")))
+
+    rc, rep, by, ids, err = check("danebad.test")
+    ev = [d["evidence"] for d in rep["diagnoses"] if d["id"] == "dane.mismatch"]
+    report(rc == 1 and ev and "mx.danebad.test" in ev[0],
+           "danebad.test: dane.mismatch names the MX host", "%r %r" % (ids, ev))
+
+    rc, rep, by, ids, err = check("nospf.test")
+    report(rc == 1 and "spf.missing" in ids and "dmarc.missing" in ids,
+           "nospf.test: spf.missing and dmarc.missing, exit 1",
+           "rc %d %r" % (rc, ids))
+    fix = [d["fix"] for d in rep["diagnoses"] if d["id"] == "spf.missing"]
+    report(fix and 'nospf.test. TXT "v=spf1' in fix[0],
+           "spf.missing: the fix is the record to publish", repr(fix))
+
+    rc, rep, by, ids, err = check("loose.test")
+    report("spf.permissive" in ids and "dmarc.monitor_only" in ids and
+           by["spf"]["status"] == "warn" and by["dmarc"]["status"] == "warn",
+           "loose.test: +all is spf.permissive, p=none is dmarc.monitor_only",
+           "%r %r" % (ids, {k: v["status"] for k, v in by.items()}))
+
+    rc, rep, by, ids, err = check("many.test")
+    report("spf.too_many_lookups" in ids and by["spf"]["status"] == "fail",
+           "many.test: 11 includes are spf.too_many_lookups",
+           "%r %r" % (ids, by.get("spf")))
+
+    rc, rep, by, ids, err = check("stsbad.test")
+    ev = [d["evidence"] for d in rep["diagnoses"]
+          if d["id"] == "mtasts.policy_unreachable"]
+    report(ev and "mta-sts.stsbad.test" in ev[0],
+           "stsbad.test: mtasts.policy_unreachable, the evidence names the "
+           "host", "%r %r" % (ids, ev))
+
+    rc, rep, by, ids, err = check("stsmx.test")
+    ev = [d["evidence"] for d in rep["diagnoses"]
+          if d["id"] == "mtasts.mx_mismatch"]
+    report(ev and "mx.good.test" in ev[0] and "*.other.test" in ev[0],
+           "stsmx.test: mtasts.mx_mismatch names the MX and the pattern",
+           "%r %r" % (ids, ev))
+
+    rc, rep, by, ids, err = check("good.test", ["--sending-ip", "127.0.0.3"])
+    report("rdns.mismatch" in ids and "127.0.0.3" in by["rdns"]["record"],
+           "--sending-ip without a PTR that resolves back: rdns.mismatch",
+           "%r %r" % (ids, by.get("rdns")))
+
+    rc, rep, by, ids, err = check("rdnsbad.test")
+    report("rdns.mismatch" in ids, "rdnsbad.test: its MX fails reverse DNS",
+           "%r %r" % (ids, by.get("rdns")))
+
+    rc, rep, by, ids, err = check("nullmx.test")
+    report(by.get("mx", {}).get("status") == "warn" and
+           "null MX" in by.get("mx", {}).get("verdict", ""),
+           "nullmx.test: the null MX is said", repr(by.get("mx")))
+
+    r = subprocess.run(run + [SMTPDX, "--deliverability", "loose.test",
+                              "--cafile", ca, "--timeout", "3", "--batch"],
+                       stdout=subprocess.PIPE, timeout=60,
+                       env=dict(os.environ, NO_COLOR="1"))
+    out = r.stdout.decode(errors="replace")
+    report("--- deliverability of loose.test" in out and "spf.permissive" in
+           out and "result: ok" in out,
+           "--batch prints each check and its diagnoses", out[-800:])
+    for bad in (["--deliverability", "bad domain!"],
+                ["--sending-ip", "1.2.3.4"],
+                ["--deliverability", "good.test", "--sending-ip", "nope"]):
+        r = subprocess.run([SMTPDX] + bad, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=10)
+        report(r.returncode == 2 and len(r.stderr.decode().splitlines()) == 1,
+               "usage error %r: one line, exit 2" % (bad,), r.stderr)
+finally:
+    cleanup()
+sys.exit(summary())
