@@ -37,6 +37,7 @@ config_copy(struct config *dst, const struct config *src)
 	dst->password = src->password ? xstrdup(src->password) : NULL;
 	dst->from = src->from ? xstrdup(src->from) : NULL;
 	dst->helo = src->helo ? xstrdup(src->helo) : NULL;
+	dst->mx_domain = src->mx_domain ? xstrdup(src->mx_domain) : NULL;
 	for (int i = 0; i < src->nto; i++)
 		dst->to[i] = xstrdup(src->to[i]);
 }
@@ -54,6 +55,7 @@ config_free(struct config *c)
 	free(c->password);
 	free(c->from);
 	free(c->helo);
+	free(c->mx_domain);
 	for (int i = 0; i < c->nto; i++)
 		free(c->to[i]);
 	memset(c, 0, sizeof *c);

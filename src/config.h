@@ -46,6 +46,9 @@ struct config {
 	enum family family;
 	int tls_min;		/* minimum TLS version: 10, 11, 12, 13 (default 12) */
 	bool mx;		/* host is a mail domain */
+	char *mx_domain;	/* set per MX host: the mail domain it serves
+				 * (the diagnosis calls that domain the
+				 * server's own); NULL otherwise */
 	const struct team_policy *policy;	/* --policy: rules to check
 				 * at the end; not owned, may be NULL */
 	bool probe;		/* port probe (--sweep): EHLO, TLS, EHLO,

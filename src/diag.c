@@ -2,10 +2,17 @@
  * diag.c - the diagnosis catalog and the decision tree over it.
  *
  * The tree is a table of nodes.  Each node asks one question of the facts
- * (the step that failed, the kind of failure, the reply code, words in
- * the reply, a flag) and names the next node for each answer; an answer
- * of "*" matches anything.  A next node that starts with '=' is a leaf:
+ * (the step that failed, the kind of failure, the reply code, a flag, the
+ * recipient's domain, words of a meaning in the reply) and names the next
+ * node for each answer; an answer of "*" matches anything.  An answer may
+ * carry its reasons after a space ("own (example.com is ...)"): a branch
+ * matches its first word.  A next node that starts with '=' is a leaf:
  * the catalog id of the diagnosis.  "-" means "nothing to report".
+ *
+ * Facts come first, words last: in the MAIL and RCPT subtrees the code,
+ * the enhanced code, the login and the recipient's domain are asked
+ * before any wording, and wording is looked up in the knowledge table
+ * (vocab.def) by meaning, each entry with its source.
  *
  * The main tree starts at "root".  Warnings are small trees of their own
  * (warning_roots), walked on every session, failed or not.
@@ -71,6 +78,8 @@ enum dt_test {
 	T_CLASS,	/* "2xx" .. "5xx" */
 	T_ENH,		/* "5.7.8" */
 	T_TEXT,		/* arg: "a|b|c": does the reply hold any? yes/no */
+	T_VOCAB,	/* arg: a vocab tag name: words of that meaning? */
+	T_DOMAIN,	/* the recipient's domain: own, foreign, unknown */
 	T_FLAG,		/* arg: a fact flag; yes/no */
 	T_PORT,		/* "25" */
 	T_TLSMODE	/* "starttls", "implicit", "none" */
@@ -131,9 +140,11 @@ static const struct dt_node tree[] = {
 	  T_FLAG, "probe_ok", { Y("=tls.expected_implicit"), N("=greeting.timeout") } },
 	{ "greeting.class", "Was the refusal temporary (4xx) or permanent (5xx)?",
 	  T_CLASS, NULL, {
-		{ "4xx", "=greeting.busy" }, ANY("greeting.sync") } },
+		{ "4xx", "greeting.rate" }, ANY("greeting.sync") } },
+	{ "greeting.rate", "Does the server name a rate or connection limit?",
+	  T_VOCAB, "RATE", { Y("=session.rate_limited"), N("=greeting.busy") } },
 	{ "greeting.sync", "Does the server complain about protocol synchronization?",
-	  T_TEXT, "synchroni", { Y("=proto.sync_error"), N("=greeting.rejected") } },
+	  T_VOCAB, "SYNC", { Y("=proto.sync_error"), N("=greeting.rejected") } },
 
 	/* EHLO */
 	{ "ehlo.kind", "How did the server answer EHLO?", T_KIND, NULL, {
@@ -162,7 +173,7 @@ static const struct dt_node tree[] = {
 		ANY("=tls.handshake_failed") } },
 	{ "tls.silent", "Was this implicit TLS from the first byte?", T_TLSMODE, NULL, {
 		{ "implicit", "=greeting.timeout" }, ANY("=tls.handshake_failed") } },
-	{ "tls.cert", "Does the certificate chain lead to a trusted authority?",
+	{ "tls.cert", "Does the certificate chain fail to reach a trusted authority?",
 	  T_FLAG, "cert_untrusted", { Y("=tls.cert_untrusted"), N("tls.cert.expired") } },
 	{ "tls.cert.expired", "Has the certificate expired?", T_FLAG, "cert_expired",
 	  { Y("=tls.cert_expired"), N("tls.cert.early") } },
@@ -216,48 +227,116 @@ static const struct dt_node tree[] = {
 	{ "auth.530", "Does the server want STARTTLS first?", T_TEXT, "STARTTLS|TLS",
 	  { Y("=auth.requires_tls"), N("=auth.failed") } },
 
-	/* MAIL */
+	/* MAIL: the facts (code, encryption, login) before the words */
 	{ "mail.kind", "How did the server answer MAIL FROM?", T_KIND, NULL, {
-		{ "error reply", "mail.tls" }, ANY("any.kind") } },
-	{ "mail.tls", "Does the server want STARTTLS first?", T_TEXT, "STARTTLS",
-	  { Y("=mail.tls_required"), N("mail.code") } },
+		{ "error reply", "mail.code" }, ANY("any.kind") } },
 	{ "mail.code", "Which reply code did MAIL FROM get?", T_CODE, NULL, {
-		{ "530", "=mail.auth_required" }, { "552", "=mail.size_exceeded" },
-		{ "555", "mail.utf8" }, { "421", "any.421" }, ANY("mail.auth") } },
+		{ "421", "any.421" }, { "555", "mail.utf8" }, ANY("mail.rate") } },
 	{ "mail.utf8", "Does the sender address hold non-ASCII characters?", T_FLAG,
 	  "from_utf8", { Y("=mail.smtputf8_required"), N("=mail.sender_rejected") } },
-	{ "mail.auth", "Does the server say we are not authenticated?", T_TEXT,
-	  "Authentication required|not authenticated|5.7.57|authenticate first",
-	  { Y("=mail.auth_required"), N("mail.size") } },
-	{ "mail.size", "Does the server talk about message size?", T_TEXT,
-	  "size|too big|5.3.4|5.2.3",
-	  { Y("=mail.size_exceeded"), N("=mail.sender_rejected") } },
+	{ "mail.rate", "Does the server name a rate or connection limit?", T_VOCAB,
+	  "RATE", { Y("=session.rate_limited"), N("mail.encrypted") } },
+	{ "mail.encrypted", "Was the session encrypted?", T_FLAG, "encrypted",
+	  { Y("mail.login"), N("mail.tls") } },
+	{ "mail.tls", "Does the server want STARTTLS first?", T_VOCAB, "TLS_REQUIRED",
+	  { Y("=mail.tls_required"), N("mail.login") } },
+	{ "mail.login", "Did this session log in (235)?", T_FLAG, "authenticated",
+	  { Y("mail.size"), N("mail.auth") } },
+	{ "mail.auth", "Does the server ask for a login?", T_VOCAB, "AUTH_REQUIRED",
+	  { Y("=mail.auth_required"), N("mail.530") } },
+	{ "mail.530", "Is the code 530 (authentication required)?", T_CODE, NULL, {
+		{ "530", "=mail.auth_required" }, ANY("mail.size") } },
+	{ "mail.size", "Does the server talk about size or storage?", T_VOCAB,
+	  "SIZE", { Y("=mail.size_exceeded"), N("mail.552") } },
+	{ "mail.552", "Is the code 552 (storage allocation exceeded)?", T_CODE, NULL, {
+		{ "552", "=mail.size_exceeded" }, ANY("mail.sender") } },
+	{ "mail.sender", "Does the server say this sender is not yours to use?",
+	  T_VOCAB, "SENDER_NOT_OWNED", { Y("=mail.sender_rejected"), N("mail.class") } },
+	{ "mail.class", "Was the refusal temporary (4xx)?", T_CLASS, NULL, {
+		{ "4xx", "mail.t.domain" }, ANY("=mail.sender_rejected") } },
+	{ "mail.t.domain", "Does the server say the sender's domain does not resolve?",
+	  T_VOCAB, "SENDER_DOMAIN",
+	  { Y("=mail.sender_rejected"), N("=mail.temporary") } },
 
-	/* RCPT */
+	/*
+	 * RCPT.  Postfix reports its client, EHLO and sender checks here too
+	 * (smtpd_delay_reject), so those come first.  Then the facts: a
+	 * temporary refusal is not a refusal; a permanent one is read in the
+	 * light of the login and of whose domain the recipient is in.  The
+	 * same words ("550 Invalid recipient") mean "no such user" for the
+	 * server's own domain and "not relaying for you" for any other.
+	 */
 	{ "rcpt.kind", "How did the server answer RCPT TO?", T_KIND, NULL, {
-		{ "error reply", "rcpt.relay" }, ANY("any.kind") } },
-	{ "rcpt.relay", "Does the server refuse to relay?", T_TEXT,
-	  "Relay access denied|relaying denied|relay not permitted|Unable to relay|"
-	  "5.7.54|not permitted to relay",
-	  { Y("=rcpt.relay_denied"), N("rcpt.grey") } },
-	{ "rcpt.grey", "Is it greylisting (come back later)?", T_TEXT,
-	  "greylist|graylist|Greylisted",
-	  { Y("=rcpt.greylisted"), N("rcpt.sender") } },
-	{ "rcpt.sender", "Is it the sender the server objects to?", T_TEXT,
-	  "not owned by user|Sender address rejected: not logged in",
-	  { Y("=rcpt.sender_not_owned"), N("rcpt.helo") } },
-	{ "rcpt.helo", "Is the server rejecting our EHLO name?", T_TEXT,
-	  "Helo command rejected",
+		{ "error reply", "rcpt.code" }, ANY("any.kind") } },
+	{ "rcpt.code", "Which reply code did RCPT TO get?", T_CODE, NULL, {
+		{ "421", "any.421" }, { "556", "=rcpt.domain_no_mail" },
+		{ "530", "=mail.auth_required" }, ANY("rcpt.rate") } },
+	{ "rcpt.rate", "Does the server name a rate or connection limit?", T_VOCAB,
+	  "RATE", { Y("=session.rate_limited"), N("rcpt.enh") } },
+	{ "rcpt.enh", "Which enhanced status code came with it?", T_ENH, NULL, {
+		{ "5.1.10", "rcpt.5110" }, { "5.1.1", "=rcpt.unknown_user" },
+		{ "5.1.2", "=rcpt.domain_not_found" },
+		{ "4.1.2", "rcpt.t.domain" },
+		{ "5.2.2", "=rcpt.mailbox_full" }, { "4.2.2", "=rcpt.mailbox_full" },
+		{ "5.7.54", "=rcpt.relay_denied" }, { "5.7.57", "=mail.auth_required" },
+		ANY("rcpt.sender") } },
+	{ "rcpt.5110", "Is it Microsoft's 'recipient not found' rather than a null MX?",
+	  T_VOCAB, "USER_UNKNOWN",
+	  { Y("=rcpt.unknown_user"), N("=rcpt.domain_no_mail") } },
+	{ "rcpt.sender", "Is it the sender the server objects to?", T_VOCAB,
+	  "SENDER_NOT_OWNED", { Y("=rcpt.sender_not_owned"), N("rcpt.sender_domain") } },
+	{ "rcpt.sender_domain", "Does the sender's domain fail to resolve?", T_VOCAB,
+	  "SENDER_DOMAIN", { Y("=mail.sender_rejected"), N("rcpt.helo") } },
+	{ "rcpt.helo", "Is the server rejecting our EHLO name?", T_VOCAB, "HELO",
 	  { Y("=rcpt.helo_rejected"), N("rcpt.client") } },
-	{ "rcpt.client", "Is it our address or its reverse DNS?", T_TEXT,
-	  "Client host rejected|reverse hostname|cannot find your hostname",
-	  { Y("=rcpt.client_host_rejected"), N("rcpt.dnsbl") } },
-	{ "rcpt.dnsbl", "Is our address on a block list?", T_TEXT,
-	  "blocked using|spamhaus|blocklist|blacklist|RBL",
-	  { Y("=rcpt.blocklisted"), N("rcpt.auth") } },
-	{ "rcpt.auth", "Does the server say we are not authenticated?", T_TEXT,
-	  "Authentication required|not authenticated|5.7.57",
-	  { Y("=mail.auth_required"), N("rcpt.noauth") } },
+	{ "rcpt.client", "Is it our address or its reverse DNS?", T_VOCAB,
+	  "CLIENT_HOST", { Y("=rcpt.client_host_rejected"), N("rcpt.dnsbl") } },
+	{ "rcpt.dnsbl", "Is our address on a block list?", T_VOCAB, "BLOCKLIST",
+	  { Y("=rcpt.blocklisted"), N("rcpt.class") } },
+	{ "rcpt.class", "Was the refusal temporary (4xx) or permanent (5xx)?",
+	  T_CLASS, NULL, { { "4xx", "rcpt.t.grey" }, ANY("rcpt.login") } },
+
+	/* RCPT, 4xx: not a refusal; what is the server waiting for? */
+	{ "rcpt.t.grey", "Is it greylisting?", T_VOCAB, "GREYLIST",
+	  { Y("=rcpt.greylisted"), N("rcpt.t.unverified") } },
+	{ "rcpt.t.unverified", "Is the server still verifying the recipient?",
+	  T_VOCAB, "UNVERIFIED", { Y("=rcpt.temporary"), N("rcpt.t.full") } },
+	{ "rcpt.t.full", "Does the server say the mailbox is full?", T_VOCAB,
+	  "MAILBOX_FULL", { Y("=rcpt.mailbox_full"), N("rcpt.t.relay") } },
+	{ "rcpt.t.relay", "Does the server refuse to relay (for now)?", T_VOCAB,
+	  "RELAY", { Y("=rcpt.relay_denied"), N("rcpt.t.domain") } },
+	{ "rcpt.t.domain", "Does the recipient's domain fail to resolve?", T_VOCAB,
+	  "RCPT_DOMAIN", { Y("=rcpt.domain_not_found"), N("rcpt.t.user") } },
+	{ "rcpt.t.user", "Does the server say there is no such user?", T_VOCAB,
+	  "USER_UNKNOWN", { Y("=rcpt.unknown_user"), N("=rcpt.temporary") } },
+
+	/* RCPT, 5xx: logged in or not, then whose domain */
+	{ "rcpt.login", "Did this session log in (235)?", T_FLAG, "authenticated",
+	  { Y("rcpt.in.relay"), N("rcpt.out.relay") } },
+	{ "rcpt.in.relay", "Does the server refuse to relay, in so many words?",
+	  T_VOCAB, "RELAY", { Y("=rcpt.relay_denied"), N("rcpt.in.domain") } },
+	{ "rcpt.in.domain", "Does the recipient's domain take no mail (null MX)?",
+	  T_VOCAB, "NULL_MX", { Y("=rcpt.domain_no_mail"), N("rcpt.in.user") } },
+	{ "rcpt.in.user", "Does the server say there is no such user?", T_VOCAB,
+	  "USER_UNKNOWN", { Y("=rcpt.unknown_user"), N("rcpt.in.full") } },
+	{ "rcpt.in.full", "Does the server say the mailbox is full?", T_VOCAB,
+	  "MAILBOX_FULL", { Y("=rcpt.mailbox_full"), N("rcpt.in.whose") } },
+	{ "rcpt.in.whose", "Is the recipient's domain the server's own?", T_DOMAIN,
+	  NULL, { { "own", "rcpt.in.own" }, { "foreign", "rcpt.in.foreign" },
+		  ANY("=rcpt.rejected") } },
+	{ "rcpt.in.own", "Is it a refusal that names no reason (not hosted here)?",
+	  T_VOCAB, "NOT_HOSTED", { Y("=rcpt.unknown_user"), N("=rcpt.rejected") } },
+	{ "rcpt.in.foreign", "Is it a refusal that names no reason (not hosted here)?",
+	  T_VOCAB, "NOT_HOSTED", { Y("=rcpt.relay_denied"), N("=rcpt.rejected") } },
+
+	{ "rcpt.out.relay", "Does the server refuse to relay, in so many words?",
+	  T_VOCAB, "RELAY", { Y("=rcpt.relay_denied"), N("rcpt.out.auth") } },
+	{ "rcpt.out.auth", "Does the server ask for a login?", T_VOCAB,
+	  "AUTH_REQUIRED", { Y("=mail.auth_required"), N("rcpt.out.user") } },
+	{ "rcpt.out.user", "Does the server say there is no such user?", T_VOCAB,
+	  "USER_UNKNOWN", { Y("=rcpt.unknown_user"), N("rcpt.out.offered") } },
+	{ "rcpt.out.offered", "Did the server offer AUTH (and the session skip it)?",
+	  T_FLAG, "skipped_offered_auth", { Y("rcpt.out.denied"), N("rcpt.out.domain") } },
 	/*
 	 * Postfix submission (smtpd_relay_restrictions = permit_sasl_
 	 * authenticated, reject) takes MAIL from anyone and refuses every
@@ -265,42 +344,38 @@ static const struct dt_node tree[] = {
 	 * <rcpt>: Recipient address rejected: Access denied'.  The words say
 	 * nothing of AUTH; the session's facts do.
 	 */
-	{ "rcpt.noauth", "Did we skip AUTH although the server offered it?",
-	  T_FLAG, "skipped_offered_auth",
-	  { Y("rcpt.noauth.denied"), N("rcpt.user") } },
-	{ "rcpt.noauth.denied", "Is it a bare policy refusal (Access denied)?",
-	  T_TEXT, "Recipient address rejected: Access denied",
-	  { Y("=mail.auth_required"), N("rcpt.user") } },
-	{ "rcpt.user", "Is the mailbox unknown?", T_TEXT,
-	  "User unknown|unknown user|no such user|does not exist|5.1.1|"
-	  "mailbox unavailable|Recipient address rejected: undeliverable|5.1.10",
-	  { Y("=rcpt.unknown_user"), N("rcpt.code") } },
-	{ "rcpt.code", "Which reply code did RCPT TO get?", T_CODE, NULL, {
-		{ "421", "any.421" }, { "530", "=mail.auth_required" },
-		ANY("rcpt.temp") } },
-	{ "rcpt.temp", "Was the refusal temporary (4xx)?", T_CLASS, NULL, {
-		{ "4xx", "rcpt.temp.try" }, ANY("=rcpt.rejected") } },
-	{ "rcpt.temp.try", "Does the server say to try again later?", T_TEXT,
-	  "try again|later|deferred",
-	  { Y("=rcpt.greylisted"), N("=rcpt.rejected") } },
+	{ "rcpt.out.denied", "Is it a bare policy refusal (Access denied)?", T_VOCAB,
+	  "ACCESS_DENIED", { Y("=mail.auth_required"), N("rcpt.out.domain") } },
+	{ "rcpt.out.domain", "Does the recipient's domain take no mail (null MX)?",
+	  T_VOCAB, "NULL_MX", { Y("=rcpt.domain_no_mail"), N("rcpt.out.full") } },
+	{ "rcpt.out.full", "Does the server say the mailbox is full?", T_VOCAB,
+	  "MAILBOX_FULL", { Y("=rcpt.mailbox_full"), N("rcpt.out.whose") } },
+	{ "rcpt.out.whose", "Is the recipient's domain the server's own?", T_DOMAIN,
+	  NULL, { { "own", "rcpt.out.own" }, { "foreign", "rcpt.out.foreign" },
+		  ANY("=rcpt.rejected") } },
+	{ "rcpt.out.own", "Is it a refusal that names no reason (not hosted here)?",
+	  T_VOCAB, "NOT_HOSTED", { Y("=rcpt.unknown_user"), N("=rcpt.rejected") } },
+	{ "rcpt.out.foreign", "Is it a refusal that names no reason (not hosted here)?",
+	  T_VOCAB, "NOT_HOSTED", { Y("=rcpt.relay_denied"), N("=rcpt.rejected") } },
 
 	/* DATA */
 	{ "data.kind", "How did the server answer the message?", T_KIND, NULL, {
-		{ "error reply", "data.sendas" }, ANY("any.kind") } },
-	{ "data.sendas", "Is the account not allowed to send as this sender?", T_TEXT,
-	  "5.7.60|send as this sender|SendAsDenied",
-	  { Y("=data.send_as_denied"), N("data.auth") } },
-	{ "data.auth", "Did SPF, DKIM or DMARC fail?", T_TEXT,
-	  "5.7.26|SPF|DKIM|DMARC|unauthenticated",
-	  { Y("=data.unauthenticated"), N("data.ses") } },
-	{ "data.ses", "Is the sender identity unverified (Amazon SES)?", T_TEXT,
-	  "not verified|identities failed",
-	  { Y("=data.identity_unverified"), N("data.size") } },
-	{ "data.size", "Is the message too big?", T_TEXT,
-	  "size|too big|too large|5.3.4|5.2.3",
-	  { Y("=data.size_exceeded"), N("data.code") } },
+		{ "error reply", "data.code" }, ANY("any.kind") } },
 	{ "data.code", "Which reply code did the message get?", T_CODE, NULL, {
-		{ "421", "any.421" }, ANY("data.class") } },
+		{ "421", "any.421" }, ANY("data.rate") } },
+	{ "data.rate", "Does the server name a rate or connection limit?", T_VOCAB,
+	  "RATE", { Y("=session.rate_limited"), N("data.sendas") } },
+	{ "data.sendas", "Is the account not allowed to send as this sender?", T_VOCAB,
+	  "SEND_AS", { Y("=data.send_as_denied"), N("data.auth") } },
+	{ "data.auth", "Did SPF, DKIM or DMARC fail?", T_VOCAB, "UNAUTHENTICATED",
+	  { Y("=data.unauthenticated"), N("data.ses") } },
+	{ "data.ses", "Is the sender identity unverified (Amazon SES)?", T_VOCAB,
+	  "IDENTITY", { Y("=data.identity_unverified"), N("data.size") } },
+	{ "data.size", "Is the message too big?", T_VOCAB, "SIZE",
+	  { Y("=data.size_exceeded"), N("data.enh") } },
+	{ "data.enh", "Which enhanced status code came with it?", T_ENH, NULL, {
+		{ "5.3.4", "=data.size_exceeded" }, { "5.2.3", "=data.size_exceeded" },
+		ANY("data.class") } },
 	{ "data.class", "Was the refusal temporary (4xx)?", T_CLASS, NULL, {
 		{ "4xx", "=data.temporary" }, ANY("=data.rejected") } },
 
@@ -318,14 +393,13 @@ static const struct dt_node tree[] = {
 	{ "any.reply", "Is it a 421 (the server is closing the session)?", T_CODE, NULL, {
 		{ "421", "any.421" }, ANY("any.sync") } },
 	{ "any.sync", "Does the server complain about protocol synchronization?",
-	  T_TEXT, "synchroni", { Y("=proto.sync_error"), N("=session.closed") } },
-	{ "any.421", "What reason does the 421 give?", T_TEXT, "too many errors",
-	  { Y("=session.too_many_errors"), N("any.421.rate") } },
-	{ "any.421.rate", "Is it a rate or reputation limit?", T_TEXT,
-	  "rate|unsolicited|TSS04|deferred|complaints|too many messages",
-	  { Y("=session.rate_limited"), N("any.421.tls") } },
-	{ "any.421.tls", "Does it talk about TLS versions?", T_TEXT,
-	  "TLS 1.0 and 1.1|TLS 1.2", { Y("=tls.version_mismatch"), N("=session.closed") } },
+	  T_VOCAB, "SYNC", { Y("=proto.sync_error"), N("=session.closed") } },
+	{ "any.421", "Does the 421 say there were too many errors?", T_VOCAB,
+	  "TOO_MANY_ERRORS", { Y("=session.too_many_errors"), N("any.421.rate") } },
+	{ "any.421.rate", "Is it a rate, connection or reputation limit?", T_VOCAB,
+	  "RATE", { Y("=session.rate_limited"), N("any.421.tls") } },
+	{ "any.421.tls", "Does it talk about TLS versions?", T_VOCAB,
+	  "TLS_VERSION", { Y("=tls.version_mismatch"), N("=session.closed") } },
 
 	/* warnings */
 	{ "w.tls", "Was an old TLS version (1.0 or 1.1) negotiated?", T_FLAG,
@@ -341,6 +415,239 @@ static const struct dt_node tree[] = {
 	{ "w.helo", "Did the server refuse EHLO and take only HELO?", T_FLAG,
 	  "helo_fallback", { Y("=ehlo.helo_fallback"), N("-") } },
 };
+
+/* ---- the reply-text knowledge table ------------------------------------ */
+
+static const struct vocab_entry vocab[] = {
+#define VOCAB(tag, steps, words, source) { V_##tag, steps, words, source },
+#include "vocab.def"
+#undef VOCAB
+};
+
+static const char *const vocab_tags[] = {
+#define X(sym, words) #sym,
+	VOCAB_TAGS(X)
+#undef X
+};
+
+const struct vocab_entry *
+diag_vocab(size_t *n)
+{
+	*n = ARRAY_SIZE(vocab);
+	return vocab;
+}
+
+const char *
+vocab_tag_name(enum vocab_tag t)
+{
+	return (unsigned)t < ARRAY_SIZE(vocab_tags) ? vocab_tags[t] : "?";
+}
+
+static int
+vocab_tag_from_name(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(vocab_tags); i++)
+		if (!strcmp(vocab_tags[i], name))
+			return (int)i;
+	return -1;
+}
+
+static bool has_word(const char *text, const char *needle);
+
+const struct vocab_entry *
+vocab_match(const char *text, int st, enum vocab_tag tag)
+{
+	if (!text)
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(vocab); i++) {
+		const struct vocab_entry *v = &vocab[i];
+		if (v->tag != tag)
+			continue;
+		if (v->steps != VS_ANY && (st < 0 || !(v->steps & VS(st))))
+			continue;
+		if (has_word(text, v->words))
+			return v;
+	}
+	return NULL;
+}
+
+/* ---- whose domain is the recipient in? ----------------------------------- */
+
+static size_t
+labels(const char *d)
+{
+	size_t n = *d ? 1 : 0;
+	for (; *d; d++)
+		n += *d == '.';
+	return n;
+}
+
+/*
+ * Two labels that look like a public suffix ("co.uk", "com.au"): never
+ * taken as anyone's own domain.  A heuristic, not the Public Suffix List:
+ * it only keeps "the domain of the server's name" from growing into a
+ * whole country's namespace.
+ */
+static bool
+suffix_like(const char *d)
+{
+	static const char *const second[] = {
+		"co", "com", "net", "org", "ac", "gov", "edu", "or", "ne", "go",
+		"mil", "ltd", "plc", "sch", "gob", "nic",
+	};
+	if (labels(d) < 2)
+		return true;
+	if (labels(d) > 2)
+		return false;
+	const char *dot = strchr(d, '.');
+	if (strlen(dot + 1) != 2)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(second); i++)
+		if (strlen(second[i]) == (size_t)(dot - d) &&
+		    !strncasecmp(d, second[i], (size_t)(dot - d)))
+			return true;
+	return false;
+}
+
+/* Is sub equal to dom, or a name under it? */
+static bool
+under(const char *sub, const char *dom)
+{
+	size_t a = strlen(sub), b = strlen(dom);
+	if (a == b)
+		return !strcasecmp(sub, dom);
+	return a > b && sub[a - b - 1] == '.' && !strcasecmp(sub + a - b, dom);
+}
+
+static bool
+is_address_literal(const char *n)
+{
+	if (*n == '[')
+		return true;
+	size_t k = strspn(n, "0123456789.");
+	return n[k] == '\0' || strchr(n, ':') != NULL;
+}
+
+/* The domain of an address, lower-case, without a trailing dot; or NULL. */
+static char *
+domain_of(const char *addr)
+{
+	const char *at = addr ? strrchr(addr, '@') : NULL;
+	if (!at || !at[1])
+		return NULL;
+	char *d = xstrdup(at + 1);
+	size_t n = strlen(d);
+	if (n && d[n - 1] == '>')
+		d[--n] = '\0';
+	if (n && d[n - 1] == '.')
+		d[--n] = '\0';
+	for (char *p = d; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return d;
+}
+
+/*
+ * Is rcpt (a domain) related to the name a server goes by?  The server's
+ * own domain is its name without the first label (mail.example.com:
+ * example.com), unless that would leave a public-suffix-like rest; the
+ * recipient is own when it is that domain, above it (example.com for
+ * mx.eu.example.com) or below it.
+ */
+static bool
+related_to_server_name(const char *rcpt, const char *name)
+{
+	if (!name || !*name || is_address_literal(name) || labels(name) < 2)
+		return false;
+	const char *base = name;
+	const char *dot = strchr(name, '.');
+	if (labels(name) >= 3 && !suffix_like(dot + 1))
+		base = dot + 1;
+	if (under(rcpt, base))
+		return true;
+	return !suffix_like(rcpt) && under(name, rcpt);
+}
+
+/* Is rcpt related to a mail domain (equal, above or below it)? */
+static bool
+related_to_domain(const char *rcpt, const char *dom)
+{
+	if (!dom || !*dom)
+		return false;
+	return under(rcpt, dom) || (!suffix_like(rcpt) && under(dom, rcpt));
+}
+
+enum rcpt_domain
+diag_rcpt_domain(const struct facts *f, char **why)
+{
+	char *rd = domain_of(f->to);
+	struct buf b = { 0 };
+	enum rcpt_domain r = RD_UNKNOWN;
+	if (why)
+		*why = NULL;
+	if (!rd || labels(rd) < 2) {
+		if (why)
+			*why = xstrdup("the recipient address has no domain to compare");
+		free(rd);
+		return RD_UNKNOWN;
+	}
+	struct cand {
+		const char *name;
+		const char *what;
+		bool server;	/* a server's host name, not a mail domain */
+	} c[6];
+	int nc = 0;
+	char *sd = f->from_given ? domain_of(f->from) : NULL;
+	char *ud = f->has_user ? domain_of(f->user) : NULL;
+	c[nc++] = (struct cand){ f->ehlo_name, "the server's EHLO name", true };
+	c[nc++] = (struct cand){ f->greeting_name, "the server's greeting name", true };
+	c[nc++] = (struct cand){ f->servername, "the name connected to", true };
+	c[nc++] = (struct cand){ f->mx_domain, "the mail domain of --mx", false };
+	c[nc++] = (struct cand){ sd, "the sender's domain", false };
+	c[nc++] = (struct cand){ ud, "the login's domain", false };
+
+	int compared = 0;
+	for (int i = 0; i < nc && r != RD_OWN; i++) {
+		const char *n = c[i].name;
+		if (!n || !*n || (c[i].server && (is_address_literal(n) ||
+						  labels(n) < 2)))
+			continue;
+		compared++;
+		if (c[i].server ? related_to_server_name(rd, n)
+				: related_to_domain(rd, n)) {
+			r = RD_OWN;
+			buf_printf(&b, "%s belongs with %s %s", rd, c[i].what, n);
+		}
+	}
+	if (r != RD_OWN && compared) {
+		r = RD_FOREIGN;
+		buf_printf(&b, "%s is not related to", rd);
+		const char *sep = " ";
+		for (int i = 0; i < nc; i++) {
+			const char *n = c[i].name;
+			if (!n || !*n || (c[i].server && (is_address_literal(n) ||
+							  labels(n) < 2)))
+				continue;
+			bool dup = false;	/* "EHLO name x" once, not thrice */
+			for (int k = 0; k < i; k++)
+				dup = dup || (c[k].name && !strcasecmp(c[k].name, n));
+			if (dup)
+				continue;
+			buf_printf(&b, "%s%s %s", sep, c[i].what, n);
+			sep = ", ";
+		}
+		buf_adds(&b, "; the server may still host it");
+	} else if (!compared) {
+		buf_printf(&b, "no name of the server to compare %s with", rd);
+	}
+	free(rd);
+	free(sd);
+	free(ud);
+	if (why)
+		*why = buf_steal(&b);
+	else
+		buf_free(&b);
+	return r;
+}
 
 static const struct {
 	const char *root;
@@ -380,6 +687,25 @@ has_non_ascii(const char *s)
 	return false;
 }
 
+/* The names flag() knows: tree nodes and {?name:...} segments use them. */
+static const char *const flag_names[] = {
+	"probe_ok", "encrypted", "starttls_offered", "cert_untrusted",
+	"cert_expired", "cert_not_yet_valid", "cert_hostname", "from_utf8",
+	"tls_old", "auth_before_tls", "port25_auth", "cert_ignored",
+	"helo_fallback", "skipped_offered_auth", "authenticated",
+	"auth_offered", "has_user", "from_given", "user_is_address",
+	"rcpt_own", "rcpt_foreign", "port25",
+};
+
+bool
+diag_flag_known(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(flag_names); i++)
+		if (!strcmp(flag_names[i], name))
+			return true;
+	return false;
+}
+
 static bool
 flag(const struct facts *f, const char *name)
 {
@@ -411,6 +737,22 @@ flag(const struct facts *f, const char *name)
 		return f->helo_fallback;
 	if (!strcmp(name, "skipped_offered_auth"))
 		return f->auth_offered && !f->authenticated;
+	if (!strcmp(name, "authenticated"))
+		return f->authenticated;
+	if (!strcmp(name, "auth_offered"))
+		return f->auth_offered;
+	if (!strcmp(name, "has_user"))
+		return f->has_user;
+	if (!strcmp(name, "from_given"))
+		return f->from_given;
+	if (!strcmp(name, "user_is_address"))
+		return f->has_user && f->user && strchr(f->user, '@');
+	if (!strcmp(name, "rcpt_own"))
+		return diag_rcpt_domain(f, NULL) == RD_OWN;
+	if (!strcmp(name, "rcpt_foreign"))
+		return diag_rcpt_domain(f, NULL) == RD_FOREIGN;
+	if (!strcmp(name, "port25"))
+		return f->port == 25;
 	return false;
 }
 
@@ -461,6 +803,24 @@ answer(const struct facts *f, const struct dt_node *n)
 				    : xstrdup("none");
 	case T_TEXT:
 		return xstrdup(text_has_any(f->text ? f->text : "", n->arg) ? "yes" : "no");
+	case T_VOCAB: {
+		int tag = vocab_tag_from_name(n->arg);
+		const struct vocab_entry *v = tag < 0 ? NULL :
+			vocab_match(f->text, f->failed_step, (enum vocab_tag)tag);
+		if (!v)
+			return xstrdup("no");
+		/* the server's name: the first word of the source */
+		size_t k = strcspn(v->source, " ");
+		return xasprintf("yes (\"%s\", %.*s)", v->words, (int)k, v->source);
+	}
+	case T_DOMAIN: {
+		char *why = NULL;
+		enum rcpt_domain r = diag_rcpt_domain(f, &why);
+		char *a = xasprintf("%s (%s)", r == RD_OWN ? "own" :
+				    r == RD_FOREIGN ? "foreign" : "unknown", why);
+		free(why);
+		return a;
+	}
 	case T_FLAG:
 		return xstrdup(flag(f, n->arg) ? "yes" : "no");
 	case T_PORT:
@@ -471,11 +831,16 @@ answer(const struct facts *f, const struct dt_node *n)
 	return xstrdup("?");
 }
 
-/* Fill {placeholders} from the facts. */
-static char *
-expand(const char *tmpl, const struct facts *f, enum diag_id id)
+/*
+ * Fill {placeholders} from the facts, and keep or drop conditional
+ * segments: "{?flag:text}" keeps text when the flag (see flag()) is true,
+ * "{!flag:text}" when it is false.  text may hold placeholders and further
+ * segments.  So a fix says "add -u" only to a session that did not log in.
+ */
+static void
+expand_into(struct buf *b, const char *p, const char *end, const struct facts *f,
+	    enum diag_id id)
 {
-	struct buf b = { 0 };
 	/* the other standard submission port: 465 (implicit TLS), or 587
 	 * (STARTTLS) where 465 is the port in trouble or the mode is wrong */
 	int alt = f->port == 465 ? 587 : 465;
@@ -484,15 +849,34 @@ expand(const char *tmpl, const struct facts *f, enum diag_id id)
 		alt = 587;
 	const char *altmode = alt == 465 ? "implicit" : "starttls";
 
-	for (const char *p = tmpl; *p;) {
+	while (p < end) {
 		if (*p != '{') {
-			buf_addc(&b, *p++);
+			buf_addc(b, *p++);
 			continue;
 		}
-		const char *e = strchr(p, '}');
+		if (p + 1 < end && (p[1] == '?' || p[1] == '!')) {
+			const char *colon = memchr(p, ':', (size_t)(end - p));
+			const char *q = p + 1;
+			int depth = 1;
+			while (++q < end && depth)
+				depth += *q == '{' ? 1 : *q == '}' ? -1 : 0;
+			if (!colon || depth) {	/* malformed: keep as is */
+				buf_add(b, p, (size_t)(end - p));
+				return;
+			}
+			const char *close = q - 1;	/* the matching '}' */
+			char *key = xstrndup(p + 2, (size_t)(colon - p - 2));
+			bool on = flag(f, key) == (p[1] == '?');
+			free(key);
+			if (on && colon < close)
+				expand_into(b, colon + 1, close, f, id);
+			p = close + 1;
+			continue;
+		}
+		const char *e = memchr(p, '}', (size_t)(end - p));
 		if (!e) {
-			buf_adds(&b, p);
-			break;
+			buf_add(b, p, (size_t)(end - p));
+			return;
 		}
 		size_t n = (size_t)(e - p - 1);
 		const char *k = p + 1;
@@ -526,14 +910,42 @@ expand(const char *tmpl, const struct facts *f, enum diag_id id)
 #undef KEY
 		if (v) {
 			char *safe = vis_escape(v, strlen(v));
-			buf_adds(&b, safe);
+			buf_adds(b, safe);
 			free(safe);
 		} else {
-			buf_add(&b, p, n + 2);
+			buf_add(b, p, n + 2);
 		}
 		p = e + 1;
 	}
-	return buf_steal(&b);
+}
+
+char *
+diag_expand(const char *tmpl, const struct facts *f, enum diag_id id)
+{
+	struct buf b = { 0 };
+	expand_into(&b, tmpl, tmpl + strlen(tmpl), f, id);
+	if (!b.data)
+		return xstrdup("");
+	/* a dropped segment may leave two spaces side by side */
+	char *s = buf_steal(&b), *w = s;
+	for (const char *r = s; *r; r++)
+		if (!(*r == ' ' && (w == s || w[-1] == ' ')))
+			*w++ = *r;
+	while (w > s && w[-1] == ' ')
+		w--;
+	*w = '\0';
+	return s;
+}
+
+/* Does the branch label when take answer a?  "*" takes anything; an
+ * answer may carry its reasons after a space: "own (example.com ...)". */
+static bool
+branch_matches(const char *when, const char *a)
+{
+	if (!strcmp(when, "*"))
+		return true;
+	size_t n = strlen(when);
+	return !strncmp(when, a, n) && (a[n] == '\0' || a[n] == ' ');
 }
 
 /* Walk from root; on a leaf append a diagnosis.  Returns true if one was
@@ -557,7 +969,7 @@ walk(const struct facts *f, const char *root, bool as_warning,
 		np++;
 		const char *next = NULL;
 		for (size_t i = 0; i < ARRAY_SIZE(n->br) && n->br[i].when; i++) {
-			if (!strcmp(n->br[i].when, "*") || !strcmp(n->br[i].when, a)) {
+			if (branch_matches(n->br[i].when, a)) {
 				next = n->br[i].next;
 				break;
 			}
@@ -579,8 +991,8 @@ walk(const struct facts *f, const char *root, bool as_warning,
 	if (!as_warning && f->failed_step >= 0)
 		d->step = (enum step)f->failed_step;
 	d->evidence = xstrdup(evidence ? evidence : "");
-	d->explanation = expand(di->explanation, f, d->id);
-	d->fix = expand(di->fix, f, d->id);
+	d->explanation = diag_expand(di->explanation, f, d->id);
+	d->fix = diag_expand(di->fix, f, d->id);
 	d->path = xmalloc(np * sizeof *d->path);
 	memcpy(d->path, path, np * sizeof *path);
 	d->npath = np;

@@ -7,9 +7,12 @@
  * fix may hold placeholders that diag_expand() fills from the session:
  * {host} {port} {servername} {user} {helo} {from} {to} {mech} {tlsmode}
  * {altport} (the port the fix suggests instead) {altmode} ("implicit" or
- * "starttls": the TLS mode that port wants).
+ * "starttls": the TLS mode that port wants).  A conditional segment
+ * "{?flag:text}" is kept only when the fact flag is true, "{!flag:text}"
+ * only when it is false (flags: diag_flag_known()); text may hold
+ * placeholders and segments.  So a fix never says "add -u" after a login.
  *
- * The decision tree (diag_tree.c) is data too: yes/no questions about the
+ * The decision tree (diag.c) is data too: yes/no questions about the
  * facts a session gathered, ending in a catalog entry.  The engine fills a
  * struct facts; diag_decide() walks the tree and returns the diagnoses with
  * the path it walked.  Nothing here does I/O.
@@ -107,9 +110,85 @@ struct facts {
 	const char *helo_evidence;
 	bool starttls_offered;	/* in the plaintext EHLO */
 	bool auth_offered;	/* the latest EHLO offered AUTH */
+	bool from_given;	/* the user named the sender (--from) */
+	/*
+	 * Names that tell which domains the server calls its own, for the
+	 * recipient-domain question (diag_rcpt_domain()); NULL or "" when
+	 * unknown.  None of them is proof: a server may host any domain.
+	 */
+	const char *ehlo_name;		/* first word of the EHLO reply */
+	const char *greeting_name;	/* first word of the 220 greeting */
+	const char *mx_domain;		/* --mx: the mail domain looked up */
 	/* placeholders for the texts */
 	const char *host, *servername, *user, *helo, *from, *to, *mech;
 };
+
+/*
+ * Is the recipient's domain the server's own, as far as the session can
+ * tell?  Own: it equals, or is a subdomain or parent of, the domain of a
+ * name the server goes by (its EHLO and greeting names, the name we
+ * connected to, the MX domain of --mx), or the sender's or the login's
+ * domain when the user named them.  Foreign: none of those relate.
+ * Unknown: no recipient domain, or nothing to compare with.  why (may be
+ * NULL) gets the reasoning in words; free it.
+ */
+enum rcpt_domain { RD_UNKNOWN, RD_OWN, RD_FOREIGN };
+enum rcpt_domain diag_rcpt_domain(const struct facts *f, char **why);
+
+/*
+ * The reply-text knowledge table (vocab.def): words that real servers
+ * send, each with the meaning the tree gives them, the steps where they
+ * count, and where the words come from.  The tree asks "does the reply
+ * hold words meaning TAG?" only after the facts (step, login, domain,
+ * code, enhanced code) have had their say.
+ */
+#define VOCAB_TAGS(X) \
+	X(RELAY, "a refusal to relay") \
+	X(NOT_HOSTED, "a refusal that names no reason: not for this server") \
+	X(USER_UNKNOWN, "no such mailbox") \
+	X(UNVERIFIED, "recipient verification not finished") \
+	X(RCPT_DOMAIN, "the recipient's domain does not resolve") \
+	X(NULL_MX, "the recipient's domain accepts no mail") \
+	X(MAILBOX_FULL, "the mailbox is full") \
+	X(GREYLIST, "greylisting") \
+	X(RATE, "a rate or connection limit") \
+	X(AUTH_REQUIRED, "log in first") \
+	X(ACCESS_DENIED, "a bare policy refusal") \
+	X(TLS_REQUIRED, "STARTTLS first") \
+	X(SIZE, "the size or the server's storage") \
+	X(SENDER_NOT_OWNED, "the sender is not the login's") \
+	X(SENDER_DOMAIN, "the sender's domain does not resolve") \
+	X(HELO, "the EHLO name") \
+	X(CLIENT_HOST, "the client's address or reverse DNS") \
+	X(BLOCKLIST, "a DNS block list") \
+	X(SYNC, "protocol synchronization") \
+	X(TOO_MANY_ERRORS, "too many errors") \
+	X(TLS_VERSION, "old TLS versions") \
+	X(SEND_AS, "no Send As right") \
+	X(UNAUTHENTICATED, "SPF, DKIM or DMARC") \
+	X(IDENTITY, "an unverified sending identity")
+
+enum vocab_tag {
+#define X(sym, words) V_##sym,
+	VOCAB_TAGS(X)
+#undef X
+	V_COUNT
+};
+
+#define VS(st)	(1u << (st))	/* a step, in vocab_entry.steps */
+#define VS_ANY	(~0u)
+
+struct vocab_entry {
+	enum vocab_tag tag;
+	unsigned steps;		/* VS() bits: where the words mean tag */
+	const char *words;	/* matched at a word start, any case */
+	const char *source;	/* MTA source file:line or a documentation URL */
+};
+
+const struct vocab_entry *diag_vocab(size_t *n);
+const char *vocab_tag_name(enum vocab_tag t);	/* "RELAY" */
+/* The first entry of tag whose words text holds at step st, or NULL. */
+const struct vocab_entry *vocab_match(const char *text, int st, enum vocab_tag tag);
 
 /* One answered question on the way through the tree. */
 struct path_step {
@@ -146,6 +225,10 @@ struct dt_view {
 const struct dt_view *diag_tree_nodes(size_t *n);
 
 const struct diag_info *diag_info(enum diag_id d);
+/* A catalog text with its placeholders and segments filled from f. */
+char *diag_expand(const char *tmpl, const struct facts *f, enum diag_id id);
+/* Is name a fact flag that tree nodes and {?name:...} segments may use? */
+bool diag_flag_known(const char *name);
 int diag_from_id(const char *id);	/* enum value, or -1 */
 const char *severity_name(enum severity s);	/* "error", "warning", "info" */
 

@@ -17,6 +17,7 @@
 #include "lab/lab.h"
 #include "mx.h"
 #include "options.h"
+#include "profile.h"
 #include "provider.h"
 #include "findfix.h"
 #include "report.h"
@@ -428,6 +429,8 @@ run_advisor(struct config *cfg, const struct options *o, bool json, bool color,
 	for (int i = 0; i < ntg; i++) {
 		struct config c;
 		config_copy(&c, cfg);
+		if (cfg->mx)
+			config_set(&c.mx_domain, cfg->host);
 		if (*tg[i].address) {
 			config_set(&c.host, tg[i].address);
 			if (!c.servername)
@@ -647,6 +650,31 @@ main(int argc, char **argv)
 		options_free(&o);
 		return EXIT_USAGE;
 	}
+	/* --profile: the file's settings under the command line's */
+	struct options po;
+	bool have_po = false;
+	if (o.profile) {
+		char *path = profile_config_path(o.config_file);
+		int rc = profile_load(path, o.profile, &po, err, sizeof err);
+		free(path);
+		if (rc < 0 || (!(o.set & OB_PASSWORD) &&
+			       options_password(&po, err, sizeof err) < 0)) {
+			fprintf(stderr, "smtpdx: %s\n", err);
+			if (rc == 0)
+				options_free(&po);
+			options_free(&o);
+			return EXIT_USAGE;
+		}
+		have_po = true;
+		options_apply_provider(&po);
+		if (!(o.set & OB_HOST) && !(po.set & OB_HOST)) {
+			fprintf(stderr, "smtpdx: [profile %s] names no host (add "
+				"host = ...)\n", o.profile);
+			options_free(&po);
+			options_free(&o);
+			return EXIT_USAGE;
+		}
+	}
 	if (o.provider && !strcmp(o.provider, "list")) {
 		provider_list(stdout);
 		options_free(&o);
@@ -721,6 +749,8 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (have_po)
+		options_merge(&cfg, &po);
 	options_merge(&cfg, &o);
 
 	bool tui = !o.batch && !o.json;
@@ -773,6 +803,8 @@ out:
 	if (o.lab)
 		lab_stop(&ls);
 	config_free(&cfg);
+	if (have_po)
+		options_free(&po);
 	options_free(&o);
 	return status;
 }

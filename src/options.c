@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "options.h"
+#include "profile.h"
 #include "provider.h"
 #include "sweep.h"
 #include "util.h"
@@ -15,7 +16,7 @@ enum {
 	O_TLS = 256, O_CAFILE, O_SERVERNAME, O_INSECURE, O_PASSFILE, O_AUTH,
 	O_PLAINAUTH, O_HELO, O_NOSEND, O_TIMEOUT, O_SWEEP, O_PORTS, O_MX,
 	O_BATCH, O_JSON, O_LAB, O_LIST, O_VERSION, O_NOCOLOR, O_TLSMIN,
-	O_LABSERVER, O_PROVIDER, O_POLICY, O_DELIVER, O_SENDINGIP, O_FINDFIX
+	O_LABSERVER, O_PROVIDER, O_POLICY, O_DELIVER, O_SENDINGIP, O_FINDFIX, O_PROFILE, O_CONFIG, O_PASSCMD
 };
 
 static const struct option longopts[] = {
@@ -47,6 +48,9 @@ static const struct option longopts[] = {
 	{ "deliverability", required_argument, NULL, O_DELIVER },
 	{ "sending-ip", required_argument, NULL, O_SENDINGIP },
 	{ "find-fix", no_argument, NULL, O_FINDFIX },
+	{ "profile", required_argument, NULL, O_PROFILE },
+	{ "config", required_argument, NULL, O_CONFIG },
+	{ "password-command", required_argument, NULL, O_PASSCMD },
 	{ "no-color", no_argument, NULL, O_NOCOLOR },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ "help", no_argument, NULL, 'h' },
@@ -60,25 +64,24 @@ options_usage(FILE *out)
 	fputs(
 "usage: smtpdx [OPTIONS] HOST[:PORT]     walk through an SMTP session, explained\n"
 "       smtpdx --lab [SCENARIO]          the same on the built-in lab: --lab list\n"
-"  -p, --port N          port (587; 465 with --tls implicit)\n"
-"      --tls MODE        auto starttls implicit none\n"
+"  -p, --port N          port (587)         --tls MODE  starttls implicit none\n"
 "      --cafile FILE     trust these CAs    --servername NAME  SNI and cert name\n"
-"      --insecure        go on past a bad certificate (warned)\n"
-"      --tls-min V       oldest TLS allowed: 1.0 1.1 1.2 (default) 1.3\n"
+"      --insecure        past a bad cert    --tls-min V  1.0 1.1 1.2 1.3\n"
 "  -u, --user NAME       AUTH as NAME       --password-file F  or SMTPDX_PASSWORD\n"
-"      --auth MECH       auto plain login cram-md5 scram-sha-256 xoauth2\n"
+"      --password-command CMD  a keyring    --auth MECH  auto plain login\n"
+"                                           cram-md5 scram-sha-256 xoauth2\n"
 "      --allow-plaintext-auth              AUTH without TLS (don't)\n"
 "  -f, --from ADDR       sender             -t, --to ADDR      recipient (repeat)\n"
 "      --helo NAME       EHLO name          --no-send          stop after RCPT\n"
 "      --timeout SECS    per step (15)      -4, -6             IPv4 or IPv6 only\n"
 "      --sweep           which port works?  --ports LIST       (587,465,2525,25)\n"
 "      --mx              HOST is a mail domain: use its MX hosts\n"
-"      --provider NAME   host, port, TLS of a provider: --provider list\n"
-"      --policy FILE     check the team's port policy (policy.violation)\n"
-"      --deliverability DOMAIN  SPF, DMARC, MTA-STS, TLS-RPT, reverse DNS\n"
+"      --provider NAME   gmail, ses, ...    --profile NAME     [--config FILE]\n"
+"      --policy FILE     team port policy   --find-fix         smallest fix\n"
+"      --deliverability DOMAIN  SPF, DMARC, MTA-STS, TLS-RPT, DANE, reverse DNS\n"
 "      --batch, --json   no TUI: text, or one JSON report\n"
 "      --list-diagnoses  the catalog        --no-color         no colours\n"
-"      --lab-server CAFILE  serve the lab for other clients (port on stdout)\n"
+"      --lab-server [CA] [-p PORT]  the lab for other clients\n"
 "      --version, --help\n"
 "exit: 0 ok, 1 failure diagnosed, 2 usage, 3 internal error.  man smtpdx\n", out);
 }
@@ -336,6 +339,22 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 		case O_FINDFIX:
 			o->find_fix = true;
 			break;
+		case O_PROFILE:
+			if (!*optarg)
+				return usage_err(err, errlen, "--profile wants a name");
+			free(o->profile);
+			o->profile = xstrdup(optarg);
+			break;
+		case O_CONFIG:
+			free(o->config_file);
+			o->config_file = xstrdup(optarg);
+			break;
+		case O_PASSCMD:
+			if (!*optarg)
+				return usage_err(err, errlen, "--password-command is empty");
+			free(o->password_command);
+			o->password_command = xstrdup(optarg);
+			break;
 		case O_NOCOLOR:
 			o->no_color = true;
 			break;
@@ -381,8 +400,10 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 		return usage_err(err, errlen, "--provider names a real provider, "
 				 "not the lab");
 	if (!o->lab && !o->help && !o->version && !o->list_diagnoses &&
-	    !o->cfg.host && !o->provider && !o->deliverability)
+	    !o->cfg.host && !o->provider && !o->deliverability && !o->profile)
 		return usage_err(err, errlen, "no host given (try --lab, or --help)");
+	if (o->config_file && !o->profile)
+		return usage_err(err, errlen, "--config goes with --profile NAME");
 	if (o->find_fix && (o->sweep || o->cfg.mx || o->deliverability))
 		return usage_err(err, errlen, "--find-fix goes with a session, not "
 				 "--sweep, --mx or --deliverability");
@@ -519,7 +540,17 @@ options_password(struct options *o, char *err, size_t errlen)
 		config_set(&o->cfg.password, line);
 		wipe(line, sizeof line);
 		o->set |= OB_PASSWORD;
-	} else {
+	} else if (o->password_command) {
+		char *pw = password_command(o->password_command, 60, err, errlen);
+		if (!pw)
+			return -1;
+		config_set(&o->cfg.password, pw);
+		o->set |= OB_PASSWORD;
+		wipe(pw, strlen(pw));
+		free(pw);
+	} else if (!o->profile) {
+		/* (with --profile, the profile's own password-file or
+		 * password-command comes before the environment) */
 		char *env = getenv("SMTPDX_PASSWORD");
 		if (env) {
 			config_set(&o->cfg.password, env);
@@ -543,4 +574,7 @@ options_free(struct options *o)
 	free(o->policy_file);
 	free(o->deliverability);
 	free(o->sending_ip);
+	free(o->profile);
+	free(o->config_file);
+	free(o->password_command);
 }

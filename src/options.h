@@ -38,6 +38,9 @@ struct options {
 	char *lab_server_ca;		/* --lab-server CAFILE: serve only */
 	bool lab_server;		/* --lab-server given (CAFILE or not) */
 	bool find_fix;			/* --find-fix */
+	char *profile;			/* --profile NAME */
+	char *config_file;		/* --config FILE */
+	char *password_command;		/* --password-command CMD */
 	char *provider;			/* --provider NAME ("list": print) */
 	char *policy_file;		/* --policy FILE */
 	char *deliverability;		/* --deliverability DOMAIN */

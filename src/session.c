@@ -75,6 +75,7 @@ struct session_priv {
 	bool raw_pending;
 	bool closing;			/* wrap-up after a failure: QUIT only */
 	char *ev, *text, *ev_tls, *ev_auth_plain, *ev_cert, *ev_helo;
+	char *greeting_name;	/* for the facts: the 220's first word */
 	char *hostname;			/* for EHLO */
 	char *from, *to_default;
 };
@@ -307,6 +308,7 @@ session_free(struct session *s)
 	free(p->ev_auth_plain);
 	free(p->ev_cert);
 	free(p->ev_helo);
+	free(p->greeting_name);
 	free(p->hostname);
 	free(p->from);
 	free(p->to_default);
@@ -416,6 +418,28 @@ advance(struct session *s)
 		p->ph = PH_IDLE;
 }
 
+/*
+ * The name the server gives in its 220 greeting ("220 mail.example.com
+ * ESMTP"), from the transcript; NULL if there was none.  The facts use it
+ * to tell the server's own domains from foreign ones.
+ */
+static char *
+greeting_name(const struct transcript *tr)
+{
+	for (size_t i = 0; i < tr->n; i++) {
+		const struct tr_line *l = &tr->v[i];
+		if (l->dir != TR_SERVER || l->step != STEP_GREETING)
+			continue;
+		if (strncmp(l->text, "220", 3) || (l->text[3] != ' ' &&
+						   l->text[3] != '-'))
+			return NULL;
+		const char *w = l->text + 4;
+		size_t n = strcspn(w, " \t");
+		return n ? xstrndup(w, n) : NULL;
+	}
+	return NULL;
+}
+
 static void
 finish(struct session *s)
 {
@@ -450,6 +474,12 @@ finish(struct session *s)
 	f->helo_evidence = p->ev_helo;
 	f->starttls_offered = p->starttls_offered;
 	f->auth_offered = s->caps.valid && s->caps.auth;
+	f->from_given = s->cfg.from != NULL ||
+		(s->cfg.user && strchr(s->cfg.user, '@'));
+	f->ehlo_name = s->caps.valid ? s->caps.domain : NULL;
+	set_str(&p->greeting_name, greeting_name(&s->tr));
+	f->greeting_name = p->greeting_name;
+	f->mx_domain = s->cfg.mx ? s->cfg.mx_domain : NULL;
 	diag_decide(f, &s->diags);
 	provider_annotate(&s->diags, provider_by_host(s->cfg.host),
 			  config_port(&s->cfg), s->tls_mode);

@@ -20,7 +20,7 @@ done
 "$SMTPDX" --lab ok --lab-server "$tmp/ca.pem" >"$tmp/port" &
 labpid=$!
 for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$tmp/port" ] && break; sleep 0.1; done
-port=$(cat "$tmp/port")
+port=$(head -n 1 "$tmp/port")
 pport=$((port + 1))
 python3 tests/rtproxy.py "$pport" "$port" "$DELAY_MS" >"$tmp/rt.log" &
 proxypid=$!
@@ -109,7 +109,7 @@ for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
 		[ -s "$tmp/sw2.port" ] && [ -s "$tmp/sw3.port" ] && break
 	sleep 0.1
 done
-for k in 0 1 2 3 4; do swports="$swports${swports:+,}$(cat "$tmp/sw$k.port")"; done
+for k in 0 1 2 3 4; do swports="$swports${swports:+,}$(head -n 1 "$tmp/sw$k.port")"; done
 cat "$tmp"/sw[0-4].pem >"$tmp/swca.pem"
 : >"$tmp/sw.w"
 k=0

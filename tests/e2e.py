@@ -31,6 +31,10 @@ SPECIAL = {
     "hostile-endless-reply": ("proto.reply_too_long", 1),
     "hostile-4xx-flood": ("ehlo.rejected", 1),
     "hostile-drop-tls": ("session.closed", 1),
+    # the same words, decided by the facts: a foreign domain without a
+    # login is a relay refusal, the server's own domain an unknown user
+    "relay-no-reason": ("rcpt.relay_denied", 1),
+    "own-no-reason": ("rcpt.unknown_user", 1),
 }
 
 # Secret forms that must never appear anywhere.
@@ -97,6 +101,25 @@ def main():
                "and a report", repr(bad[:3]))
 
     only = sys.argv[1:]
+    # the facts behind a decision come from the session itself: the
+    # server's EHLO name makes smtpdx.lab its own domain, example.org not
+    for name, whose, words in (("own-no-reason", "own", "EHLO name mail.smtpdx.lab"),
+                               ("relay-no-reason", "foreign", "EHLO name mail.smtpdx.lab")):
+        if only and name not in only:
+            continue
+        rep = json.loads(run(["--lab", name, "--json"]).stdout.decode("utf-8"))
+        ans = [a["answer"] for d in rep.get("diagnoses", [])[:1]
+               for a in d["answers"] if a["node"] == "rcpt.out.whose"]
+        report(len(ans) == 1 and ans[0].startswith(whose) and words in ans[0],
+               "%s: the path says the recipient's domain is %s, and why" % (name, whose),
+               repr(ans))
+        if whose == "foreign":
+            d = rep["diagnoses"][0]
+            report("did not log in, although the server offers AUTH" in d["explanation"]
+                   and "add -u" in d["fix"],
+                   "%s: explains the missing login, fix adds -u" % name,
+                   d["explanation"][-300:] + " | " + d["fix"])
+
     for name in names:
         if only and name not in only:
             continue

@@ -79,7 +79,7 @@ for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
 	[ -s "$tmp/port" ] && [ -s "$tmp/dnsmasq.pid" ] && break
 	sleep 0.1
 done
-port=$(cat "$tmp/port")
+port=$(head -n 1 "$tmp/port")
 if [ -z "$port" ] || ! kill -0 "$dnspid" 2>/dev/null; then
 	notok "dnsmasq and the lab start" "$(cat "$tmp/dnsmasq.log" 2>/dev/null)"
 	summary
@@ -132,7 +132,7 @@ check "sweep: exit 0" rc_is 0
 check "sweep: moved on to mx2" jq_py \
 	'[(t["host"], t["outcome"]) for t in r["mx"]["tried"]] == [("mx1.smtpdx.test", "no answer on any port"), ("mx2.smtpdx.test", "answered")]'
 check "sweep: relay policy recommends the STARTTLS port" jq_py \
-	'(r["recommendation"]["port"], r["recommendation"]["tls"], r["recommendation"]["rule"]) == (int(open("'"$tmp/port"'").read()), "starttls", "other-relay-starttls")'
+	'(r["recommendation"]["port"], r["recommendation"]["tls"], r["recommendation"]["rule"]) == (int(open("'"$tmp/port"'").readline()), "starttls", "other-relay-starttls")'
 
 # 3. no MX: the domain itself, dns.no_mx (information)
 sx --mx nomx.test -p "$port" --json -f alice@smtpdx.lab -t bob@smtpdx.lab --no-send
@@ -157,5 +157,22 @@ check "null MX with --sweep: exit 1" rc_is 1
 sx --mx nothere.test --json
 check "NXDOMAIN: exit 1, dns.not_found" sh -c \
 	"[ \"\$(cat '$tmp/rc')\" = 1 ] && python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if [d[\"id\"] for d in r[\"diagnoses\"]] == [\"dns.not_found\"] and r[\"mx\"][\"status\"] == \"not_found\" else 1)' '$tmp/out'"
+
+# 6. the MX domain is the server's own: a refusal that names no reason
+# ("550 I cannot deliver mail for <x>") for a recipient in the --mx domain
+# is an unknown user, not a relay refusal, though no other name relates
+$run "$SMTPDX" --lab own-no-reason --lab-server "$tmp/ca2.pem" >"$tmp/port2" &
+lab2pid=$!
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+	[ -s "$tmp/port2" ] && break
+	sleep 0.1
+done
+port2=$(head -n 1 "$tmp/port2")
+$run "$SMTPDX" --mx smtpdx.test -p "$port2" --json -f alice@smtpdx.lab \
+	-t nobody@smtpdx.test --no-send --cafile "$tmp/ca2.pem" \
+	--servername mail.smtpdx.lab --timeout 2 </dev/null >"$tmp/out" 2>"$tmp/err"
+check "MX domain is own: 550 with no reason is rcpt.unknown_user" jq_py \
+	'[d["id"] for d in r["diagnoses"]] == ["rcpt.unknown_user"] and any(s["node"] == "rcpt.out.whose" and s["answer"].startswith("own") and "smtpdx.test" in s["answer"] for s in r["diagnoses"][0]["answers"])'
+kill "$lab2pid" 2>/dev/null
 
 summary

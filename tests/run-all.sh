@@ -25,6 +25,7 @@ suite "port advisor (--sweep)" python3 tests/sweep.py
 suite "team port policy (--policy)" python3 tests/policy.py
 suite "lab command line (list, handout, --lab-server -p)" python3 tests/lab_cli.py
 suite "--find-fix" python3 tests/findfix.py
+suite "profiles and --password-command" python3 tests/profiles.py
 suite "deliverability (--deliverability, dnsmasq + HTTPS)" python3 tests/deliver.py
 suite "MX lookup (--mx, dnsmasq)" sh tests/mx.sh
 suite "documentation" sh tests/docs.sh

@@ -140,6 +140,7 @@ has(const char *s, const char *needle)
 #include "unit_util.c"
 #include "unit_options.c"
 #include "unit_diag.c"
+#include "unit_vocab.c"
 #include "unit_sasl.c"
 #include "unit_regress.c"
 #include "unit_provider.c"
@@ -164,6 +165,7 @@ main(void)
 	test_diag_tree();
 	test_diag_warnings();
 	test_diag_catalog();
+	test_vocab();
 	test_sasl();
 	test_transcript();
 	test_config_and_steps();

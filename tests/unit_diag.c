@@ -126,8 +126,11 @@ static const struct dcase dcases[] = {
 	{ "rcpt 450 Greylisted", STEP_RCPT, FK_REPLY, 450,
 	  "4.2.0 <bob@example.org>: Recipient address rejected: Greylisted, see "
 	  "http://postgrey.schweikert.ch/help/example.org.html", "rcpt.greylisted" },
-	{ "rcpt 451 try again later", STEP_RCPT, FK_REPLY, 451,
-	  "4.7.1 Please try again later", "rcpt.greylisted" },
+	/* "try again later" alone proves no greylisting: a 4xx is a 'not now' */
+	{ "rcpt 451 please try again later", STEP_RCPT, FK_REPLY, 451,
+	  "4.7.1 Please try again later", "rcpt.temporary" },
+	{ "rcpt 451 rspamd greylist wording", STEP_RCPT, FK_REPLY, 451,
+	  "4.7.1 Try again later", "rcpt.greylisted" },
 	{ "rcpt 550 5.1.1 User unknown", STEP_RCPT, FK_REPLY, 550,
 	  "5.1.1 User unknown", "rcpt.unknown_user" },
 	{ "rcpt 550 5.1.1 user unknown, mailbox named marble", STEP_RCPT, FK_REPLY, 550,
@@ -147,9 +150,11 @@ static const struct dcase dcases[] = {
 
 	/* MAIL */
 	{ "mail 530 Must issue a STARTTLS command first", STEP_MAIL, FK_REPLY, 530,
-	  "5.7.0 Must issue a STARTTLS command first", "mail.tls_required" },
+	  "5.7.0 Must issue a STARTTLS command first", "mail.tls_required",
+	  0, 0, 0, DF_PLAINTEXT },
 	{ "mail 451 STARTTLS is required", STEP_MAIL, FK_REPLY, 451,
-	  "5.7.3 STARTTLS is required to send mail", "mail.tls_required" },
+	  "5.7.3 STARTTLS is required to send mail", "mail.tls_required",
+	  0, 0, 0, DF_PLAINTEXT },
 	{ "mail 530 Authentication required", STEP_MAIL, FK_REPLY, 530,
 	  "5.7.0 Authentication required", "mail.auth_required" },
 	{ "mail 552 size", STEP_MAIL, FK_REPLY, 552,
@@ -187,8 +192,11 @@ static const struct dcase dcases[] = {
 	{ "greeting 554 refused", STEP_GREETING, FK_REPLY, 554,
 	  "5.7.1 Service unavailable; Client host [192.0.2.10] blocked",
 	  "greeting.rejected" },
+	{ "greeting 421 too many connections: a limit on us", STEP_GREETING,
+	  FK_REPLY, 421, "4.7.0 mx.example.com Error: too many connections from "
+	  "192.0.2.10", "session.rate_limited" },
 	{ "greeting 421 busy", STEP_GREETING, FK_REPLY, 421,
-	  "4.7.0 Error: too many connections from 192.0.2.10", "greeting.busy" },
+	  "mx.example.com Temporary failure", "greeting.busy" },
 	{ "greeting 554 synchronization", STEP_GREETING, FK_REPLY, 554,
 	  "5.5.0 Error: SMTP protocol synchronization", "proto.sync_error" },
 	{ "greeting not SMTP", STEP_GREETING, FK_NOT_SMTP, 0, NULL, "greeting.not_smtp" },
@@ -583,7 +591,8 @@ utf8_chars(const char *s)
 	return n;
 }
 
-/* Placeholders in s that diag.h does not list; appended to bad. */
+/* Placeholders in s that diag.h does not list, conditional segments on
+ * flags diag.c does not know, and unbalanced braces; appended to bad. */
 static void
 unknown_placeholders(const char *s, const char *id, struct buf *bad)
 {
@@ -591,7 +600,29 @@ unknown_placeholders(const char *s, const char *id, struct buf *bad)
 		"host", "port", "servername", "user", "helo", "from", "to", "mech",
 		"tlsmode", "altport", "altmode",
 	};
-	for (const char *p = strchr(s, '{'); p; p = strchr(p + 1, '{')) {
+	int depth = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p == '}') {
+			if (--depth < 0) {
+				buf_printf(bad, "%s: unbalanced braces ", id);
+				return;
+			}
+			continue;
+		}
+		if (*p != '{')
+			continue;
+		if (p[1] == '?' || p[1] == '!') {
+			const char *c = strchr(p, ':');
+			size_t n = c ? (size_t)(c - p - 2) : 0;
+			char key[40];
+			snprintf(key, sizeof key, "%.*s", (int)(n < 39 ? n : 39), p + 2);
+			if (!c || !diag_flag_known(key))
+				buf_printf(bad, "%s: {%c%s: is no known flag ", id, p[1], key);
+			depth++;
+			if (c)
+				p = c;
+			continue;
+		}
 		const char *e = strchr(p, '}');
 		size_t n = e ? (size_t)(e - p - 1) : strlen(p + 1);
 		bool ok = false;
@@ -599,15 +630,11 @@ unknown_placeholders(const char *s, const char *id, struct buf *bad)
 			ok = ok || (strlen(known[k]) == n && !strncmp(p + 1, known[k], n));
 		if (!ok)
 			buf_printf(bad, "%s: {%.*s ", id, (int)(n > 20 ? 20 : n), p + 1);
+		if (e)
+			p = e;
 	}
-	int depth = 0;
-	for (const char *p = s; *p; p++) {
-		depth += *p == '{' ? 1 : *p == '}' ? -1 : 0;
-		if (depth < 0 || depth > 1) {
-			buf_printf(bad, "%s: unbalanced braces ", id);
-			break;
-		}
-	}
+	if (depth)
+		buf_printf(bad, "%s: unbalanced braces ", id);
 }
 
 static void

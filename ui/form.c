@@ -438,6 +438,7 @@ form_apply(struct form *fm, struct config *cfg, char *err, size_t errlen)
 	if (cfg->port != (int)port)
 		cfg->role_port = 0;	/* the lab's stand-in port no longer holds */
 	config_set(&cfg->host, v[F_HOST]);
+	config_set(&cfg->mx_domain, NULL);	/* set again when an MX is picked */
 	cfg->port = (int)port;
 	cfg->tls = (enum tls_mode)tls;
 	config_set(&cfg->servername, *v[F_SERVERNAME] ? v[F_SERVERNAME] : NULL);

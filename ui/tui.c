@@ -576,6 +576,10 @@ sweep_enter(struct tui *t)
 	t->cfg->role_port = 0;
 	t->cfg->tls = mode;
 	if (*a->address) {
+		/* the mail domain stays known to the diagnosis: its
+		 * recipients are the MX host's own */
+		if (t->cfg->mx && !t->cfg->mx_domain)
+			config_set(&t->cfg->mx_domain, t->cfg->host);
 		config_set(&t->cfg->host, a->address);
 		if (!a->own_servername)
 			config_set(&t->cfg->servername, a->host);

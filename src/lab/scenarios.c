@@ -90,10 +90,17 @@ static const struct lab_scenario scenarios[] = {
 	},
 	{
 		.name = "greeting.busy",
-		.desc = "The server greets with 421 too many connections, hangs up",
+		.desc = "The server greets with 421 Temporary failure, hangs up",
+		.replies = { { "GREETING", "421 " LAB_SERVERNAME " Temporary "
+			       "failure" } },
+		.expect = "greeting.busy", .expect_exit = 1,
+	},
+	{
+		.name = "session.rate_limited",
+		.desc = "421 too many connections from you, hangs up",
 		.replies = { { "GREETING", "421 4.7.0 " LAB_SERVERNAME " Error: "
 			       "too many connections from 127.0.0.1" } },
-		.expect = "greeting.busy", .expect_exit = 1,
+		.expect = "session.rate_limited", .expect_exit = 1,
 	},
 
 	/* ---- TLS mode ---- */
@@ -259,7 +266,67 @@ static const struct lab_scenario scenarios[] = {
 		.expect = "mail.size_exceeded", .expect_exit = 1,
 	},
 
+	{
+		.name = "mail.temporary",
+		.desc = "MAIL FROM gets 451 4.3.0: not now, come back later",
+		.replies = { { "MAIL", "451 4.3.0 <" LAB_FROM ">: Temporary "
+			       "lookup failure" } },
+		.expect = "mail.temporary", .expect_exit = 1,
+	},
+
 	/* ---- RCPT ---- */
+	{
+		.name = "rcpt.temporary",
+		.desc = "RCPT gets 450 4.1.1 unverified address",
+		.replies = { { "RCPT", "450 4.1.1 <" LAB_TO ">: Recipient address "
+			       "rejected: unverified address: Address "
+			       "verification in progress" } },
+		.expect = "rcpt.temporary", .expect_exit = 1,
+	},
+	{
+		.name = "rcpt.domain_no_mail",
+		.desc = "RCPT gets 556 5.1.10: the domain has a null MX",
+		.to = "someone@nullmx.example",
+		.replies = { { "RCPT", "556 5.1.10 <someone@nullmx.example>: "
+			       "Recipient address rejected: Domain "
+			       "nullmx.example does not accept mail (nullMX)" } },
+		.expect = "rcpt.domain_no_mail", .expect_exit = 1,
+	},
+	{
+		.name = "rcpt.domain_not_found",
+		.desc = "RCPT gets 450 4.1.2: the domain is not in DNS",
+		.to = "someone@no-such-domain.invalid",
+		.replies = { { "RCPT", "450 4.1.2 <someone@no-such-domain.invalid>: "
+			       "Recipient address rejected: Domain not found" } },
+		.expect = "rcpt.domain_not_found", .expect_exit = 1,
+	},
+	{
+		.name = "rcpt.mailbox_full",
+		.desc = "RCPT gets Gmail's 452 4.2.2: inbox full",
+		.replies = { { "RCPT", "452-4.2.2 The recipient's inbox is out of "
+			       "storage space. Please direct the recipient to\n"
+			       "452 4.2.2 https://support.google.com/mail/?p="
+			       "OverQuotaTemp " GMAIL_ID } },
+		.expect = "rcpt.mailbox_full", .expect_exit = 1,
+	},
+	{
+		.name = "relay-no-reason",
+		.desc = "No login, foreign domain: Haraka's 550 with no reason",
+		.no_user = true,
+		.to = "someone@example.org",
+		.replies = { { "RCPT", "550 I cannot deliver mail for "
+			       "<someone@example.org>" } },
+		.expect = "rcpt.relay_denied", .expect_exit = 1,
+	},
+	{
+		.name = "own-no-reason",
+		.desc = "The same 550 for the server's own domain",
+		.no_user = true,
+		.to = "nobody@smtpdx.lab",
+		.replies = { { "RCPT", "550 I cannot deliver mail for "
+			       "<nobody@smtpdx.lab>" } },
+		.expect = "rcpt.unknown_user", .expect_exit = 1,
+	},
 	{
 		.name = "rcpt.relay_denied",
 		.desc = "Mail for another domain: 554 relay access denied",
