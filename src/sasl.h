@@ -5,7 +5,15 @@
  * begins an exchange and gives the initial response, if the mechanism has
  * one; sasl_step() answers each 334 challenge.  All strings in and out are
  * base64 as they travel on the wire.  XOAUTH2 is built here (Debian's GNU
- * SASL lacks it): one message, the token read like a password.
+ * SASL lacks it): one message, the token read like a password.  So are
+ * LOGIN (its prompts' text is ignored, base64 or not) and SCRAM-SHA-256
+ * (GNU SASL 2.2 cannot send the gs2 "y" flag and would hash any iteration
+ * count the server names); PLAIN and CRAM-MD5 go through GNU SASL.
+ *
+ * The server drives the exchange, so everything it can make us do is
+ * bounded: each mechanism answers at most sasl_round_limit() challenges,
+ * the password leaves at most once, SCRAM's iteration count has a ceiling
+ * checked before any hashing.
  *
  * Also: sasl_describe() turns one client or server AUTH payload into words
  * with the secret masked, for the teaching view.
