@@ -103,7 +103,12 @@ struct dt_node {
 
 static const struct dt_node tree[] = {
 	{ "root", "Did a step of the session fail?", T_FAILED, NULL,
-	  { Y("stage"), N("-") } },
+	  { Y("sync"), N("-") } },
+	/* before anything else: once a reply answered the wrong command,
+	 * no reply code says anything about the step it arrived in */
+	{ "sync", "Did every reply fit the command it answered, with no line "
+	  "nobody asked for?", T_KIND, NULL, {
+		{ "out of step", "=proto.sync_error" }, ANY("stage") } },
 	{ "stage", "Which step failed?", T_STEP, NULL, {
 		{ "resolve", "resolve.kind" }, { "connect", "connect.kind" },
 		{ "greeting", "greeting.kind" }, { "ehlo", "ehlo.kind" },
@@ -168,19 +173,30 @@ static const struct dt_node tree[] = {
 		{ "plaintext where TLS was expected", "=tls.expected_starttls" },
 		{ "no TLS version in common", "=tls.version_mismatch" },
 		{ "certificate failed verification", "tls.cert" },
+		{ "client certificate required", "=tls.client_cert_required" },
+		{ "server-side TLS error", "=tls.server_error" },
 		{ "timed out", "tls.silent" },
 		{ "cancelled", "=session.cancelled" },
 		ANY("=tls.handshake_failed") } },
 	{ "tls.silent", "Was this implicit TLS from the first byte?", T_TLSMODE, NULL, {
 		{ "implicit", "=greeting.timeout" }, ANY("=tls.handshake_failed") } },
-	{ "tls.cert", "Does the certificate chain fail to reach a trusted authority?",
-	  T_FLAG, "cert_untrusted", { Y("=tls.cert_untrusted"), N("tls.cert.expired") } },
+	{ "tls.cert", "Does the certificate chain lead to a trusted authority?",
+	  T_FLAG, "cert_trusted", { Y("tls.cert.expired"), N("tls.cert.chain") } },
+	{ "tls.cert.chain", "Did the server leave out an intermediate certificate?",
+	  T_FLAG, "cert_chain_incomplete",
+	  { Y("=tls.chain_incomplete"), N("=tls.cert_untrusted") } },
 	{ "tls.cert.expired", "Has the certificate expired?", T_FLAG, "cert_expired",
 	  { Y("=tls.cert_expired"), N("tls.cert.early") } },
 	{ "tls.cert.early", "Is the certificate not valid yet?", T_FLAG,
 	  "cert_not_yet_valid", { Y("=tls.cert_not_yet_valid"), N("tls.cert.name") } },
 	{ "tls.cert.name", "Is the certificate for another name?", T_FLAG,
-	  "cert_hostname", { Y("=tls.cert_hostname_mismatch"), N("=tls.cert_untrusted") } },
+	  "cert_hostname", { Y("=tls.cert_hostname_mismatch"), N("tls.cert.purpose") } },
+	{ "tls.cert.purpose", "Is the certificate meant for something other than "
+	  "a TLS server?", T_FLAG, "cert_wrong_purpose",
+	  { Y("=tls.cert_wrong_purpose"), N("tls.cert.weak") } },
+	{ "tls.cert.weak", "Was it refused for a weak key or signature (SHA-1, MD5, "
+	  "a short key)?", T_FLAG, "cert_weak_refused",
+	  { Y("=tls.weak_key"), N("=tls.cert_invalid") } },
 
 	/* AUTH */
 	{ "auth.kind", "What went wrong with AUTH?", T_KIND, NULL, {
@@ -200,9 +216,14 @@ static const struct dt_node tree[] = {
 	{ "auth.code", "Which reply code did AUTH get?", T_CODE, NULL, {
 		{ "534", "auth.534" }, { "535", "auth.535" },
 		{ "454", "auth.generic" }, { "538", "=auth.requires_tls" },
-		{ "530", "auth.530" }, { "503", "=auth.not_offered" },
+		{ "530", "auth.530" }, { "503", "auth.503" },
 		{ "504", "=auth.mech_unsupported" }, { "421", "any.421" },
 		ANY("auth.class") } },
+	{ "auth.503", "Had a MAIL FROM typed on the : line opened a transaction?",
+	  T_FLAG, "raw_transaction", { Y("=auth.bad_sequence"), N("auth.503.text") } },
+	{ "auth.503.text", "Does the server say a mail transaction is open?",
+	  T_TEXT, "transaction in progress|transaction already open|"
+	  "nested MAIL", { Y("=auth.bad_sequence"), N("=auth.not_offered") } },
 	{ "auth.class", "Was the refusal temporary (4xx)?", T_CLASS, NULL, {
 		{ "4xx", "=auth.temporary" }, ANY("=auth.failed") } },
 	{ "auth.534", "Does Google ask for a sign-in through the web?", T_TEXT,
@@ -414,6 +435,9 @@ static const struct dt_node tree[] = {
 	  T_FLAG, "cert_ignored", { Y("=tls.cert_ignored"), N("-") } },
 	{ "w.helo", "Did the server refuse EHLO and take only HELO?", T_FLAG,
 	  "helo_fallback", { Y("=ehlo.helo_fallback"), N("-") } },
+	{ "w.weak", "Does the server's certificate use a weak key or signature "
+	  "(SHA-1, RSA under 2048 bits) that was not refused?", T_FLAG,
+	  "cert_weak_accepted", { Y("=tls.weak_key"), N("-") } },
 };
 
 /* ---- the reply-text knowledge table ------------------------------------ */
@@ -654,7 +678,7 @@ static const struct {
 	int evidence;		/* which evidence string: see warn_evidence() */
 } warning_roots[] = {
 	{ "w.tls", 0 }, { "w.auth", 1 }, { "w.port25", 2 }, { "w.cert", 3 },
-	{ "w.insecure", 3 }, { "w.helo", 4 },
+	{ "w.insecure", 3 }, { "w.helo", 4 }, { "w.weak", 5 },
 };
 
 static const struct dt_node *
@@ -678,6 +702,24 @@ diag_tree_nodes(size_t *n)
 	return v;
 }
 
+size_t
+diag_tree_branches(const char *id, const char **when, const char **next,
+		   size_t max)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(tree); i++) {
+		if (strcmp(tree[i].id, id))
+			continue;
+		size_t n = 0;
+		for (size_t b = 0; b < ARRAY_SIZE(tree[i].br) && tree[i].br[b].when &&
+		     n < max; b++, n++) {
+			when[n] = tree[i].br[b].when;
+			next[n] = tree[i].br[b].next;
+		}
+		return n;
+	}
+	return 0;
+}
+
 static bool
 has_non_ascii(const char *s)
 {
@@ -689,12 +731,14 @@ has_non_ascii(const char *s)
 
 /* The names flag() knows: tree nodes and {?name:...} segments use them. */
 static const char *const flag_names[] = {
-	"probe_ok", "encrypted", "starttls_offered", "cert_untrusted",
+	"probe_ok", "encrypted", "starttls_offered", "cert_trusted",
+	"cert_chain_incomplete", "cert_wrong_purpose", "cert_weak_refused",
+	"cert_weak_accepted",
 	"cert_expired", "cert_not_yet_valid", "cert_hostname", "from_utf8",
 	"tls_old", "auth_before_tls", "port25_auth", "cert_ignored",
 	"helo_fallback", "skipped_offered_auth", "authenticated",
 	"auth_offered", "has_user", "from_given", "user_is_address",
-	"rcpt_own", "rcpt_foreign", "port25",
+	"rcpt_own", "rcpt_foreign", "port25", "cafile_given",
 };
 
 bool
@@ -715,8 +759,17 @@ flag(const struct facts *f, const char *name)
 		return f->encrypted;
 	if (!strcmp(name, "starttls_offered"))
 		return f->starttls_offered;
-	if (!strcmp(name, "cert_untrusted"))
-		return f->cert_problems & (CP_UNTRUSTED | CP_NO_CERT);
+	if (!strcmp(name, "cert_trusted"))
+		return !(f->cert_problems & (CP_UNTRUSTED | CP_NO_CERT |
+					     CP_CHAIN_INCOMPLETE));
+	if (!strcmp(name, "cert_chain_incomplete"))
+		return f->cert_problems & CP_CHAIN_INCOMPLETE;
+	if (!strcmp(name, "cert_wrong_purpose"))
+		return f->cert_problems & CP_PURPOSE;
+	if (!strcmp(name, "cert_weak_refused"))
+		return f->cert_problems & CP_WEAK;
+	if (!strcmp(name, "cert_weak_accepted"))
+		return f->weak && *f->weak && !(f->cert_problems & CP_WEAK);
 	if (!strcmp(name, "cert_expired"))
 		return f->cert_problems & CP_EXPIRED;
 	if (!strcmp(name, "cert_not_yet_valid"))
@@ -735,6 +788,8 @@ flag(const struct facts *f, const char *name)
 		return f->insecure && f->cert_problems;
 	if (!strcmp(name, "helo_fallback"))
 		return f->helo_fallback;
+	if (!strcmp(name, "raw_transaction"))
+		return f->raw_transaction;
 	if (!strcmp(name, "skipped_offered_auth"))
 		return f->auth_offered && !f->authenticated;
 	if (!strcmp(name, "authenticated"))
@@ -753,6 +808,8 @@ flag(const struct facts *f, const char *name)
 		return diag_rcpt_domain(f, NULL) == RD_FOREIGN;
 	if (!strcmp(name, "port25"))
 		return f->port == 25;
+	if (!strcmp(name, "cafile_given"))
+		return f->cafile_given;
 	return false;
 }
 
@@ -987,6 +1044,10 @@ walk(const struct facts *f, const char *root, bool as_warning,
 	struct diagnosis *d = &out->v[out->n++];
 	d->id = (enum diag_id)id;
 	d->sev = as_warning && di->sev == SEV_ERROR ? SEV_WARNING : di->sev;
+	/* what stopped a session is an error, whatever it is elsewhere
+	 * (tls.weak_key: a warning when the certificate was accepted) */
+	if (!as_warning && f->failed_step >= 0 && d->sev == SEV_WARNING)
+		d->sev = SEV_ERROR;
 	d->step = di->step;
 	if (!as_warning && f->failed_step >= 0)
 		d->step = (enum step)f->failed_step;
@@ -1015,6 +1076,7 @@ diag_decide(const struct facts *f, struct diag_list *out)
 			break;
 		case 3: ev = f->cert_evidence; break;
 		case 4: ev = f->helo_evidence; break;
+		case 5: ev = f->weak; break;
 		}
 		/* a failed certificate that stopped the session is already
 		 * the main diagnosis */

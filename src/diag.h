@@ -65,6 +65,8 @@ struct diag_info {
 	X(TLS_VERSION, "no TLS version in common") \
 	X(TLS_CLOSED, "closed during TLS handshake") \
 	X(TLS_OTHER, "TLS handshake failed") \
+	X(TLS_CLIENT_CERT, "client certificate required") \
+	X(TLS_SERVER_ERROR, "server-side TLS error") \
 	X(CERT, "certificate failed verification") \
 	X(INJECTION, "plaintext injected after STARTTLS") \
 	X(UNEXPECTED_DATA, "bytes before the TLS handshake") \
@@ -74,7 +76,8 @@ struct diag_info {
 	X(SASL_ERROR, "SASL exchange failed") \
 	X(EXCHANGE_BROKEN, "the server broke the SASL exchange") \
 	X(SERVER_UNVERIFIED, "the server did not prove it knows the password") \
-	X(CANCELLED, "cancelled")
+	X(CANCELLED, "cancelled") \
+	X(OUT_OF_STEP, "out of step")
 
 enum fail_kind {
 #define X(sym, words) FK_##sym,
@@ -100,6 +103,7 @@ struct facts {
 	bool probe_ok;		/* ... and it worked */
 	unsigned cert_problems;	/* enum cert_problem bits */
 	const char *cert_evidence;
+	const char *weak;	/* weak algorithms in the chain, in words, or "" */
 	bool insecure;
 	int tls_version;	/* 10..13, 0: no TLS */
 	const char *tls_evidence;
@@ -110,7 +114,10 @@ struct facts {
 	const char *helo_evidence;
 	bool starttls_offered;	/* in the plaintext EHLO */
 	bool auth_offered;	/* the latest EHLO offered AUTH */
+	bool raw_transaction;	/* a MAIL FROM typed on the ':' line opened a
+				 * transaction the steps did not plan for */
 	bool from_given;	/* the user named the sender (--from) */
+	bool cafile_given;	/* --cafile: the user chose the trust anchors */
 	/*
 	 * Names that tell which domains the server calls its own, for the
 	 * recipient-domain question (diag_rcpt_domain()); NULL or "" when
@@ -223,6 +230,14 @@ struct dt_view {
 	const char *id, *question;
 };
 const struct dt_view *diag_tree_nodes(size_t *n);
+/*
+ * The branches of node id, read-only, for drawing the whole tree: up to
+ * max (answer, next) pairs into when[] and next[]; returns how many (0:
+ * no such node).  An answer "*" matches anything; a next of "=ID" is a
+ * leaf (a catalog id), "-" nothing to report, anything else a node id.
+ */
+size_t diag_tree_branches(const char *id, const char **when, const char **next,
+			  size_t max);
 
 const struct diag_info *diag_info(enum diag_id d);
 /* A catalog text with its placeholders and segments filled from f. */

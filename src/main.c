@@ -2,6 +2,7 @@
  * main.c - the driver: options, the lab, then the TUI or a batch/JSON run.
  * Exit statuses are decided here and only here (CONTRACT.md).
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
 #include <poll.h>
@@ -124,11 +125,42 @@ lab_handout(void)
 	return EXIT_OK;
 }
 
+/* The terminal as it was before the no-echo prompt, for the signal
+ * handler: Ctrl-C, Ctrl-\\ or a kill at the prompt must not leave the
+ * user's terminal without echo. */
+static volatile sig_atomic_t prompt_fd = -1;
+static struct termios prompt_saved, prompt_quiet;
+
+static void
+prompt_signal(int sig)
+{
+	int saved_errno = errno;
+	if (prompt_fd >= 0)
+		tcsetattr(prompt_fd, TCSAFLUSH, &prompt_saved);
+	signal(sig, SIG_DFL);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	/* delivered now, by default: INT, QUIT, TERM, HUP end the process
+	 * (the shell sees the signal), TSTP stops it here... */
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	/* ...and after fg, the prompt goes on without echo */
+	if (sig == SIGTSTP) {
+		signal(SIGTSTP, prompt_signal);
+		if (prompt_fd >= 0)
+			tcsetattr(prompt_fd, TCSAFLUSH, &prompt_quiet);
+	}
+	errno = saved_errno;
+}
+
 /* Ask for the password on the terminal, without echo.  NULL if there is
  * no terminal. */
 static char *
 prompt_password(const char *user)
 {
+	static const int sigs[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGTSTP };
+	struct sigaction sa = { .sa_handler = prompt_signal }, old_sa[5];
 	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
@@ -137,21 +169,45 @@ prompt_password(const char *user)
 		close(fd);
 		return NULL;
 	}
+	secrets_protect();
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	prompt_saved = old;
+	prompt_quiet = quiet;
+	prompt_fd = fd;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &sa, &old_sa[i]);
 	dprintf(fd, "password for %s: ", user);
 	tcsetattr(fd, TCSAFLUSH, &quiet);
-	char buf[1024];
-	ssize_t n = read(fd, buf, sizeof buf - 1);
+	/* a line, whole: a long token is not cut (the terminal's own line
+	 * limit, 4095 bytes on Linux, is the only one) */
+	size_t cap = 64 * 1024, n = 0;
+	char *buf = xmalloc(cap + 1);
+	while (n < cap) {
+		ssize_t k = read(fd, buf + n, cap - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+		if (memchr(buf + n - (size_t)k, '\n', (size_t)k))
+			break;
+	}
 	tcsetattr(fd, TCSAFLUSH, &old);
+	prompt_fd = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &old_sa[i], NULL);
 	dprintf(fd, "\n");
 	close(fd);
-	if (n <= 0)
-		return NULL;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	char *p = xstrdup(buf);
-	wipe(buf, sizeof buf);
+	char *p = NULL;
+	if (n > 0) {
+		buf[n] = '\0';
+		buf[strcspn(buf, "\r\n")] = '\0';
+		p = xstrdup(buf);
+	}
+	wipe(buf, cap + 1);
+	free(buf);
 	return p;
 }
 
@@ -752,15 +808,27 @@ main(int argc, char **argv)
 	if (have_po)
 		options_merge(&cfg, &po);
 	options_merge(&cfg, &o);
+	config_set(&o.cfg.password, NULL);	/* one copy is enough: wiped */
 
 	bool tui = !o.batch && !o.json;
 	if (tui && !terminal_usable()) {
-		if (isatty(STDOUT_FILENO))
-			fprintf(stderr, "smtpdx: no usable terminal (TERM=%s): "
-				"running as --batch\n", getenv("TERM") ? getenv("TERM") : "");
+		/* A terminal that cannot show the TUI (TERM=dumb: Emacs'
+		 * shell, some IDE consoles; TERM unset) is a person waiting
+		 * for screens: never start an unattended session, which may
+		 * send mail, in their place.  They choose --batch. */
+		if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+			fprintf(stderr, "smtpdx: TERM=%s cannot show the TUI: add "
+				"--batch (plain text) or --json\n",
+				getenv("TERM") ? getenv("TERM") : "");
+			status = EXIT_USAGE;
+			goto out;
+		}
 		tui = false;
 	}
-	bool color = !o.no_color && !getenv("NO_COLOR") && isatty(STDOUT_FILENO);
+	/* colour only on a terminal that has it: never on TERM=dumb */
+	const char *term = getenv("TERM");
+	bool color = !o.no_color && !getenv("NO_COLOR") && isatty(STDOUT_FILENO) &&
+		     term && *term && strcmp(term, "dumb") != 0;
 
 	if (o.sweep || cfg.mx) {
 		/* with a terminal: the sweep screen, which drives the same

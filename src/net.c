@@ -90,8 +90,7 @@ resolve_start(const char *host, int port, int family)
 
 	atomic_init(&r->refs, 1);
 	if (pipe2(r->pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
-		fprintf(stderr, "smtpdx: pipe: %s\n", strerror(errno));
-		abort();
+		fatal("pipe: %s", strerror(errno));
 	}
 	r->host = xstrdup(host);
 	snprintf(r->port, sizeof r->port, "%d", port);

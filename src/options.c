@@ -1,14 +1,19 @@
 /* options.c - command-line parsing, with one-line errors. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "options.h"
 #include "profile.h"
 #include "provider.h"
+#include "settings.h"
 #include "sweep.h"
 #include "util.h"
 
@@ -143,6 +148,8 @@ parse_target(struct options *o, const char *arg, char *err, size_t errlen)
 	}
 	if (!*host)
 		return usage_err(err, errlen, "bad host '%s'", arg);
+	if (setting_check("host", host, err, errlen) < 0)
+		return -1;
 	config_set(&o->cfg.host, host);
 	o->set |= OB_HOST;
 	if (port) {
@@ -181,10 +188,18 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			o->set |= OB_TLS;
 			break;
 		case O_CAFILE:
+			if (setting_check("cafile", optarg, err, errlen) < 0)
+				return -1;
 			config_set(&o->cfg.cafile, optarg);
 			o->set |= OB_CAFILE;
 			break;
 		case O_SERVERNAME:
+			/* an unset "$VAR" must not turn the name check off */
+			if (!*optarg || strpbrk(optarg, " \t\r\n"))
+				return usage_err(err, errlen, "--servername wants "
+						 "the name the certificate must carry, "
+						 "not '%s' (only --insecure goes on "
+						 "past the check)", optarg);
 			config_set(&o->cfg.servername, optarg);
 			o->set |= OB_SERVERNAME;
 			break;
@@ -213,21 +228,22 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			o->set |= OB_PLAINAUTH;
 			break;
 		case 'f':
+			if (setting_check("from", optarg, err, errlen) < 0)
+				return -1;
 			config_set(&o->cfg.from, optarg);
 			o->set |= OB_FROM;
 			break;
 		case 't':
 			if (o->cfg.nto >= MAX_RCPT)
 				return usage_err(err, errlen, "at most %d --to", MAX_RCPT);
-			if (!*optarg || strpbrk(optarg, "<>\r\n "))
-				return usage_err(err, errlen, "bad address for --to: '%s'",
-						 optarg);
+			if (setting_check("to", optarg, err, errlen) < 0)
+				return -1;
 			o->cfg.to[o->cfg.nto++] = xstrdup(optarg);
 			o->set |= OB_TO;
 			break;
 		case O_HELO:
-			if (!*optarg || strpbrk(optarg, "\r\n "))
-				return usage_err(err, errlen, "bad --helo name '%s'", optarg);
+			if (setting_check("helo", optarg, err, errlen) < 0)
+				return -1;
 			config_set(&o->cfg.helo, optarg);
 			o->set |= OB_HELO;
 			break;
@@ -521,26 +537,110 @@ options_merge(struct config *b, const struct options *o)
 		b->policy = u->policy;
 }
 
+/*
+ * --password-file: the first line of FILE, whole.  A regular file, or a
+ * pipe (`--password-file <(pass show mail)`, a FIFO with a writer): those
+ * are how secrets stay out of argv and the environment, so they are read,
+ * not refused.  Opened non-blocking, so a FIFO without a writer ends at
+ * once with an error instead of hanging; a writer gets PASSFILE_WAIT
+ * seconds to say something.  Directories and devices (/dev/zero, a
+ * terminal) are refused.  Nothing is cut: a first line longer than
+ * PASSFILE_MAX is an error.
+ */
+#define PASSFILE_MAX	(64 * 1024)
+#define PASSFILE_WAIT	10
+
+static int
+read_password_file(struct options *o, char *err, size_t errlen)
+{
+	const char *fn = o->password_file;
+	int fd = open(fn, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return usage_err(err, errlen, "--password-file %s: %s", fn,
+				 strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return usage_err(err, errlen, "--password-file %s: %s", fn,
+				 strerror(errno));
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		return usage_err(err, errlen, "--password-file %s is a directory", fn);
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+		close(fd);
+		return usage_err(err, errlen, "--password-file %s is a device or "
+				 "socket, not a file", fn);
+	}
+	if (S_ISREG(st.st_mode) &&
+	    (st.st_mode & (S_IRGRP | S_IROTH | S_IWGRP | S_IWOTH)))
+		fprintf(stderr, "smtpdx: warning: --password-file %s is accessible "
+			"by others (mode %04o): chmod 600 %s\n", fn,
+			(unsigned)(st.st_mode & 07777), fn);
+
+	char *buf = xmalloc(PASSFILE_MAX + 2);
+	size_t n = 0;
+	bool eol = false, eof = false;
+	double deadline = now_mono() + PASSFILE_WAIT;
+	const char *why = NULL;
+	while (!eol && !eof && n <= PASSFILE_MAX) {
+		ssize_t k = read(fd, buf + n, PASSFILE_MAX + 1 - n);
+		if (k > 0) {
+			eol = memchr(buf + n, '\n', (size_t)k) != NULL;
+			n += (size_t)k;
+		} else if (k == 0) {
+			eof = true;
+		} else if (errno == EAGAIN) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			int ms = (int)((deadline - now_mono()) * 1000);
+			if (ms <= 0 || poll(&p, 1, ms) == 0) {
+				why = "nothing to read";
+				break;
+			}
+		} else if (errno != EINTR) {
+			why = strerror(errno);
+			break;
+		}
+	}
+	close(fd);
+	size_t len = 0;
+	while (len < n && buf[len] != '\n')
+		len++;
+	if (len > 0 && len < n + 1 && buf[len - 1] == '\r')
+		len--;
+	int rc = 0;
+	if (why)
+		rc = usage_err(err, errlen, "--password-file %s: %s%s", fn, why,
+			       S_ISFIFO(st.st_mode) ? " (a pipe with no writer?)" : "");
+	else if (len > PASSFILE_MAX)
+		rc = usage_err(err, errlen, "--password-file %s: the first line is "
+			       "longer than %d KiB", fn, PASSFILE_MAX / 1024);
+	else if (len == 0)
+		rc = usage_err(err, errlen, "--password-file %s is empty%s", fn,
+			       S_ISFIFO(st.st_mode) && n == 0 ?
+			       " (a pipe with no writer?)" : "");
+	else if (memchr(buf, '\0', len))
+		rc = usage_err(err, errlen, "--password-file %s holds a NUL byte "
+			       "(not a text file?)", fn);
+	if (rc == 0) {
+		buf[len] = '\0';
+		config_set(&o->cfg.password, buf);
+		o->set |= OB_PASSWORD;
+	}
+	wipe(buf, PASSFILE_MAX + 2);
+	free(buf);
+	return rc;
+}
+
 int
 options_password(struct options *o, char *err, size_t errlen)
 {
 	if (o->password_file) {
-		FILE *f = fopen(o->password_file, "r");
-		if (!f)
-			return usage_err(err, errlen, "--password-file %s: %s",
-					 o->password_file, strerror(errno));
-		char line[1024];
-		if (!fgets(line, sizeof line, f)) {
-			fclose(f);
-			return usage_err(err, errlen, "--password-file %s is empty",
-					 o->password_file);
-		}
-		fclose(f);
-		line[strcspn(line, "\r\n")] = '\0';
-		config_set(&o->cfg.password, line);
-		wipe(line, sizeof line);
-		o->set |= OB_PASSWORD;
+		secrets_protect();
+		return read_password_file(o, err, errlen);
 	} else if (o->password_command) {
+		secrets_protect();
 		char *pw = password_command(o->password_command, 60, err, errlen);
 		if (!pw)
 			return -1;
@@ -553,6 +653,7 @@ options_password(struct options *o, char *err, size_t errlen)
 		 * password-command comes before the environment) */
 		char *env = getenv("SMTPDX_PASSWORD");
 		if (env) {
+			secrets_protect();
 			config_set(&o->cfg.password, env);
 			o->set |= OB_PASSWORD;
 			wipe(env, strlen(env));	/* and keep it from children */

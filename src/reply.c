@@ -242,6 +242,59 @@ enh_describe(const struct enh_code *e)
 	return "unknown status";
 }
 
+/* RFC 5321 §4.3.2 (and RFC 3207, 4954, 3030, 1985 for their commands):
+ * the positive replies of each command.  Errors are checked apart. */
+static const struct {
+	const char *verb;
+	int ok[5];		/* 0-terminated */
+	const char *words;
+} fits[] = {
+	{ "greeting", { 220 }, "220 (or 554, 421)" },
+	{ "EHLO", { 250 }, "250 or an error" },
+	{ "HELO", { 250 }, "250 or an error" },
+	{ "STARTTLS", { 220 }, "220 or an error (454, 501)" },
+	{ "AUTH", { 235, 334 }, "235, 334 or an error" },
+	{ "MAIL", { 250 }, "250 or an error" },
+	{ "RCPT", { 250, 251 }, "250, 251 or an error" },
+	{ "DATA", { 354 }, "354 or an error, never 250" },
+	{ ".", { 250 }, "250 or an error" },
+	{ "BDAT", { 250 }, "250 or an error" },
+	{ "RSET", { 250 }, "250 or an error" },
+	{ "NOOP", { 250 }, "250 or an error" },
+	{ "VRFY", { 250, 251, 252 }, "250, 251, 252 or an error" },
+	{ "EXPN", { 250, 252 }, "250, 252 or an error" },
+	{ "HELP", { 211, 214 }, "211, 214 or an error" },
+	{ "ETRN", { 250, 251, 252, 253 }, "250-253 or an error" },
+	{ "QUIT", { 221 }, "221 (or 421)" },
+};
+
+bool
+reply_fits(const char *verb, int code)
+{
+	if (code < 200 || code > 599)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(fits); i++) {
+		if (strcmp(fits[i].verb, verb) != 0)
+			continue;
+		for (int k = 0; k < 5 && fits[i].ok[k]; k++)
+			if (fits[i].ok[k] == code)
+				return true;
+		if (!strcmp(verb, "QUIT"))
+			return code == 421;
+		return code >= 400;
+	}
+	return true;
+}
+
+const char *
+reply_allowed(const char *verb)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fits); i++)
+		if (!strcmp(fits[i].verb, verb))
+			return fits[i].words;
+	return "any reply";
+}
+
 const char *
 code_describe(int code)
 {

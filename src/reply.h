@@ -87,6 +87,21 @@ const char *enh_describe(const struct enh_code *e);
 /* Words for a basic reply code (RFC 5321 §4.2.2/§4.2.3). */
 const char *code_describe(int code);
 
+/*
+ * Does a reply code fit the command it answers?  RFC 5321 §4.3.2 lists,
+ * for each command, the positive replies it may get; verb is the command
+ * word in upper case ("MAIL", "DATA"), "." for the end of the message
+ * data, "greeting" for the connection's opening (RFC 5321's "CONNECTION
+ * ESTABLISHMENT").  Any 4xx or 5xx fits any command (421, 500-504, 530
+ * may answer anything), except QUIT, which gets 221 or 421 and nothing
+ * else.  Positive codes must be the command's own: DATA gets 354, never
+ * 250; MAIL gets 250, never 354.  A verb the table does not know (a raw
+ * command) takes any valid code.
+ */
+bool reply_fits(const char *verb, int code);
+/* What RFC 5321 §4.3.2 allows for verb, in words: "354 or an error". */
+const char *reply_allowed(const char *verb);
+
 /* EHLO capabilities (RFC 5321 §4.1.1.1 and the extension RFCs). */
 struct caps {
 	bool valid;			/* an EHLO reply was parsed */

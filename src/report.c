@@ -38,7 +38,12 @@ report_line(FILE *out, const struct tr_line *l, bool color)
 		mark = "=== ";
 		c = C_DIM;
 	}
-	fprintf(out, "%s%s%s%s\n", col(color, c), mark, l->text, col(color && *c, C_RESET));
+	fprintf(out, "%s%s%s%s", col(color, c), mark, l->text, col(color && *c, C_RESET));
+	/* the session marked it: out of step, worth seeing in plain text */
+	if (l->unsolicited)
+		fprintf(out, "  %s[no command asked for this line]%s", col(color, C_RED),
+			col(color, C_RESET));
+	fputc('\n', out);
 }
 
 /* Display width of a UTF-8 string (our text is valid UTF-8). */
@@ -197,6 +202,32 @@ json_kv_str(struct buf *b, const char *k, const char *v, bool comma)
 		buf_addc(b, ',');
 }
 
+/* A transcript line's structure (CONTRACT.md keys are never renamed;
+ * these are added): C lines "verb"; S lines "answers" (the verb of the
+ * command answered, "greeting" for the greeting), "answers_index" (that
+ * command's index in the transcript), "code", "enhanced", "capability",
+ * and "unsolicited": true for lines no command asked for. */
+static void
+json_line_structure(struct buf *b, const struct tr_line *l)
+{
+	if (l->dir == TR_CLIENT && *l->verb)
+		json_kv_str(b, "verb", l->verb, true);
+	if (l->dir != TR_SERVER)
+		return;
+	if (*l->verb)
+		json_kv_str(b, "answers", l->verb, true);
+	if (l->answers >= 0)
+		buf_printf(b, "\"answers_index\":%ld,", l->answers);
+	if (l->code)
+		buf_printf(b, "\"code\":%d,", l->code);
+	if (*l->enhanced)
+		json_kv_str(b, "enhanced", l->enhanced, true);
+	if (*l->capability)
+		json_kv_str(b, "capability", l->capability, true);
+	if (l->unsolicited)
+		buf_adds(b, "\"unsolicited\":true,");
+}
+
 static void
 json_cert(struct buf *b, const struct cert_info *c)
 {
@@ -342,6 +373,7 @@ json_session(struct buf *bp, const struct session *s, const char *result,
 			buf_printf(&b, "\"step\":\"%s\",", step_name(l->step));
 		if (l->note)
 			json_kv_str(&b, "note", l->note, true);
+		json_line_structure(&b, l);
 		json_kv_str(&b, "text", l->text, false);
 		buf_addc(&b, '}');
 	}
@@ -624,6 +656,7 @@ json_transcript(struct buf *b, const struct transcript *tr)
 			   (char)l->dir, l->tls ? "true" : "false");
 		if (l->step >= 0)
 			buf_printf(b, "\"step\":\"%s\",", step_name(l->step));
+		json_line_structure(b, l);
 		json_kv_str(b, "text", l->text, false);
 		buf_addc(b, '}');
 	}

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,12 +39,38 @@ enum phase {
 
 enum cmd {
 	C_GREETING, C_EHLO, C_HELO, C_STARTTLS, C_AUTH, C_MAIL, C_RCPT,
-	C_DATA, C_DOT, C_RSET, C_QUIT, C_RAW, C_DRAIN
+	C_DATA, C_DOT, C_RSET, C_QUIT, C_RAW
+};
+
+/* The verb each command is checked as (reply_fits()); C_RAW uses the
+ * first word the user typed. */
+static const char *const cmd_verb[] = {
+	"greeting", "EHLO", "HELO", "STARTTLS", "AUTH", "MAIL", "RCPT",
+	"DATA", ".", "RSET", "QUIT", ""
+};
+
+/*
+ * A command in flight: every command sent is queued, and every complete
+ * reply is bound to the head of the queue.  drop: its reply is read and
+ * set aside (a failure ended the session's plan, or a raw command timed
+ * out); it still takes its place in the queue, so no later command is
+ * answered by it.
+ */
+struct inflight {
+	enum cmd c;
+	bool drop;
+	int step;		/* the step it belongs to, -1 a raw command */
+	long line;		/* transcript index of the command, -1 none */
+	char verb[16];
 };
 
 #define QMAX 80
 #define READ_BUDGET (256 * 1024)	/* bytes one read_input() call takes */
 #define EVIDENCE_MAX 4096		/* bytes of evidence or reply text kept */
+
+/* How long a greeting may take before a second connection tries
+ * implicit TLS beside the first (issue 9 §4). */
+#define PROBE_GRACE 1.5
 
 struct session_priv {
 	enum run_mode mode;
@@ -59,8 +86,16 @@ struct session_priv {
 	struct linereader lr;
 	struct replyparser rp;
 	struct buf out;
-	enum cmd q[QMAX];
+	struct inflight q[QMAX];
 	int qn;
+	bool quit_deferred;		/* QUIT waits until DATA is answered */
+	bool raw_txn;			/* a raw MAIL FROM opened a transaction */
+	double probe_at;		/* parallel probe start, 0 none */
+	double probe_deadline;
+	bool probe_parallel;		/* the probe runs beside the first
+					 * connection, which may still win */
+	bool probe_hs;			/* connected: TLS handshake under way */
+	int epfd;			/* epoll over both connections, -1 */
 	int rcpt_sent, rcpt_done, rcpt_ok;
 	struct reply rcpt_fail;		/* first refused RCPT's reply */
 	unsigned ahead;			/* steps whose command is already out */
@@ -85,9 +120,16 @@ static void advance(struct session *s);
 static void finish(struct session *s);
 static void fail(struct session *s, int st, enum fail_kind kind,
 		 const struct reply *r, const char *evfmt, ...) PRINTF(5, 6);
+static void tls_refused(struct session *s, enum tls_fail tf, const char *err,
+			const char *alerts, bool asked);
 static void flush_out(struct session *s);
 static bool injected(struct session *s, const struct reply *r);
 static void close_conn(struct session *s);
+static void sync_fail(struct session *s, int st, const struct reply *r,
+		      const char *fmt, ...) PRINTF(4, 5);
+static size_t leftover(struct session *s, char *first, size_t n);
+static void probe_close(struct session *s);
+static void probe_lost(struct session *s);
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -117,8 +159,54 @@ info(struct session *s, const char *fmt, ...)
 	free(m);
 }
 
+/* The step whose outcome a command's reply decides. */
+static int
+cmd_step(const struct session *s, enum cmd c)
+{
+	switch (c) {
+	case C_GREETING: return STEP_GREETING;
+	case C_EHLO: case C_HELO:
+		return s->cur == STEP_EHLO_TLS ? STEP_EHLO_TLS : STEP_EHLO;
+	case C_STARTTLS: return STEP_STARTTLS;
+	case C_AUTH: return STEP_AUTH;
+	case C_MAIL: return STEP_MAIL;
+	case C_RCPT: return STEP_RCPT;
+	case C_DATA: case C_DOT: return STEP_DATA;
+	case C_RSET: case C_QUIT: return STEP_QUIT;
+	case C_RAW: return -1;
+	}
+	return s->cur;
+}
+
+/* The first word of a typed command, upper case, letters only. */
+static void
+verb_of(const char *line, char *out, size_t n)
+{
+	size_t k = 0;
+	while (*line && isspace((unsigned char)*line))
+		line++;
+	for (; *line && isalpha((unsigned char)*line) && k + 1 < n; line++)
+		out[k++] = (char)toupper((unsigned char)*line);
+	out[k] = '\0';
+}
+
+static void
+push_cmd(struct session *s, enum cmd c, long line, const char *verb)
+{
+	struct session_priv *p = s->p;
+	if (p->qn >= QMAX)
+		return;
+	struct inflight *e = &p->q[p->qn++];
+	memset(e, 0, sizeof *e);
+	e->c = c;
+	e->step = cmd_step(s, c);
+	e->line = line;
+	snprintf(e->verb, sizeof e->verb, "%s", verb);
+}
+
 /* Queue a command: bytes out, the line into the transcript (or what to
- * show instead, for secrets), and the reply it expects. */
+ * show instead, for secrets), and its place in the queue of commands
+ * waiting for a reply. */
 static void
 send_cmd(struct session *s, enum cmd c, const char *line, const char *shown)
 {
@@ -127,8 +215,12 @@ send_cmd(struct session *s, enum cmd c, const char *line, const char *shown)
 	buf_adds(&p->out, "\r\n");
 	const char *t = shown ? shown : line;
 	tr_add(&s->tr, TR_CLIENT, s->encrypted, s->cur, t, strlen(t));
-	if (c != C_DRAIN && p->qn < QMAX)
-		p->q[p->qn++] = c;
+	struct tr_line *l = tr_last(&s->tr);
+	if (c == C_RAW)
+		verb_of(line, l->verb, sizeof l->verb);
+	else
+		snprintf(l->verb, sizeof l->verb, "%s", cmd_verb[c]);
+	push_cmd(s, c, tr_last_index(&s->tr), l->verb);
 }
 
 static char *
@@ -249,6 +341,8 @@ session_new(const struct config *cfg)
 	struct session_priv *p = xcalloc(1, sizeof *p);
 
 	s->p = p;
+	if (cfg->password)
+		secrets_protect();	/* the TUI's form, too */
 	config_copy(&s->cfg, cfg);
 	s->tr.t0 = now_mono();
 	s->cur = -1;
@@ -256,6 +350,7 @@ session_new(const struct config *cfg)
 	s->port = config_port(&s->cfg);
 	p->fd = -1;
 	p->probe_fd = -1;
+	p->epfd = -1;
 	p->hostname = s->cfg.helo ? xstrdup(s->cfg.helo) : default_hostname();
 	if (s->cfg.from)
 		p->from = xstrdup(s->cfg.from);
@@ -292,10 +387,7 @@ session_free(struct session *s)
 	close_conn(s);
 	if (p->res)
 		resolve_abandon(p->res);
-	if (p->probe_tls)
-		tls_free(p->probe_tls);
-	if (p->probe_fd >= 0)
-		close(p->probe_fd);
+	probe_close(s);
 	sasl_free(p->sasl);
 	buf_free(&p->out);
 	lr_free(&p->lr);
@@ -428,10 +520,10 @@ greeting_name(const struct transcript *tr)
 {
 	for (size_t i = 0; i < tr->n; i++) {
 		const struct tr_line *l = &tr->v[i];
-		if (l->dir != TR_SERVER || l->step != STEP_GREETING)
+		/* the line the session bound to the greeting */
+		if (l->dir != TR_SERVER || strcmp(l->verb, "greeting") != 0)
 			continue;
-		if (strncmp(l->text, "220", 3) || (l->text[3] != ' ' &&
-						   l->text[3] != '-'))
+		if (l->code != 220 || strlen(l->text) < 4)
 			return NULL;
 		const char *w = l->text + 4;
 		size_t n = strcspn(w, " \t");
@@ -447,6 +539,7 @@ finish(struct session *s)
 	if (s->finished)
 		return;
 	close_conn(s);
+	probe_close(s);
 	p->ph = PH_DONE;
 	for (int st = 0; st < STEP_COUNT; st++)
 		if (s->status[st] == SS_PENDING)
@@ -471,9 +564,12 @@ finish(struct session *s)
 	f->auth_before_tls = p->plain_auth_seen;
 	f->auth_plain_evidence = p->ev_auth_plain;
 	f->cert_evidence = p->ev_cert;
+	f->weak = s->tls.weak;
 	f->helo_evidence = p->ev_helo;
 	f->starttls_offered = p->starttls_offered;
 	f->auth_offered = s->caps.valid && s->caps.auth;
+	f->cafile_given = s->cfg.cafile != NULL;
+	f->raw_transaction = p->raw_txn;
 	f->from_given = s->cfg.from != NULL ||
 		(s->cfg.user && strchr(s->cfg.user, '@'));
 	f->ehlo_name = s->caps.valid ? s->caps.domain : NULL;
@@ -572,8 +668,8 @@ fail(struct session *s, int st, enum fail_kind kind, const struct reply *r,
 		/* replies still owed to pipelined commands are read and
 		 * dropped; a QUIT already sent keeps its meaning */
 		for (int i = 0; i < p->qn; i++)
-			if (p->q[i] != C_QUIT)
-				p->q[i] = C_DRAIN;
+			if (p->q[i].c != C_QUIT)
+				p->q[i].drop = true;
 		begin_step(s, STEP_QUIT);
 		return;
 	}
@@ -710,6 +806,10 @@ begin_tls(struct session *s, bool probe)
 	struct tls_conn *t = tls_new(probe ? p->probe_fd : p->fd, &o, err, sizeof err);
 	if (!t) {
 		info(s, "%s", err);
+		if (probe && p->probe_parallel) {
+			probe_close(s);
+			return;
+		}
 		if (probe) {
 			close(p->probe_fd);
 			p->probe_fd = -1;
@@ -722,7 +822,8 @@ begin_tls(struct session *s, bool probe)
 	}
 	if (probe) {
 		p->probe_tls = t;
-		p->ph = PH_PROBE_HS;
+		if (!p->probe_parallel)
+			p->ph = PH_PROBE_HS;
 	} else {
 		p->tls = t;
 		p->ph = PH_HANDSHAKE;
@@ -878,6 +979,13 @@ begin_quit(struct session *s)
 	struct session_priv *p = s->p;
 	if (p->ahead & (1u << STEP_QUIT))
 		return;
+	/* RFC 2920 §3.1: a DATA still unanswered may get a 354, and then
+	 * anything we send is message text.  QUIT waits for its reply. */
+	for (int i = 0; i < p->qn; i++)
+		if (p->q[i].c == C_DATA || p->q[i].c == C_DOT) {
+			p->quit_deferred = true;
+			return;
+		}
 	if (s->cfg.no_send && !p->failed) {
 		send_cmd(s, C_RSET, "RSET", NULL);
 		if (!s->caps.pipelining) {
@@ -888,10 +996,31 @@ begin_quit(struct session *s)
 	send_cmd(s, C_QUIT, "QUIT", NULL);
 }
 
+/* Before a command goes out with nothing in flight: has the server said
+ * something nobody asked for (a line that came after the last reply was
+ * read)?  It would otherwise be taken as the answer to this command.
+ * Returns true if the session was stopped. */
+static bool
+unasked_before(struct session *s, const char *what)
+{
+	struct session_priv *p = s->p;
+	char first[160];
+	if (p->qn != 0 || p->fd < 0 || s->cur < 0 || !leftover(s, first, sizeof first))
+		return false;
+	sync_fail(s, s->cur, NULL, "before %s, the server sent a line no command "
+		  "asked for: \"%s\"", what, first);
+	return true;
+}
+
 static void
 begin_step(struct session *s, int st)
 {
 	struct session_priv *p = s->p;
+	if (st != STEP_RESOLVE && st != STEP_CONNECT && st != STEP_GREETING &&
+	    st != STEP_TLS && !(p->ahead & (1u << st)) && !p->closing &&
+	    unasked_before(s, step_name(st)))
+		return;
+	p->probe_at = 0;
 	s->cur = st;
 	s->status[st] = SS_RUNNING;
 	p->step_t0 = now_mono();
@@ -912,7 +1041,10 @@ begin_step(struct session *s, int st)
 		return;
 	case STEP_GREETING:
 		if (p->qn == 0)
-			p->q[p->qn++] = C_GREETING;
+			push_cmd(s, C_GREETING, -1, "greeting");
+		if (s->tls_mode != TLSM_IMPLICIT && !s->cfg.probe &&
+		    timeout_of(s) > PROBE_GRACE)
+			p->probe_at = p->step_t0 + PROBE_GRACE;
 		break;
 	case STEP_EHLO:
 	case STEP_EHLO_TLS:
@@ -957,12 +1089,6 @@ begin_step(struct session *s, int st)
 }
 
 /* ---- replies ------------------------------------------------------------ */
-
-static bool
-is_ok(const struct reply *r)
-{
-	return r->code >= 200 && r->code < 400;
-}
 
 static void
 on_greeting(struct session *s, struct reply *r)
@@ -1153,6 +1279,9 @@ on_auth(struct session *s, struct reply *r)
 	fail(s, STEP_AUTH, FK_REPLY, r, NULL);
 }
 
+static bool
+is_ok(const struct reply *r);
+
 static void
 on_rcpt(struct session *s, struct reply *r)
 {
@@ -1186,19 +1315,139 @@ on_rcpt(struct session *s, struct reply *r)
 static void
 on_data(struct session *s, struct reply *r)
 {
-	struct session_priv *p = s->p;
 	if (r->code != 354) {
 		fail(s, STEP_DATA, FK_REPLY, r, NULL);
 		return;
 	}
 	send_message(s);
-	/* Running to the end with PIPELINING: QUIT rides with the final dot
-	 * (RFC 2920 §3.1), saving a round trip. */
-	if (p->mode == RUN_ALL && s->caps.pipelining) {
-		send_cmd(s, C_QUIT, "QUIT", NULL);
-		p->ahead |= 1u << STEP_QUIT;
-	}
+	/* QUIT is not pipelined after the final dot: RFC 2920 §3.1 lets a
+	 * server treat the end of data as a point where the client waits,
+	 * and some do (Haraka: "503 5.5.0 ... pipelined after end of DATA").
+	 * One round trip more, and no refusal of our QUIT to explain. */
 	flush_out(s);
+}
+
+/*
+ * Out of step (issue 9 §1): a reply that does not fit the command it was
+ * bound to, or lines no command asked for.  From here on every reply
+ * could be answering the wrong command, so nothing more is read as an
+ * answer: the lines already received go into the transcript marked as
+ * unsolicited, the connection is closed (a QUIT would be answered by
+ * whatever the server still owes), and the failure is the command's step.
+ */
+static void
+sync_fail(struct session *s, int st, const struct reply *r, const char *fmt, ...)
+{
+	struct session_priv *p = s->p;
+	va_list ap;
+	va_start(ap, fmt);
+	char *ev = xvasprintf(fmt, ap);
+	va_end(ap);
+
+	/* what already arrived, so the transcript shows it (bounded) */
+	char chunk[4096];
+	for (int k = 0; k < 4 && p->fd >= 0; k++) {
+		ssize_t n = p->tls ? tls_read(p->tls, chunk, sizeof chunk)
+				   : recv(p->fd, chunk, sizeof chunk, MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		buf_add(&p->lr.in, chunk, (size_t)n);
+	}
+	char *line;
+	size_t len;
+	for (int k = 0; k < 20 && lr_getline(&p->lr, &line, &len) == 1; k++) {
+		tr_add(&s->tr, TR_SERVER, s->encrypted, s->cur, line, len);
+		tr_last(&s->tr)->unsolicited = true;
+		tr_note(&s->tr, "no command asked for this line");
+		free(line);
+	}
+	if (p->lr.in.len > 0) {
+		tr_add(&s->tr, TR_SERVER, s->encrypted, s->cur, p->lr.in.data,
+		       p->lr.in.len > 200 ? 200 : p->lr.in.len);
+		tr_last(&s->tr)->unsolicited = true;
+		tr_note(&s->tr, "no command asked for this (an unfinished line)");
+	}
+	info(s, "out of step with the server: %s", ev);
+	if (st < 0)
+		st = s->cur;
+	p->raw_pending = false;
+	/* the step whose command it concerns fails, even one that had
+	 * looked done */
+	if (st >= 0 && (s->status[st] == SS_OK || s->status[st] == SS_WARN))
+		s->status[st] = SS_RUNNING;
+	close_conn(s);
+	if (s->status[STEP_QUIT] == SS_PENDING)
+		s->status[STEP_QUIT] = SS_SKIPPED;
+	fail(s, st, FK_OUT_OF_STEP, r, "%s", ev);
+	free(ev);
+}
+
+/* Bytes the server sent beyond the reply just read: in our buffer, or
+ * (plaintext) already waiting in the socket, or decrypted inside TLS.
+ * Copies the first line of them (at most n - 1 bytes) into first. */
+static size_t
+leftover(struct session *s, char *first, size_t n)
+{
+	struct session_priv *p = s->p;
+	char peek[256];
+	if (p->lr.in.len == 0 && p->tls && tls_pending(p->tls)) {
+		/* inside TLS there is no peeking: take it into the line
+		 * buffer, where unread input lives anyway */
+		ssize_t k = tls_read(p->tls, peek, sizeof peek);
+		if (k > 0)
+			buf_add(&p->lr.in, peek, (size_t)k);
+	}
+	size_t have = p->lr.in.len;
+	const char *src = p->lr.in.data;
+	if (have == 0 && p->fd >= 0 && !p->tls) {
+		ssize_t k = recv(p->fd, peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT);
+		if (k > 0) {
+			have = (size_t)k;
+			src = peek;
+		}
+	}
+	first[0] = '\0';
+	/* RFC 5321 §3.8: a server may say 421 at any moment and close; that
+	 * is a reply in its own right (to whatever comes next), not a sign
+	 * of being out of step */
+	if (have >= 3 && src && !memcmp(src, "421", 3))
+		return 0;
+	if (have && src) {
+		size_t k = 0;
+		size_t lim = have < n - 1 ? have : n - 1;
+		while (k < lim && src[k] != '\r' && src[k] != '\n')
+			k++;
+		char *c = line_cstr(src, k);
+		snprintf(first, n, "%s", c);
+		free(c);
+	}
+	return have;
+}
+
+static bool
+is_ok(const struct reply *r)
+{
+	return r->code >= 200 && r->code < 400;
+}
+
+/* The reply to a command typed on the ':' line.  A MAIL FROM the server
+ * took opens a transaction that the steps after it did not plan for
+ * (AUTH is refused inside one, RFC 4954 §4): remember it for the tree. */
+static void
+on_raw(struct session *s, const struct inflight *e, const struct reply *r)
+{
+	struct session_priv *p = s->p;
+	p->raw_pending = false;
+	p->ph = PH_IDLE;
+	if (!strcmp(e->verb, "MAIL") && is_ok(r)) {
+		p->raw_txn = true;
+		tr_note(&s->tr, "a mail transaction is now open: the server refuses "
+			"AUTH, a second MAIL and STARTTLS until RSET (or the end "
+			"of DATA)");
+	} else if ((!strcmp(e->verb, "RSET") || !strcmp(e->verb, "EHLO") ||
+		    !strcmp(e->verb, "HELO")) && is_ok(r)) {
+		p->raw_txn = false;
+	}
 }
 
 static void
@@ -1215,22 +1464,83 @@ on_reply(struct session *s, struct reply *r)
 		tr_note(&s->tr, note);
 	free(note);
 
-	if (p->qn == 0) {
-		info(s, "a reply nobody asked for: ignored");
+	if (p->qn == 0 && r->code == 421) {	/* RFC 5321 §3.8: closing */
+		close_conn(s);
+		fail(s, s->cur, FK_REPLY, r, "a 421 while no command was waiting: "
+		     "the server is closing the session");
 		return;
 	}
-	enum cmd c = p->q[0];
+	if (p->qn == 0) {	/* process_lines() catches these first */
+		char *first = reply_first_line(r);
+		sync_fail(s, s->cur, r, "a reply no command asked for: \"%s\"", first);
+		free(first);
+		return;
+	}
+	struct inflight e = p->q[0];
 	memmove(p->q, p->q + 1, (size_t)(p->qn - 1) * sizeof p->q[0]);
 	p->qn--;
 	set_deadline(s);	/* each reply gets its own time */
 
-	switch (c) {
+	if (!e.drop && !reply_fits(e.verb, r->code)) {
+		char *first = reply_first_line(r);
+		if (e.c == C_GREETING)
+			sync_fail(s, e.step, r, "the server opened with \"%s\": RFC "
+				  "5321 §4.3.2 allows %s for a greeting", first,
+				  reply_allowed(e.verb));
+		else
+			sync_fail(s, e.step, r, "the command %s was answered \"%s\": "
+				  "RFC 5321 §4.3.2 allows %s; the reply belongs to "
+				  "another command", e.verb, first, reply_allowed(e.verb));
+		free(first);
+		return;
+	}
+	/* Nothing owed any more: anything else the server already sent was
+	 * asked for by no one and would be taken as the answer to the next
+	 * command (a STARTTLS 220 has its own, stricter check; after 221 the
+	 * server is gone; an error ends the step on its own, and what follows
+	 * it is read as the answer to QUIT, which checks it). */
+	if (p->qn == 0 && !e.drop && e.c != C_QUIT && r->code < 400 &&
+	    !(e.c == C_STARTTLS && r->code == 220)) {
+		char first[160];
+		if (leftover(s, first, sizeof first)) {
+			sync_fail(s, e.step, NULL, "after %s%s the server sent more "
+				  "that no command asked for: \"%s\"",
+				  e.c == C_GREETING ? "its greeting" : "the reply to ",
+				  e.c == C_GREETING ? "" : e.verb, first);
+			return;
+		}
+	}
+	if (e.drop) {
+		/* a reply owed to a command of a plan a failure ended */
+		if (e.c == C_DATA && r->code == 354) {
+			/* RFC 2920 §3.1: every RCPT failed, yet the server
+			 * wants the message: an empty one, ended at once */
+			info(s, "the server wants the message although no recipient "
+			     "was accepted: ending it with a lone \".\"");
+			send_cmd(s, C_DOT, ".", NULL);
+			p->q[p->qn - 1].drop = true;
+			flush_out(s);
+			return;
+		}
+		if (e.c == C_RAW && p->raw_pending) {
+			p->raw_pending = false;
+			p->ph = PH_IDLE;
+		}
+		if (p->qn == 0 && p->quit_deferred && s->status[STEP_QUIT] == SS_RUNNING) {
+			p->quit_deferred = false;
+			send_cmd(s, C_QUIT, "QUIT", NULL);
+			flush_out(s);
+		}
+		return;
+	}
+
+	switch (e.c) {
 	case C_GREETING:
 		on_greeting(s, r);
 		break;
 	case C_EHLO:
 	case C_HELO:
-		on_ehlo(s, r, c);
+		on_ehlo(s, r, e.c);
 		break;
 	case C_STARTTLS:
 		on_starttls(s, r);
@@ -1263,24 +1573,11 @@ on_reply(struct session *s, struct reply *r)
 		}
 		break;
 	case C_QUIT:
-		end_step(s, STEP_QUIT, SS_OK);
+		/* 221, or 421: the server closes either way */
+		end_step(s, STEP_QUIT, r->code == 221 ? SS_OK : SS_WARN);
 		break;
 	case C_RAW:
-		p->raw_pending = false;
-		p->ph = PH_IDLE;
-		break;
-	case C_DRAIN:
-		/* 354 to a DATA pipelined before every RCPT failed: never send
-		 * a message; anything more would be read as its text */
-		if (r->code == 354) {
-			info(s, "the server wants the message although no recipient "
-			     "was accepted: closing instead");
-			close_conn(s);
-			if (s->status[STEP_QUIT] == SS_RUNNING)
-				end_step(s, STEP_QUIT, SS_WARN);
-			else
-				finish(s);
-		}
+		on_raw(s, &e, r);
 		break;
 	}
 }
@@ -1308,9 +1605,56 @@ flush_out(struct session *s)
 			continue;
 		buf_reset(&p->out);
 		info(s, "write failed: %s", p->tls ? tls_error(p->tls) : strerror(errno));
+		if (p->tls) {
+			/* the alert that explains it may be waiting */
+			char junk[4096];
+			for (int k = 0; k < 8 && tls_read(p->tls, junk, sizeof junk) > 0; k++)
+				;
+			enum tls_fail tf = tls_failure(p->tls);
+			if (tf == TF_CLIENT_CERT || tf == TF_SERVER_ERROR) {
+				char e[300], al[300];
+				snprintf(e, sizeof e, "%s", tls_error(p->tls));
+				snprintf(al, sizeof al, "%s", tls_alerts(p->tls));
+				bool asked = tls_cert_requested(p->tls);
+				close_conn(s);
+				tls_refused(s, tf, e, al, asked);
+				return;
+			}
+		}
 		close_conn(s);
 		fail(s, s->cur, FK_CLOSED, NULL, "the connection broke while sending");
 		return;
+	}
+}
+
+/* The structure of a server line: the command it answers, its code,
+ * its enhanced code, and on an EHLO reply the capability it names. */
+static void
+mark_line(struct session *s, const struct inflight *head, const char *cl)
+{
+	struct session_priv *p = s->p;
+	struct tr_line *l = tr_last(&s->tr);
+	snprintf(l->verb, sizeof l->verb, "%s", head->verb);
+	l->answers = head->line;
+	if (!isdigit((unsigned char)cl[0]) || !isdigit((unsigned char)cl[1]) ||
+	    !isdigit((unsigned char)cl[2]) ||
+	    (cl[3] && cl[3] != ' ' && cl[3] != '-'))
+		return;
+	l->code = (cl[0] - '0') * 100 + (cl[1] - '0') * 10 + (cl[2] - '0');
+	const char *rest = cl[3] ? cl + 4 : cl + 3;
+	struct enh_code e = { 0 };
+	if (enh_parse(rest, &e) && e.cls == l->code / 100)
+		snprintf(l->enhanced, sizeof l->enhanced, "%d.%d.%d", e.cls,
+			 e.subject, e.detail);
+	/* an EHLO reply: the first line names the server, the rest offer */
+	if (head->c == C_EHLO && l->code == 250 && p->rp.r.nlines > 0) {
+		size_t k = 0;
+		while ((isalnum((unsigned char)rest[k]) || rest[k] == '-' ||
+			rest[k] == '_') && k + 1 < sizeof l->capability) {
+			l->capability[k] = (char)toupper((unsigned char)rest[k]);
+			k++;
+		}
+		l->capability[k] = '\0';
 	}
 }
 
@@ -1340,10 +1684,21 @@ process_lines(struct session *s)
 			return;
 		}
 		/* a reply to a raw command belongs to no step */
-		tr_add(&s->tr, TR_SERVER, s->encrypted, p->raw_pending ? -1 : s->cur,
-		       line, len);
+		const struct inflight *head = p->qn ? &p->q[0] : NULL;
+		tr_add(&s->tr, TR_SERVER, s->encrypted, !head ? s->cur :
+		       head->c == C_RAW ? -1 : head->step, line, len);
 		char *cl = line_cstr(line, len);
 		free(line);
+		if (!head && p->rp.r.nlines == 0 && strncmp(cl, "421", 3) != 0) {
+			/* no command is waiting for a reply */
+			tr_last(&s->tr)->unsolicited = true;
+			tr_note(&s->tr, "no command asked for this line");
+			sync_fail(s, s->cur, NULL, "a line no command asked for: \"%s\"", cl);
+			free(cl);
+			return;
+		}
+		if (head)
+			mark_line(s, head, cl);
 		enum rp_status st = rp_feed(&p->rp, cl);
 		free(cl);
 		if (st == RP_MORE)
@@ -1394,6 +1749,8 @@ read_input(struct session *s)
 			n = recv(p->fd, chunk, sizeof chunk, 0);
 		if (n > 0) {
 			got += (size_t)n;
+			if (s->cur == STEP_GREETING && (p->probe_at || p->probe_parallel))
+				probe_lost(s);
 			buf_add(&p->lr.in, chunk, (size_t)n);
 			/* Parse as we go: a STARTTLS 220 must be looked at
 			 * before anything after it is touched, and a line
@@ -1409,9 +1766,27 @@ read_input(struct session *s)
 		if (!p->tls && n < 0 && errno == EINTR)
 			continue;
 		/* closed or broken */
+		if (p->tls && !p->raw_pending && s->cur != STEP_QUIT) {
+			/* a TLS 1.3 server says it wants a client certificate
+			 * only after our side of the handshake is done */
+			enum tls_fail tf = tls_failure(p->tls);
+			if (tf == TF_CLIENT_CERT || tf == TF_SERVER_ERROR) {
+				char e[300], al[300];
+				snprintf(e, sizeof e, "%s", tls_error(p->tls));
+				snprintf(al, sizeof al, "%s", tls_alerts(p->tls));
+				bool asked = tls_cert_requested(p->tls);
+				info(s, "TLS: %s%s%s", *e ? e : "the server closed the "
+				     "connection", *al ? "; alerts: " : "", al);
+				close_conn(s);
+				tls_refused(s, tf, e, al, asked);
+				return;
+			}
+		}
 		bool err = p->tls ? n == TLS_ERR : n < 0;
-		const char *why = err ? (p->tls ? tls_error(p->tls) : strerror(errno))
-				      : "the server closed the connection";
+		/* a copy: close_conn() frees p->tls, and its message with it */
+		char why[256];
+		snprintf(why, sizeof why, "%s", err ? (p->tls ? tls_error(p->tls) :
+			 strerror(errno)) : "the server closed the connection");
 		if (p->lr.in.len > 0) {
 			tr_add(&s->tr, TR_SERVER, s->encrypted, s->cur, p->lr.in.data,
 			       p->lr.in.len > 200 ? 200 : p->lr.in.len);
@@ -1463,33 +1838,53 @@ after_handshake(struct session *s)
 	info(s, "TLS is up: %s, %s%s%s", s->tls.version, s->tls.cipher,
 	     *s->tls.kx ? ", key exchange " : "", s->tls.kx);
 	for (size_t i = 0; i < s->tls.nchain; i++) {
+		/* names were escaped when they were read (tls.c): once */
 		const struct cert_info *c = &s->tls.chain[i];
-		info(s, "certificate %zu: %s", i, c->subject);
-		info(s, "  issuer %s; valid %s to %s", c->issuer, c->not_before,
-		     c->not_after);
+		char *l = xasprintf("certificate %zu: %s", i, c->subject);
+		tr_add_safe(&s->tr, TR_INFO, false, s->cur, l);
+		free(l);
+		l = xasprintf("  issuer %s; valid %s to %s", c->issuer,
+			      c->not_before, c->not_after);
+		tr_add_safe(&s->tr, TR_INFO, false, s->cur, l);
+		free(l);
 	}
 	int one = 1;
 	setsockopt(p->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
 
 	if (s->tls.problems) {
-		char words[200] = "";
+		char words[400] = "";
 		unsigned pr = s->tls.problems;
-		snprintf(words, sizeof words, "%s%s%s%s%s",
+		snprintf(words, sizeof words, "%s%s%s%s%s%s%s%s",
 			 pr & CP_UNTRUSTED ? "not issued by a trusted authority; " : "",
+			 pr & CP_CHAIN_INCOMPLETE ? "chain incomplete (an "
+				"intermediate certificate is missing); " : "",
 			 pr & CP_HOSTNAME ? "not valid for the name we asked for; " : "",
 			 pr & CP_EXPIRED ? "expired; " : "",
 			 pr & CP_NOT_YET_VALID ? "not yet valid; " : "",
+			 pr & CP_PURPOSE ? "not for a TLS server (extended key "
+				"usage); " : "",
+			 pr & CP_WEAK ? "a weak algorithm; " : "",
 			 pr & CP_OTHER ? "otherwise invalid; " : "");
 		const char *name = s->cfg.servername ? s->cfg.servername : s->cfg.host;
 		const struct cert_info *leaf = s->tls.nchain ? &s->tls.chain[0] : NULL;
 		struct buf names = { 0 };
 		for (size_t i = 0; leaf && i < leaf->nnames; i++)
 			buf_printf(&names, "%s%s", i ? ", " : "", leaf->names[i]);
+		struct buf more = { 0 };
+		if (pr & CP_CHAIN_INCOMPLETE)
+			buf_printf(&more, "; the server sent %zu certificate%s, "
+				   "without the one of its issuer \"%s\"",
+				   s->tls.nsent, s->tls.nsent == 1 ? "" : "s",
+				   s->tls.missing_issuer);
+		if (*s->tls.weak)
+			buf_printf(&more, "; weak: %s", s->tls.weak);
 		set_str(&p->ev_cert, xasprintf(
-			"certificate for %s (names: %s; issuer %s; valid %s to %s): %s",
+			"certificate for %s (names: %s; issuer %s; valid %s to %s): %s%s",
 			leaf ? leaf->subject : "?", names.data ? names.data : "none",
 			leaf ? leaf->issuer : "?", leaf ? leaf->not_before : "?",
-			leaf ? leaf->not_after : "?", s->tls.verdict));
+			leaf ? leaf->not_after : "?", s->tls.verdict,
+			more.data ? more.data : ""));
+		buf_free(&more);
 		buf_free(&names);
 		s->facts.cert_problems = pr;
 		info(s, "certificate check for %s FAILED: %s", name, words);
@@ -1505,12 +1900,36 @@ after_handshake(struct session *s)
 		info(s, "certificate verified for %s",
 		     s->cfg.servername ? s->cfg.servername : s->cfg.host);
 	}
+	if (*s->tls.weak)
+		info(s, "weak certificate: %s", s->tls.weak);
 	/* RFC 3207 §4.2: forget everything learnt before TLS */
 	memset(&s->caps, 0, sizeof s->caps);
 	lr_free(&p->lr);
 	rp_reset(&p->rp);
 	p->ph = PH_IO;
 	end_step(s, STEP_TLS, s->tls.problems ? SS_WARN : SS_OK);
+}
+
+/*
+ * The server ended TLS for a reason of its own: it wants a client
+ * certificate (during the handshake, or in TLS 1.3 right after it, on the
+ * first read), or its TLS failed inside.  The TLS step is the one that
+ * failed, whatever step was running.
+ */
+static void
+tls_refused(struct session *s, enum tls_fail tf, const char *err,
+	    const char *alerts, bool asked)
+{
+	if (s->cur != STEP_TLS && s->status[s->cur] == SS_RUNNING)
+		s->status[s->cur] = SS_SKIPPED;
+	s->status[STEP_TLS] = SS_RUNNING;
+	fail(s, STEP_TLS, tf == TF_CLIENT_CERT ? FK_TLS_CLIENT_CERT
+					       : FK_TLS_SERVER_ERROR, NULL,
+	     "%s%s%s%s", *alerts ? "TLS alerts received: " : err, alerts,
+	     asked ? "; the server sent a CertificateRequest (it asks for a "
+		     "client certificate) and this client has none" : "",
+	     !*alerts ? "" : tf == TF_SERVER_ERROR ? "; the server's TLS failed "
+		     "inside" : "");
 }
 
 static void
@@ -1550,37 +1969,22 @@ handshake_failed(struct session *s)
 		free(v);
 		return;
 	}
+	char alerts[300];
+	snprintf(alerts, sizeof alerts, "%s", tls_alerts(p->tls));
+	bool asked = tls_cert_requested(p->tls);
 	close_conn(s);
-	fail(s, STEP_TLS, tf == TF_VERSION ? FK_TLS_VERSION :
-	     tf == TF_CLOSED ? FK_TLS_CLOSED : FK_TLS_OTHER, NULL,
-	     "TLS handshake: %s", err);
-}
-
-/* No greeting: is this an implicit-TLS port?  Try a second connection
- * that starts with a ClientHello. */
-static void
-start_probe(struct session *s)
-{
-	struct session_priv *p = s->p;
-	info(s, "no greeting after %.0f s; probing with a second connection "
-	     "that starts TLS at once, to see if port %d wants implicit TLS",
-	     timeout_of(s), s->port);
-	s->facts.probe_tried = true;
-	p->probe_fd = connect_start(&p->addrs[p->ai < p->naddr ? p->ai : 0]);
-	if (p->probe_fd < 0) {
-		info(s, "probe: %s", strerror(errno));
-		close_conn(s);
-		fail(s, STEP_GREETING, FK_TIMEOUT, NULL,
-		     "no greeting within %.0f s", timeout_of(s));
+	if (tf == TF_CLIENT_CERT || tf == TF_SERVER_ERROR) {
+		tls_refused(s, tf, err, alerts, asked);
 		return;
 	}
-	p->ph = PH_PROBE_CONNECT;
-	double t = timeout_of(s) < 5 ? timeout_of(s) : 5;
-	p->deadline = now_mono() + t;
+	fail(s, STEP_TLS, tf == TF_VERSION ? FK_TLS_VERSION :
+	     tf == TF_CLOSED ? FK_TLS_CLOSED : FK_TLS_OTHER, NULL,
+	     "TLS handshake: %s%s%s", err, *alerts ? "; TLS alerts received: " : "",
+	     alerts);
 }
 
 static void
-end_probe(struct session *s, bool ok, const char *why)
+probe_close(struct session *s)
 {
 	struct session_priv *p = s->p;
 	if (p->probe_tls) {
@@ -1591,12 +1995,117 @@ end_probe(struct session *s, bool ok, const char *why)
 		close(p->probe_fd);
 		p->probe_fd = -1;
 	}
+	if (p->epfd >= 0) {
+		close(p->epfd);
+		p->epfd = -1;
+	}
+	p->probe_parallel = false;
+	p->probe_at = 0;
+}
+
+/*
+ * No greeting (yet): is this an implicit-TLS port?  A second connection
+ * starts with a ClientHello.  parallel: the first connection keeps
+ * waiting for its greeting beside it (after PROBE_GRACE, issue 9 §4),
+ * and whichever answers first decides; otherwise the greeting's time is
+ * up and only the probe is left.
+ */
+static void
+start_probe(struct session *s, bool parallel)
+{
+	struct session_priv *p = s->p;
+	double waited = now_mono() - p->step_t0;
+	if (parallel)
+		info(s, "no greeting after %.1f s: trying a second connection that "
+		     "starts TLS at once, to see if port %d wants implicit TLS (the "
+		     "first one still waits for a greeting)", waited, s->port);
+	else
+		info(s, "no greeting after %.0f s; probing with a second connection "
+		     "that starts TLS at once, to see if port %d wants implicit TLS",
+		     waited, s->port);
+	s->facts.probe_tried = true;
+	p->probe_at = 0;
+	p->probe_fd = connect_start(&p->addrs[p->ai < p->naddr ? p->ai : 0]);
+	if (p->probe_fd < 0) {
+		info(s, "probe: %s", strerror(errno));
+		if (parallel)
+			return;		/* the first connection may still answer */
+		close_conn(s);
+		fail(s, STEP_GREETING, FK_TIMEOUT, NULL,
+		     "no greeting within %.0f s", timeout_of(s));
+		return;
+	}
+	p->probe_parallel = parallel;
+	p->probe_hs = false;
+	double t = timeout_of(s) < 5 ? timeout_of(s) : 5;
+	p->probe_deadline = now_mono() + t;
+	if (!parallel) {
+		p->ph = PH_PROBE_CONNECT;
+		p->deadline = p->probe_deadline;
+	}
+}
+
+static void
+end_probe(struct session *s, bool ok, const char *why)
+{
+	struct session_priv *p = s->p;
+	bool parallel = p->probe_parallel;
+	probe_close(s);
 	s->facts.probe_ok = ok;
 	info(s, "probe: %s", why);
+	if (parallel && !ok)
+		return;		/* the greeting may still come, until the timeout */
 	close_conn(s);
 	fail(s, STEP_GREETING, FK_TIMEOUT, NULL,
-	     "no greeting within %.0f s on port %d%s", timeout_of(s), s->port,
-	     ok ? "; a TLS handshake on a second connection succeeded" : "");
+	     "no greeting after %.1f s on port %d%s", now_mono() - p->step_t0,
+	     s->port, ok ? "; a TLS handshake on a second connection succeeded" : "");
+}
+
+/* The probe connection's turn: connect, then the TLS handshake. */
+static void
+probe_turn(struct session *s, short revents)
+{
+	struct session_priv *p = s->p;
+	if (!p->probe_hs) {
+		if (!revents)
+			return;
+		if (connect_result(p->probe_fd) != 0) {
+			end_probe(s, false, "the second connection failed");
+			return;
+		}
+		p->probe_hs = true;
+		begin_tls(s, true);
+		if (p->probe_tls == NULL)
+			return;
+	}
+	enum tls_rc rc = tls_handshake(p->probe_tls);
+	if (rc == TLS_OK) {
+		struct tls_info ti = { 0 };
+		tls_check(p->probe_tls, &ti);
+		char *m = xasprintf("the TLS handshake succeeded (%s): port %d "
+				    "speaks implicit TLS", ti.version, s->port);
+		tls_info_free(&ti);
+		end_probe(s, true, m);
+		free(m);
+		return;
+	}
+	if (rc == TLS_AGAIN)
+		return;
+	end_probe(s, false, "no TLS on the second connection either");
+}
+
+/* The greeting began on the first connection: it wins over the probe. */
+static void
+probe_lost(struct session *s)
+{
+	struct session_priv *p = s->p;
+	p->probe_at = 0;
+	if (!p->probe_parallel)
+		return;
+	probe_close(s);
+	s->facts.probe_tried = s->facts.probe_ok = false;
+	info(s, "the greeting began after %.1f s: the second connection is "
+	     "closed", now_mono() - p->step_t0);
 }
 
 static void
@@ -1633,10 +2142,15 @@ on_timeout(struct session *s)
 		end_probe(s, false, "no TLS answer either");
 		return;
 	case PH_IO:
+		if (p->probe_parallel) {	/* the greeting's time is up */
+			p->probe_parallel = false;
+			end_probe(s, false, "no TLS answer either");
+			return;
+		}
 		if (s->cur == STEP_GREETING && p->raw_pending == false &&
 		    s->tls_mode != TLSM_IMPLICIT && p->lr.in.len == 0 &&
-		    p->rp.r.nlines == 0) {
-			start_probe(s);
+		    p->rp.r.nlines == 0 && !s->facts.probe_tried) {
+			start_probe(s, false);
 			return;
 		}
 		if (p->lr.in.len > 0 || p->rp.r.nlines > 0) {
@@ -1648,8 +2162,8 @@ on_timeout(struct session *s)
 		if (p->raw_pending) {
 			/* a late reply must not be taken for the next step's */
 			for (int i = 0; i < p->qn; i++)
-				if (p->q[i] == C_RAW)
-					p->q[i] = C_DRAIN;
+				if (p->q[i].c == C_RAW)
+					p->q[i].drop = true;
 			p->raw_pending = false;
 			p->ph = PH_IDLE;
 			return;
@@ -1666,6 +2180,48 @@ on_timeout(struct session *s)
 	default:
 		return;
 	}
+}
+
+/* Events the probe connection waits for. */
+static short
+probe_events(const struct session *s)
+{
+	const struct session_priv *p = s->p;
+	return p->probe_hs && p->probe_tls ? tls_want(p->probe_tls) : POLLOUT;
+}
+
+static void
+ep_set(int epfd, int fd, short events)
+{
+	struct epoll_event ev = { .events = 0, .data.fd = fd };
+	if (events & POLLIN)
+		ev.events |= EPOLLIN;
+	if (events & POLLOUT)
+		ev.events |= EPOLLOUT;
+	if (epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) < 0 && errno == ENOENT)
+		epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* Two connections, one pollfd for the caller's loop: an epoll set over
+ * both, readable when either is ready. */
+static void
+wait_both(struct session *s, struct pollfd *pfd, double *deadline)
+{
+	struct session_priv *p = s->p;
+	if (p->epfd < 0)
+		p->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (p->epfd < 0) {	/* no epoll: look again every 50 ms */
+		double soon = now_mono() + 0.05;
+		if (soon < *deadline)
+			*deadline = soon;
+		return;
+	}
+	ep_set(p->epfd, p->fd, pfd->events);
+	ep_set(p->epfd, p->probe_fd, probe_events(s));
+	pfd->fd = p->epfd;
+	pfd->events = POLLIN;
+	if (p->probe_deadline < *deadline)
+		*deadline = p->probe_deadline;
 }
 
 void
@@ -1700,8 +2256,13 @@ session_wait(struct session *s, struct pollfd *pfd, double *deadline)
 	case PH_IO:
 		pfd->fd = p->fd;
 		pfd->events = POLLIN | (p->out.len ? POLLOUT : 0);
-		if (p->tls && tls_pending(p->tls))
-			*deadline = 0;	/* decrypted data waiting: now */
+		if ((p->tls && tls_pending(p->tls)) ||
+		    memchr(p->lr.in.data ? p->lr.in.data : "", '\n', p->lr.in.len))
+			*deadline = 0;	/* data waiting: now */
+		if (p->probe_at && p->probe_at < *deadline)
+			*deadline = p->probe_at;
+		if (p->probe_parallel)
+			wait_both(s, pfd, deadline);
 		break;
 	default:
 		*deadline = -1;
@@ -1807,7 +2368,20 @@ session_handle(struct session *s, short revents)
 		end_probe(s, false, "no TLS on the second connection either");
 		return;
 	}
-	case PH_IO:
+	case PH_IO: {
+		short probe_rev = 0;
+		if (p->probe_parallel) {	/* revents were the epoll set's */
+			struct pollfd two[2] = {
+				{ .fd = p->fd, .events = POLLIN |
+				  (p->out.len ? POLLOUT : 0) },
+				{ .fd = p->probe_fd, .events = probe_events(s) },
+			};
+			revents = 0;
+			if (poll(two, 2, 0) > 0) {
+				revents = two[0].revents;
+				probe_rev = two[1].revents;
+			}
+		}
 		if (revents & POLLOUT)
 			flush_out(s);
 		if (p->ph != PH_IO || s->finished)
@@ -1817,7 +2391,27 @@ session_handle(struct session *s, short revents)
 			read_input(s);
 		if (p->ph != PH_IO || s->finished)
 			return;
+		if (memchr(p->lr.in.data ? p->lr.in.data : "", '\n', p->lr.in.len))
+			process_lines(s);	/* lines read while a step waited */
+		if (p->ph != PH_IO || s->finished)
+			return;
+		/* the first connection had its turn: a greeting wins */
+		if (p->probe_parallel) {
+			probe_turn(s, probe_rev);
+			if (p->ph != PH_IO || s->finished)
+				return;
+			if (p->probe_parallel && now_mono() >= p->probe_deadline)
+				end_probe(s, false, "no TLS answer on the second "
+					  "connection");
+			if (p->ph != PH_IO || s->finished)
+				return;
+		}
+		if (p->probe_at && now_mono() >= p->probe_at &&
+		    s->cur == STEP_GREETING && p->fd >= 0 && !p->raw_pending &&
+		    p->lr.in.len == 0 && p->rp.r.nlines == 0)
+			start_probe(s, true);
 		break;
+	}
 	default:
 		return;
 	}
@@ -1888,11 +2482,19 @@ session_raw(struct session *s, const char *line, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	if (unasked_before(s, "your command"))
+		return 0;	/* the transcript says why */
 	p->raw_pending = true;
 	p->ph = PH_IO;
 	set_deadline(s);
 	send_cmd(s, C_RAW, line, NULL);
-	s->tr.v[s->tr.n - 1].step = -1;
+	tr_last(&s->tr)->step = -1;
 	flush_out(s);
 	return 0;
+}
+
+const char *
+session_sender(const struct session *s)
+{
+	return s->p->from;
 }

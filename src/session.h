@@ -78,6 +78,9 @@ int session_next_step(const struct session *s);
  * before the greeting), then the others in contract order.  Returns how
  * many of them the mode runs (AUTH or DATA may still be skipped). */
 int session_step_order(const struct session *s, int out[STEP_COUNT]);
+/* The envelope sender MAIL FROM will name (--from; else the user when it
+ * is an address; else smtpdx@ the EHLO name).  Owned by s. */
+const char *session_sender(const struct session *s);
 
 /* What to wait for: p->fd (-1: nothing) and p->events; *deadline is the
  * monotonic time (now_mono()) by which session_handle() must be called. */

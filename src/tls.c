@@ -1,4 +1,5 @@
 /* tls.c - GnuTLS client: handshake, certificate facts, verdict, records. */
+#include <ctype.h>
 #include <errno.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -20,9 +21,12 @@ struct tls_conn {
 	char *servername;
 	int last_rc;			/* last GnuTLS error code */
 	char err[256];
+	char alerts[256];		/* every alert received, in words */
+	bool explicit_anchors;		/* --cafile or the lab CA, not the system */
 	unsigned char first[128];	/* first bytes read from the peer */
 	size_t nfirst;
 	bool peer_closed;
+	bool got_app_data;		/* a record of data came after the handshake */
 	unsigned nonfatal;		/* renegotiation requests, warnings */
 };
 
@@ -101,6 +105,7 @@ tls_new(int fd, const struct tls_opts *o, char *err, size_t errlen)
 		where = "credentials";
 		goto fail;
 	}
+	t->explicit_anchors = o->ca_pem || o->cafile;
 	if (o->ca_pem) {
 		gnutls_datum_t d = { (unsigned char *)o->ca_pem,
 				     (unsigned)strlen(o->ca_pem) };
@@ -164,6 +169,31 @@ tls_free(struct tls_conn *t)
 	free(t);
 }
 
+/* Keep the alert the peer just sent, in words, for the evidence. */
+static void
+note_alert(struct tls_conn *t, int rc)
+{
+	if (rc != GNUTLS_E_WARNING_ALERT_RECEIVED &&
+	    rc != GNUTLS_E_FATAL_ALERT_RECEIVED)
+		return;
+	gnutls_alert_description_t a = gnutls_alert_get(t->s);
+	/* the protocol's own name: "GNUTLS_A_INTERNAL_ERROR" -> "internal_error" */
+	const char *sym = gnutls_alert_get_strname(a);
+	const char *words = gnutls_alert_get_name(a);
+	char name[64] = "";
+	if (sym && !strncmp(sym, "GNUTLS_A_", 9))
+		sym += 9;
+	for (size_t i = 0; sym && sym[i] && i + 1 < sizeof name; i++) {
+		name[i] = (char)tolower((unsigned char)sym[i]);
+		name[i + 1] = '\0';
+	}
+	size_t n = strlen(t->alerts);
+	snprintf(t->alerts + n, sizeof t->alerts - n, "%s%s alert %s (%d: %s)",
+		 n ? "; " : "", rc == GNUTLS_E_FATAL_ALERT_RECEIVED ? "fatal"
+								   : "warning",
+		 *name ? name : "unknown", (int)a, words ? words : "?");
+}
+
 enum tls_rc
 tls_handshake(struct tls_conn *t)
 {
@@ -175,6 +205,7 @@ tls_handshake(struct tls_conn *t)
 	if (!gnutls_error_is_fatal(rc) && rc != GNUTLS_E_WARNING_ALERT_RECEIVED)
 		return TLS_AGAIN;
 	t->last_rc = rc;
+	note_alert(t, rc);
 	if (rc == GNUTLS_E_WARNING_ALERT_RECEIVED || rc == GNUTLS_E_FATAL_ALERT_RECEIVED)
 		snprintf(t->err, sizeof t->err, "%s (alert: %s)", gnutls_strerror(rc),
 			 gnutls_alert_get_name(gnutls_alert_get(t->s)));
@@ -183,10 +214,31 @@ tls_handshake(struct tls_conn *t)
 	return TLS_ERR;
 }
 
+const char *
+tls_alerts(const struct tls_conn *t)
+{
+	return t->alerts;
+}
+
+bool
+tls_cert_requested(const struct tls_conn *t)
+{
+	return gnutls_certificate_client_get_request_status(t->s) != 0;
+}
+
 short
 tls_want(const struct tls_conn *t)
 {
 	return gnutls_record_get_direction(t->s) ? POLLOUT : POLLIN;
+}
+
+/* A server that asked for a client certificate and ended the connection
+ * before a byte of data: it refused to go on without one.  (A server that
+ * only asks, as Postfix's smtpd_tls_ask_ccert does, greets normally.) */
+static bool
+cert_refusal(const struct tls_conn *t)
+{
+	return !t->got_app_data && tls_cert_requested(t);
 }
 
 enum tls_fail
@@ -205,18 +257,35 @@ tls_failure(const struct tls_conn *t)
 		if (a == GNUTLS_A_PROTOCOL_VERSION ||
 		    a == GNUTLS_A_INSUFFICIENT_SECURITY)
 			return TF_VERSION;
+		/* TLS 1.3 (RFC 8446 §4.4.2.4): an empty client Certificate
+		 * is answered with certificate_required */
+		if (a == GNUTLS_A_CERTIFICATE_REQUIRED)
+			return TF_CLIENT_CERT;
+		/* nothing this client sent makes a server fail inside */
+		if (a == GNUTLS_A_INTERNAL_ERROR)
+			return TF_SERVER_ERROR;
+		/* TLS 1.2: a CertificateRequest, our empty Certificate, then
+		 * handshake_failure or bad_certificate */
+		if (cert_refusal(t) && (a == GNUTLS_A_HANDSHAKE_FAILURE ||
+		    a == GNUTLS_A_BAD_CERTIFICATE ||
+		    a == GNUTLS_A_CERTIFICATE_UNKNOWN ||
+		    a == GNUTLS_A_DECODE_ERROR ||	/* GnuTLS 3.7's servers */
+		    a == GNUTLS_A_UNSUPPORTED_CERTIFICATE ||
+		    a == GNUTLS_A_ACCESS_DENIED))
+			return TF_CLIENT_CERT;
 		return TF_OTHER;
 	}
 	case GNUTLS_E_PREMATURE_TERMINATION:
 	case GNUTLS_E_PUSH_ERROR:
 	case GNUTLS_E_PULL_ERROR:
-		return TF_CLOSED;
+		/* asked for a certificate, got none, hung up */
+		return cert_refusal(t) ? TF_CLIENT_CERT : TF_CLOSED;
 	case GNUTLS_E_UNEXPECTED_PACKET_LENGTH:
 	case GNUTLS_E_UNEXPECTED_PACKET:
 		return t->nfirst == 0 ? TF_CLOSED : TF_OTHER;
 	}
 	if (t->peer_closed)
-		return TF_CLOSED;
+		return cert_refusal(t) ? TF_CLIENT_CERT : TF_CLOSED;
 	return TF_OTHER;
 }
 
@@ -313,6 +382,79 @@ cert_facts(gnutls_x509_crt_t c, struct cert_info *ci)
 		ci->sha256 = xstrdup("");
 	}
 	ci->self_signed = strcmp(ci->subject, ci->issuer) == 0;
+	unsigned ca = 0;
+	ci->is_ca = gnutls_x509_crt_get_basic_constraints(c, NULL, &ca, NULL) >= 0 &&
+		    ca;
+	gnutls_datum_t aia = { 0 };
+	for (unsigned seq = 0; seq < 8; seq++) {
+		rc = gnutls_x509_crt_get_authority_info_access(c, seq,
+				GNUTLS_IA_CAISSUERS_URI, &aia, NULL);
+		if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (rc >= 0) {
+			gnutls_free(aia.data);
+			ci->has_aia_issuer = true;
+			break;
+		}
+	}
+}
+
+/* Weak algorithms in one certificate the server sent, in words, appended
+ * to w ("leaf key RSA 1024 bits"). */
+static void
+weak_facts(gnutls_x509_crt_t c, unsigned idx, bool self_signed, char *w,
+	   size_t wlen)
+{
+	unsigned bits = 0;
+	int pk = gnutls_x509_crt_get_pk_algorithm(c, &bits);
+	const char *who = idx == 0 ? "leaf" : "intermediate";
+	size_t n = strlen(w);
+	if ((pk == GNUTLS_PK_RSA || pk == GNUTLS_PK_RSA_PSS || pk == GNUTLS_PK_DSA) &&
+	    bits < TLS_MIN_RSA_BITS) {
+		snprintf(w + n, wlen - n, "%s%s key %s %u bits (under %d)",
+			 n ? "; " : "", who,
+			 gnutls_pk_algorithm_get_name((gnutls_pk_algorithm_t)pk),
+			 bits, TLS_MIN_RSA_BITS);
+		n = strlen(w);
+	}
+	/* a root's own signature is not checked by anyone: skip it */
+	if (self_signed)
+		return;
+	int sig = gnutls_x509_crt_get_signature_algorithm(c);
+	gnutls_digest_algorithm_t dig =
+		gnutls_sign_get_hash_algorithm((gnutls_sign_algorithm_t)sig);
+	if (dig == GNUTLS_DIG_SHA1 || dig == GNUTLS_DIG_MD5 ||
+	    dig == GNUTLS_DIG_MD2) {
+		const char *sn = gnutls_sign_get_name((gnutls_sign_algorithm_t)sig);
+		snprintf(w + n, wlen - n, "%s%s signed with %s", n ? "; " : "",
+			 who, sn ? sn : gnutls_digest_get_name(dig));
+	}
+}
+
+/* Does a trust anchor carry the name of c's issuer?  Then the issuer is
+ * not missing: another CA of that name signed c (a wrong --cafile, a
+ * re-made private CA), and the chain is untrusted, not incomplete. */
+static bool
+anchor_named_like_issuer(struct tls_conn *t, const gnutls_datum_t *der)
+{
+	gnutls_x509_crt_t c, issuer = NULL;
+	gnutls_x509_trust_list_t tl = NULL;
+	gnutls_datum_t dn = { 0 };
+	bool found = false;
+
+	gnutls_certificate_get_trust_list(t->cred, &tl);
+	if (!tl || gnutls_x509_crt_init(&c) < 0)
+		return false;
+	if (gnutls_x509_crt_import(c, der, GNUTLS_X509_FMT_DER) >= 0 &&
+	    gnutls_x509_crt_get_raw_issuer_dn(c, &dn) >= 0) {
+		found = gnutls_x509_trust_list_get_issuer_by_dn(tl, &dn, &issuer,
+								0) >= 0;
+		if (issuer)
+			gnutls_x509_crt_deinit(issuer);
+		gnutls_free(dn.data);
+	}
+	gnutls_x509_crt_deinit(c);
+	return found;
 }
 
 void
@@ -348,26 +490,79 @@ tls_check(struct tls_conn *t, struct tls_info *info)
 		return;
 	}
 
-	int rc = gnutls_certificate_verify_peers3(t->s,
-		*t->servername ? t->servername : NULL, &status);
+	info->nsent = ncert;
+	for (unsigned i = 0; i < ncert && i < TLS_MAX_CHAIN; i++) {
+		gnutls_x509_crt_t c;
+		if (gnutls_x509_crt_init(&c) < 0)
+			break;
+		if (gnutls_x509_crt_import(c, &certs[i], GNUTLS_X509_FMT_DER) >= 0 &&
+		    i < info->nchain)
+			weak_facts(c, i, info->chain[i].self_signed, info->weak,
+				   sizeof info->weak);
+		gnutls_x509_crt_deinit(c);
+	}
+
+	/* The name and the purpose (RFC 5280 §4.2.1.12: id-kp-serverAuth)
+	 * are checked by the library, with the chain. */
+	gnutls_typed_vdata_st vd[2];
+	unsigned nvd = 0;
+	if (*t->servername) {
+		vd[nvd].type = GNUTLS_DT_DNS_HOSTNAME;
+		vd[nvd].data = (unsigned char *)t->servername;
+		vd[nvd].size = 0;
+		nvd++;
+	}
+	vd[nvd].type = GNUTLS_DT_KEY_PURPOSE_OID;
+	vd[nvd].data = (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER;
+	vd[nvd].size = 0;
+	nvd++;
+	int rc = gnutls_certificate_verify_peers(t->s, vd, nvd, &status);
 	if (rc < 0) {
 		info->problems = CP_OTHER;
 		snprintf(info->verdict, sizeof info->verdict, "verification failed: %s",
 			 gnutls_strerror(rc));
 		return;
 	}
-	if (status & GNUTLS_CERT_SIGNER_NOT_FOUND)
-		info->problems |= CP_UNTRUSTED;
+	if (status & GNUTLS_CERT_SIGNER_NOT_FOUND) {
+		/* The last certificate sent was issued by someone we do not
+		 * know.  If it is not itself a CA and its issuer is not a
+		 * root the server could leave out, an intermediate is
+		 * missing: the leaf points at its issuer's certificate
+		 * (authorityInfoAccess caIssuers, which public CAs always
+		 * put there), or the user named the anchors (--cafile) and
+		 * the leaf is not issued by one of them. */
+		const struct cert_info *last = info->nchain ?
+			&info->chain[info->nchain - 1] : NULL;
+		if (last && info->nchain == ncert && !last->self_signed &&
+		    !last->is_ca && (last->has_aia_issuer || t->explicit_anchors) &&
+		    !anchor_named_like_issuer(t, &certs[ncert - 1])) {
+			info->problems |= CP_CHAIN_INCOMPLETE;
+			snprintf(info->missing_issuer, sizeof info->missing_issuer,
+				 "%s", last->issuer);
+		} else {
+			info->problems |= CP_UNTRUSTED;
+		}
+	}
 	if (status & GNUTLS_CERT_UNEXPECTED_OWNER)
 		info->problems |= CP_HOSTNAME;
 	if (status & GNUTLS_CERT_EXPIRED)
 		info->problems |= CP_EXPIRED;
 	if (status & GNUTLS_CERT_NOT_ACTIVATED)
 		info->problems |= CP_NOT_YET_VALID;
+	if (status & GNUTLS_CERT_PURPOSE_MISMATCH)
+		info->problems |= CP_PURPOSE;
+	if (status & GNUTLS_CERT_INSECURE_ALGORITHM)
+		info->problems |= CP_WEAK;
 	if (status & ~(unsigned)(GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_NOT_FOUND |
 				 GNUTLS_CERT_UNEXPECTED_OWNER | GNUTLS_CERT_EXPIRED |
-				 GNUTLS_CERT_NOT_ACTIVATED))
+				 GNUTLS_CERT_NOT_ACTIVATED |
+				 GNUTLS_CERT_PURPOSE_MISMATCH |
+				 GNUTLS_CERT_INSECURE_ALGORITHM))
 		info->problems |= CP_OTHER;
+	/* No name, no check: nothing may turn the name check off (only
+	 * --insecure goes on past it, and says so). */
+	if (!*t->servername)
+		info->problems |= CP_HOSTNAME;
 	/* GnuTLS does not check dates or names on an untrusted chain the same
 	 * way; look at the leaf ourselves so every problem is named. */
 	time_t now = time(NULL);
@@ -382,6 +577,9 @@ tls_check(struct tls_conn *t, struct tls_info *info)
 				if (*t->servername &&
 				    !gnutls_x509_crt_check_hostname2(c, t->servername, 0))
 					info->problems |= CP_HOSTNAME;
+				if (!gnutls_x509_crt_check_key_purpose(c,
+					GNUTLS_KP_TLS_WWW_SERVER, 0))
+					info->problems |= CP_PURPOSE;
 			}
 			gnutls_x509_crt_deinit(c);
 		}
@@ -390,8 +588,11 @@ tls_check(struct tls_conn *t, struct tls_info *info)
 	gnutls_datum_t out = { 0 };
 	if (gnutls_certificate_verification_status_print(status,
 			GNUTLS_CRT_X509, &out, 0) >= 0) {
-		snprintf(info->verdict, sizeof info->verdict, "%.*s",
-			 (int)out.size, out.data);
+		while (out.size && out.data[out.size - 1] == ' ')
+			out.size--;
+		snprintf(info->verdict, sizeof info->verdict, "%.*s%s",
+			 (int)out.size, out.data, *t->servername ? "" :
+			 " No server name to check the certificate against.");
 		gnutls_free(out.data);
 	}
 }
@@ -401,14 +602,21 @@ tls_read(struct tls_conn *t, void *buf, size_t n)
 {
 	for (;;) {
 		ssize_t r = gnutls_record_recv(t->s, buf, n);
-		if (r > 0)
+		if (r > 0) {
+			t->got_app_data = true;
 			return r;
-		if (r == 0)
+		}
+		if (r == 0) {
+			t->peer_closed = true;	/* close_notify */
 			return TLS_CLOSED;
+		}
 		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
 			return TLS_AGAIN;
-		if (r == GNUTLS_E_PREMATURE_TERMINATION)
+		note_alert(t, (int)r);
+		if (r == GNUTLS_E_PREMATURE_TERMINATION) {
+			t->last_rc = (int)r;
 			return TLS_CLOSED;
+		}
 		if (!gnutls_error_is_fatal((int)r) && ++t->nonfatal <= TLS_MAX_NONFATAL)
 			continue;	/* the next record may be data */
 		t->last_rc = (int)r;
@@ -416,6 +624,10 @@ tls_read(struct tls_conn *t, void *buf, size_t n)
 			snprintf(t->err, sizeof t->err, "the server sent more than "
 				 "%d renegotiation requests or warning alerts (last: "
 				 "%s)", TLS_MAX_NONFATAL, gnutls_strerror((int)r));
+		else if (r == GNUTLS_E_FATAL_ALERT_RECEIVED)
+			snprintf(t->err, sizeof t->err, "%s (alert: %s)",
+				 gnutls_strerror((int)r),
+				 gnutls_alert_get_name(gnutls_alert_get(t->s)));
 		else
 			snprintf(t->err, sizeof t->err, "%s", gnutls_strerror((int)r));
 		return TLS_ERR;

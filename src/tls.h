@@ -27,6 +27,8 @@ struct cert_info {
 	char *sig;			/* "ECDSA-SHA256" */
 	char *sha256;			/* "AB:CD:..." */
 	bool self_signed;
+	bool is_ca;			/* basicConstraints CA:TRUE */
+	bool has_aia_issuer;		/* authorityInfoAccess caIssuers URI */
 };
 
 /* Verification problems, as bits (a certificate can have several). */
@@ -36,7 +38,12 @@ enum cert_problem {
 	CP_EXPIRED	= 1u << 2,
 	CP_NOT_YET_VALID = 1u << 3,
 	CP_OTHER	= 1u << 4,	/* revoked, bad signature, weak algo... */
-	CP_NO_CERT	= 1u << 5	/* the server sent none */
+	CP_NO_CERT	= 1u << 5,	/* the server sent none */
+	CP_PURPOSE	= 1u << 6,	/* extended key usage is not serverAuth */
+	CP_WEAK		= 1u << 7,	/* refused: a weak algorithm (SHA-1, MD5,
+					 * a short key) */
+	CP_CHAIN_INCOMPLETE = 1u << 8	/* an intermediate the server should
+					 * have sent is missing */
 };
 
 struct tls_info {
@@ -51,6 +58,13 @@ struct tls_info {
 	struct cert_info chain[TLS_MAX_CHAIN];
 	size_t nchain;
 	char alert[128];		/* handshake failure, in words */
+	/* a weak key or signature in the chain the server sent, in words
+	 * ("leaf key RSA 1024 bits"); "" if none.  A warning on its own;
+	 * a failure (CP_WEAK) only where GnuTLS refused it. */
+	char weak[160];
+	size_t nsent;			/* certificates the server sent */
+	char missing_issuer[256];	/* CP_CHAIN_INCOMPLETE: whose certificate
+					 * is missing (escaped DN) */
 };
 
 enum tls_rc {
@@ -65,6 +79,8 @@ enum tls_fail {
 	TF_VERSION,		/* no protocol version in common */
 	TF_NOT_TLS,		/* the peer's bytes were not TLS at all */
 	TF_CLOSED,		/* the peer hung up during the handshake */
+	TF_CLIENT_CERT,		/* the server wants a client certificate */
+	TF_SERVER_ERROR,	/* the server's own TLS failed (internal_error) */
 	TF_OTHER
 };
 
@@ -77,6 +93,9 @@ struct tls_opts {
 	int min_version;	/* 10..13 */
 };
 
+/* The smallest RSA/DSA key not called weak. */
+#define TLS_MIN_RSA_BITS 2048
+
 struct tls_conn *tls_new(int fd, const struct tls_opts *o, char *err,
 			 size_t errlen);
 void tls_free(struct tls_conn *t);	/* does not close fd */
@@ -84,8 +103,15 @@ void tls_free(struct tls_conn *t);	/* does not close fd */
 enum tls_rc tls_handshake(struct tls_conn *t);
 /* After TLS_AGAIN: POLLIN or POLLOUT, what the handshake waits for. */
 short tls_want(const struct tls_conn *t);
-/* After TLS_ERR from the handshake: why, and in words. */
+/* After TLS_ERR from the handshake, or TLS_ERR / TLS_CLOSED from a read
+ * (a TLS 1.3 server refuses a missing client certificate after the
+ * client's handshake is done): why, and in words. */
 enum tls_fail tls_failure(const struct tls_conn *t);
+/* Every TLS alert received, in words ("fatal alert certificate_required
+ * (116)"), "; "-separated; "" if none. */
+const char *tls_alerts(const struct tls_conn *t);
+/* Did the server send a CertificateRequest? */
+bool tls_cert_requested(const struct tls_conn *t);
 const char *tls_error(const struct tls_conn *t);
 /* The first bytes the peer sent during the handshake (evidence when it
  * was not TLS at all: "220 mx.example.com ESMTP"). */

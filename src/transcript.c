@@ -30,9 +30,8 @@ free_line(struct tr_line *l)
 	l->text = l->note = NULL;
 }
 
-/* The most recent line, wherever it is kept. */
-static struct tr_line *
-last_line(struct transcript *tr)
+struct tr_line *
+tr_last(struct transcript *tr)
 {
 	if (tr->eliding && tr->tail_n)
 		return &tr->tail[(tr->tail_first + tr->tail_n - 1) % TR_TAIL_LINES];
@@ -59,7 +58,7 @@ tr_add(struct transcript *tr, enum tr_dir dir, bool tls, int step,
        const char *raw, size_t len)
 {
 	struct tr_line l = { .t = now_mono() - tr->t0, .dir = dir, .tls = tls,
-			     .step = step };
+			     .step = step, .answers = -1 };
 	if (len > TR_LINE_MAX) {
 		char *e = vis_escape(raw, TR_LINE_MAX);
 		l.text = xasprintf("%s... (%zu more bytes left out)", e,
@@ -70,7 +69,8 @@ tr_add(struct transcript *tr, enum tr_dir dir, bool tls, int step,
 	}
 	if (!tr->eliding && !tr->sealed && (tr->n + 1 >= TR_HEAD_LINES ||
 			     tr->bytes + cost(&l) > TR_HEAD_BYTES)) {
-		struct tr_line m = { .t = l.t, .dir = TR_INFO, .step = step };
+		struct tr_line m = { .t = l.t, .dir = TR_INFO, .step = step,
+				     .answers = -1 };
 		m.text = xasprintf("the transcript is full: from here on only the "
 				   "last %d lines are kept (shown when the session "
 				   "ends)", TR_TAIL_LINES);
@@ -87,6 +87,14 @@ tr_add(struct transcript *tr, enum tr_dir dir, bool tls, int step,
 	tr->tail_bytes += cost(&l);
 }
 
+long
+tr_last_index(const struct transcript *tr)
+{
+	if (tr->eliding && tr->tail_n)
+		return -1;	/* in the ring: its place is known at tr_seal() */
+	return (long)tr->n - 1;
+}
+
 void
 tr_seal(struct transcript *tr)
 {
@@ -95,7 +103,7 @@ tr_seal(struct transcript *tr)
 		return;
 	tr->eliding = false;
 	if (tr->left_out) {
-		struct tr_line m = { .dir = TR_INFO, .step = -1 };
+		struct tr_line m = { .dir = TR_INFO, .step = -1, .answers = -1 };
 		struct tr_line *f = tr->tail_n ? &tr->tail[tr->tail_first] : NULL;
 		m.t = f ? f->t : now_mono() - tr->t0;
 		m.text = xasprintf("... %lu lines left out ...", tr->left_out);
@@ -105,6 +113,21 @@ tr_seal(struct transcript *tr)
 		push(tr, &tr->tail[(tr->tail_first + i) % TR_TAIL_LINES]);
 	tr->tail_n = tr->tail_first = tr->tail_bytes = 0;
 	tr->left_out = 0;
+}
+
+void
+tr_add_safe(struct transcript *tr, enum tr_dir dir, bool tls, int step,
+	    const char *safe)
+{
+	tr_add(tr, dir, tls, step, "", 0);
+	struct tr_line *l = tr_last(tr);
+	free(l->text);
+	l->text = xstrdup(safe);
+	/* the line cost nothing when added: count it now */
+	if (tr->eliding && l != &tr->v[tr->n - 1])
+		tr->tail_bytes += strlen(safe);
+	else
+		tr->bytes += strlen(safe);
 }
 
 void
@@ -121,7 +144,7 @@ tr_info(struct transcript *tr, int step, const char *fmt, ...)
 void
 tr_note(struct transcript *tr, const char *note)
 {
-	struct tr_line *l = last_line(tr);
+	struct tr_line *l = tr_last(tr);
 	if (!l)
 		return;
 	size_t n = strlen(note);

@@ -9,6 +9,13 @@
  * A line may carry a note: words for the teaching view (what an AUTH
  * payload holds with the secret masked, for example).
  *
+ * Each line also carries its place in the protocol, filled by the session
+ * (never parsed back from the text): a client line names its verb; a
+ * server line names the command it answers (its verb and the index of
+ * that command's line), its reply code, its enhanced code, and on an EHLO
+ * reply the capability the line advertises.  Consumers (the TUI, the
+ * reports) read these instead of guessing from the display text.
+ *
  * Lines are only ever appended; pointers into v stay valid until the next
  * tr_add (the array may move), indexes stay valid for the transcript's life.
  *
@@ -38,6 +45,17 @@ struct tr_line {
 	int step;		/* enum step during which it happened, -1 raw */
 	char *text;		/* safe text */
 	char *note;		/* safe text or NULL */
+	/* structure; "" / 0 / -1 when it does not apply */
+	char verb[16];		/* C: the command's verb ("MAIL", "." for the
+				 * end of data, "" for message lines);
+				 * S: the verb of the command it answers
+				 * ("greeting" for the greeting, "" for lines
+				 * no command asked for) */
+	long answers;		/* S: index of the command's line, -1 none */
+	int code;		/* S: reply code, 0 none */
+	char enhanced[16];	/* S: "2.1.0", "" none */
+	char capability[32];	/* S: EHLO keyword advertised, "" none */
+	bool unsolicited;	/* S: no command asked for this line */
 };
 
 #define TR_LINE_MAX	1000		/* raw bytes of one line kept */
@@ -61,6 +79,10 @@ struct transcript {
 /* Append raw bytes (escaped here). */
 void tr_add(struct transcript *tr, enum tr_dir dir, bool tls, int step,
 	    const char *raw, size_t len);
+/* The same for text that is safe already (escaped once, where it was
+ * collected: certificate names): added as it is, never escaped twice. */
+void tr_add_safe(struct transcript *tr, enum tr_dir dir, bool tls, int step,
+		 const char *safe);
 /* Append an information line from a format. */
 void tr_info(struct transcript *tr, int step, const char *fmt, ...) PRINTF(3, 4);
 /* Attach a note (already safe text, copied) to the last line. */
@@ -68,6 +90,11 @@ void tr_note(struct transcript *tr, const char *note);
 /* The session is over: append the lines kept in the ring (after one that
  * counts those left out).  Lines added later go straight into v. */
 void tr_seal(struct transcript *tr);
+/* The line added last (in v, or in the ring while the transcript is
+ * full), or NULL; and its index in v, or -1 while it waits in the ring
+ * (a reply's "answers" is then -1: none). */
+struct tr_line *tr_last(struct transcript *tr);
+long tr_last_index(const struct transcript *tr);
 void tr_free(struct transcript *tr);
 
 #endif

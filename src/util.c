@@ -5,15 +5,38 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "util.h"
 
+static void (*fatal_hook)(void);
+
+void
+set_fatal_hook(void (*hook)(void))
+{
+	fatal_hook = hook;
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+	if (fatal_hook)
+		fatal_hook();
+	fputs("smtpdx: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	abort();
+}
+
 static void
 oom(void)
 {
-	fputs("smtpdx: out of memory\n", stderr);
-	abort();
+	fatal("out of memory");
 }
 
 void *
@@ -83,6 +106,18 @@ wipe(void *p, size_t n)
 	volatile unsigned char *v = p;
 	while (n--)
 		*v++ = 0;
+}
+
+void
+secrets_protect(void)
+{
+	static bool done;
+	if (done)
+		return;
+	done = true;
+	struct rlimit none = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &none);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
 static void
@@ -210,11 +245,26 @@ utf8_seq(const unsigned char *s, size_t n, unsigned *cp)
 static bool
 cp_is_hazard(unsigned cp)
 {
-	return (cp >= 0x80 && cp <= 0x9f) ||		/* C1 controls */
+	/* C1 controls, the line and paragraph separators, and every format
+	 * character (general category Cf, Unicode 15): invisible, or
+	 * changing the direction or the look of what follows */
+	return (cp >= 0x80 && cp <= 0x9f) ||
+	       cp == 0x00ad ||				/* soft hyphen */
+	       (cp >= 0x0600 && cp <= 0x0605) || cp == 0x061c ||
+	       cp == 0x06dd || cp == 0x070f ||
+	       (cp >= 0x0890 && cp <= 0x0891) || cp == 0x08e2 ||
+	       cp == 0x180e ||				/* Mongolian vowel sep. */
 	       (cp >= 0x200b && cp <= 0x200f) ||	/* zero width, marks */
+	       cp == 0x2028 || cp == 0x2029 ||
 	       (cp >= 0x202a && cp <= 0x202e) ||	/* bidi embeddings */
-	       (cp >= 0x2066 && cp <= 0x2069) ||	/* bidi isolates */
-	       cp == 0xfeff || cp == 0x2028 || cp == 0x2029;
+	       (cp >= 0x2060 && cp <= 0x206f) ||	/* word joiner .. isolates */
+	       cp == 0xfeff ||
+	       (cp >= 0xfff9 && cp <= 0xfffb) ||	/* interlinear annotation */
+	       cp == 0x110bd || cp == 0x110cd ||
+	       (cp >= 0x13430 && cp <= 0x1343f) ||
+	       (cp >= 0x1bca0 && cp <= 0x1bca3) ||
+	       (cp >= 0x1d173 && cp <= 0x1d17a) ||
+	       (cp >= 0xe0000 && cp <= 0xe007f);	/* tags */
 }
 
 char *

@@ -22,8 +22,21 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) PRINTF(1, 2);
 char *xvasprintf(const char *fmt, va_list ap) PRINTF(1, 0);
 
+/*
+ * The end for what cannot go on (out of memory, no pipe): run the hook
+ * (the TUI gives the terminal back there, and stderr its own place), then
+ * print "smtpdx: MESSAGE" and abort().  The hook must be safe to run
+ * anywhere, a signal handler included; NULL: none.
+ */
+void set_fatal_hook(void (*hook)(void));
+void fatal(const char *fmt, ...) PRINTF(1, 2) __attribute__((noreturn));
+
 /* Overwrite memory the compiler may not optimise away (secrets). */
 void wipe(void *p, size_t n);
+/* A secret is in memory from now on: no core dump may carry it (core size
+ * limit 0, and not dumpable, which also keeps ptrace and /proc/PID/mem of
+ * other users' tools away).  Idempotent; never undone. */
+void secrets_protect(void);
 
 /* A growable byte buffer; always NUL-terminated after data[len]. */
 struct buf {

@@ -2,7 +2,8 @@
 # bench.sh - `make bench`: one full STARTTLS + AUTH + send session against
 # the lab, by smtpdx --batch, swaks and curl: median wall time and peak
 # RSS over several runs, straight over loopback and through a proxy that
-# adds a 50 ms round trip, and the round trips each tool used.
+# adds a 50 ms round trip, and the round trips each tool used; a sweep;
+# and the time to diagnosis of each slow failure class.
 # Loopback only.  Figures, not a pass/fail test.
 set -u
 cd "$(dirname "$0")/.." || exit 3
@@ -10,7 +11,8 @@ RUNS=${RUNS:-7}
 DELAY_MS=${DELAY_MS:-25}
 SMTPDX=${SMTPDX:-./smtpdx}
 tmp=$(mktemp -d)
-trap 'kill $labpid $proxypid 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+tdpids=""
+trap 'kill $labpid $proxypid $tdpids 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
 
 for t in swaks curl /usr/bin/time python3; do
 	command -v "$t" >/dev/null 2>&1 || {
@@ -127,3 +129,47 @@ sw_ms=$(median <"$tmp/sw.w")
 awk -v ms="$sw_ms" -v t="$SWEEP_TIMEOUT" 'BEGIN {
 	printf "sweep wall time: %.0f ms (median of 3) = %.2f x timeout (target <= 1.2)\n",
 		ms, ms / 1000 / t }'
+
+# ---- time to diagnosis for the slow failure classes ---------------------
+# Each at the default --timeout (15 s), one run each: how long a user
+# waits for the answer.  A wrong TLS mode is found by a second connection
+# started after 1.5 s without a greeting (target < 3 s); the pure timeouts
+# cost the timeout, and no more (the TLS probe runs beside the wait).
+echo
+echo "time to diagnosis, default --timeout (15 s):"
+"$SMTPDX" --lab ok-implicit --lab-server "$tmp/ti.pem" >"$tmp/ti.port" &
+tdpids=$!
+"$SMTPDX" --lab ok --lab-server "$tmp/tp.pem" >"$tmp/tp.port" &
+tdpids="$tdpids $!"
+"$SMTPDX" --lab greeting.timeout --lab-server "$tmp/tg.pem" >"$tmp/tg.port" &
+tdpids="$tdpids $!"
+python3 tests/dropport.py >"$tmp/td.port" &
+tdpids="$tdpids $!"
+for _ in $(seq 50); do
+	[ -s "$tmp/ti.port" ] && [ -s "$tmp/tp.port" ] && [ -s "$tmp/tg.port" ] &&
+		[ -s "$tmp/td.port" ] && break
+	sleep 0.1
+done
+ttd() {	# label, expected id, smtpdx arguments...
+	label=$1 want=$2; shift 2
+	t0=$(date +%s%N)
+	"$SMTPDX" --json "$@" >"$tmp/ttd.json" 2>/dev/null
+	t1=$(date +%s%N)
+	got=$(python3 -c 'import json,sys
+r = json.load(open(sys.argv[1]))
+print(([d["id"] for d in r["diagnoses"] if d["severity"] == "error"] or ["none"])[0])' "$tmp/ttd.json")
+	awk -v l="$label" -v w="$want" -v g="$got" -v ms=$(( (t1 - t0) / 1000000 )) 'BEGIN {
+		printf "  %-44s %-24s %6.2f s%s\n", l, g, ms / 1000, g == w ? "" : "  (expected " w ")" }'
+}
+ttd "STARTTLS client on an implicit-TLS port" tls.expected_implicit \
+	127.0.0.1 -p "$(cat "$tmp/ti.port")" --tls starttls --cafile "$tmp/ti.pem"
+ttd "plaintext client on an implicit-TLS port" tls.expected_implicit \
+	127.0.0.1 -p "$(cat "$tmp/ti.port")" --tls none --cafile "$tmp/ti.pem"
+ttd "implicit-TLS client on a STARTTLS port" tls.expected_starttls \
+	127.0.0.1 -p "$(cat "$tmp/tp.port")" --tls implicit --cafile "$tmp/tp.pem"
+ttd "a server that never greets" greeting.timeout \
+	127.0.0.1 -p "$(cat "$tmp/tg.port")" --tls starttls
+ttd "a port that drops SYNs (connect timeout)" connect.timeout \
+	127.0.0.1 -p "$(cat "$tmp/td.port")" --tls starttls
+# shellcheck disable=SC2086
+kill $tdpids 2>/dev/null

@@ -31,6 +31,9 @@ SPECIAL = {
     "hostile-endless-reply": ("proto.reply_too_long", 1),
     "hostile-4xx-flood": ("ehlo.rejected", 1),
     "hostile-drop-tls": ("session.closed", 1),
+    "tls-weak-sha1": ("tls.weak_key", 1),
+    "tls-client-cert-12": ("tls.client_cert_required", 1),
+    "tls-client-cert-implicit": ("tls.client_cert_required", 1),
     # the same words, decided by the facts: a foreign domain without a
     # login is a relay refusal, the server's own domain an unknown user
     "relay-no-reason": ("rcpt.relay_denied", 1),

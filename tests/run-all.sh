@@ -3,7 +3,7 @@
 # each ends in "N passed, M failed", and the last line adds them up.
 set -u
 cd "$(dirname "$0")/.." || exit 3
-total_p=0 total_f=0 status=0
+total_p=0 total_f=0 total_s=0 status=0
 
 suite() {
 	name=$1; shift
@@ -14,7 +14,8 @@ suite() {
 	p=$(printf '%s' "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
 	f=$(printf '%s' "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
 	[ -n "$p" ] || { p=0; f=1; echo "# $name printed no summary"; }
-	total_p=$((total_p + p)); total_f=$((total_f + f))
+	k=$(printf '%s' "$line" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')
+	total_p=$((total_p + p)); total_f=$((total_f + f)); total_s=$((total_s + ${k:-0}))
 	[ "$rc" -eq 0 ] && [ "$f" -eq 0 ] || status=1
 }
 
@@ -30,11 +31,14 @@ suite "deliverability (--deliverability, dnsmasq + HTTPS)" python3 tests/deliver
 suite "MX lookup (--mx, dnsmasq)" sh tests/mx.sh
 suite "documentation" sh tests/docs.sh
 suite "hostile servers" python3 tests/hostile.py
+suite "replay: foreign servers' behaviours (replies tied to commands, TLS mode in seconds)" python3 tests/replay.py
 suite "SASL attack servers" python3 tests/sasl_attack.py
 suite "real MTA: Postfix + Dovecot" sh tests/mta/run.sh
+suite "interop: Exim, OpenSMTPD, aiosmtpd, Haraka, replays" sh tests/interop/run.sh
+suite "local files, secrets, escaping, lab limits" python3 tests/local.py
 suite "secrets never show" sh tests/secrets.sh
 suite "sanitizers: ASan+UBSan, valgrind, fuzz corpus" sh tests/sanitize.sh
 [ -f tests/tui/run.sh ] && suite "TUI in tmux" sh tests/tui/run.sh
 echo "# ---"
-echo "all suites: $total_p passed, $total_f failed"
+echo "all suites: $total_p passed, $total_f failed, $total_s skipped"
 exit $status

@@ -167,6 +167,31 @@ start settings 100x30 --lab ok
 wait_for settings "Nothing sent yet" && keys settings e && wait_for settings "Settings" &&
 	keys settings Down Down Right && snap settings "smtpdx --lab ok   (e: settings)" || fail=1
 
+# 9b. the whole decision tree, the walked path marked
+start tree 132x43 --lab auth.failed
+wait_for tree "Nothing sent yet" && keys tree r && wait_for tree "FAILED" &&
+	keys tree T && wait_for tree "walked is marked" &&
+	snap tree "smtpdx --lab auth.failed   (T: the whole decision tree)" || fail=1
+
+# 9c. a search of the transcript
+start search 100x30 --lab ok
+wait_for search "Nothing sent yet" && keys search r && wait_for search "PASSED" &&
+	keys search / && text search "auth" && keys search Enter &&
+	wait_for search "/auth  1/" && keys search n &&
+	snap search "smtpdx --lab ok   (/auth, then n)" || fail=1
+
+# 9d. where the time went
+start timing 100x40 --lab ok
+wait_for timing "Nothing sent yet" && keys timing r && wait_for timing "PASSED" &&
+	keys timing l && wait_for timing "Where the time went" &&
+	snap timing "smtpdx --lab ok   (l: where the time went)" || fail=1
+
+# 9e. the password prompt, modal
+start password 100x30 127.0.0.1 -u alice
+wait_for password "PASSWORD PROMPT" && text password "abc" &&
+	wait_for password "3 characters" &&
+	snap password "smtpdx 127.0.0.1 -u alice   (the password prompt)" || fail=1
+
 # 10. plain ASCII on a vt100
 ENVX="TERM=vt100 LANG=C" start vt100 80x24 --lab tls.cert_expired
 wait_for vt100 "Nothing sent yet" && keys vt100 r && wait_for vt100 "FAILED" || fail=1

@@ -151,6 +151,12 @@ def processes():
                 for what in ("cmdline", "environ"):
                     try:
                         data = open("/proc/%d/%s" % (pid, what), "rb").read()
+                    except PermissionError:
+                        # not dumpable (a secret is loaded): /proc/PID/ is
+                        # root's, nobody else reads it, which is the point
+                        report(os.getuid() != 0, "/proc/%d/%s: unreadable, the "
+                               "process is not dumpable" % (pid, what))
+                        continue
                     except OSError as e:
                         report(False, "read /proc/%d/%s" % (pid, what), e)
                         continue

@@ -24,6 +24,7 @@
 #include "../src/provider.h"
 #include "../src/reply.h"
 #include "../src/sasl.h"
+#include "../src/settings.h"
 #include "../src/steps.h"
 #include "../src/tls.h"
 #include "../src/transcript.h"
@@ -143,6 +144,8 @@ has(const char *s, const char *needle)
 #include "unit_vocab.c"
 #include "unit_sasl.c"
 #include "unit_regress.c"
+#include "unit_replies.c"
+#include "unit_settings.c"
 #include "unit_provider.c"
 
 int
@@ -155,6 +158,7 @@ main(void)
 	test_line_reader();
 	test_caps();
 	test_vis_escape();
+	test_vis_format_chars();
 	test_json_string();
 	test_base64();
 	test_strings_and_bufs();
@@ -165,11 +169,15 @@ main(void)
 	test_diag_tree();
 	test_diag_warnings();
 	test_diag_catalog();
+	test_diag_tls_paths();
 	test_vocab();
 	test_sasl();
 	test_transcript();
 	test_config_and_steps();
 	test_regress();
+	test_reply_fits();
+	test_sync_tree();
+	test_settings();
 	test_provider();
 
 	options_pool_free();

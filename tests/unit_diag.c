@@ -251,6 +251,18 @@ static const struct dcase dcases[] = {
 	  "tls.cert_untrusted", 0, 0, CP_UNTRUSTED | CP_HOSTNAME },
 	{ "tls: expired and wrong name: expired first", STEP_TLS, FK_CERT, 0, NULL,
 	  "tls.cert_expired", 0, 0, CP_EXPIRED | CP_HOSTNAME },
+	{ "tls: an intermediate left out", STEP_TLS, FK_CERT, 0, NULL,
+	  "tls.chain_incomplete", 0, 0, CP_CHAIN_INCOMPLETE },
+	{ "tls: a clientAuth-only leaf", STEP_TLS, FK_CERT, 0, NULL,
+	  "tls.cert_wrong_purpose", 0, 0, CP_PURPOSE },
+	{ "tls: refused for SHA-1: weak, an error", STEP_TLS, FK_CERT, 0, NULL,
+	  "tls.weak_key", 0, 0, CP_WEAK },
+	{ "tls: revoked or bad signature", STEP_TLS, FK_CERT, 0, NULL,
+	  "tls.cert_invalid", 0, 0, CP_OTHER },
+	{ "tls: the server wants a client certificate", STEP_TLS,
+	  FK_TLS_CLIENT_CERT, 0, NULL, "tls.client_cert_required" },
+	{ "tls: internal_error from the server", STEP_TLS, FK_TLS_SERVER_ERROR,
+	  0, NULL, "tls.server_error" },
 };
 #pragma GCC diagnostic pop
 
@@ -569,6 +581,8 @@ static const char *const contract_ids[] = {
 	"starttls.not_offered", "starttls.refused", "starttls.injection",
 	"tls.handshake_failed", "tls.version_mismatch", "tls.cert_untrusted",
 	"tls.cert_hostname_mismatch", "tls.cert_expired", "tls.cert_not_yet_valid",
+	"tls.cert_wrong_purpose", "tls.weak_key", "tls.chain_incomplete",
+	"tls.client_cert_required", "tls.server_error", "tls.cert_invalid",
 	"auth.not_offered", "auth.requires_tls", "auth.plaintext_refused",
 	"auth.mech_unsupported", "auth.failed", "auth.app_password_required",
 	"auth.disabled_for_account", "auth.temporary",
@@ -649,6 +663,7 @@ test_diag_catalog(void)
 	}
 	static const char *const warnings[] = {
 		"tls.weak_version", "auth.offered_in_plaintext", "port25.submission",
+		"tls.weak_key",
 	};
 	bool warn_ok = true;
 	for (size_t i = 0; i < ARRAY_SIZE(warnings); i++) {
@@ -713,4 +728,165 @@ test_diag_catalog(void)
 	}
 	CHECK(uniq, "tree: node ids are unique");
 	CHECK(asks, "tree: every node asks a question");
+}
+
+/*
+ * Every question on every TLS path is answered truly: for each kind of
+ * TLS failure, each set of certificate problems and each TLS mode, the
+ * answer recorded on the path is what the facts say (an oracle of our
+ * own, written from the questions' words), and the leaf reached is true
+ * of the facts too.  A node under "tls." without an oracle here fails:
+ * a new question must say what its true answer is.
+ */
+static const char *
+tls_oracle(const char *node, const struct facts *f)
+{
+	unsigned p = f->cert_problems;
+#define YN(c) ((c) ? "yes" : "no")
+	if (!strcmp(node, "tls.kind"))
+		return fail_kind_name(f->kind);
+	if (!strcmp(node, "tls.silent"))
+		return tls_mode_name((enum tls_mode)f->tls_mode);
+	if (!strcmp(node, "tls.cert"))	/* leads to a trusted authority? */
+		return YN(!(p & (CP_UNTRUSTED | CP_NO_CERT | CP_CHAIN_INCOMPLETE)));
+	if (!strcmp(node, "tls.cert.chain"))	/* an intermediate left out? */
+		return YN(p & CP_CHAIN_INCOMPLETE);
+	if (!strcmp(node, "tls.cert.expired"))
+		return YN(p & CP_EXPIRED);
+	if (!strcmp(node, "tls.cert.early"))
+		return YN(p & CP_NOT_YET_VALID);
+	if (!strcmp(node, "tls.cert.name"))
+		return YN(p & CP_HOSTNAME);
+	if (!strcmp(node, "tls.cert.purpose"))
+		return YN(p & CP_PURPOSE);
+	if (!strcmp(node, "tls.cert.weak"))	/* refused for a weak algorithm? */
+		return YN(p & CP_WEAK);
+	if (!strcmp(node, "w.weak"))
+		return YN(*f->weak && !(p & CP_WEAK));
+	if (!strcmp(node, "w.cert") || !strcmp(node, "w.insecure"))
+		return YN(f->insecure && p);
+#undef YN
+	return NULL;
+}
+
+/* Is the leaf true of the facts? */
+static bool
+tls_leaf_true(const char *id, const struct facts *f)
+{
+	unsigned p = f->cert_problems;
+	if (!strcmp(id, "tls.cert_untrusted"))
+		return p & (CP_UNTRUSTED | CP_NO_CERT);
+	if (!strcmp(id, "tls.chain_incomplete"))
+		return p & CP_CHAIN_INCOMPLETE;
+	if (!strcmp(id, "tls.cert_expired"))
+		return p & CP_EXPIRED;
+	if (!strcmp(id, "tls.cert_not_yet_valid"))
+		return p & CP_NOT_YET_VALID;
+	if (!strcmp(id, "tls.cert_hostname_mismatch"))
+		return p & CP_HOSTNAME;
+	if (!strcmp(id, "tls.cert_wrong_purpose"))
+		return p & CP_PURPOSE;
+	if (!strcmp(id, "tls.weak_key"))
+		return (p & CP_WEAK) || *f->weak;
+	if (!strcmp(id, "tls.cert_invalid"))
+		return p & CP_OTHER;
+	if (!strcmp(id, "tls.client_cert_required"))
+		return f->kind == FK_TLS_CLIENT_CERT;
+	if (!strcmp(id, "tls.server_error"))
+		return f->kind == FK_TLS_SERVER_ERROR;
+	return true;	/* leaves decided on the kind alone */
+}
+
+static void
+test_diag_tls_paths(void)
+{
+	static const enum fail_kind kinds[] = {
+		FK_CERT, FK_TLS_CLIENT_CERT, FK_TLS_SERVER_ERROR, FK_TLS_NOT_TLS,
+		FK_TLS_VERSION, FK_TLS_CLOSED, FK_TLS_OTHER, FK_TIMEOUT,
+		FK_CANCELLED, FK_NONE,
+	};
+	static const int modes[] = { TLSM_STARTTLS, TLSM_IMPLICIT };
+	unsigned all = CP_UNTRUSTED | CP_HOSTNAME | CP_EXPIRED | CP_NOT_YET_VALID |
+		       CP_OTHER | CP_NO_CERT | CP_PURPOSE | CP_WEAK |
+		       CP_CHAIN_INCOMPLETE;
+	size_t paths = 0, answers = 0;
+	struct buf bad = { 0 };
+
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++)
+	for (size_t m = 0; m < ARRAY_SIZE(modes); m++)
+	for (unsigned p = 0; p <= all; p++) {
+		if (p & ~all)
+			continue;
+		if (kinds[k] != FK_CERT && kinds[k] != FK_NONE && p)
+			continue;
+		for (int w = 0; w < 4; w++) {
+			struct facts f;
+			struct diag_list l = { 0 };
+			facts_init(&f);
+			f.failed_step = kinds[k] == FK_NONE ? -1 : STEP_TLS;
+			f.kind = kinds[k];
+			f.tls_mode = modes[m];
+			f.cert_problems = kinds[k] == FK_CERT && !p ? CP_OTHER : p;
+			f.weak = (w & 1) ? "leaf key RSA 1024 bits (under 2048)" : "";
+			f.insecure = (w & 2) != 0;
+			if (f.insecure && kinds[k] == FK_CERT)
+				continue;	/* --insecure goes on past it */
+			f.cert_evidence = "certificate problem";
+			diag_decide(&f, &l);
+			for (size_t i = 0; i < l.n; i++) {
+				const struct diagnosis *d = &l.v[i];
+				bool tls_path = false;
+				for (size_t s = 0; s < d->npath; s++) {
+					const char *node = d->path[s].node;
+					if (strncmp(node, "tls.", 4) && strncmp(node, "w.", 2))
+						continue;
+					tls_path = true;
+					const char *want = tls_oracle(node, &f);
+					answers++;
+					if (!want)
+						buf_printf(&bad, "[no oracle for %s] ", node);
+					else if (strcmp(want, d->path[s].answer))
+						buf_printf(&bad, "[%s kind=%s problems=%#x: "
+							   "answered %s, true is %s] ",
+							   node, fail_kind_name(f.kind),
+							   f.cert_problems,
+							   d->path[s].answer, want);
+				}
+				const char *id = diag_info(d->id)->id;
+				if (tls_path) {
+					paths++;
+					if (!tls_leaf_true(id, &f))
+						buf_printf(&bad, "[leaf %s untrue: "
+							   "problems=%#x] ", id,
+							   f.cert_problems);
+				}
+			}
+			diag_list_free(&l);
+			if (bad.len > 2000)
+				goto out;
+		}
+	}
+out:
+	CHECK(!bad.len && paths > 1000 && answers > paths,
+	      nm("diag: every answer on every TLS path is true of the facts "
+		 "(%zu paths, %zu answers)%s%.600s", paths, answers,
+		 bad.len ? ": " : "", bad.data ? bad.data : ""));
+	buf_free(&bad);
+
+	/* the inversion the issue found, spelled out */
+	struct facts f;
+	struct diag_list l = { 0 };
+	facts_init(&f);
+	f.failed_step = STEP_TLS;
+	f.kind = FK_CERT;
+	f.cert_problems = CP_UNTRUSTED;
+	f.weak = "";
+	diag_decide(&f, &l);
+	const char *a = NULL;
+	for (size_t s = 0; l.n && s < l.v[0].npath; s++)
+		if (!strcmp(l.v[0].path[s].node, "tls.cert"))
+			a = l.v[0].path[s].answer;
+	CHECK_STR(a, "no", "diag: an untrusted chain: 'leads to a trusted "
+		  "authority?' is answered no");
+	diag_list_free(&l);
 }

@@ -208,6 +208,9 @@ test_options(void)
 	expect_fail("[::1]x", (char *)NULL);
 	expect_fail("-p", "25", "mx.example.com:2525", (char *)NULL);
 	expect_fail("--tls", "bogus", "mx.example.com", (char *)NULL);
+	expect_fail("--servername", "", "mx.example.com", (char *)NULL);
+	expect_fail("--servername=", "mx.example.com", (char *)NULL);
+	expect_fail("--servername", " ", "--lab", (char *)NULL);
 	expect_fail("--auth", "digest-md5", "mx.example.com", (char *)NULL);
 	expect_fail("--timeout", "-1", "mx.example.com", (char *)NULL);
 	expect_fail("--timeout", "0", "mx.example.com", (char *)NULL);
@@ -256,7 +259,7 @@ test_options_merge(void)
 	base.to[base.nto++] = xstrdup("lab@example.test");
 
 	int rc = parse_args(&o, err, sizeof err, "--lab", "--tls", "implicit",
-			    "--cafile", "/etc/ssl/my-ca.pem", "-t", "me@example.org",
+			    "--cafile", "/etc/passwd", "-t", "me@example.org",
 			    (char *)NULL);
 	CHECK_INT(rc, 0, "merge: user options parse");
 	options_merge(&base, &o);
@@ -265,7 +268,7 @@ test_options_merge(void)
 	CHECK_STR(base.host, "127.0.0.1", "merge: the lab's host stays");
 	CHECK_INT(base.tls, TLSM_IMPLICIT, "merge: --tls implicit wins");
 	CHECK_INT(config_tls(&base), TLSM_IMPLICIT, "merge: resolved mode implicit");
-	CHECK_STR(base.cafile, "/etc/ssl/my-ca.pem", "merge: --cafile set");
+	CHECK_STR(base.cafile, "/etc/passwd", "merge: --cafile set");
 	CHECK_STR(base.ca_pem, NULL, "merge: --cafile clears the lab's ca_pem");
 	CHECK_STR(base.user, "lab-user", "merge: settings not given stay (user)");
 	CHECK(base.nto == 1 && !strcmp(base.to[0], "me@example.org"),

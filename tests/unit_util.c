@@ -347,3 +347,57 @@ test_transcript(void)
 	tr_free(&tr);
 	CHECK(tr.n == 0 && tr.v == NULL, "transcript: tr_free empties");
 }
+
+/* Every format character (Unicode category Cf) is escaped, as C0/C1 and
+ * the bidi controls are: none reaches a terminal raw. */
+static size_t
+utf8_put(unsigned cp, char *o)
+{
+	if (cp < 0x80) { o[0] = (char)cp; return 1; }
+	if (cp < 0x800) {
+		o[0] = (char)(0xc0 | cp >> 6); o[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xe0 | cp >> 12); o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		o[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (char)(0xf0 | cp >> 18); o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f)); o[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+static void
+test_vis_format_chars(void)
+{
+	static const unsigned cf[][2] = {	/* ranges of category Cf */
+		{ 0x00ad, 0x00ad }, { 0x0600, 0x0605 }, { 0x061c, 0x061c },
+		{ 0x06dd, 0x06dd }, { 0x070f, 0x070f }, { 0x0890, 0x0891 },
+		{ 0x08e2, 0x08e2 }, { 0x180e, 0x180e }, { 0x200b, 0x200f },
+		{ 0x202a, 0x202e }, { 0x2060, 0x2064 }, { 0x2066, 0x206f },
+		{ 0xfeff, 0xfeff }, { 0xfff9, 0xfffb }, { 0x110bd, 0x110bd },
+		{ 0x110cd, 0x110cd }, { 0x13430, 0x1343f }, { 0x1bca0, 0x1bca3 },
+		{ 0x1d173, 0x1d17a }, { 0xe0001, 0xe0001 }, { 0xe0020, 0xe007f },
+	};
+	struct buf bad = { 0 };
+	size_t n = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(cf); i++)
+		for (unsigned cp = cf[i][0]; cp <= cf[i][1]; cp++) {
+			char in[8], want[16];
+			size_t k = utf8_put(cp, in);
+			snprintf(want, sizeof want, "\\u{%04x}", cp);
+			char *got = vis_escape(in, k);
+			if (strcasecmp(got, want))
+				buf_printf(&bad, "U+%04X ", cp);
+			free(got);
+			n++;
+		}
+	CHECK(!bad.len, nm("vis: all %zu format characters (Cf) escaped%s%.300s", n,
+			   bad.len ? "; raw: " : "", bad.data ? bad.data : ""));
+	buf_free(&bad);
+	/* and letters around them are left alone */
+	char *got = vis_escape("caf\xc3\xa9 \xd8\xb9", 8);
+	CHECK_STR(got, "caf\xc3\xa9 \xd8\xb9", "vis: accented and Arabic letters stay");
+	free(got);
+}

@@ -353,7 +353,10 @@ struct oracle {
 };
 
 static const struct oracle oracles[] = {
-	{ "root", O_FAILED, NULL }, { "stage", O_STEP, NULL },
+	{ "root", O_FAILED, NULL }, { "sync", O_KIND, NULL },
+	{ "stage", O_STEP, NULL },
+	{ "auth.503", O_FLAG, "a MAIL FROM typed on the : line opened a transaction" },
+	{ "auth.503.text", O_WORDS, NULL },
 	{ "resolve.kind", O_KIND, NULL }, { "connect.kind", O_KIND, NULL },
 	{ "connect.port", O_PORT, NULL },
 	{ "greeting.kind", O_KIND, NULL },
@@ -363,7 +366,10 @@ static const struct oracle oracles[] = {
 	{ "ehlo.kind", O_KIND, NULL }, { "ehlo.code", O_CODE, NULL },
 	{ "starttls.kind", O_KIND, NULL }, { "starttls.version", O_WORDS, NULL },
 	{ "tls.kind", O_KIND, NULL }, { "tls.silent", O_TLSMODE, NULL },
-	{ "tls.cert", O_FLAG, "the chain does not reach a trusted authority" },
+	{ "tls.cert", O_FLAG, "the chain reaches a trusted authority" },
+	{ "tls.cert.chain", O_FLAG, "the server left out an intermediate" },
+	{ "tls.cert.purpose", O_FLAG, "the certificate is not for a TLS server" },
+	{ "tls.cert.weak", O_FLAG, "refused for a weak algorithm" },
 	{ "tls.cert.expired", O_FLAG, "the certificate has expired" },
 	{ "tls.cert.early", O_FLAG, "the certificate is not valid yet" },
 	{ "tls.cert.name", O_FLAG, "the certificate is for another name" },
@@ -430,6 +436,7 @@ static const struct oracle oracles[] = {
 	{ "w.cert", O_FLAG, "--insecure went past a certificate problem" },
 	{ "w.insecure", O_FLAG, "--insecure went past a certificate problem" },
 	{ "w.helo", O_FLAG, "only HELO was taken" },
+	{ "w.weak", O_FLAG, "a weak algorithm, accepted" },
 };
 
 /* The truth of a yes/no fact, from the question's own words. */
@@ -438,8 +445,17 @@ flag_oracle(const char *what, const struct facts *f)
 {
 	if (!strcmp(what, "a second connection's TLS handshake worked"))
 		return f->probe_ok;
-	if (!strcmp(what, "the chain does not reach a trusted authority"))
-		return f->cert_problems & (CP_UNTRUSTED | CP_NO_CERT);
+	if (!strcmp(what, "the chain reaches a trusted authority"))
+		return !(f->cert_problems & (CP_UNTRUSTED | CP_NO_CERT |
+					     CP_CHAIN_INCOMPLETE));
+	if (!strcmp(what, "the server left out an intermediate"))
+		return f->cert_problems & CP_CHAIN_INCOMPLETE;
+	if (!strcmp(what, "the certificate is not for a TLS server"))
+		return f->cert_problems & CP_PURPOSE;
+	if (!strcmp(what, "refused for a weak algorithm"))
+		return f->cert_problems & CP_WEAK;
+	if (!strcmp(what, "a weak algorithm, accepted"))
+		return f->weak && *f->weak && !(f->cert_problems & CP_WEAK);
 	if (!strcmp(what, "the certificate has expired"))
 		return f->cert_problems & CP_EXPIRED;
 	if (!strcmp(what, "the certificate is not valid yet"))
@@ -470,6 +486,8 @@ flag_oracle(const char *what, const struct facts *f)
 		return f->insecure && f->cert_problems;
 	if (!strcmp(what, "only HELO was taken"))
 		return f->helo_fallback;
+	if (!strcmp(what, "a MAIL FROM typed on the : line opened a transaction"))
+		return f->raw_transaction;
 	return false;
 }
 
@@ -909,9 +927,12 @@ test_vocab_honest_paths(void)
 				f.probe_ok = f.probe_tried = m & 16;
 				f.port = (m & 32) ? 25 : 465;
 				f.tls_mode = (m & 32) ? TLSM_IMPLICIT : TLSM_STARTTLS;
-				f.cert_problems = (unsigned)(m % 7) == 0 ? CP_UNTRUSTED :
-					(m % 7) == 1 ? CP_EXPIRED : (m % 7) == 2 ?
-					CP_NOT_YET_VALID : (m % 7) == 3 ? CP_HOSTNAME : 0;
+				static const unsigned cps[] = { CP_UNTRUSTED,
+					CP_EXPIRED, CP_NOT_YET_VALID, CP_HOSTNAME,
+					CP_CHAIN_INCOMPLETE, CP_PURPOSE, CP_WEAK,
+					CP_OTHER, 0, 0 };
+				f.cert_problems = cps[m % ARRAY_SIZE(cps)];
+				f.weak = (m & 16) ? "leaf key RSA 1024 bits" : "";
 				f.insecure = m & 8;
 				f.tls_version = (m & 4) ? 11 : 13;
 				f.helo_fallback = m == 5;

@@ -26,6 +26,11 @@ test)
 	command -v swaks >/dev/null 2>&1 || missing="$missing swaks"
 	command -v curl >/dev/null 2>&1 || missing="$missing curl"
 	command -v python3 >/dev/null 2>&1 || missing="$missing python3"
+	# tests/interop: certificates, Debian's aiosmtpd, openssl for hashes
+	command -v certtool >/dev/null 2>&1 || missing="$missing gnutls-bin"
+	command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+	/usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 ||
+		missing="$missing python3-aiosmtpd"
 	;;
 *)
 	echo "usage: deps.sh build|test" >&2; exit 2 ;;

@@ -25,6 +25,10 @@
 #include "../src/mx.h"
 #include "../src/util.h"
 
+extern const struct screen screen_advisor;
+static void adv_move(struct tui *t, int delta, bool absolute);
+static void adv_scroll(struct tui *t, int delta, bool absolute);
+
 #define WIDE_TABLE 96		/* inner width for the long column words */
 #define TWO_PANES_COLS 110	/* recommendation and port side by side */
 #define TWO_PANES_ROWS 30
@@ -166,7 +170,7 @@ adv_handle(struct tui *t, const struct pollfd *pfd, int n)
 	if (!adv_running(t))
 		return;
 	sweep_handle(a->w, pfd, n);
-	if (t->scr == SCR_SWEEP)
+	if (t->body == SCREEN_ADVISOR)
 		t->dirty |= DIRTY_ALL & ~DIRTY_OVERLAY;
 	if (!sweep_done(a->w))
 		return;
@@ -193,7 +197,7 @@ adv_handle(struct tui *t, const struct pollfd *pfd, int n)
 	}
 }
 
-const struct sweep_port *
+static const struct sweep_port *
 adv_selected(const struct tui *t)
 {
 	if (!t->adv.w)
@@ -205,7 +209,7 @@ adv_selected(const struct tui *t)
 	return &p[t->adv.sel];
 }
 
-void
+static void
 adv_move(struct tui *t, int delta, bool absolute)
 {
 	struct advisor *a = &t->adv;
@@ -226,7 +230,7 @@ adv_move(struct tui *t, int delta, bool absolute)
 	t->dirty |= DIRTY_ALL & ~DIRTY_OVERLAY;
 }
 
-void
+static void
 adv_scroll(struct tui *t, int delta, bool absolute)
 {
 	struct advisor *a = &t->adv;
@@ -347,7 +351,7 @@ table_height(const struct tui *t)
 	return want < most ? want : most;
 }
 
-void
+static void
 adv_layout_free(struct tui *t)
 {
 	struct advisor *a = &t->adv;
@@ -359,7 +363,7 @@ adv_layout_free(struct tui *t)
 	a->table = a->pane[0] = a->pane[1] = NULL;
 }
 
-void
+static void
 adv_layout(struct tui *t)
 {
 	adv_layout_free(t);
@@ -478,36 +482,12 @@ adv_footer(struct tui *t)
 			if ((int)a->doc[i].n > h)
 				more = true;
 		}
-	const struct keyhint keys[] = {
-		{ ui_utf8 ? "\u2191\u2193" : "Up/Dn", "port" },
-		{ "Enter", "run session" },
-		{ "R", "re-sweep" },
-		{ "b", "back" },
-		{ "PgDn", "more" },
-		{ "Tab", "pane" },
-	};
-	static const struct keyhint tail[] = { { "?", "help" }, { "q", "quit" } };
-	int tailw = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(tail); i++)
-		tailw += u8_width(tail[i].key) + 1 + u8_width(tail[i].words) + 2;
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		if (!strcmp(keys[i].key, "b") && !a->have_session)
-			continue;
-		if (!strcmp(keys[i].key, "PgDn") && !more)
-			continue;
-		if (!strcmp(keys[i].key, "Tab") && (!a->pane[1] || !more))
-			continue;
-		int used = put_hint(w, x, cols - x - tailw, &keys[i]);
-		if (used < 0)
-			break;
+	struct keyhint port = { ui_utf8 ? "\u2191\u2193" : "Up/Dn", "port" };
+	int used = put_hint(w, x, cols - x - 20, &port);
+	if (used > 0)
 		x += used;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(tail); i++) {
-		int used = put_hint(w, x, cols - x, &tail[i]);
-		if (used < 0)
-			break;
-		x += used;
-	}
+	(void)more;
+	ui_footer_keys(t, w, x, &screen_advisor);
 	wnoutrefresh(w);
 }
 
@@ -1033,9 +1013,10 @@ draw_panes(struct tui *t)
 	draw_pane(t, 0, title);
 }
 
-void
-adv_draw(struct tui *t)
+static void
+adv_draw(struct tui *t, unsigned dirty)
 {
+	(void)dirty;
 	adv_header(t);
 	if (t->adv.table)
 		draw_table(t);
@@ -1046,27 +1027,9 @@ adv_draw(struct tui *t)
 
 /* ---- help -------------------------------------------------------------------- */
 
-static const struct {
-	const char *key, *words;
-} sweep_keys[] = {
-	{ "Up Down", "select a port (k j, Home End too)" },
-	{ "Enter", "run the step-by-step session on that port and TLS mode" },
-	{ "R", "sweep again" },
-	{ "b  Esc", "back to the session screen (after Enter or w)" },
-	{ "PgUp PgDn", "scroll the recommendation and the port's details" },
-	{ "Tab", "which pane PgUp PgDn scroll (wide screens)" },
-	{ "?", "this help" },
-	{ "q", "quit" },
-};
-
-void
+static void
 adv_help(struct doc *d, const struct tui *t)
 {
-	doc_nl(d);
-	doc_heading(d, "The port advisor");
-	for (size_t i = 0; i < ARRAY_SIZE(sweep_keys); i++)
-		doc_wrap(d, 15, sweep_keys[i].key, ST_KEY, ST_NORMAL,
-			 sweep_keys[i].words);
 	doc_nl(d);
 	doc_heading(d, "How ports are probed");
 	doc_wrap(d, 0, NULL, 0, ST_NORMAL, "Every port at once: a TLS ClientHello "
@@ -1085,3 +1048,184 @@ adv_help(struct doc *d, const struct tui *t)
 	free(m);
 	(void)t;
 }
+
+/* ---- the screen: keys ------------------------------------------------------ */
+
+enum {
+	AA_UP = KA_FIRST, AA_DOWN, AA_FIRST, AA_LAST, AA_PGUP, AA_PGDN, AA_ENTER,
+	AA_AGAIN, AA_BACK, AA_PANE, AA_RUN, AA_PORTS, AA_REDRAW, AA_HELP,
+	AA_QUIT, AA_INTR,
+};
+
+static const struct keydef advisor_keys[] = {
+	{ KEY_UP, true, AA_UP, "Up", "select a port", NULL, 0,
+	  "The port advisor" },
+	{ 'k', false, AA_UP, "k", NULL, NULL, 0, NULL },
+	{ KEY_DOWN, true, AA_DOWN, "Down", NULL, NULL, 0, NULL },
+	{ 'j', false, AA_DOWN, "j", NULL, NULL, 0, NULL },
+	{ KEY_HOME, true, AA_FIRST, "Home", "the first port", NULL, 0, NULL },
+	{ 'g', false, AA_FIRST, "g", NULL, NULL, 0, NULL },
+	{ KEY_END, true, AA_LAST, "End", "the last port", NULL, 0, NULL },
+	{ 'G', false, AA_LAST, "G", NULL, NULL, 0, NULL },
+	{ '\r', false, AA_ENTER, "Enter", "run the step-by-step session on that "
+	  "port and TLS mode", "run session", 0, NULL },
+	{ '\n', false, AA_ENTER, "Enter", NULL, NULL, 0, NULL },
+	{ KEY_ENTER, true, AA_ENTER, "Enter", NULL, NULL, 0, NULL },
+	{ 'R', false, AA_AGAIN, "R", "sweep again", "re-sweep", 0, NULL },
+	{ 'b', false, AA_BACK, "b", "back to the session screen (after Enter or "
+	  "w)", "back", KW_BACK, NULL },
+	{ 27, false, AA_BACK, "Esc", NULL, NULL, 0, NULL },
+	{ KEY_PPAGE, true, AA_PGUP, "PgUp", "scroll the recommendation and the "
+	  "port's details", NULL, 0, NULL },
+	{ KEY_NPAGE, true, AA_PGDN, "PgDn", NULL, "more", KW_MORE, NULL },
+	{ ' ', false, AA_PGDN, "space", NULL, NULL, 0, NULL },
+	{ '\t', false, AA_PANE, "Tab", "which pane PgUp PgDn scroll (wide "
+	  "screens)", "pane", KW_PANES | KW_MORE, NULL },
+	{ KEY_BTAB, true, AA_PANE, "Shift-Tab", NULL, NULL, 0, NULL },
+	{ 'r', false, AA_RUN, "r", "(the session's keys: Enter runs one here)",
+	  NULL, 0, NULL },
+	{ 'n', false, AA_RUN, "n", NULL, NULL, 0, NULL },
+	{ 'w', false, AA_PORTS, "w", "(this is the sweep: R sweeps again)", NULL,
+	  0, NULL },
+	{ 12, false, AA_REDRAW, "Ctrl-L", "redraw the screen", NULL, 0, NULL },
+	{ 26, false, KA_NONE, "Ctrl-Z", "suspend to the shell; fg comes back",
+	  NULL, 0, NULL },
+	{ 3, false, AA_INTR, "Ctrl-C", "quit, as interrupted (status 4)", NULL,
+	  0, NULL },
+	{ '?', false, AA_HELP, "?", "this help", "help", 0, NULL },
+	{ KEY_F(1), true, AA_HELP, "F1", NULL, NULL, 0, NULL },
+	{ 'q', false, AA_QUIT, "q", "quit", "quit", 0, NULL },
+	{ 0, false, 0, NULL, NULL, NULL, 0, NULL }
+};
+
+static unsigned
+adv_state(const struct tui *t)
+{
+	const struct advisor *a = &t->adv;
+	unsigned st = adv_running(t) ? KW_BUSY : KW_IDLE;
+	if (a->have_session)
+		st |= KW_BACK;
+	if (a->pane[1])
+		st |= KW_PANES;
+	for (int i = 0; i < 2; i++)
+		if (a->pane[i] && (int)a->doc[i].n > getmaxy(a->pane[i]) - 2)
+			st |= KW_MORE;
+	return st;
+}
+
+/* Enter on a row: the step-by-step session on that port and mode. */
+static void
+sweep_enter(struct tui *t)
+{
+	struct advisor *a = &t->adv;
+	const struct sweep_port *p = adv_selected(t);
+	if (!p)
+		return;
+	if (p->state != SWS_DONE) {
+		tui_message(t, false, "Port %d is still being probed: wait for its "
+			    "verdict.", p->port);
+		return;
+	}
+	int port = p->port;
+	enum tls_mode mode = p->mode != TLSM_NONE ? p->mode : TLSM_AUTO;
+	t->cfg->port = port;
+	t->cfg->role_port = 0;
+	t->cfg->tls = mode;
+	if (*a->address) {
+		/* the mail domain stays known to the diagnosis: its
+		 * recipients are the MX host's own */
+		if (t->cfg->mx && !t->cfg->mx_domain)
+			config_set(&t->cfg->mx_domain, t->cfg->host);
+		config_set(&t->cfg->host, a->address);
+		if (!a->own_servername)
+			config_set(&t->cfg->servername, a->host);
+	}
+	a->have_session = true;
+	t->restart = true;
+	ui_open(t, SCREEN_SESSION);
+	tui_message(t, false, "Port %d, %s: n steps, r runs to the end, w goes "
+		    "back to the ports.", port, adv_mode_words(config_tls(t->cfg)));
+}
+
+static void
+adv_key(struct tui *t, int action, wint_t ch, bool keycode)
+{
+	struct advisor *a = &t->adv;
+	int ph = a->pane[a->pane[1] ? a->focus : 0] ?
+		 getmaxy(a->pane[a->pane[1] ? a->focus : 0]) - 3 : 5;
+	if (ph < 1)
+		ph = 1;
+	(void)ch;
+	(void)keycode;
+	switch (action) {
+	case AA_UP: adv_move(t, -1, false); return;
+	case AA_DOWN: adv_move(t, 1, false); return;
+	case AA_FIRST: adv_move(t, 0, true); return;
+	case AA_LAST: adv_move(t, SWEEP_MAX_PORTS, true); return;
+	case AA_PGUP: adv_scroll(t, -ph, false); return;
+	case AA_PGDN: adv_scroll(t, ph, false); return;
+	case AA_ENTER: sweep_enter(t); return;
+	case AA_PANE:
+		a->focus = !a->focus;
+		t->dirty |= DIRTY_ALL & ~DIRTY_OVERLAY;
+		return;
+	case AA_INTR:
+		t->interrupted = true;
+		/* fall through */
+	case AA_QUIT:
+		t->quit = true;
+		return;
+	case AA_AGAIN:
+		a->target = 0;
+		a->note[0] = '\0';
+		adv_start(t);
+		tui_message(t, false, "Sweeping again.");
+		return;
+	case AA_RUN:
+		tui_message(t, false, "Enter runs the session on the selected port; "
+			    "R sweeps again.");
+		return;
+	case AA_BACK:
+		if (a->have_session)
+			ui_open(t, SCREEN_SESSION);
+		else
+			tui_message(t, false, "No session yet: Enter starts one on the "
+				    "selected port; q quits.");
+		return;
+	case AA_PORTS:
+		tui_message(t, false, "This is the port sweep: R sweeps again.");
+		return;
+	case AA_HELP:
+		ui_open(t, SCREEN_HELP);
+		return;
+	case AA_REDRAW:
+		clearok(curscr, TRUE);
+		t->dirty = DIRTY_ALL;
+		return;
+	}
+}
+
+static void
+adv_resize(struct tui *t, int *h, int *w)
+{
+	(void)h;
+	(void)w;
+	adv_layout(t);
+}
+
+static void
+adv_close(struct tui *t)
+{
+	adv_layout_free(t);
+}
+
+const struct screen screen_advisor = {
+	.name = "port advisor",
+	.keys = advisor_keys,
+	.draw = adv_draw,
+	.key = adv_key,
+	.resize = adv_resize,
+	.close = adv_close,
+	.state = adv_state,
+	.help = adv_help,
+};

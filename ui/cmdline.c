@@ -473,8 +473,14 @@ cmdline_key(struct cmdline *c, const struct session *s, wint_t ch,
 		}
 	} else {
 		k = (wchar_t)ch;
-		if (k == 3 || (k == 27 && !meta))	/* ^C, Esc */
+		if (k == 27 && !meta)			/* Esc */
 			return -1;
+		if (k == 3 && empty)			/* ^C on nothing */
+			return -1;
+		if (k == 3) {				/* ^C: drop the text */
+			cmdline_reset(c);
+			return 0;
+		}
 		if (k == 4 && empty)			/* ^D on nothing */
 			return -1;
 		if (k == 4 && at_end)
@@ -504,10 +510,16 @@ cmdline_key(struct cmdline *c, const struct session *s, wint_t ch,
 	}
 	c->s = NULL;
 	c->hint = NULL;
-	if (!r) {
-		cmdline_reset(c);
-		return -1;
-	}
+	/*
+	 * In unbuffered mode el_wgets() returns NULL whenever the line is
+	 * empty after the command (^U, ^W, Backspace on nothing), not only
+	 * at end of file: that is no reason to leave.  The keys that leave
+	 * (Esc, ^C, ^D on an empty line) were handled above, before libedit
+	 * saw them; everything else stays on the line, so no key typed
+	 * after it can reach the session as a command.
+	 */
+	if (!r)
+		return 0;
 	if (n > 0 && r[n - 1] == L'\n') {
 		*line = wcs_to_u8(r, (size_t)n - 1);
 		cmdline_reset(c);

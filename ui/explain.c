@@ -1,6 +1,6 @@
 /*
- * explain.c - words for one transcript line (Enter, the teaching view) and
- * for the TLS connection (`t`).
+ * explain.c - words for one transcript line: the explain screen (Enter)
+ * and the teaching view's notes.
  *
  * Server replies are explained from their codes (code_describe and
  * enh_describe from the engine, RFC 5321 §4.2 and RFC 3463), EHLO
@@ -163,30 +163,15 @@ capability_of(const struct session *s, size_t i, const struct capdef **cd)
 	char sep;
 	const char *rest;
 	*cd = NULL;
-	if (l->dir != TR_SERVER || !parse_reply_line(l->text, &code, &sep, &rest) ||
-	    code != 250 || i == 0)
+	/* the session marked the line: a capability of an EHLO reply */
+	if (l->dir != TR_SERVER || !*l->capability ||
+	    !parse_reply_line(l->text, &code, &sep, &rest))
 		return NULL;
-	/* the previous line must be part of the same 250 reply, and the
-	 * reply must answer an EHLO */
-	const struct tr_line *p = &s->tr.v[i - 1];
-	if (p->dir != TR_SERVER || strncmp(p->text, "250-", 4) != 0)
-		return NULL;
-	for (size_t k = i; k-- > 0;) {
-		const struct tr_line *c = &s->tr.v[k];
-		if (c->dir != TR_CLIENT)
-			continue;
-		if (strncasecmp(c->text, "EHLO", 4) != 0)
-			return NULL;
-		break;
-	}
-	for (size_t k = 0; k < ARRAY_SIZE(capdefs); k++) {
-		size_t n = strlen(capdefs[k].kw);
-		if (!strncasecmp(rest, capdefs[k].kw, n) &&
-		    (rest[n] == '\0' || rest[n] == ' ' || rest[n] == '=')) {
+	for (size_t k = 0; k < ARRAY_SIZE(capdefs); k++)
+		if (!strcasecmp(l->capability, capdefs[k].kw)) {
 			*cd = &capdefs[k];
 			break;
 		}
-	}
 	return rest;
 }
 
@@ -332,20 +317,17 @@ explain_line(struct doc *d, const struct session *s, size_t i)
 			doc_wrap(d, 10, "Offers", ST_LABEL, ST_NORMAL, w);
 			free(w);
 		}
-		for (size_t k = i; k-- > 0;) {
-			const struct tr_line *c = &s->tr.v[k];
-			/* an AUTH exchange: the command, not its hidden rounds */
-			if (c->dir == TR_CLIENT && (!strcmp(c->text, "<redacted>") ||
-						    !strcmp(c->text, "*")))
-				continue;
-			if (c->dir == TR_CLIENT) {
-				doc_wrap(d, 10, "Answers", ST_LABEL, ST_CLIENT, c->text);
-				break;
-			}
-			if (k == 0)
-				doc_wrap(d, 10, "Answers", ST_LABEL, ST_NORMAL,
-					 "nothing: this is the greeting");
-		}
+		/* the command it answers, as the session bound it */
+		if (l->answers >= 0 && (size_t)l->answers < s->tr.n)
+			doc_wrap(d, 10, "Answers", ST_LABEL, ST_CLIENT,
+				 s->tr.v[l->answers].text);
+		else if (!strcmp(l->verb, "greeting"))
+			doc_wrap(d, 10, "Answers", ST_LABEL, ST_NORMAL,
+				 "nothing: this is the greeting");
+		else if (l->unsolicited)
+			doc_wrap(d, 10, "Answers", ST_LABEL, ST_NORMAL,
+				 "nothing: no command asked for this line, so client "
+				 "and server are out of step (RFC 5321 \u00a74.3.2)");
 	} else if (l->dir == TR_CLIENT) {
 		const struct verb *v = find_verb(l->text);
 		if (v) {
@@ -363,14 +345,14 @@ explain_line(struct doc *d, const struct session *s, size_t i)
 				 "a command you typed on the : line that smtpdx has no "
 				 "words for; the reply says what the server made of it");
 		}
+		/* its reply: the first server line the session bound to it
+		 * (under PIPELINING it may come after later commands) */
 		for (size_t k = i + 1; k < s->tr.n; k++) {
 			const struct tr_line *r = &s->tr.v[k];
-			if (r->dir == TR_SERVER) {
+			if (r->dir == TR_SERVER && r->answers == (long)i) {
 				doc_wrap(d, 10, "Reply", ST_LABEL, ST_SERVER, r->text);
 				break;
 			}
-			if (r->dir == TR_CLIENT)
-				break;
 		}
 	}
 	/* a server line's note usually says what Code and Enhanced said */
@@ -386,142 +368,58 @@ explain_line(struct doc *d, const struct session *s, size_t i)
 	}
 }
 
-/* ---- TLS ------------------------------------------------------------------ */
+/* ---- the screen --------------------------------------------------------------- */
 
-/* Days from now to an ISO time "2026-11-24T10:00:00Z"; false if unparsable. */
-static bool
-days_until(const char *iso, long *days)
+enum { EA_HELP = KA_FIRST };
+
+static const struct keydef explain_keys[] = {
+	DOC_KEYS,
+	{ '/', false, KA_NONE, "/", "search; n N next and previous match", NULL,
+	  0, NULL },
+	{ '?', false, EA_HELP, "?", "the key map", NULL, 0, NULL },
+	{ 0, false, 0, NULL, NULL, NULL, 0, NULL }
+};
+
+static void
+explain_build(struct tui *t)
 {
-	struct tm tm = { 0 };
-	if (!iso || !strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm))
-		return false;
-	time_t t = timegm(&tm);
-	*days = (long)((t - time(NULL)) / 86400);
-	return true;
+	doc_reset(&t->ovdoc, docview_width(t));
+	explain_line(&t->ovdoc, t->s, t->sel);
 }
 
 static void
-cert_block(struct doc *d, const struct cert_info *c, size_t i, size_t n)
+explain_resize(struct tui *t, int *h, int *w)
 {
-	char *h = xasprintf("Certificate %zu of %zu%s", i + 1, n,
-			    i == 0 ? ": the server's own" : c->self_signed ?
-			    ": a root (self-signed)" : ": an intermediate");
-	doc_nl(d);
-	doc_heading(d, h);
-	free(h);
-	doc_wrap(d, 11, "Subject", ST_LABEL, ST_BOLD, c->subject ? c->subject : "?");
-	doc_wrap(d, 11, "Issuer", ST_LABEL, ST_NORMAL, c->issuer ? c->issuer : "?");
-	long days;
-	char *v;
-	if (days_until(c->not_after, &days)) {
-		long from;
-		bool early = days_until(c->not_before, &from) && from > 0;
-		v = xasprintf("%s to %s (%s %ld day%s)", c->not_before, c->not_after,
-			      early ? "valid only in" : days < 0 ? "expired" :
-			      "expires in", early ? from : days < 0 ? -days : days,
-			      (early ? from : days < 0 ? -days : days) == 1 ? "" : "s");
-		if (days < 0 || early) {
-			char *w = xasprintf("%s%s", v, days < 0 ? " ago" : "");
-			free(v);
-			doc_wrap(d, 11, "Valid", ST_LABEL, ST_FAIL, w);
-			free(w);
-		} else {
-			doc_wrap(d, 11, "Valid", ST_LABEL, ST_NORMAL, v);
-			free(v);
-		}
-	} else {
-		v = xasprintf("%s to %s", c->not_before ? c->not_before : "?",
-			      c->not_after ? c->not_after : "?");
-		doc_wrap(d, 11, "Valid", ST_LABEL, ST_NORMAL, v);
-		free(v);
-	}
-	struct buf b = { 0 };
-	for (size_t k = 0; k < c->nnames; k++)
-		buf_printf(&b, "%s%s", k ? ", " : "", c->names[k]);
-	doc_wrap(d, 11, "Names", ST_LABEL, ST_NORMAL, b.len ? b.data :
-		 "(none: only the subject's CN)");
-	buf_free(&b);
-	if (c->key)
-		doc_wrap(d, 11, "Key", ST_LABEL, ST_NORMAL, c->key);
-	if (c->sig)
-		doc_wrap(d, 11, "Signature", ST_LABEL, ST_NORMAL, c->sig);
-	if (c->sha256)
-		doc_wrap(d, 11, "SHA-256", ST_LABEL, ST_DIM, c->sha256);
+	explain_build(t);
+	docview_size(t, h, w);
 }
 
-void
-explain_tls(struct doc *d, const struct session *s)
+static void
+explain_draw(struct tui *t, unsigned dirty)
 {
-	const struct tls_info *ti = &s->tls;
-	const char *name = s->cfg.servername ? s->cfg.servername :
-			   s->cfg.host ? s->cfg.host : "?";
-
-	if (!ti->done && !ti->nchain) {
-		doc_nl(d);
-		if (s->tls_mode == TLSM_NONE)
-			doc_wrap(d, 0, NULL, 0, ST_WARN, "This session does not use "
-				 "TLS (--tls none): everything travels in plaintext.");
-		else if (*ti->alert)
-			doc_wrap(d, 10, "Failed", ST_LABEL, ST_FAIL, ti->alert);
-		else
-			doc_wrap(d, 0, NULL, 0, ST_NORMAL, s->tls_mode == TLSM_IMPLICIT ?
-				 "No TLS yet: this session starts TLS right after "
-				 "connecting (implicit TLS).  Press n until the tls step "
-				 "has run." :
-				 "No TLS yet: this session upgrades with STARTTLS after "
-				 "the first EHLO.  Press n until the tls step has run.");
-		return;
-	}
-	doc_heading(d, "Connection");
-	char *v = xasprintf("%s%s", ti->version, ti->version_num && ti->version_num < 12 ?
-			    "  (old: TLS 1.2 or newer is expected today)" : "");
-	doc_wrap(d, 11, "Version", ST_LABEL, ti->version_num && ti->version_num < 12 ?
-		 ST_WARN : ST_BOLD, v);
-	free(v);
-	doc_wrap(d, 11, "Cipher", ST_LABEL, ST_NORMAL, ti->cipher);
-	if (*ti->kx)
-		doc_wrap(d, 11, "Key group", ST_LABEL, ST_NORMAL, ti->kx);
-	if (*ti->alert)
-		doc_wrap(d, 11, "Alert", ST_LABEL, ST_FAIL, ti->alert);
-
-	doc_nl(d);
-	doc_heading(d, "Verification");
-	if (ti->verified) {
-		v = xasprintf("The certificate is valid for %s and leads to an "
-			      "authority this client trusts.", name);
-		doc_nl(d);
-		doc_addmark(d, ST_OK, MK_OK);
-		doc_add(d, ST_OK, " verified");
-		doc_wrap(d, 2, NULL, 0, ST_NORMAL, v);
-		free(v);
-	} else {
-		doc_nl(d);
-		doc_addmark(d, ST_FAIL, MK_FAIL);
-		doc_add(d, ST_FAIL, s->cfg.insecure ? " NOT verified (--insecure: "
-			"going on anyway)" : " NOT verified");
-		static const struct { unsigned bit; const char *words; } probs[] = {
-			{ CP_UNTRUSTED, "it does not lead to an authority this client "
-			  "trusts (self-signed, or a private CA)" },
-			{ CP_HOSTNAME, "its names do not cover the server name asked for" },
-			{ CP_EXPIRED, "it has expired" },
-			{ CP_NOT_YET_VALID, "it is not valid yet (check the clocks)" },
-			{ CP_OTHER, "something else is wrong (revoked, bad signature, "
-			  "weak algorithm)" },
-			{ CP_NO_CERT, "the server sent no certificate at all" },
-		};
-		for (size_t k = 0; k < ARRAY_SIZE(probs); k++) {
-			if (!(ti->problems & probs[k].bit))
-				continue;
-			char *p = probs[k].bit == CP_HOSTNAME ?
-				  xasprintf("its names do not cover %s", name) :
-				  xstrdup(probs[k].words);
-			doc_wrap(d, 4, mark_u8(MK_DOT), ST_FAIL, ST_NORMAL, p);
-			free(p);
-		}
-	}
-	if (*ti->verdict)
-		doc_wrap(d, 11, "GnuTLS", ST_LABEL, ST_DIM, ti->verdict);
-	doc_wrap(d, 11, "Checked", ST_LABEL, ST_DIM, name);
-	for (size_t i = 0; i < ti->nchain; i++)
-		cert_block(d, &ti->chain[i], i, ti->nchain);
+	(void)dirty;
+	snprintf(t->ov_title, sizeof t->ov_title, "Line %zu explained", t->sel + 1);
+	explain_build(t);	/* the line may have changed under it */
+	docview_draw(t);
 }
+
+static void
+explain_key(struct tui *t, int action, wint_t ch, bool keycode)
+{
+	(void)ch;
+	(void)keycode;
+	if (action == EA_HELP)
+		ui_open(t, SCREEN_HELP);
+	else
+		docview_key(t, action);
+}
+
+const struct screen screen_explain = {
+	.name = "explained",
+	.overlay = true,
+	.keys = explain_keys,
+	.draw = explain_draw,
+	.key = explain_key,
+	.resize = explain_resize,
+	.find = docview_find,
+};

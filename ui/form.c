@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ui.h"
+#include "../src/settings.h"
 #include "../src/util.h"
 
 #define FIELD_MAX 256
@@ -317,8 +318,12 @@ form_draw(struct form *fm, WINDOW *w, int h, int wd, int *cy, int *cx)
 			put_str(w, y, x, c, fw, st, 0, false);
 			free(c);
 		} else if (f->type == FT_SECRET && fm->kind == FORM_PASSWORD) {
-			/* no echo at all: not even the length */
-			put_str(w, y, x, "", fw, st, 0, false);
+			/* no echo, but how many characters it holds, so a
+			 * key meant for the session shows up as typed */
+			char *c = xasprintf("(%zu character%s typed)", f->n,
+					    f->n == 1 ? "" : "s");
+			put_str(w, y, x, c, fw, st, A_DIM, false);
+			free(c);
 			if (on)
 				*cy = y, *cx = x;
 		} else if (f->type == FT_SECRET) {
@@ -394,6 +399,12 @@ field_u8(const struct field *f)
 	return r;
 }
 
+size_t
+form_length(const struct form *f)
+{
+	return f->f[0].n;
+}
+
 char *
 form_value(const struct form *f)
 {
@@ -408,10 +419,32 @@ form_apply(struct form *fm, struct config *cfg, char *err, size_t errlen)
 	for (int i = 0; i < fm->nf; i++)
 		v[i] = field_u8(&fm->f[i]);
 
-	if (!*v[F_HOST]) {
-		snprintf(err, errlen, "Host: a server name or address is needed");
-		fm->at = F_HOST;
-		goto out;
+	/* the same checks as the command line's (src/settings.h) */
+	static const struct { int field; const char *name; bool empty_ok; } chk[] = {
+		{ F_HOST, "host", false }, { F_PORT, "port", true },
+		{ F_SERVERNAME, "servername", true }, { F_FROM, "from", true },
+		{ F_HELO, "helo", true }, { F_TIMEOUT, "timeout", false },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(chk); i++) {
+		const char *val = v[chk[i].field];
+		if (!*val && chk[i].empty_ok)
+			continue;
+		if (setting_check(chk[i].name, val, err, errlen) < 0) {
+			fm->at = chk[i].field;
+			goto out;
+		}
+	}
+	{
+		char *copy = xstrdup(v[F_TO]);
+		bool bad = false;
+		for (char *p = copy, *tok; !bad && (tok = strsep(&p, ", ")) != NULL;)
+			if (*tok && setting_check("to", tok, err, errlen) < 0)
+				bad = true;
+		free(copy);
+		if (bad) {
+			fm->at = F_TO;
+			goto out;
+		}
 	}
 	char *end;
 	long port = 0;

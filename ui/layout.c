@@ -1,15 +1,22 @@
 /*
  * layout.c - where the regions go, for the size the terminal has now.
  *
- *   >= 100 x 16   WIDE     steps | transcript | decision tree, side by side
  *   >=  80 x 24   STACKED  steps | transcript on top, decision tree below
+ *   >= 112 x 16   WIDE     steps | transcript | decision tree, side by side
+ *                          (short and wide: fewer than 24 rows)
  *   >=  60 x 16   TABS     one region at a time; Tab or 1 2 3 switch
  *   smaller       a "terminal too small" notice
+ *
+ * Of the layouts that show several regions, a larger terminal never gives
+ * the transcript fewer columns: STACKED gives it all but the steps'
+ * column, and grows with the terminal; WIDE, only where STACKED cannot
+ * be, keeps at least the 60 columns it has at 80x24.
  *
  * A row of header above, a row of footer below, always.  layout_apply() is
  * the one place that reacts to a size change (KEY_RESIZE): it remakes the
  * windows and marks everything dirty; the state they show lives in struct
- * tui, so nothing is lost (the caller reopens an overlay at the new size).  Borders are curses' own line drawing (ACS),
+ * tui, so nothing is lost.  A screen's own windows (the port advisor's)
+ * are its own: ui_relayout() (core.c) asks it for them after this.  Borders are curses' own line drawing (ACS),
  * which every terminal with an acsc capability draws as lines and the rest
  * as + - |.
  */
@@ -19,7 +26,9 @@
 
 #define MIN_COLS	60
 #define MIN_ROWS	16
-#define WIDE_COLS	100
+#define WIDE_COLS	112	/* the transcript keeps TRANS_MIN columns */
+#define TRANS_MIN	60	/* what it has at 80x24, borders included */
+#define STEPS_COLS	20
 #define STACK_COLS	80
 #define STACK_ROWS	24
 #define STEPS_ROWS	14	/* 12 steps and a border */
@@ -45,7 +54,6 @@ layout_free(struct tui *t)
 	for (int i = 0; i < RG_COUNT; i++)
 		del(&t->rg[i]);
 	del(&t->ov);
-	adv_layout_free(t);
 }
 
 static WINDOW *
@@ -70,10 +78,10 @@ layout_apply(struct tui *t)
 
 	if (cols < MIN_COLS || rows < MIN_ROWS)
 		t->mode = LM_TOO_SMALL;
-	else if (cols >= WIDE_COLS)
-		t->mode = LM_WIDE;
 	else if (cols >= STACK_COLS && rows >= STACK_ROWS)
 		t->mode = LM_STACKED;
+	else if (cols >= WIDE_COLS)
+		t->mode = LM_WIDE;
 	else
 		t->mode = LM_TABS;
 
@@ -93,12 +101,17 @@ layout_apply(struct tui *t)
 		for (int i = 0; i < RG_COUNT; i++)
 			t->rg[i] = mkwin(body, cols, 1, 0);
 	} else if (t->mode == LM_WIDE) {
-		int sw = cols >= 140 ? 24 : 20;
+		/* the decision tree gets its share, but never at the cost of
+		 * the transcript: a larger terminal never gives it fewer
+		 * columns than 80x24 does (the width grows with cols) */
+		int sw = STEPS_COLS;
 		int dw = (cols - sw) * 9 / 20;
 		if (dw < 32)
 			dw = 32;
 		if (dw > 64)
 			dw = 64;
+		if (dw > cols - sw - TRANS_MIN)
+			dw = cols - sw - TRANS_MIN;
 		int tw = cols - sw - dw;
 		t->rg[RG_STEPS] = mkwin(body, sw, 1, 0);
 		t->rg[RG_TRANS] = mkwin(body, tw, 1, sw);
@@ -109,9 +122,6 @@ layout_apply(struct tui *t)
 		t->rg[RG_TRANS] = mkwin(top, cols - 20, 1, 20);
 		t->rg[RG_DIAG] = mkwin(body - top, cols, 1 + top, 0);
 	}
-	/* the sweep screen's own windows, over the same body */
-	if (t->scr == SCR_SWEEP)
-		adv_layout(t);
 }
 
 bool
@@ -226,36 +236,4 @@ region_frame(struct tui *t, enum region r, const char *title, const char *right)
 		}
 	}
 	style_set(w, ST_NORMAL, 0);
-}
-
-void
-overlay_open(struct tui *t, int h, int w)
-{
-	if (t->ov) {
-		delwin(t->ov);
-		t->ov = NULL;
-	}
-	if (t->mode == LM_TOO_SMALL)
-		return;
-	int maxh = t->rows - 2, maxw = t->cols - 2;
-	if (h > maxh)
-		h = maxh;
-	if (w > maxw)
-		w = maxw;
-	int y = 1 + (t->rows - 2 - h) / 2;
-	int x = (t->cols - w) / 2;
-	t->ov = newwin(h, w, y, x);
-	if (t->ov)
-		leaveok(t->ov, TRUE);
-	t->dirty |= DIRTY_OVERLAY;
-}
-
-void
-overlay_close(struct tui *t)
-{
-	if (t->ov) {
-		delwin(t->ov);
-		t->ov = NULL;
-	}
-	t->dirty = DIRTY_ALL;
 }

@@ -342,3 +342,57 @@ doc_draw(WINDOW *w, const struct doc *d, int top, int y, int x, int h, int wd)
 	}
 	return drawn;
 }
+
+/* ---- marks ------------------------------------------------------------------ */
+
+static const wchar_t *const marks_utf8[MK_COUNT] = {
+#define X(sym, u, a) [MK_##sym] = u,
+	MARK_LIST(X)
+#undef X
+};
+
+static const wchar_t *const marks_ascii[MK_COUNT] = {
+#define X(sym, u, a) [MK_##sym] = a,
+	MARK_LIST(X)
+#undef X
+};
+
+bool ui_utf8;
+
+const wchar_t *
+mark(enum mark m)
+{
+	if ((unsigned)m >= MK_COUNT)
+		return L"?";
+	return ui_utf8 ? marks_utf8[m] : marks_ascii[m];
+}
+
+const char *
+mark_u8(enum mark m)
+{
+	static char cache[2][MK_COUNT][16];
+	if ((unsigned)m >= MK_COUNT)
+		return "?";
+	char *c = cache[ui_utf8][m];
+	if (!*c) {
+		const wchar_t *w = mark(m);
+		char *s = wcs_to_u8(w, wcslen(w));
+		snprintf(c, sizeof cache[0][0], "%s", s);
+		free(s);
+	}
+	return c;
+}
+
+/* ---- footer hints ------------------------------------------------------------ */
+
+int
+put_hint(WINDOW *w, int x, int room, const struct keyhint *h)
+{
+	int need = u8_width(h->key) + 1 + u8_width(h->words) + 2;
+	if (need > room)
+		return -1;
+	x += put_str(w, 0, x, h->key, room, ST_KEY, 0, false);
+	x += put_str(w, 0, x, " ", 1, ST_HINT, 0, false);
+	put_str(w, 0, x, h->words, room, ST_HINT, 0, false);
+	return need;
+}

@@ -1,5 +1,5 @@
 /*
- * theme.c - the colour table and the marks.
+ * theme.c - the colour table.
  *
  * One colour pair per style, made from STYLE_LIST at start-up.  Without
  * colour (NO_COLOR, --no-color, a terminal without colours) every style
@@ -26,43 +26,6 @@ static const struct style_def styles[ST_COUNT] = {
 
 static bool use_color;
 
-static const wchar_t *const marks_utf8[MK_COUNT] = {
-#define X(sym, u, a) [MK_##sym] = u,
-	MARK_LIST(X)
-#undef X
-};
-
-static const wchar_t *const marks_ascii[MK_COUNT] = {
-#define X(sym, u, a) [MK_##sym] = a,
-	MARK_LIST(X)
-#undef X
-};
-
-bool ui_utf8;
-
-const wchar_t *
-mark(enum mark m)
-{
-	if ((unsigned)m >= MK_COUNT)
-		return L"?";
-	return ui_utf8 ? marks_utf8[m] : marks_ascii[m];
-}
-
-const char *
-mark_u8(enum mark m)
-{
-	static char cache[2][MK_COUNT][16];
-	if ((unsigned)m >= MK_COUNT)
-		return "?";
-	char *c = cache[ui_utf8][m];
-	if (!*c) {
-		const wchar_t *w = mark(m);
-		char *s = wcs_to_u8(w, wcslen(w));
-		snprintf(c, sizeof cache[0][0], "%s", s);
-		free(s);
-	}
-	return c;
-}
 
 void
 theme_init(bool color)

@@ -22,11 +22,17 @@ struct tui_opts {
 	const struct mx_result *mx;
 };
 
+/* The exit status of a run cut short: q in the middle of a session, ^C,
+ * SIGTERM, SIGINT, SIGHUP, SIGQUIT (added to CONTRACT.md's 0-3). */
+#define TUI_EXIT_INTERRUPTED 4
+
 /*
  * Run the TUI on cfg until the user quits.  cfg belongs to the caller;
  * the settings form (`e`) edits it in place.  Returns the exit status of
- * CONTRACT.md for the last session (0, 1), or -1 when the terminal
- * cannot be used (the caller then falls back to --batch).
+ * CONTRACT.md for the last session (0, 1; 0 when nothing ran),
+ * TUI_EXIT_INTERRUPTED, or 2 when the terminal cannot be driven (TERM
+ * unknown and neither xterm-256color nor vt100 can be used instead;
+ * a line on stderr says so).  Never falls back to an unattended run.
  */
 int tui_run(struct config *cfg, const struct tui_opts *o);
 
@@ -37,7 +43,7 @@ int tui_run(struct config *cfg, const struct tui_opts *o);
  * step-by-step session on that port and TLS mode (cfg's port and tls are
  * set to them, in place).  Returns the exit status of the last thing run
  * (the session's when one was run and is shown, else the sweep's: 0 a
- * port is recommended, 1 none), or -1 when the terminal cannot be used.
+ * port is recommended, 1 none), TUI_EXIT_INTERRUPTED, or 2 as tui_run().
  */
 int tui_run_sweep(struct config *cfg, const struct tui_opts *o,
 		  const char *ports);

@@ -27,6 +27,7 @@
 
 #include "../src/session.h"
 #include "../src/sweep.h"
+#include "screen.h"
 #include "tui.h"
 
 /* ---- theme.c: styles and marks ------------------------------------------ */
@@ -116,7 +117,8 @@ void style_set(WINDOW *w, int st, attr_t extra);
 	X(DOWN,     L"\u25bc", L"v") \
 	X(RULE,     L"\u2500", L"-") \
 	X(MASK,     L"\u25cf", L"*") \
-	X(STAR,     L"\u2605", L"*")
+	X(STAR,     L"\u2605", L"*") \
+	X(WRAP,     L"\u21aa", L"+")
 
 enum mark {
 #define X(sym, u, a) MK_##sym,
@@ -214,17 +216,9 @@ enum {
 	DIRTY_ALL = 0xff
 };
 
-enum overlay {
-	OV_NONE, OV_HELP, OV_EXPLAIN, OV_TLS, OV_FORM, OV_PASSWORD, OV_SAVE
-};
-
 struct cmdline;
 struct form;
 struct mx_result;
-
-/* Which screen the body shows: the step-by-step session, or the port
- * advisor's sweep (advisor.c). */
-enum ui_screen { SCR_SESSION, SCR_SWEEP };
 
 /* The sweep screen's state (advisor.c).  The sweep engine (src/sweep.c)
  * does every probe and all the I/O; this only drives it from the loop and
@@ -255,8 +249,10 @@ struct tui {
 	struct config *cfg;		/* the caller's: the form edits it */
 	const struct tui_opts *opts;
 	struct session *s;
-	enum ui_screen scr;
+	enum screen_id body;		/* the body screen shown (screen.h) */
+	enum screen_id over;		/* the overlay, SCREEN_NONE: none */
 	struct advisor adv;
+	void *state[SCREEN_COUNT];	/* a screen's own, from open to close */
 	bool run_all;			/* `r`: keep going until the end */
 	bool quit;
 	bool color;
@@ -278,17 +274,39 @@ struct tui {
 	bool teach;			/* notes under every line */
 	size_t raw_from;		/* first line of the last raw exchange,
 					 * (size_t)-1: none */
+	size_t row_line[256];		/* the line on each row drawn */
+	int nrows_drawn;
 
 	/* diagnosis view */
 	struct doc diag;
 	int diag_top;
 
 	/* overlay */
-	enum overlay ovk;
 	struct doc ovdoc;
 	int ov_top;
 	char ov_title[96];
 	struct form *form;		/* OV_FORM, OV_PASSWORD, OV_SAVE */
+
+	/* a yes/no question in the footer: the next key answers it, y
+	 * says yes and any other key no */
+	bool ask;
+	enum screen_id ask_screen;	/* who asked */
+	int ask_yes;			/* its action for y */
+	char ask_q[256], ask_no[160];
+	char ask_path[4096];		/* the file a save asks about */
+	bool meta;			/* the key came after an Esc (Alt) */
+
+	/* `/`: search (core.c, search.c) */
+	struct {
+		bool typing;		/* the / line is open */
+		bool active;		/* n N step through the matches */
+		wchar_t w[128];
+		size_t n;
+		int k, m;		/* the current match, of m */
+		int line;		/* in a document: the current match's line */
+	} find;
+	bool restart;			/* the session screen opens on a new one */
+	bool interrupted;		/* ^C: the run ends with status 4 */
 
 	/* footer message */
 	char msg[512];
@@ -309,14 +327,32 @@ struct tui {
 	int spin;
 };
 
-/* tui.c */
+/* core.c (with screen.h): messages, the overlay window, the draw */
 void tui_message(struct tui *t, bool err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void tui_restart(struct tui *t);
-/* The steps of this session, in the order it runs them; returns count. */
-int tui_step_order(const struct session *s, int out[STEP_COUNT]);
+/* Open the overlay window: height and width wanted, clipped to the screen. */
+void overlay_open(struct tui *t, int h, int w);
+void overlay_close(struct tui *t);
+/* The windows for the terminal's size: the regions, the body screen's
+ * own, the overlay's. */
+void ui_relayout(struct tui *t);
+/* Draw what is dirty; the one doupdate() of a turn. */
+void ui_draw(struct tui *t);
 
-/* layout.c */
+/* search.c: finding text */
+/* Does hay hold needle, whatever the case? */
+bool find_in(const wchar_t *hay, size_t hn, const wchar_t *needle, size_t nn);
+bool find_in_u8(const char *hay, const wchar_t *needle, size_t nn);
+/*
+ * Of the items 0..n-1 for which match() holds, the one to go to from
+ * item cur: dir 0 cur itself or the next after it, 1 the next after cur,
+ * -1 the one before; around the end.  Returns it (-1: none), its rank
+ * from 1 in *k and how many match in *m.
+ */
+long find_pick(size_t n, size_t cur, int dir, bool (*match)(const void *ctx,
+	       size_t i), const void *ctx, int *k, int *m);
+
+/* layout.c: the regions of the body (never a screen's own windows) */
 void layout_apply(struct tui *t);	/* (re)make windows for the size */
 void layout_free(struct tui *t);
 bool region_visible(const struct tui *t, enum region r);
@@ -328,28 +364,23 @@ void region_inner(const struct tui *t, enum region r, int *h, int *w);
 /* A border round w, and a horizontal line, in w's current style. */
 void ui_box(WINDOW *w);
 void ui_hline(WINDOW *w, int y, int x, int n);
-/* Open the overlay window: width and height wanted, clipped to the screen. */
-void overlay_open(struct tui *t, int h, int w);
-void overlay_close(struct tui *t);
 
-/* draw.c */
-void draw_all(struct tui *t);
-void draw_header(struct tui *t);
-void draw_footer(struct tui *t);
-void draw_steps(struct tui *t);
-void draw_trans(struct tui *t);
-void draw_diag(struct tui *t);
+/* session.c: the session screen; the session's life for the loop */
+/* A new session with the current settings (asks for a password that
+ * is needed and missing). */
+void tui_restart(struct tui *t);
+/* A new session, and nothing asked. */
+void session_renew(struct tui *t);
+/* After the session worked: see what changed, mark it dirty. */
+void session_watch(struct tui *t);
 /* Transcript navigation; keep the selection in view. */
 void trans_move(struct tui *t, long delta);
 void trans_home(struct tui *t);
 void trans_end(struct tui *t);
 int trans_page(const struct tui *t);
-/* Diagnosis document for the current session state. */
-void diag_build(struct tui *t, int width, bool compact);
 
-/* explain.c */
+/* explain.c: words for lines and replies (and the explain screen) */
 void explain_line(struct doc *d, const struct session *s, size_t i);
-void explain_tls(struct doc *d, const struct session *s);
 /* The words for a reply's code, for the transcript and the raw line. */
 void explain_reply_words(struct doc *d, const char *text);
 /* Does a client line start with an SMTP verb (not message text)? */
@@ -357,16 +388,13 @@ bool explain_is_command(const char *text);
 /* The teaching view's words under line i: new string, or NULL. */
 char *tr_gloss(const struct session *s, size_t i);
 
-/* help.c */
-void help_build(struct doc *d, const struct tui *t);
-
-/* advisor.c: the sweep screen */
-/* Start (or start again) the sweep of the current target. */
-void adv_start(struct tui *t);
+/* advisor.c: the sweep engine, driven from the loop (and its screen) */
 /* Set up a sweep of cfg's host on ports (NULL: the default ports); with
  * use_mx, of the MX hosts in t->opts->mx instead. */
 int adv_init(struct tui *t, const char *ports, bool use_mx, char *err,
 	     size_t errlen);
+/* Start (or start again) the sweep of the current target. */
+void adv_start(struct tui *t);
 void adv_free(struct tui *t);
 bool adv_running(const struct tui *t);
 /* The sweep's descriptors from pfd[0] on (at most max); returns how many,
@@ -375,19 +403,8 @@ int adv_pollfds(struct tui *t, struct pollfd *pfd, int max, double *deadline);
 /* After poll(): let the sweep act; moves to the next MX when none of a
  * host's ports answered. */
 void adv_handle(struct tui *t, const struct pollfd *pfd, int n);
-void adv_layout(struct tui *t);		/* windows for the size (layout.c) */
-void adv_layout_free(struct tui *t);
-void adv_draw(struct tui *t);		/* header, table, panes, footer */
-/* The selected row, NULL: none. */
-const struct sweep_port *adv_selected(const struct tui *t);
-void adv_move(struct tui *t, int delta, bool absolute);
-void adv_scroll(struct tui *t, int delta, bool absolute);
-void adv_help(struct doc *d, const struct tui *t);
 /* Words for a TLS mode: "implicit TLS", "STARTTLS". */
 const char *adv_mode_words(enum tls_mode m);
-
-/* overlay drawing and keys (tui.c owns the doc overlays) */
-void overlay_draw(struct tui *t);
 
 /* form.c: the settings form and the one-line prompts */
 struct form *form_settings(const struct config *cfg);
@@ -406,6 +423,9 @@ int form_apply(struct form *f, struct config *cfg, char *err, size_t errlen);
 /* After FORM_DONE on a prompt: the text typed (new string; the caller
  * wipes a password). */
 char *form_value(const struct form *f);
+/* How many characters the prompt's field holds (the password's length is
+ * shown, never its characters). */
+size_t form_length(const struct form *f);
 void form_free(struct form *f);		/* wipes what was typed */
 
 /* cmdline.c: the `:` line on libedit */

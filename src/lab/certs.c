@@ -31,6 +31,9 @@ struct cert_spec {
 	const char *dns_name;	/* subjectAltName dNSName; NULL for the CA */
 	time_t not_before, not_after;
 	bool is_ca;
+	int path_len;		/* CA: how many CAs may follow (0: leaves only) */
+	const char *purpose;	/* leaf: extended key usage OID; NULL: serverAuth */
+	gnutls_digest_algorithm_t digest;	/* the issuer's signature; 0: SHA-256 */
 };
 
 /* Format "what: GnuTLS's words" into err; returns -1 for `return fail()`. */
@@ -42,14 +45,18 @@ fail(char *err, size_t errlen, const char *what, int rc)
 	return -1;
 }
 
+/* An ECDSA P-256 key, or an RSA key of rsa_bits bits. */
 static int
-make_key(gnutls_x509_privkey_t *key)
+make_key(gnutls_x509_privkey_t *key, unsigned rsa_bits)
 {
 	int rc = gnutls_x509_privkey_init(key);
 	if (rc < 0)
 		return rc;
-	rc = gnutls_x509_privkey_generate(*key, GNUTLS_PK_ECDSA,
-		GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
+	if (rsa_bits)
+		rc = gnutls_x509_privkey_generate(*key, GNUTLS_PK_RSA, rsa_bits, 0);
+	else
+		rc = gnutls_x509_privkey_generate(*key, GNUTLS_PK_ECDSA,
+			GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
 	if (rc < 0) {
 		gnutls_x509_privkey_deinit(*key);
 		*key = NULL;
@@ -102,7 +109,8 @@ make_cert(const struct cert_spec *spec, gnutls_x509_privkey_t key,
 	*what = "extensions";
 	if (spec->is_ca) {
 		/* pathLen 0: this CA signs leaves only */
-		if ((rc = gnutls_x509_crt_set_basic_constraints(crt, 1, 0)) < 0 ||
+		if ((rc = gnutls_x509_crt_set_basic_constraints(crt, 1,
+							spec->path_len)) < 0 ||
 		    (rc = gnutls_x509_crt_set_key_usage(crt,
 				GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN |
 				GNUTLS_KEY_DIGITAL_SIGNATURE)) < 0)
@@ -112,6 +120,7 @@ make_cert(const struct cert_spec *spec, gnutls_x509_privkey_t key,
 		    (rc = gnutls_x509_crt_set_key_usage(crt,
 				GNUTLS_KEY_DIGITAL_SIGNATURE)) < 0 ||
 		    (rc = gnutls_x509_crt_set_key_purpose_oid(crt,
+				spec->purpose ? spec->purpose :
 				GNUTLS_KP_TLS_WWW_SERVER, 0)) < 0 ||
 		    (rc = gnutls_x509_crt_set_subject_alt_name(crt,
 				GNUTLS_SAN_DNSNAME, spec->dns_name,
@@ -137,7 +146,7 @@ make_cert(const struct cert_spec *spec, gnutls_x509_privkey_t key,
 	*what = "signature";
 	rc = gnutls_x509_crt_sign2(crt, issuer ? issuer : crt,
 				   issuer ? issuer_key : key,
-				   GNUTLS_DIG_SHA256, 0);
+				   spec->digest ? spec->digest : GNUTLS_DIG_SHA256, 0);
 out:
 	if (rc < 0) {
 		gnutls_x509_crt_deinit(crt);
@@ -177,10 +186,11 @@ int
 lab_pki_make(struct lab_pki *pki, enum lab_cert which,
 	     char *err, size_t errlen)
 {
-	gnutls_x509_privkey_t cakey = NULL, key = NULL;
-	gnutls_x509_crt_t ca = NULL, crt = NULL;
+	gnutls_x509_privkey_t cakey = NULL, key = NULL, ikey = NULL;
+	gnutls_x509_crt_t ca = NULL, crt = NULL, inter = NULL;
 	time_t now = time(NULL);
 	const char *what = "CA key";
+	unsigned rsa_bits = 0;
 	int rc;
 
 	memset(pki, 0, sizeof *pki);
@@ -193,6 +203,12 @@ lab_pki_make(struct lab_pki *pki, enum lab_cert which,
 		.dn = "CN=smtpdx lab CA," LAB_ORG,
 		.not_before = now - 800 * DAY,
 		.not_after = now + 800 * DAY,
+		.is_ca = true,
+	};
+	struct cert_spec inter_spec = {
+		.dn = "CN=smtpdx lab intermediate CA," LAB_ORG,
+		.not_before = now - 400 * DAY,
+		.not_after = now + 400 * DAY,
 		.is_ca = true,
 	};
 	struct cert_spec leaf = {
@@ -217,17 +233,38 @@ lab_pki_make(struct lab_pki *pki, enum lab_cert which,
 		leaf.not_before = now + 365 * DAY;
 		leaf.not_after = now + 395 * DAY;
 		break;
+	case LC_CLIENT_ONLY:	/* a client certificate on a server */
+		leaf.purpose = GNUTLS_KP_TLS_WWW_CLIENT;
+		break;
+	case LC_RSA1024:
+		rsa_bits = 1024;
+		break;
+	case LC_SHA1:
+		leaf.digest = GNUTLS_DIG_SHA1;
+		break;
+	case LC_NO_INTERMEDIATE:	/* root -> intermediate -> leaf */
+		ca_spec.path_len = 1;
+		break;
 	}
 
-	if ((rc = make_key(&cakey)) < 0)
+	if ((rc = make_key(&cakey, 0)) < 0)
 		goto out;
 	if ((rc = make_cert(&ca_spec, cakey, NULL, NULL, &ca, &what)) < 0)
 		goto out;
+	if (which == LC_NO_INTERMEDIATE) {
+		what = "intermediate key";
+		if ((rc = make_key(&ikey, 0)) < 0 ||
+		    (rc = make_cert(&inter_spec, ikey, ca, cakey, &inter,
+				    &what)) < 0)
+			goto out;
+	}
 	what = "server key";
-	if ((rc = make_key(&key)) < 0)
+	if ((rc = make_key(&key, rsa_bits)) < 0)
 		goto out;
 	if (which == LC_SELF_SIGNED)
 		rc = make_cert(&leaf, key, NULL, NULL, &crt, &what);
+	else if (inter)		/* the server sends the leaf alone */
+		rc = make_cert(&leaf, key, inter, ikey, &crt, &what);
 	else
 		rc = make_cert(&leaf, key, ca, cakey, &crt, &what);
 	if (rc < 0)
@@ -240,8 +277,10 @@ lab_pki_make(struct lab_pki *pki, enum lab_cert which,
 		goto out;
 out:
 	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_crt_deinit(inter);
 	gnutls_x509_crt_deinit(ca);
 	gnutls_x509_privkey_deinit(key);
+	gnutls_x509_privkey_deinit(ikey);
 	gnutls_x509_privkey_deinit(cakey);
 	if (rc < 0) {
 		lab_pki_free(pki);

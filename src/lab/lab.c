@@ -191,7 +191,15 @@ detach(int keep_fd)
 	close_from(SERVER_FD + 1);
 }
 
-/* The server process: accept, fork a child per connection, forever. */
+/*
+ * The server process: accept, fork a child per connection, forever; at
+ * most MAX_CONNS at once.  One more is told "421 4.3.2" and closed at
+ * once, by this process, without a fork: 200 idle connections cost
+ * MAX_CONNS processes, not 200, and the lab still serves as soon as some
+ * end (each child ends at the latest after the idle timeout).
+ */
+#define MAX_CONNS	32
+
 static void __attribute__((noreturn))
 serve(int lfd, const struct lab_scenario *sc, const struct lab_tls *t,
       pid_t parent)
@@ -200,13 +208,22 @@ serve(int lfd, const struct lab_scenario *sc, const struct lab_tls *t,
 	if (getppid() != parent)	/* the parent died before prctl() */
 		_exit(0);
 	detach(lfd);
+	signal(SIGCHLD, SIG_DFL);	/* reaped here, to count them */
 
 	pid_t self = getpid();
+	int live = 0;
 	for (;;) {
+		while (live > 0 && waitpid(-1, NULL, WNOHANG) > 0)
+			live--;
+		/* wake up now and then to reap, even with no client */
+		struct pollfd pl = { .fd = SERVER_FD, .events = POLLIN };
+		if (poll(&pl, 1, 200) <= 0)
+			continue;
 		int fd = accept4(SERVER_FD, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0) {
 			switch (errno) {
 			case EINTR:
+			case EAGAIN:
 			case ECONNABORTED:	/* the client gave up first */
 			case EPROTO:
 				continue;
@@ -220,6 +237,14 @@ serve(int lfd, const struct lab_scenario *sc, const struct lab_tls *t,
 				_exit(1);
 			}
 		}
+		if (live >= MAX_CONNS) {
+			static const char busy[] = "421 4.3.2 too many connections\r\n";
+			if (send(fd, busy, sizeof busy - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+				(void)0;	/* the client is gone already */
+			shutdown(fd, SHUT_WR);
+			close(fd);
+			continue;
+		}
 		pid_t pid = fork();
 		if (pid == 0) {
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -229,7 +254,9 @@ serve(int lfd, const struct lab_scenario *sc, const struct lab_tls *t,
 			lab_smtpd(fd, sc, t);
 		}
 		close(fd);
-		if (pid < 0)	/* the client saw a close; do not spin */
+		if (pid > 0)
+			live++;
+		else	/* the client saw a close; do not spin */
 			usleep(100000);
 	}
 }
@@ -287,6 +314,7 @@ lab_start(const struct lab_scenario *sc, struct lab_server *ls,
 		goto fail;
 	}
 
+	lab_idle_init();
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid == 0)

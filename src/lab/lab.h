@@ -71,12 +71,25 @@ enum lab_sasl_attack {
 	LSA_BAD_SIG		/* SCRAM's server signature (v=) is wrong */
 };
 
+/* Server behaviours inside TLS (a set of their own: lab_flag is full). */
+enum lab_tls_flag {
+	LT_REQUIRE_CLIENT_CERT = 1u << 0,	/* no client certificate, no TLS */
+	LT_INTERNAL_ERROR = 1u << 1,	/* ClientHello answered by internal_error */
+	LT_TLS12	= 1u << 2,	/* TLS 1.2 at most */
+};
+
 enum lab_cert {
 	LC_GOOD,		/* issued by the lab CA for LAB_SERVERNAME */
 	LC_WRONG_NAME,		/* issued by the lab CA for LAB_OTHERNAME */
 	LC_EXPIRED,		/* lab CA, right name, expired a year ago */
 	LC_NOT_YET_VALID,	/* lab CA, right name, valid from next year */
-	LC_SELF_SIGNED		/* right name, signed by itself */
+	LC_SELF_SIGNED,		/* right name, signed by itself */
+	LC_CLIENT_ONLY,		/* lab CA, right name, extended key usage
+				 * clientAuth only */
+	LC_RSA1024,		/* lab CA, right name, an RSA key of 1024 bits */
+	LC_SHA1,		/* lab CA, right name, signed with SHA-1 */
+	LC_NO_INTERMEDIATE	/* issued by an intermediate under the lab CA,
+				 * which the server does not send */
 };
 
 /*
@@ -98,6 +111,7 @@ struct lab_scenario {
 	const char *desc;		/* one line, for --lab list */
 	/* server side */
 	unsigned flags;
+	unsigned tls_flags;		/* enum lab_tls_flag */
 	enum lab_cert cert;
 	struct lab_reply replies[LAB_MAX_REPLIES];
 	enum lab_sasl_attack sasl_attack;

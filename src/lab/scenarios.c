@@ -185,6 +185,50 @@ static const struct lab_scenario scenarios[] = {
 		.cert = LC_NOT_YET_VALID,
 		.expect = "tls.cert_not_yet_valid", .expect_exit = 1,
 	},
+	{
+		.name = "tls.cert_wrong_purpose",
+		.desc = "The server shows a client certificate (clientAuth only)",
+		.cert = LC_CLIENT_ONLY,
+		.expect = "tls.cert_wrong_purpose", .expect_exit = 1,
+	},
+	{
+		.name = "tls.chain_incomplete",
+		.desc = "The server leaves out its intermediate CA certificate",
+		.cert = LC_NO_INTERMEDIATE,
+		.expect = "tls.chain_incomplete", .expect_exit = 1,
+	},
+	{
+		.name = "tls-weak-sha1",
+		.desc = "The server's certificate is signed with SHA-1: refused",
+		.cert = LC_SHA1,
+		.expect = "tls.weak_key", .expect_exit = 1,
+	},
+	{
+		.name = "tls.client_cert_required",
+		.desc = "TLS 1.3 server that demands a client certificate",
+		.tls_flags = LT_REQUIRE_CLIENT_CERT,
+		.expect = "tls.client_cert_required", .expect_exit = 1,
+	},
+	{
+		.name = "tls-client-cert-12",
+		.desc = "TLS 1.2 (implicit) demanding a client certificate",
+		.flags = LF_IMPLICIT,
+		.tls_flags = LT_REQUIRE_CLIENT_CERT | LT_TLS12,
+		.expect = "tls.client_cert_required", .expect_exit = 1,
+	},
+	{
+		.name = "tls-client-cert-implicit",
+		.desc = "Implicit TLS that demands a client certificate",
+		.flags = LF_IMPLICIT,
+		.tls_flags = LT_REQUIRE_CLIENT_CERT,
+		.expect = "tls.client_cert_required", .expect_exit = 1,
+	},
+	{
+		.name = "tls.server_error",
+		.desc = "The server answers the TLS handshake with internal_error",
+		.tls_flags = LT_INTERNAL_ERROR,
+		.expect = "tls.server_error", .expect_exit = 1,
+	},
 
 	/* ---- AUTH ---- */
 	{
@@ -403,6 +447,14 @@ static const struct lab_scenario scenarios[] = {
 		.expect = "proto.malformed_reply", .expect_exit = 1,
 	},
 	{
+		.name = "proto.sync_error",
+		.desc = "An extra 250 line comes with the greeting, in one write",
+		/* curl's test pattern: every later reply would be shifted */
+		.replies = { { "GREETING", "220 " LAB_SERVERNAME " ESMTP smtpdx-lab\n"
+			       "250 2.1.5 Ok" } },
+		.expect = "proto.sync_error", .expect_exit = 1,
+	},
+	{
 		.name = "proto.line_too_long",
 		.desc = "EHLO answered by one 4 MiB line that never ends",
 		.flags = LF_LONG_LINE,
@@ -416,6 +468,12 @@ static const struct lab_scenario scenarios[] = {
 		.flags = LF_TLS_OLD,
 		.tls_min = 10,
 		.expect = "tls.weak_version", .expect_exit = 0,
+	},
+	{
+		.name = "tls.weak_key",
+		.desc = "The certificate has a 1024-bit RSA key: works, with a warning",
+		.cert = LC_RSA1024,
+		.expect = "tls.weak_key", .expect_exit = 0,
 	},
 	{
 		.name = "auth.offered_in_plaintext",

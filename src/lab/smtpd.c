@@ -32,7 +32,12 @@
 #include "smtpd.h"
 
 #define LAB_DOMAIN	"smtpdx.lab"	/* the mail domain the lab is final for */
-#define IO_TIMEOUT	30		/* seconds for any one read or write */
+#define IO_TIMEOUT	30		/* seconds for any one write */
+/* A command line (or any read) must come within this many seconds, or
+ * the client hears "421 4.4.2" and the connection ends: an idle client
+ * does not hold a process of the lab for ever (RFC 5321 §4.5.3.2.7 asks
+ * at least 5 minutes of a server on the Internet; the lab is not one). */
+#define IDLE_TIMEOUT	60
 #define LINGER_TIMEOUT	2		/* seconds to drain input when closing */
 #define CMD_MAX		4096		/* a command line (Postfix: 2048) */
 #define DATA_LINE_MAX	(1024 * 1024)	/* a line of message text */
@@ -78,6 +83,8 @@ struct conn {
 	struct buf in;			/* received bytes; in.data[rpos..] unread */
 	size_t rpos;
 	struct buf line;		/* the line conn_line() returned last */
+	double line_deadline;		/* conn_line(): the whole line by then */
+	bool quiet;			/* say nothing more, not even 421 */
 
 	bool greeted;			/* EHLO or HELO accepted */
 	bool authed;
@@ -152,6 +159,24 @@ conn_write(struct conn *c, const void *p, size_t n)
 	}
 }
 
+/* IDLE_TIMEOUT, or SMTPDX_LAB_IDLE_TIMEOUT seconds (1-3600) for the
+ * tests, read when the lab starts (lab_idle_init()). */
+static int idle_timeout = IDLE_TIMEOUT;
+
+void
+lab_idle_init(void)
+{
+	const char *e = getenv("SMTPDX_LAB_IDLE_TIMEOUT");
+	int v = e ? atoi(e) : 0;
+	idle_timeout = v >= 1 && v <= 3600 ? v : IDLE_TIMEOUT;
+}
+
+static double
+lab_idle_timeout(void)
+{
+	return idle_timeout;
+}
+
 /* Read what is there (at least one byte) into c->in; false at EOF. */
 static bool
 conn_fill(struct conn *c)
@@ -162,6 +187,24 @@ conn_fill(struct conn *c)
 	if (c->rpos > 0) {	/* compact before growing */
 		buf_consume(&c->in, c->rpos);
 		c->rpos = 0;
+	}
+	double deadline = c->line_deadline > 0 ? c->line_deadline
+					       : now_mono() + lab_idle_timeout();
+	while (!c->tls || gnutls_record_check_pending(c->tls) == 0) {
+		struct pollfd p = { .fd = c->fd, .events = POLLIN };
+		int ms = (int)((deadline - now_mono()) * 1000);
+		int r = ms > 0 ? poll(&p, 1, ms) : 0;
+		if (r > 0)
+			break;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0 && !c->quiet) {
+			static const char idle[] = "421 4.4.2 idle timeout\r\n";
+			conn_write_raw(c, idle, sizeof idle - 1);
+		}
+		if (r == 0)
+			conn_close(c);
+		return false;
 	}
 	for (;;) {
 		if (c->tls) {
@@ -204,6 +247,7 @@ conn_discard(struct conn *c)
 static char *
 conn_line(struct conn *c, size_t max, size_t *len)
 {
+	c->line_deadline = now_mono() + lab_idle_timeout();
 	for (;;) {
 		const char *start = NULL, *nl = NULL;
 		if (conn_unread(c) > 0) {	/* in.data is NULL until then */
@@ -219,6 +263,7 @@ conn_line(struct conn *c, size_t max, size_t *len)
 			buf_reset(&c->line);
 			buf_add(&c->line, start, k);
 			c->rpos += n + 1;
+			c->line_deadline = 0;
 			if (len)
 				*len = k;
 			return c->line.data;
@@ -260,6 +305,7 @@ conn_close(struct conn *c)
 static void
 conn_drain(struct conn *c)
 {
+	c->quiet = true;
 	conn_discard(c);
 	while (conn_fill(c))
 		conn_discard(c);
@@ -405,11 +451,27 @@ tls_start(struct conn *c)
 	gnutls_session_t s;
 	int rc;
 
+	if (c->sc->tls_flags & LT_INTERNAL_ERROR) {
+		/* read the ClientHello's first record, answer with a
+		 * plaintext fatal internal_error alert (RFC 8446 §6.2) */
+		static const unsigned char alert[] = {
+			0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 80
+		};
+		char tmp[4096];
+		if (read(c->fd, tmp, sizeof tmp) > 0)
+			conn_write_raw(c, alert, sizeof alert);
+		return false;
+	}
 	if (gnutls_init(&s, GNUTLS_SERVER) < 0)
 		return false;
-	gnutls_priority_set(s, c->lt->prio);
+	if (c->sc->tls_flags & LT_TLS12)
+		gnutls_priority_set_direct(s, "NORMAL:-VERS-TLS1.3", NULL);
+	else
+		gnutls_priority_set(s, c->lt->prio);
 	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, c->lt->cred);
-	gnutls_certificate_server_set_request(s, GNUTLS_CERT_IGNORE);
+	gnutls_certificate_server_set_request(s,
+		(c->sc->tls_flags & LT_REQUIRE_CLIENT_CERT) ? GNUTLS_CERT_REQUIRE
+							    : GNUTLS_CERT_IGNORE);
 	gnutls_transport_set_int(s, c->fd);
 	gnutls_handshake_set_timeout(s, IO_TIMEOUT * 1000);
 	do {
@@ -1311,8 +1373,9 @@ lab_smtpd(int fd, const struct lab_scenario *sc, const struct lab_tls *t)
 							  : SIZE_NORMAL,
 	};
 	struct timeval tv = { IO_TIMEOUT, 0 };
+	struct timeval rtv = { (time_t)lab_idle_timeout() + 5, 0 };	/* a backstop */
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rtv, sizeof rtv);
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 
 	if (c.flags & LF_SILENT)

@@ -29,6 +29,10 @@ struct lab_tls *lab_tls_new(const struct lab_pki *pki, unsigned flags,
 			    char *err, size_t errlen);
 void lab_tls_free(struct lab_tls *t);
 
+/* Read the idle timeout (SMTPDX_LAB_IDLE_TIMEOUT, for the tests) once,
+ * before the server process forks. */
+void lab_idle_init(void);
+
 /*
  * Serve the accepted socket fd for scenario sc, then _exit() the process
  * (never exit(): the process is a fork of smtpdx and must not run its

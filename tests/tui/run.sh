@@ -95,6 +95,18 @@ lacks() {
 	return 1
 }
 screen_has() { screen "$1" | grep -qF -- "$2"; }
+# seek SESSION TEXT: move the selection down from the top of the
+# transcript until TEXT is on the screen (80 lines at most)
+seek() {
+	keys "$1" Home
+	i=0
+	while ! screen_has "$1" "$2" && [ $i -lt 80 ]; do
+		keys "$1" Down
+		i=$((i + 1))
+		sleep 0.05
+	done
+	has "$1" "$2"
+}
 # "! cmd" does not stop a `set -e` body; "not cmd" does.
 not() { ! "$@"; }
 ESC=$(printf '\033')
@@ -196,8 +208,8 @@ t_run_ok() {
 	wait_for "$1" "PASSED"
 	for st in $STEPS; do has "$1" "✓ $st"; done
 	has "$1" "250 2.0.0 Ok: queued"
-	has "$1" "≈ S← 250-AUTH"
 	has "$1" "It works"
+	seek "$1" "≈ S← 250-AUTH"
 	keys "$1" Home
 	wait_for "$1" "C→ EHLO client.smtpdx.lab"
 	has "$1" "S← 220 "
@@ -274,6 +286,30 @@ t_cmdline() {
 	not grep -qi "AUTH" "$XDG_STATE_HOME/smtpdx/history"
 }
 check s6 ": sends RCPT before MAIL: the 503 and its words; completion; history without AUTH" t_cmdline
+
+# Issue 9 §1: raw commands are part of the session's model.  The user's
+# own MAIL FROM opens a transaction; the 503 the AUTH step then gets is
+# explained as that, not as "the server does not offer login".
+t_raw_txn() {
+	title=$(diag_title auth.bad_sequence)
+	wrong=$(diag_title auth.not_offered)
+	start "$1" 132x43 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	for st in resolve connect greeting ehlo starttls tls; do
+		keys "$1" n
+		wait_for "$1" "✓ $st"
+	done
+	keys "$1" n
+	wait_re "$1" "✓ ehlo.*(tls|TLS)"
+	keys "$1" :
+	text "$1" "MAIL FROM:<alice@smtpdx.lab>"
+	keys "$1" Enter
+	wait_for "$1" "250 2.1.0"
+	keys "$1" n
+	wait_for "$1" "$title"
+	lacks "$1" "$wrong"
+}
+check s6b ": MAIL FROM, then AUTH: the 503 is the open transaction, not AUTH missing" t_raw_txn
 
 t_resize() {
 	title=$(diag_title auth.failed)
@@ -451,6 +487,29 @@ t_explain() {
 	has "$1" "extensions"
 }
 check s16 "Enter explains the selected line: reply codes and client commands" t_explain
+
+# Issue 9 §1: under PIPELINING, MAIL's 250 arrives after DATA went out; the
+# teaching view reads which command a reply answers from the session, not
+# from the line above it.
+t_explain_pipe() {
+	start "$1" 132x43 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" r
+	wait_for "$1" "PASSED"
+	# the line's position, from the same scenario's JSON transcript
+	idx=$($BIN --lab ok --json | python3 -c 'import json, sys
+tr = json.load(sys.stdin)["transcript"]
+print(next(i for i, l in enumerate(tr) if l["text"].startswith("250 2.1.0")))')
+	keys "$1" Home
+	i=0
+	while [ "$i" -lt "$idx" ]; do keys "$1" Down; i=$((i + 1)); done
+	wait_for "$1" "$((idx + 1))/"
+	keys "$1" Enter
+	wait_for "$1" "explained"
+	wait_re "$1" "Answers +MAIL FROM:<"
+	lacks "$1" "Answers   DATA"
+}
+check s16b "under PIPELINING, MAIL's 250 answers MAIL FROM, not DATA" t_explain_pipe
 
 t_tls() {
 	start "$1" 132x43 -- --lab tls.cert_hostname_mismatch
@@ -695,6 +754,525 @@ t_sweep_w() {
 check w5 "w on the session screen sweeps its host's default ports; b goes back; help lists w" t_sweep_w
 
 labs_stop
+
+# ---------------------------------------------------------------------------
+# Safety: keys never leak out of a prompt, the terminal is always given
+# back, nothing runs that the user did not ask for.
+
+# pane_pid SESSION: smtpdx's process id (the pane's shell runs it)
+smtpdx_pid() {
+	pp=$(T display-message -p -t "$1" '#{pane_pid}')
+	for c in $(pgrep -P "$pp"); do
+		[ "$(cat /proc/$c/comm 2>/dev/null)" = smtpdx ] && { echo "$c"; return 0; }
+	done
+	return 1
+}
+
+t_leak() {
+	start "$1" 100x30 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" :
+	text "$1" "MAIL FROM:<a@b>"
+	wait_re "$1" "^: MAIL FROM:<a@b>"
+	keys "$1" C-u
+	text "$1" "rset"
+	wait_re "$1" "^: rset"
+	keys "$1" C-w
+	text "$1" "x"
+	wait_re "$1" "^: x"
+	keys "$1" BSpace BSpace BSpace
+	text "$1" "r"
+	wait_re "$1" "^: r"
+	keys "$1" BSpace C-h C-h
+	text "$1" "s"
+	wait_re "$1" "^: s"
+	# nothing ran, nothing opened
+	lacks "$1" "✓ resolve"
+	lacks "$1" "Save the transcript"
+	has "$1" "Nothing sent yet"
+	keys "$1" Escape
+	wait_for "$1" "n next step"
+	lacks "$1" "✓ resolve"
+	# ^D on an empty line leaves too, and ^C
+	keys "$1" : C-d
+	wait_for "$1" "n next step"
+	keys "$1" : C-c
+	wait_for "$1" "n next step"
+	lacks "$1" "✓ resolve"
+}
+check k1 ": line: ^U, ^W, Backspace on an empty line keep it open; only Enter, Esc, ^C, ^D leave" t_leak
+
+t_term_unknown() {
+	start "$1" 100x30 TERM=xterm-kitty -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	has "$1" "xterm-kitty"
+	keys "$1" n
+	wait_for "$1" "✓ resolve"
+	keys "$1" q
+	wait_for "$1" "EXITED 4"
+	start "$1" 100x30 TERM=dumb -- --lab ok
+	wait_for "$1" "EXITED 2"
+	has "$1" "TERM=dumb"
+	has "$1" "--batch"
+	lacks "$1" "220 "
+	lacks "$1" "queued"
+	T capture-pane -e -p -t "$1" >"$TMP/sgr"
+	not grep -qE "$COLOR_SGR" "$TMP/sgr"
+	# --batch on a dumb terminal: the session, and no colour codes
+	start "$1" 100x30 TERM=dumb -- --lab ok --batch
+	wait_for "$1" "EXITED 0"
+	has "$1" "queued"
+	T capture-pane -e -p -t "$1" >"$TMP/sgr"
+	not grep -qE "$COLOR_SGR" "$TMP/sgr"
+}
+check k2 "an unknown TERM draws as xterm-256color; TERM=dumb stops with one line and status 2, never a session" t_term_unknown
+
+t_restart_asks() {
+	start "$1" 100x30 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	# before anything ran, R just starts over
+	keys "$1" R
+	wait_for "$1" "Started over"
+	keys "$1" n
+	wait_for "$1" "✓ resolve"
+	keys "$1" R
+	wait_for "$1" "Start over?"
+	keys "$1" n
+	wait_for "$1" "Not started over"
+	has "$1" "✓ resolve"
+	has "$1" "› connect"
+	keys "$1" R
+	wait_for "$1" "Start over?"
+	keys "$1" y
+	wait_for "$1" "Started over"
+	lacks "$1" "✓ resolve"
+}
+check k3 "R in the middle of a session asks first; any key but y keeps the session" t_restart_asks
+
+t_status() {
+	# q in the middle of a session: interrupted
+	start "$1" 100x30 -- --lab greeting.timeout
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" n
+	wait_for "$1" "✓ resolve"
+	keys "$1" n
+	wait_for "$1" "✓ connect"
+	keys "$1" n
+	wait_for "$1" "greeting: waiting"
+	keys "$1" q
+	wait_for "$1" "EXITED 4"
+	# ^C: interrupted, even before anything ran
+	start "$1" 100x30 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" C-c
+	wait_for "$1" "EXITED 4"
+	# q before anything ran: 0
+	start "$1" 100x30 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" q
+	wait_for "$1" "EXITED 0"
+	# SIGTERM: interrupted, and the terminal given back
+	start "$1" 100x30 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	kill -TERM "$(smtpdx_pid "$1")"
+	wait_for "$1" "EXITED 4"
+	[ "$(T display-message -p -t "$1" '#{alternate_on}')" = 0 ]
+	lacks "$1" "Nothing sent yet"
+}
+check k4 "interrupted runs end with status 4: q mid-session, ^C, SIGTERM (terminal restored)" t_status
+
+t_quit_signal() {
+	start "$1" 100x30 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	kill -QUIT "$(smtpdx_pid "$1")"
+	wait_re "$1" "EXITED (131|4)"
+	[ "$(T display-message -p -t "$1" '#{alternate_on}')" = 0 ]
+	lacks "$1" "Nothing sent yet"
+	# the terminal is sane again: a shell line echoes what is typed
+	start "$1" 100x30 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	kill -QUIT "$(smtpdx_pid "$1")"
+	wait_re "$1" "EXITED (131|4)"
+	has "$1" "SIGQUIT"
+}
+check k5 "SIGQUIT gives the terminal back (main screen) and says so" t_quit_signal
+
+t_password_modal() {
+	start "$1" 100x30 -- --lab ok --auth plain
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" e
+	wait_for "$1" "Settings"
+	for i in 1 2 3 4 5; do keys "$1" Down; done
+	keys "$1" C-u C-s
+	wait_for "$1" "What you type is not shown"
+	# the footer says what the keys do now: r and q are text
+	has "$1" "keys are text"
+	lacks "$1" "r run all"
+	has "$1" "0 characters"
+	text "$1" "rq"
+	wait_for "$1" "2 characters"
+	lacks "$1" "✓ resolve"
+	keys "$1" BSpace
+	wait_for "$1" "1 character"
+	keys "$1" Escape
+	wait_for "$1" "No password"
+}
+check k6 "the password prompt is modal: the footer says so and counts what is typed; r and q are text" t_password_modal
+
+t_plan_sender() {
+	# no lab (its scenario names a sender): a host, never contacted
+	start "$1" 100x30 -- 127.0.0.1 -u someone --helo helo.test
+	wait_for "$1" "PASSWORD PROMPT"
+	keys "$1" Escape
+	wait_for "$1" "Nothing sent yet"
+	# -u without @ is not the sender: smtpdx@ the EHLO name is
+	has "$1" "from smtpdx@helo.test"
+}
+check k7 "the plan shows the envelope sender the session really uses" t_plan_sender
+
+t_suspend() {
+	T kill-session -t "$1" 2>/dev/null || true
+	T new-session -d -s "$1" -x 100 -y 30 \
+		"env -u LC_ALL -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 \
+		HOME=$HOME XDG_STATE_HOME=$XDG_STATE_HOME PS1='sh\$ ' \
+		bash --norc --noprofile -i"
+	wait_for "$1" 'sh$'
+	text "$1" "$BIN --lab ok"
+	keys "$1" Enter
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" n
+	wait_for "$1" "✓ resolve"
+	keys "$1" C-z
+	wait_for "$1" "Stopped"
+	lacks "$1" "Nothing sent yet"
+	[ "$(T display-message -p -t "$1" '#{alternate_on}')" = 0 ]
+	text "$1" "fg"
+	keys "$1" Enter
+	wait_for "$1" "✓ resolve"
+	keys "$1" n
+	wait_for "$1" "✓ connect"
+	keys "$1" r
+	wait_for "$1" "PASSED"
+	keys "$1" q
+	wait_for "$1" 'sh$ '
+	text "$1" "echo EXITED \$?"
+	keys "$1" Enter
+	wait_for "$1" "EXITED 0"
+}
+check k8 "Ctrl-Z suspends to the shell; fg resumes the same session, keys work" t_suspend
+
+t_save_safe() {
+	rm -f "$TMP/target" "$TMP/link" "$TMP/new.txt"
+	echo old >"$TMP/exists.txt"
+	ln -s "$TMP/target" "$TMP/link"
+	start "$1" 100x30 -- --lab auth.failed
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" r
+	wait_for "$1" "FAILED"
+	# a symbolic link is refused, never followed
+	keys "$1" s
+	wait_for "$1" "Save the transcript"
+	keys "$1" C-u
+	text "$1" "$TMP/link"
+	keys "$1" Enter
+	wait_for "$1" "symbolic link"
+	[ ! -e "$TMP/target" ]
+	# an existing file: asked first; n keeps it
+	keys "$1" s
+	wait_for "$1" "Save the transcript"
+	keys "$1" C-u
+	text "$1" "$TMP/exists.txt"
+	keys "$1" Enter
+	wait_for "$1" "Overwrite"
+	keys "$1" n
+	wait_for "$1" "Not saved"
+	[ "$(cat "$TMP/exists.txt")" = old ]
+	keys "$1" s
+	wait_for "$1" "Save the transcript"
+	keys "$1" C-u
+	text "$1" "$TMP/exists.txt"
+	keys "$1" Enter
+	wait_for "$1" "Overwrite"
+	keys "$1" y
+	wait_for "$1" "Saved"
+	grep -qF "535 5.7.8" "$TMP/exists.txt"
+	# a new file: private to the user
+	keys "$1" s
+	wait_for "$1" "Save the transcript"
+	keys "$1" C-u
+	text "$1" "$TMP/new.txt"
+	keys "$1" Enter
+	wait_for "$1" "Saved"
+	[ "$(stat -c %a "$TMP/new.txt")" = 600 ]
+}
+check k9 "s refuses a symbolic link, asks before overwriting, creates files 0600" t_save_safe
+
+# ---------------------------------------------------------------------------
+# Reading: whole lines, at any size.
+
+# trans_width SESSION: the transcript region's width, borders included
+trans_width() {
+	screen "$1" | python3 -c '
+import sys
+for row in sys.stdin.read().split("\n")[:3]:
+    a = row.find("\u256d 2 Transcript")
+    if a < 0:
+        a = row.find("+ 2 Transcript")
+    if a >= 0:
+        b = row.find("\u256e", a)
+        print(b - a + 1 if b > a else 0)
+        break
+else:
+    print(0)'
+}
+
+t_wrap() {
+	line=$($BIN --json --lab auth.failed 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print([l["text"] for l in d["transcript"] if l["text"].startswith("535")][0])')
+	last=$(echo "$line" | awk '{ print $(NF-1), $NF }')
+	fix=$(diag_field auth.failed fix 4)
+	start "$1" 80x24 -- --lab auth.failed
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" r
+	wait_for "$1" "FAILED"
+	# the fix, without scrolling
+	has "$1" "$fix"
+	# the 535 line whole: its last words are on the screen, not cut
+	keys "$1" 2
+	seek "$1" "S← 535"
+	keys "$1" Down
+	has "$1" "$last"
+	screen "$1" | grep -F "S← 535" | not grep -qF "…"
+	# wrapped rows are marked, and start under the text
+	has "$1" "↪"
+}
+check r1 "80x24: a long transcript line wraps (the whole 535 line), the fix in view without scrolling" t_wrap
+
+t_widths() {
+	start "$1" 80x24 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	prev=0
+	for size in 80x24 100x30 112x30 132x43 200x50; do
+		T resize-window -t "$1" -x "${size%x*}" -y "${size#*x}"
+		wait_for "$1" "Nothing sent yet"
+		sleep 0.2
+		wd=$(trans_width "$1")
+		echo "# $size: transcript $wd columns"
+		[ "$wd" -ge 60 ]
+		[ "$wd" -ge "$prev" ]
+		prev=$wd
+	done
+}
+check r2 "a larger terminal never gives the transcript fewer columns (80x24 .. 200x50)" t_widths
+
+t_search() {
+	start "$1" 100x30 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	for st in resolve connect greeting ehlo; do
+		keys "$1" n
+		wait_for "$1" "✓ $st"
+	done
+	keys "$1" /
+	wait_re "$1" "^/ +Enter search"
+	text "$1" "250"
+	keys "$1" Enter
+	wait_re "$1" "^/250  1/[0-9]+ "
+	m=$(screen "$1" | sed -nE 's|^/250  1/([0-9]+) .*|\1|p')
+	[ "$m" -gt 2 ]
+	# inside search mode n and N go through the matches; no step runs
+	keys "$1" n
+	wait_re "$1" "^/250  2/$m "
+	keys "$1" N N
+	wait_re "$1" "^/250  $m/$m "
+	lacks "$1" "✓ starttls"
+	has "$1" "› starttls"
+	# the selection is on the match
+	keys "$1" Escape
+	wait_for "$1" "n next step"
+	lacks "$1" "/250"
+	keys "$1" n
+	wait_for "$1" "✓ starttls"
+	# a search that finds nothing says so
+	keys "$1" / 
+	text "$1" "no-such-words"
+	keys "$1" Enter
+	wait_re "$1" "^/no-such-words  0/0 +no match"
+	keys "$1" Escape
+	# and in an explanation pane: the help's key list
+	keys "$1" ?
+	wait_for "$1" "Run the session"
+	keys "$1" /
+	text "$1" "suspend"
+	keys "$1" Enter
+	wait_re "$1" "^/suspend  1/1 "
+	has "$1" "Ctrl-Z"
+}
+check f1 "/ searches the transcript (and the help): /TEXT K/M, n N step through matches, no step runs" t_search
+
+t_tree() {
+	start "$1" 132x43 -- --lab auth.failed
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" r
+	wait_for "$1" "FAILED: auth.failed"
+	keys "$1" T
+	wait_for "$1" "the path this session walked is marked"
+	# the walked path marked, down to the leaf it reached
+	has_re "$1" "› +yes → \[-\] Which step failed\?"
+	has_re "$1" "› +535 → \[-\]"
+	has_re "$1" "› +\* → = auth.failed"
+	# the rest is there, collapsed
+	has_re "$1" "  resolve → \[\+\] What did the name lookup say\?"
+	has_re "$1" "  538 → = auth.requires_tls"
+	# Enter opens a question
+	keys "$1" Home Down Down
+	keys "$1" Enter
+	wait_re "$1" "resolve → \[-\] What did the name lookup say\?"
+	# Enter on a leaf: its diagnosis, from the catalog
+	keys "$1" /
+	text "$1" "auth.temporary"
+	keys "$1" Enter
+	wait_re "$1" "^/auth.temporary  1/"
+	keys "$1" Enter
+	wait_for "$1" "Decision tree: a leaf"
+	has "$1" "$(diag_title auth.temporary)"
+	has "$1" "Fix"
+	has "$1" "smtpdx --lab auth.temporary shows it happen"
+	keys "$1" Escape
+	wait_for "$1" "the path this session walked is marked"
+	keys "$1" Escape
+	wait_for "$1" "T tree"
+	lacks "$1" "the path this session walked"
+}
+check t1 "T shows the whole decision tree: the walked path marked, the rest collapsed; Enter opens a question, shows a leaf's diagnosis" t_tree
+
+t_form_checks() {
+	start "$1" 100x30 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" e
+	wait_for "$1" "Settings"
+	for i in 1 2 3 4 5 6 7 8; do keys "$1" Down; done
+	keys "$1" C-u
+	text "$1" "<x@y>"
+	keys "$1" C-s
+	wait_for "$1" "is not an address"
+	has "$1" "Settings"
+	keys "$1" C-u
+	text "$1" "bob"
+	keys "$1" C-s
+	wait_for "$1" "needs a domain"
+	keys "$1" C-u
+	text "$1" "bob@smtpdx.lab"
+	keys "$1" Down C-u
+	text "$1" "bad!name"
+	keys "$1" C-s
+	wait_for "$1" "is not a name for EHLO"
+	keys "$1" Escape
+	wait_for "$1" "Nothing sent yet"
+	has "$1" "to bob@smtpdx.lab"
+	lacks "$1" "bad!name"
+}
+check e1 "the settings form refuses what the command line refuses: <> and bare names in To, a bad HELO" t_form_checks
+
+t_cli_checks() {
+	for a in "--cafile /nonexistent x.example" "--to bob x.example" \
+	    "'bad host!'" "host:25:25" "--helo bad!name x.example"; do
+		start "$1" 100x10 -- --batch $a
+		wait_re "$1" "EXITED 2"
+		[ "$(screen "$1" | grep -c '^smtpdx: ')" = 1 ]
+		lacks "$1" "resolving"
+	done
+}
+check e2 "bad values on the command line: one line, status 2, no session" t_cli_checks
+
+t_lab_port() {
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	"$BIN" --lab ok --lab-server "$TMP/lp-ca.pem" -p "$port" >"$TMP/lp-port" \
+		2>"$TMP/lp-err" </dev/null &
+	lp=$!
+	i=0
+	while [ ! -s "$TMP/lp-port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	got=$(head -n 1 "$TMP/lp-port")
+	kill "$lp" 2>/dev/null
+	wait "$lp" 2>/dev/null
+	echo "# asked $port, served on $got"
+	[ "$got" = "$port" ]
+}
+check e3 "--lab-server -p PORT serves on PORT" t_lab_port
+
+# sel_count SESSION: "K" of the transcript's "K/N" selection counter
+sel_count() {
+	screen "$1" | sed -nE 's|.*Transcript[^0-9]*([0-9]+)/[0-9]+ .*|\1|p' | head -n 1
+}
+
+t_mouse() {
+	start "$1" 100x30 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" r
+	wait_for "$1" "PASSED"
+	keys "$1" 2
+	before=$(sel_count "$1")
+	# the wheel (SGR mouse reports, as xterm sends them) scrolls
+	T send-keys -t "$1" -l "$(printf '\033[<64;40;8M')"
+	wait_for "$1" "$((before - 3))/$before "
+	# a click selects the line under it
+	T send-keys -t "$1" -l "$(printf '\033[<0;40;4M\033[<0;40;4m')"
+	i=0
+	while [ "$(sel_count "$1")" = "$((before - 3))" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	k=$(sel_count "$1")
+	echo "# clicked: line $k"
+	[ "$k" != "$((before - 3))" ]
+	keys "$1" Enter
+	wait_for "$1" "Line $k explained"
+}
+check m1 "the mouse wheel scrolls the transcript; a click selects the line under it" t_mouse
+
+t_timing() {
+	start "$1" 100x40 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" n
+	wait_for "$1" "✓ resolve"
+	keys "$1" n
+	wait_for "$1" "✓ connect"
+	# the user pauses (this is the condition tested, not a wait)
+	sleep 1.5
+	keys "$1" r
+	wait_for "$1" "PASSED"
+	keys "$1" l
+	wait_for "$1" "Where the time went"
+	has "$1" "Replies: command sent to reply complete"
+	has_re "$1" "greeting +[0-9.]+s"
+	has_re "$1" "EHLO client.smtpdx.l +250 +[0-9.]+s"
+	has_re "$1" "QUIT +221 +[0-9.]+s"
+	# the pause is not in it
+	total=$(screen "$1" | sed -nE 's/.*│ total +([0-9.]+)s.*/\1/p' | head -n 1)
+	echo "# total network time: $total s"
+	python3 -c "import sys; sys.exit(0 if 0 < float('$total') < 1.0 else 1)"
+}
+check l1 "l: where the time went, the steps end to end without the user's pauses, each reply's latency" t_timing
+
+t_fatal() {
+	# too few descriptors for the resolver's pipe: a fatal error in the
+	# middle of the TUI; the terminal must be given back before the
+	# message, and the message must reach the screen
+	T kill-session -t "$1" 2>/dev/null || true
+	T new-session -d -s "$1" -x 100 -y 30 \
+		"env -u LC_ALL TERM=xterm-256color LANG=C.UTF-8 HOME=$HOME \
+		XDG_STATE_HOME=$XDG_STATE_HOME sh -c 'ulimit -c 0; ulimit -n 9; \
+		$BIN --lab ok; echo EXITED \$?'; sleep 60"
+	wait_for "$1" "Nothing sent yet"
+	[ "$(T display-message -p -t "$1" '#{alternate_on}')" = 1 ]
+	keys "$1" n
+	wait_for "$1" "EXITED"
+	has "$1" "smtpdx: pipe:"
+	[ "$(T display-message -p -t "$1" '#{alternate_on}')" = 0 ]
+	lacks "$1" "Nothing sent yet"
+}
+check x1 "a fatal error inside the TUI (no pipe for the resolver): the terminal back first, then the message" t_fatal
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

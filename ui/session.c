@@ -1,10 +1,12 @@
 /*
- * draw.c - the regions, the header and the footer, drawn from the session.
+ * session.c - the session screen: the steps, the transcript, the decision
+ * tree and the diagnosis, the header and the footer; its keys (one table:
+ * dispatch, footer and help); the session's life (a step per `n`).
  *
  * Each draw_* function erases its window, draws it whole from the state
  * and calls wnoutrefresh(); curses then sends only the cells that really
- * changed.  draw_all() calls those whose dirty bit is set and ends with
- * the one doupdate() of the turn.
+ * changed.  The screen's draw() calls those whose dirty bit is set; the
+ * one doupdate() of the turn is ui_draw()'s (core.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,15 @@
 #include "ui.h"
 #include "../src/lab/lab.h"
 #include "../src/util.h"
+
+static void draw_header(struct tui *t);
+static void draw_footer(struct tui *t);
+static void draw_steps(struct tui *t);
+static void draw_trans(struct tui *t);
+static void draw_diag(struct tui *t);
+static void diag_build(struct tui *t, int width, bool compact);
+static unsigned session_state(const struct tui *t);
+extern const struct screen screen_session;
 
 /* The question each step answers, for the live decision tree. */
 static const char *const step_question[STEP_COUNT] = {
@@ -63,7 +74,7 @@ mode_words(enum tls_mode m)
 	}
 }
 
-void
+static void
 draw_header(struct tui *t)
 {
 	WINDOW *w = t->header;
@@ -165,18 +176,6 @@ draw_header(struct tui *t)
 
 /* ---- footer ---------------------------------------------------------------- */
 
-int
-put_hint(WINDOW *w, int x, int room, const struct keyhint *h)
-{
-	int need = u8_width(h->key) + 1 + u8_width(h->words) + 2;
-	if (need > room)
-		return -1;
-	x += put_str(w, 0, x, h->key, room, ST_KEY, 0, false);
-	x += put_str(w, 0, x, " ", 1, ST_HINT, 0, false);
-	put_str(w, 0, x, h->words, room, ST_HINT, 0, false);
-	return need;
-}
-
 static void
 footer_cmdline(struct tui *t)
 {
@@ -202,7 +201,7 @@ footer_cmdline(struct tui *t)
 		put_str(w, 0, cols - hintw + 1, t->cl_hint, hintw - 1, ST_DIM, 0, true);
 }
 
-void
+static void
 draw_footer(struct tui *t)
 {
 	WINDOW *w = t->footer;
@@ -212,6 +211,17 @@ draw_footer(struct tui *t)
 
 	werase(w);
 	put_fill(w, 0, 0, cols, ST_NORMAL, 0);
+	if (t->over == SCREEN_PASSWORD && t->form) {
+		/* modal: no key here reaches the session */
+		size_t n = form_length(t->form);
+		snprintf(buf, sizeof buf, " PASSWORD PROMPT: keys are text here, r "
+			 "and q too   %zu character%s   Enter use it   Esc go on "
+			 "without ", n, n == 1 ? "" : "s");
+		put_fill(w, 0, 0, cols, ST_BAR_WARN, 0);
+		put_str(w, 0, 0, buf, cols, ST_BAR_WARN, 0, true);
+		wnoutrefresh(w);
+		return;
+	}
 	if (t->cl_on) {
 		footer_cmdline(t);
 		wnoutrefresh(w);
@@ -234,69 +244,26 @@ draw_footer(struct tui *t)
 			 s->cur >= 0 ? step_name(s->cur) : "", running_seconds(s),
 			 s->cfg.timeout > 0 ? s->cfg.timeout : 15.0);
 		x += put_str(w, 0, x, buf, cols - x, ST_BOLD, 0, true);
-		static const struct keyhint busy[] = {
-			{ "Esc", "cancel" }, { "r", "run all" }, { "?", "help" },
-			{ "q", "quit" },
-		};
-		x += 2;
-		for (size_t i = 0; i < ARRAY_SIZE(busy); i++) {
-			int used = put_hint(w, x, cols - x, &busy[i]);
-			if (used < 0)
-				break;
-			x += used;
-		}
+		ui_footer_keys(t, w, x + 2, &screen_session);
 		wnoutrefresh(w);
 		return;
 	}
 
-	static const struct keyhint keys[] = {
-		{ "n", "next step" }, { "r", "run all" }, { "R", "restart" },
-		{ "w", "ports" }, { ":", "command" }, { "Enter", "explain" },
-		{ "t", "TLS" }, { "e", "settings" }, { "v", "teach" },
-		{ "s", "save" },
-	};
-	/* the raw line only helps while connected */
-	bool raw_ok = s->started && !s->finished;
-	static const struct keyhint tail[] = { { "?", "help" }, { "q", "quit" } };
-	int tailw = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(tail); i++)
-		tailw += u8_width(tail[i].key) + 1 + u8_width(tail[i].words) + 2;
-	size_t from = 0;
-	if (s->finished) {
-		/* nothing left to step: start with what makes sense now */
-		from = 2;
-	}
 	/* the diagnosis has the focus and more than its window shows */
-	int dh, dw;
-	region_inner(t, RG_DIAG, &dh, &dw);
-	if (t->focus == RG_DIAG && region_visible(t, RG_DIAG) &&
-	    (int)t->diag.n > dh) {
+	if (session_state(t) & KW_MORE) {
 		struct keyhint more = { ui_utf8 ? "\u2191\u2193" : "Up/Dn",
 					"scroll the diagnosis" };
-		int used = put_hint(w, x, cols - x - tailw, &more);
+		int used = put_hint(w, x, cols - x - 20, &more);
 		if (used > 0)
 			x += used;
 	}
-	for (size_t i = from; i < ARRAY_SIZE(keys); i++) {
-		if (!raw_ok && !strcmp(keys[i].key, ":"))
-			continue;
-		int used = put_hint(w, x, cols - x - tailw, &keys[i]);
-		if (used < 0)
-			break;
-		x += used;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(tail); i++) {
-		int used = put_hint(w, x, cols - x, &tail[i]);
-		if (used < 0)
-			break;
-		x += used;
-	}
+	ui_footer_keys(t, w, x, &screen_session);
 	wnoutrefresh(w);
 }
 
 /* ---- steps ----------------------------------------------------------------- */
 
-void
+static void
 draw_steps(struct tui *t)
 {
 	WINDOW *w = t->rg[RG_STEPS];
@@ -309,7 +276,7 @@ draw_steps(struct tui *t)
 	region_inner(t, RG_STEPS, &h, &wd);
 
 	int order[STEP_COUNT];
-	int n = tui_step_order(s, order);
+	int n = session_step_order(s, order);
 	int next = session_can_step(s) ? session_next_step(s) : -1;
 	int y = 0;
 	for (int i = 0; i < n && y < h; i++, y++) {
@@ -470,10 +437,68 @@ line_notes(const struct tui *t, size_t i, const struct tgeom *g, struct doc *d)
 	return (int)d->n;
 }
 
+/*
+ * Long lines wrap, always the same way: at the last space that fits when
+ * there is one in the second half of the row, else at the width; the
+ * rows after the first start under the text with MK_WRAP before them.
+ * Nothing is cut: the line that matters (a 535, a certificate failure) is
+ * read whole at any size.  starts[] gets where each row begins (wide
+ * characters); returns the number of rows, at most max.
+ */
+#define WRAP_MAX 64
+
+static int
+wrap_rows(const wchar_t *w, size_t n, int cols, size_t *starts, int max)
+{
+	int rows = 0;
+	size_t at = 0;
+	if (cols < 8)
+		cols = 8;
+	do {
+		starts[rows++] = at;
+		int used = 0;
+		size_t end = at, space = 0;
+		while (end < n) {
+			int cw = wcwidth(w[end]);
+			if (cw < 0)
+				cw = 1;
+			if (used + cw > cols)
+				break;
+			used += cw;
+			if (w[end] == L' ')
+				space = end + 1;
+			end++;
+		}
+		if (end < n && space > at && (int)(space - at) * 2 >= (int)(end - at))
+			end = space;
+		if (end == at)
+			end++;	/* a character wider than the row */
+		at = end;
+	} while (at < n && rows < max);
+	return rows;
+}
+
+static int
+text_cols(const struct tgeom *g)
+{
+	return g->width - g->gutter;
+}
+
+static int
+text_rows(const struct tr_line *l, const struct tgeom *g)
+{
+	size_t n, starts[WRAP_MAX];
+	wchar_t *w = u8_to_wcs(l->text, strlen(l->text), &n);
+	int r = wrap_rows(w, n, text_cols(g), starts, WRAP_MAX);
+	free(w);
+	return r;
+}
+
 static int
 line_rows(const struct tui *t, size_t i, const struct tgeom *g, struct doc *d)
 {
-	return (step_head(t, i) ? 1 : 0) + 1 + line_notes(t, i, g, d);
+	return (step_head(t, i) ? 1 : 0) + text_rows(&t->s->tr.v[i], g) +
+	       line_notes(t, i, g, d);
 }
 
 static int
@@ -495,9 +520,9 @@ line_style(const struct tr_line *l)
  * the focus colour when the transcript has the focus, reverse video
  * otherwise (and always without colour), so it never rests on colour.
  */
-static void
+static int
 draw_line(WINDOW *w, int y, const struct tr_line *l, const struct tgeom *g,
-	  int sel, double t0)
+	  int sel, double t0, int maxrows)
 {
 	int x = 1;
 	char tb[32];
@@ -517,8 +542,25 @@ draw_line(WINDOW *w, int y, const struct tr_line *l, const struct tgeom *g,
 	x += 2;
 	put_mark(w, y, x, m, sel ? bar : st == ST_INFO ? ST_DIM : st, sel ? bold : 0);
 	x += 3;
-	put_str(w, y, x, l->text, g->width + 1 - x, sel ? bar : st, sel ? bold : 0,
-		true);
+	size_t n, starts[WRAP_MAX];
+	wchar_t *tw = u8_to_wcs(l->text, strlen(l->text), &n);
+	int rows = wrap_rows(tw, n, g->width + 1 - x, starts, WRAP_MAX);
+	if (rows > maxrows)
+		rows = maxrows;
+	for (int r = 0; r < rows; r++) {
+		size_t a = starts[r];
+		size_t b = r + 1 < rows ? starts[r + 1] : n;
+		if (r > 0) {
+			put_fill(w, y + r, 1, g->width, sel ? bar : ST_NORMAL, 0);
+			put_mark(w, y + r, x - 2, MK_WRAP, sel ? bar : ST_DIM, 0);
+		}
+		/* the last row shown of a line cut by the window's end */
+		bool cut = r == rows - 1 && b < n;
+		put_wcs(w, y + r, x, tw + a, b - a, g->width + 1 - x, sel ? bar : st,
+			sel ? bold : 0, cut);
+	}
+	free(tw);
+	return rows;
 }
 
 /* Keep the selection in view: move top so that sel's rows fit. */
@@ -627,7 +669,7 @@ trans_empty(struct tui *t, WINDOW *w, int h, int wd)
 	(void)t;
 }
 
-void
+static void
 draw_trans(struct tui *t)
 {
 	WINDOW *w = t->rg[RG_TRANS];
@@ -653,8 +695,10 @@ draw_trans(struct tui *t)
 		return;
 	}
 	int y = 0;
+	t->nrows_drawn = 0;
 	for (size_t i = t->top; i < s->tr.n && y < h; i++) {
 		const struct tr_line *l = &s->tr.v[i];
+		int y0 = y;
 		if (step_head(t, i)) {
 			char *hd = xasprintf(" %s: %s ", step_name(l->step),
 					     step_title(l->step));
@@ -665,15 +709,18 @@ draw_trans(struct tui *t)
 			if (++y >= h)
 				break;
 		}
-		draw_line(w, 1 + y, l, &g, i != t->sel ? 0 :
-			  t->focus == RG_TRANS ? 2 : 1, s->tr.v[0].t);
-		y++;
+		y += draw_line(w, 1 + y, l, &g, i != t->sel ? 0 :
+			       t->focus == RG_TRANS ? 2 : 1, s->tr.v[0].t, h - y);
 		int nr = line_notes(t, i, &g, &d);
 		if (nr > 0) {
 			int shown = nr < h - y ? nr : h - y;
 			doc_draw(w, &d, 0, 1 + y, 1, shown, wd);
 			y += shown;
 		}
+		for (int r = y0; r < y && r < (int)ARRAY_SIZE(t->row_line); r++)
+			t->row_line[r] = i;
+		t->nrows_drawn = y < (int)ARRAY_SIZE(t->row_line) ? y :
+				 (int)ARRAY_SIZE(t->row_line);
 	}
 	/* marks on the right border when there is more above or below */
 	if (t->top > 0)
@@ -699,14 +746,14 @@ step_answer(const struct session *s, int st)
 		if (l->step != st)
 			continue;
 		if (l->dir == TR_SERVER) {
-			if ((st == STEP_EHLO || st == STEP_EHLO_TLS) && nS > 0 &&
-			    !strncmp(l->text, "250", 3) && strlen(l->text) > 4) {
+			/* the session marks the capability lines */
+			if (*l->capability && strlen(l->text) > 4) {
 				const char *kw = l->text + 4;
-				size_t k = strcspn(kw, " ");
-				if (!strncmp(kw, "AUTH", 4))
-					k = strlen(kw);
-				buf_printf(&caps, "%s%.*s", caps.len ? ", " : "",
-					   (int)k, kw);
+				if (!strcmp(l->capability, "AUTH"))
+					buf_printf(&caps, "%s%s", caps.len ? ", " : "", kw);
+				else
+					buf_printf(&caps, "%s%s", caps.len ? ", " : "",
+						   l->capability);
 			}
 			lastS = l;
 			nS++;
@@ -732,7 +779,7 @@ live_tree(struct tui *t, struct doc *d, const char *heading)
 {
 	const struct session *s = t->s;
 	int order[STEP_COUNT];
-	int n = tui_step_order(s, order);
+	int n = session_step_order(s, order);
 
 	doc_heading(d, heading);
 	for (int i = 0; i < n; i++) {
@@ -814,8 +861,8 @@ plan(struct tui *t, struct doc *d)
 	struct buf b = { 0 };
 	for (int i = 0; i < c->nto; i++)
 		buf_printf(&b, "%s%s", i ? ", " : "", c->to[i]);
-	v = xasprintf("from %s to %s%s", c->from ? c->from : c->user ? c->user :
-		      "smtpdx@(this host)", b.len ? b.data : "(the sender)",
+	v = xasprintf("from %s to %s%s", session_sender(s),
+		      b.len ? b.data : "(the sender)",
 		      c->no_send ? " (stops before DATA)" : "");
 	buf_free(&b);
 	doc_wrap(d, 9, "Mail", ST_LABEL, ST_NORMAL, v);
@@ -937,7 +984,7 @@ raw_section(struct tui *t, struct doc *d)
 	doc_nl(d);
 }
 
-void
+static void
 diag_build(struct tui *t, int width, bool compact)
 {
 	const struct session *s = t->s;
@@ -991,7 +1038,7 @@ diag_build(struct tui *t, int width, bool compact)
 	doc_add(d, ST_HINT, " changes the settings.");
 }
 
-void
+static void
 draw_diag(struct tui *t)
 {
 	WINDOW *w = t->rg[RG_DIAG];
@@ -1020,53 +1067,509 @@ draw_diag(struct tui *t)
 
 /* ---- everything ------------------------------------------------------------- */
 
+/* ---- the session's life -------------------------------------------------------- */
+
+/* Remember what the screen shows now, to see later what changed. */
 static void
-draw_too_small(struct tui *t)
+seen(struct tui *t)
 {
-	werase(stdscr);
-	char buf[128];
-	snprintf(buf, sizeof buf, "Terminal too small: %dx%d", t->cols, t->rows);
-	int y = t->rows / 2 - 1;
-	if (y < 0)
-		y = 0;
-	put_str(stdscr, y, 1, buf, t->cols - 2, ST_BOLD, 0, true);
-	put_str(stdscr, y + 1, 1, "smtpdx needs at least 60x16.", t->cols - 2,
-		ST_NORMAL, 0, true);
-	put_str(stdscr, y + 2, 1, "q quits.", t->cols - 2, ST_DIM, 0, true);
-	wnoutrefresh(stdscr);
+	const struct session *s = t->s;
+	t->seen_tr = s->tr.n;
+	memcpy(t->seen_status, s->status, sizeof t->seen_status);
+	t->seen_finished = s->finished;
+	t->seen_busy = session_busy(s);
 }
 
 void
-draw_all(struct tui *t)
+session_watch(struct tui *t)
 {
-	if (t->mode == LM_TOO_SMALL) {
-		if (t->dirty)
-			draw_too_small(t);
-		t->dirty = 0;
-		doupdate();
+	const struct session *s = t->s;
+	bool changed = s->tr.n != t->seen_tr || s->finished != t->seen_finished ||
+		       session_busy(s) != t->seen_busy ||
+		       memcmp(s->status, t->seen_status, sizeof t->seen_status) != 0;
+	if (!changed)
 		return;
-	}
-	unsigned d = t->dirty;
-	if (t->ov && (d & ~DIRTY_OVERLAY))
-		d |= DIRTY_OVERLAY;	/* it sits on top of what changed */
-	if (t->scr == SCR_SWEEP) {
-		/* the port advisor's screen (advisor.c) */
-		if (d & ~DIRTY_OVERLAY)
-			adv_draw(t);
-		if ((d & DIRTY_OVERLAY) && t->ov)
-			overlay_draw(t);
-		if (t->ov && t->ov_cury >= 0) {
-			leaveok(t->ov, FALSE);
-			wmove(t->ov, t->ov_cury, t->ov_curx);
-			wnoutrefresh(t->ov);
-			curs_set(1);
-		} else {
-			curs_set(0);
+	bool just_finished = s->finished && !t->seen_finished;
+	t->dirty |= DIRTY_HEADER | DIRTY_FOOTER | DIRTY_STEPS | DIRTY_TRANS |
+		    DIRTY_DIAG;
+	if (t->over == SCREEN_TLS || t->over == SCREEN_EXPLAIN)
+		t->dirty |= DIRTY_OVERLAY;
+	if (just_finished) {
+		t->run_all = false;
+		t->diag_top = 0;
+		/* a failure: the diagnosis takes the focus (and, one region
+		 * at a time, the screen), so the arrows scroll it */
+		if (diag_has_error(&s->diags) && t->focus != RG_DIAG) {
+			t->focus = RG_DIAG;
+			if (t->body == SCREEN_SESSION && (t->mode == LM_TABS || t->zoom))
+				ui_relayout(t);
 		}
-		t->dirty = 0;
-		doupdate();
+	}
+	seen(t);
+}
+
+void
+session_renew(struct tui *t)
+{
+	if (t->s)
+		session_free(t->s);
+	t->s = session_new(t->cfg);
+	t->sel = t->top = 0;
+	t->follow = true;
+	t->run_all = false;
+	t->diag_top = 0;
+	t->raw_from = (size_t)-1;
+	seen(t);
+	t->dirty = DIRTY_ALL;
+}
+
+void
+tui_restart(struct tui *t)
+{
+	session_renew(t);
+	if (t->cfg->user && !t->cfg->password && t->over == SCREEN_NONE)
+		ui_open(t, SCREEN_PASSWORD);
+}
+
+static void
+step(struct tui *t)
+{
+	struct session *s = t->s;
+	if (s->finished) {
+		tui_message(t, false, "The session is over: R starts over, e changes "
+			    "the settings.");
 		return;
 	}
+	if (session_busy(s)) {
+		tui_message(t, false, "A step is under way: wait for it, or Esc "
+			    "cancels it.");
+		return;
+	}
+	t->follow = true;
+	t->raw_from = (size_t)-1;
+	session_go(s, RUN_STEP);
+	t->dirty |= DIRTY_ALL & ~DIRTY_OVERLAY;
+}
+
+static void
+run_all(struct tui *t)
+{
+	struct session *s = t->s;
+	if (s->finished) {
+		tui_message(t, false, "The session is over: R starts over.");
+		return;
+	}
+	t->run_all = true;
+	t->follow = true;
+	t->raw_from = (size_t)-1;
+	session_go(s, RUN_ALL);
+}
+
+/* ---- keys ---------------------------------------------------------------------- */
+
+enum {
+	SA_NEXT = KA_FIRST, SA_RUN, SA_RESTART, SA_RESTART_YES, SA_PORTS,
+	SA_BACK, SA_CMDLINE, SA_CANCEL, SA_EXPLAIN, SA_TLS, SA_SETTINGS,
+	SA_TEACH, SA_SAVE, SA_UP, SA_DOWN, SA_PGUP, SA_PGDN, SA_HOME, SA_END,
+	SA_TAB, SA_BTAB, SA_REGION1, SA_REGION2, SA_REGION3, SA_ZOOM,
+	SA_REDRAW, SA_HELP, SA_QUIT, SA_INTR, SA_TREE, SA_MOUSE, SA_TIMING,
+};
+
+static const struct keydef session_keys[] = {
+	{ 'n', false, SA_NEXT, "n", "run the next step", "next step",
+	  KW_IDLE | KW_TODO, "Run the session" },
+	{ ' ', false, SA_NEXT, "space", NULL, NULL, 0, NULL },
+	{ 'r', false, SA_RUN, "r", "run to the end", "run all", KW_TODO, NULL },
+	{ 'R', false, SA_RESTART, "R", "start over (a new session, same "
+	  "settings; asks first in the middle of a session)", "restart", KW_IDLE,
+	  NULL },
+	{ 'w', false, SA_PORTS, "w", "which port: sweep this host's ports (587, "
+	  "465, 2525, 25) at once; back to the sweep when the session came from "
+	  "one", "ports", KW_IDLE, NULL },
+	{ 'b', false, SA_BACK, "b", "back to the port sweep", NULL, 0, NULL },
+	{ 27, false, SA_CANCEL, "Esc", "cancel the step under way", "cancel",
+	  KW_BUSY, NULL },
+	{ ':', false, SA_CMDLINE, ":", "raw command line: type SMTP into the live "
+	  "session", "command", KW_IDLE | KW_LIVE, NULL },
+	{ '\r', false, SA_EXPLAIN, "Enter", "explain the selected line",
+	  "explain", KW_IDLE, "Look closer" },
+	{ '\n', false, SA_EXPLAIN, "Enter", NULL, NULL, 0, NULL },
+	{ KEY_ENTER, true, SA_EXPLAIN, "Enter", NULL, NULL, 0, NULL },
+	{ 'T', false, SA_TREE, "T", "the whole decision tree, the path this "
+	  "session walked marked", "tree", KW_IDLE, NULL },
+	{ 'l', false, SA_TIMING, "l", "where the time went: a waterfall of the "
+	  "steps, and each reply's latency (command sent to reply complete)",
+	  NULL, 0, NULL },
+	{ 't', false, SA_TLS, "t", "TLS details: version, cipher, certificates",
+	  "TLS", KW_IDLE, NULL },
+	{ 'e', false, SA_SETTINGS, "e", "settings: host, port, TLS, login ... "
+	  "then start over", "settings", KW_IDLE, NULL },
+	{ 'v', false, SA_TEACH, "v", "teaching view: words under every line",
+	  "teach", KW_IDLE, NULL },
+	{ 's', false, SA_SAVE, "s", "save the transcript to a file (passwords "
+	  "redacted; never through a symbolic link, asks before overwriting)",
+	  "save", KW_IDLE, NULL },
+	{ '/', false, KA_NONE, "/", "search the transcript; then n N go to the "
+	  "next and previous match, Esc ends the search", "search", KW_IDLE, NULL },
+	{ KEY_UP, true, SA_UP, "Up", "select a transcript line (or scroll the "
+	  "region with the focus)", NULL, 0, NULL },
+	{ 'k', false, SA_UP, "k", NULL, NULL, 0, NULL },
+	{ KEY_DOWN, true, SA_DOWN, "Down", NULL, NULL, 0, NULL },
+	{ 'j', false, SA_DOWN, "j", NULL, NULL, 0, NULL },
+	{ KEY_PPAGE, true, SA_PGUP, "PgUp", "scroll a page", NULL, 0, NULL },
+	{ KEY_NPAGE, true, SA_PGDN, "PgDn", NULL, NULL, 0, NULL },
+	{ KEY_HOME, true, SA_HOME, "Home", "first line", NULL, 0, NULL },
+	{ 'g', false, SA_HOME, "g", NULL, NULL, 0, NULL },
+	{ KEY_END, true, SA_END, "End", "newest line (and follow it)", NULL, 0,
+	  NULL },
+	{ 'G', false, SA_END, "G", NULL, NULL, 0, NULL },
+	{ '\t', false, SA_TAB, "Tab", "switch region (arrows act on it)", NULL, 0,
+	  NULL },
+	{ KEY_BTAB, true, SA_BTAB, "Shift-Tab", NULL, NULL, 0, NULL },
+	{ '1', false, SA_REGION1, "1", "the steps", NULL, 0, NULL },
+	{ '2', false, SA_REGION2, "2", "the transcript", NULL, 0, NULL },
+	{ '3', false, SA_REGION3, "3", "the decision tree and the diagnosis",
+	  NULL, 0, NULL },
+	{ 'z', false, SA_ZOOM, "z", "zoom the region to the whole screen", NULL,
+	  0, NULL },
+	{ 12, false, SA_REDRAW, "Ctrl-L", "redraw the screen", NULL, 0, NULL },
+	{ KEY_MOUSE, true, SA_MOUSE, "mouse", "the wheel scrolls, a click "
+	  "selects a transcript line (where the terminal reports the mouse)",
+	  NULL, 0, NULL },
+	{ 26, false, KA_NONE, "Ctrl-Z", "suspend to the shell; fg comes back",
+	  NULL, 0, NULL },
+	{ 3, false, SA_INTR, "Ctrl-C", "quit, as interrupted (status 4)", NULL,
+	  0, NULL },
+	{ '?', false, SA_HELP, "?", "this help", "help", 0, NULL },
+	{ KEY_F(1), true, SA_HELP, "F1", NULL, NULL, 0, NULL },
+	{ 'q', false, SA_QUIT, "q", "quit (status 4 in the middle of a session)",
+	  "quit", 0, NULL },
+	{ 0, false, 0, NULL, NULL, NULL, 0, NULL }
+};
+
+static unsigned
+session_state(const struct tui *t)
+{
+	const struct session *s = t->s;
+	unsigned st = session_busy(s) ? KW_BUSY : KW_IDLE;
+	if (s->started && !s->finished)
+		st |= KW_LIVE;
+	if (!s->finished)
+		st |= KW_TODO;
+	int dh, dw;
+	region_inner(t, RG_DIAG, &dh, &dw);
+	if (t->focus == RG_DIAG && region_visible(t, RG_DIAG) && (int)t->diag.n > dh)
+		st |= KW_MORE;
+	return st;
+}
+
+static void
+focus(struct tui *t, enum region r)
+{
+	t->focus = r;
+	if (t->mode == LM_TABS || t->zoom)
+		ui_relayout(t);
+	t->dirty = DIRTY_ALL;
+}
+
+static void
+scroll_diag(struct tui *t, int delta, bool absolute)
+{
+	if (absolute)
+		t->diag_top = delta;
+	else
+		t->diag_top += delta;
+	t->dirty |= DIRTY_DIAG;
+}
+
+static void
+nav(struct tui *t, int action)
+{
+	int page = trans_page(t);
+	if (t->focus == RG_DIAG) {
+		int h, w;
+		region_inner(t, RG_DIAG, &h, &w);
+		switch (action) {
+		case SA_UP: scroll_diag(t, -1, false); break;
+		case SA_DOWN: scroll_diag(t, 1, false); break;
+		case SA_PGUP: scroll_diag(t, -(h - 1), false); break;
+		case SA_PGDN: scroll_diag(t, h - 1, false); break;
+		case SA_HOME: scroll_diag(t, 0, true); break;
+		case SA_END: scroll_diag(t, 1 << 20, true); break;
+		}
+		return;
+	}
+	switch (action) {
+	case SA_UP: trans_move(t, -1); break;
+	case SA_DOWN: trans_move(t, 1); break;
+	case SA_PGUP: trans_move(t, -page); break;
+	case SA_PGDN: trans_move(t, page); break;
+	case SA_HOME: trans_home(t); break;
+	case SA_END: trans_end(t); break;
+	}
+}
+
+/* A key on the `:` line. */
+static void
+key_cmdline(struct tui *t, wint_t ch, bool keycode)
+{
+	char *line = NULL;
+	int rc = cmdline_key(t->cl, t->s, ch, keycode, t->meta, &line, t->cl_hint,
+			     sizeof t->cl_hint);
+	t->dirty |= DIRTY_FOOTER;
+	if (rc < 0) {
+		t->cl_on = false;
+		cmdline_reset(t->cl);
+		return;
+	}
+	if (rc == 0)
+		return;
+	t->cl_on = false;
+	if (!*line) {
+		free(line);
+		return;
+	}
+	cmdline_remember(t->cl, line);
+	char err[256];
+	if (session_raw(t->s, line, err, sizeof err) < 0) {
+		tui_message(t, true, "%s", err);
+	} else {
+		t->raw_from = t->s->tr.n ? t->s->tr.n - 1 : 0;
+		t->follow = true;
+		t->diag_top = 0;
+		t->dirty |= DIRTY_ALL & ~DIRTY_OVERLAY;
+	}
+	wipe(line, strlen(line));
+	free(line);
+}
+
+/* `w`: back to the sweep this session came from, or a new sweep of the
+ * session's host on the default ports (the advisor screen starts it). */
+static void
+which_port(struct tui *t)
+{
+	if (session_busy(t->s)) {
+		tui_message(t, false, "A step is under way: wait for it, or Esc "
+			    "cancels it; then w sweeps the ports.");
+		return;
+	}
+	if (!t->cfg->host || !*t->cfg->host) {
+		tui_message(t, true, "No host to sweep: e sets one.");
+		return;
+	}
+	t->adv.have_session = true;
+	if (!t->adv.w || strcmp(sweep_host(t->adv.w), t->cfg->host)) {
+		char err[256];
+		if (adv_init(t, NULL, false, err, sizeof err) < 0) {
+			tui_message(t, true, "%s", err);
+			return;
+		}
+		adv_start(t);
+	}
+	ui_open(t, SCREEN_ADVISOR);
+}
+
+/* The wheel scrolls the region under the pointer (the focused one when
+ * none is); a click on a transcript row selects its line. */
+static void
+mouse(struct tui *t)
+{
+	MEVENT ev;
+	if (getmouse(&ev) != OK)
+		return;
+	enum region under = t->focus;
+	for (int r = 0; r < RG_COUNT; r++)
+		if (region_visible(t, (enum region)r) &&
+		    wenclose(t->rg[r], ev.y, ev.x))
+			under = (enum region)r;
+	if (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
+		int d = ev.bstate & BUTTON4_PRESSED ? -3 : 3;
+		if (under == RG_DIAG)
+			scroll_diag(t, d, false);
+		else
+			trans_move(t, d);
+		return;
+	}
+	if (!(ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)))
+		return;
+	if (under != t->focus && under != RG_STEPS)
+		focus(t, under);
+	int y = ev.y, x = ev.x;
+	if (under == RG_TRANS && wmouse_trafo(t->rg[RG_TRANS], &y, &x, FALSE)) {
+		int row = y - 1;	/* inside the border */
+		if (row >= 0 && row < t->nrows_drawn) {
+			t->sel = t->row_line[row];
+			t->follow = false;
+			t->dirty |= DIRTY_TRANS;
+		}
+	}
+}
+
+static void
+session_key(struct tui *t, int action, wint_t ch, bool keycode)
+{
+	if (t->cl_on) {
+		key_cmdline(t, ch, keycode);
+		return;
+	}
+	switch (action) {
+	case SA_INTR:
+		t->interrupted = true;
+		/* fall through */
+	case SA_QUIT:
+		t->quit = true;
+		return;
+	case SA_NEXT:
+		step(t);
+		return;
+	case SA_RUN:
+		run_all(t);
+		return;
+	case SA_RESTART:
+		if (t->s->started && !t->s->finished) {
+			ui_ask(t, SCREEN_SESSION, SA_RESTART_YES, "Not started over: the session goes on.",
+			       "Start over?  The session so far is dropped.");
+			return;
+		}
+		/* fall through */
+	case SA_RESTART_YES:
+		tui_restart(t);
+		tui_message(t, false, "Started over: a new session is ready.");
+		return;
+	case SA_CANCEL:
+		if (session_busy(t->s)) {
+			t->run_all = false;
+			session_cancel(t->s);
+			tui_message(t, false, "Cancelled.");
+		} else if (t->zoom) {
+			t->zoom = false;
+			ui_relayout(t);
+		} else if (t->adv.w) {
+			ui_open(t, SCREEN_ADVISOR);
+		}
+		return;
+	case SA_PORTS:
+		which_port(t);
+		return;
+	case SA_BACK:
+		if (t->adv.w && !session_busy(t->s))
+			ui_open(t, SCREEN_ADVISOR);
+		else if (t->adv.w)
+			tui_message(t, false, "A step is under way: wait for it, or "
+				    "Esc cancels it.");
+		else
+			tui_message(t, false, "No port sweep yet: w sweeps this "
+				    "host's ports.");
+		return;
+	case SA_CMDLINE:
+		if (!t->cl) {
+			char err[256];
+			t->cl = cmdline_new(err, sizeof err);
+			if (!t->cl) {
+				tui_message(t, true, "%s", err);
+				return;
+			}
+		}
+		t->cl_on = true;
+		t->cl_hint[0] = '\0';
+		if (!t->s->started || t->s->finished)
+			snprintf(t->cl_hint, sizeof t->cl_hint, "not connected yet: "
+				 "press Esc, then n");
+		t->msg[0] = '\0';
+		t->dirty |= DIRTY_FOOTER;
+		return;
+	case SA_HELP: ui_open(t, SCREEN_HELP); return;
+	case SA_EXPLAIN: ui_open(t, SCREEN_EXPLAIN); return;
+	case SA_TLS: ui_open(t, SCREEN_TLS); return;
+	case SA_TREE: ui_open(t, SCREEN_TREE); return;
+	case SA_TIMING: ui_open(t, SCREEN_TIMING); return;
+	case SA_SETTINGS: ui_open(t, SCREEN_SETTINGS); return;
+	case SA_SAVE: ui_open(t, SCREEN_SAVE); return;
+	case SA_TEACH:
+		t->teach = !t->teach;
+		tui_message(t, false, t->teach ? "Teaching view: what each line "
+			    "means, under it.  v again to leave." :
+			    "Teaching view off.");
+		t->dirty |= DIRTY_TRANS;
+		return;
+	case SA_TAB:
+		if (t->mode == LM_TABS || t->zoom)
+			focus(t, (enum region)((t->focus + 1) % RG_COUNT));
+		else
+			focus(t, t->focus == RG_DIAG ? RG_TRANS : RG_DIAG);
+		return;
+	case SA_BTAB:
+		focus(t, t->mode == LM_TABS || t->zoom ?
+		      (enum region)((t->focus + RG_COUNT - 1) % RG_COUNT) :
+		      t->focus == RG_DIAG ? RG_TRANS : RG_DIAG);
+		return;
+	case SA_REGION1: case SA_REGION2: case SA_REGION3:
+		focus(t, (enum region)(action - SA_REGION1));
+		return;
+	case SA_ZOOM:
+		if (t->mode == LM_TABS)
+			return;
+		t->zoom = !t->zoom;
+		if (t->zoom && t->focus == RG_STEPS)
+			t->focus = RG_TRANS;
+		ui_relayout(t);
+		return;
+	case SA_UP: case SA_DOWN: case SA_PGUP: case SA_PGDN: case SA_HOME:
+	case SA_END:
+		nav(t, action);
+		return;
+	case SA_REDRAW:
+		clearok(curscr, TRUE);
+		t->dirty = DIRTY_ALL;
+		return;
+	case SA_MOUSE:
+		mouse(t);
+		return;
+	}
+}
+
+static bool
+tr_match(const void *ctx, size_t i)
+{
+	const struct tui *t = ctx;
+	return find_in_u8(t->s->tr.v[i].text, t->find.w, t->find.n);
+}
+
+/* `/` on the session: the transcript's lines; the match is selected. */
+static void
+session_find(struct tui *t, int dir)
+{
+	/* following the newest line: a new search starts at the top */
+	size_t cur = dir == 0 && t->follow ? 0 : t->sel;
+	long at = find_pick(t->s->tr.n, cur, dir, tr_match, t, &t->find.k,
+			    &t->find.m);
+	if (at < 0)
+		return;
+	t->sel = (size_t)at;
+	t->follow = false;
+	if (t->focus != RG_TRANS)
+		focus(t, RG_TRANS);
+	t->dirty |= DIRTY_TRANS;
+}
+
+static bool
+session_typing(const struct tui *t)
+{
+	return t->cl_on;
+}
+
+static void
+session_open(struct tui *t)
+{
+	if (!t->s || t->restart) {
+		t->restart = false;
+		tui_restart(t);
+	}
+}
+
+static void
+session_draw(struct tui *t, unsigned d)
+{
 	if (d & DIRTY_HEADER)
 		draw_header(t);
 	if ((d & DIRTY_STEPS) && region_visible(t, RG_STEPS))
@@ -1075,26 +1578,54 @@ draw_all(struct tui *t)
 		draw_trans(t);
 	if ((d & DIRTY_DIAG) && region_visible(t, RG_DIAG))
 		draw_diag(t);
-	if (d & DIRTY_OVERLAY && t->ov)
-		overlay_draw(t);
-	if ((d & DIRTY_FOOTER) || t->cl_on)
+	if (d & DIRTY_FOOTER)
 		draw_footer(t);
-	if (t->cl_on) {
-		/* the one visible cursor: on the command line */
-		leaveok(t->footer, FALSE);
-		wmove(t->footer, 0, t->cl_curx < t->cols ? t->cl_curx : t->cols - 1);
-		wnoutrefresh(t->footer);
-		curs_set(1);
-	} else if (t->ov && t->ov_cury >= 0) {
-		/* a form's field */
-		leaveok(t->ov, FALSE);
-		wmove(t->ov, t->ov_cury, t->ov_curx);
-		wnoutrefresh(t->ov);
-		curs_set(1);
-	} else {
-		leaveok(t->footer, TRUE);
-		curs_set(0);
-	}
-	t->dirty = 0;
-	doupdate();
 }
+
+static void
+session_help(struct doc *d, const struct tui *t)
+{
+	static const struct { const char *key, *words; } cl_keys[] = {
+		{ "Tab", "complete a verb, or an extension the server offered" },
+		{ "Up Down", "history (kept across runs, never AUTH lines)" },
+		{ "Ctrl-A E B F", "start, end, back, forward (emacs keys)" },
+		{ "Ctrl-W U K", "delete a word, the line, to the end" },
+		{ "Enter", "send;  Esc leaves the line" },
+		{ "Ctrl-C D", "leave the line when it is empty (Ctrl-C clears text)" },
+	};
+	doc_nl(d);
+	doc_heading(d, "On the : line");
+	for (size_t i = 0; i < ARRAY_SIZE(cl_keys); i++)
+		doc_wrap(d, 15, cl_keys[i].key, ST_KEY, ST_NORMAL, cl_keys[i].words);
+
+	doc_nl(d);
+	doc_heading(d, "Marks");
+	char *m = xasprintf("%s ok   %s failed   %s warning   %s to do   %s skipped"
+			    "   %s next", mark_u8(MK_OK), mark_u8(MK_FAIL),
+			    mark_u8(MK_WARN), mark_u8(MK_PENDING), mark_u8(MK_SKIPPED),
+			    mark_u8(MK_NEXT));
+	doc_wrap(d, 2, NULL, 0, ST_NORMAL, m);
+	free(m);
+	m = xasprintf("%s server says   %s client says   %s smtpdx notes   "
+		      "%s inside TLS", mark_u8(MK_SERVER), mark_u8(MK_CLIENT),
+		      mark_u8(MK_INFO), mark_u8(MK_TLS));
+	doc_wrap(d, 2, NULL, 0, ST_NORMAL, m);
+	free(m);
+	const char *hp = t->cl ? cmdline_history_path(t->cl) : "";
+	if (*hp) {
+		doc_nl(d);
+		doc_wrap(d, 9, "History", ST_DIM, ST_DIM, hp);
+	}
+}
+
+const struct screen screen_session = {
+	.name = "session",
+	.keys = session_keys,
+	.open = session_open,
+	.draw = session_draw,
+	.key = session_key,
+	.typing = session_typing,
+	.state = session_state,
+	.help = session_help,
+	.find = session_find,
+};
