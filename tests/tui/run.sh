@@ -1119,14 +1119,15 @@ t_tree() {
 	keys "$1" T
 	wait_for "$1" "the path this session walked is marked"
 	# the walked path marked, down to the leaf it reached
-	has_re "$1" "› +yes → \[-\] Which step failed\?"
+	has_re "$1" "› +yes → \[-\] Did every reply fit the command it answered"
+	has_re "$1" "› +\* → \[-\] Which step failed\?"
 	has_re "$1" "› +535 → \[-\]"
 	has_re "$1" "› +\* → = auth.failed"
 	# the rest is there, collapsed
 	has_re "$1" "  resolve → \[\+\] What did the name lookup say\?"
 	has_re "$1" "  538 → = auth.requires_tls"
 	# Enter opens a question
-	keys "$1" Home Down Down
+	keys "$1" Home Down Down Down Down
 	keys "$1" Enter
 	wait_re "$1" "resolve → \[-\] What did the name lookup say\?"
 	# Enter on a leaf: its diagnosis, from the catalog
