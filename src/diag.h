@@ -74,6 +74,8 @@ struct diag_info {
 	X(PLAINTEXT_REFUSED, "refused to send credentials in plaintext") \
 	X(MECH_UNSUPPORTED, "no common AUTH mechanism") \
 	X(SASL_ERROR, "SASL exchange failed") \
+	X(EXCHANGE_BROKEN, "the server broke the SASL exchange") \
+	X(SERVER_UNVERIFIED, "the server did not prove it knows the password") \
 	X(CANCELLED, "cancelled") \
 	X(OUT_OF_STEP, "out of step")
 

@@ -369,6 +369,20 @@ mech_name_ok(const char *m)
 	return true;
 }
 
+bool
+caps_mech_usable(const char *mech)
+{
+	/* 62 bytes with their spaces: CAPS_MECH_RESERVE covers them all */
+	static const char *const usable[] = {
+		"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256", "CRAM-MD5", "PLAIN",
+		"LOGIN", "XOAUTH2"
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(usable); i++)
+		if (!strcasecmp(mech, usable[i]))
+			return true;
+	return false;
+}
+
 void
 caps_parse(struct caps *c, const struct reply *r)
 {
@@ -425,10 +439,14 @@ caps_parse(struct caps *c, const struct reply *r)
 					*q = (char)toupper((unsigned char)*q);
 				if (!mech_name_ok(m) || caps_has_mech(c, m))
 					continue;
-				if (strlen(c->mechs) + strlen(m) + 2 < sizeof c->mechs) {
+				size_t room = sizeof c->mechs - (caps_mech_usable(m) ? 0 :
+						CAPS_MECH_RESERVE);
+				if (strlen(c->mechs) + strlen(m) + 2 <= room) {
 					if (*c->mechs)
 						strcat(c->mechs, " ");
 					strcat(c->mechs, m);
+				} else {
+					c->mechs_left_out++;
 				}
 				if (!*p)
 					break;

@@ -108,10 +108,19 @@ struct caps {
 	bool pipelining, starttls, auth, eightbitmime, smtputf8,
 	     enhancedstatuscodes, chunking, dsn, requiretls, size;
 	unsigned long size_limit;	/* 0: no limit given */
-	char mechs[256];		/* "PLAIN LOGIN" as offered, upper-case */
+	/* "PLAIN LOGIN" as offered, upper-case, each name once.  Bounded,
+	 * but never at the cost of a mechanism smtpdx can use: the last
+	 * CAPS_MECH_RESERVE bytes are kept for those (sasl_usable()), so a
+	 * server listing 100 names still gets PLAIN picked.  Names that do
+	 * not fit are counted in mechs_left_out, never dropped silently. */
+	char mechs[1024];
+	unsigned mechs_left_out;
 	char domain[256];		/* the server's name on the first line */
 };
 
+#define CAPS_MECH_RESERVE 64	/* the usable names below, with spaces */
+/* The mechanisms smtpdx can use (sasl_pick() picks among these). */
+bool caps_mech_usable(const char *mech);
 void caps_parse(struct caps *c, const struct reply *r);
 bool caps_has_mech(const struct caps *c, const char *mech);
 

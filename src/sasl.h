@@ -5,7 +5,15 @@
  * begins an exchange and gives the initial response, if the mechanism has
  * one; sasl_step() answers each 334 challenge.  All strings in and out are
  * base64 as they travel on the wire.  XOAUTH2 is built here (Debian's GNU
- * SASL lacks it): one message, the token read like a password.
+ * SASL lacks it): one message, the token read like a password.  So are
+ * LOGIN (its prompts' text is ignored, base64 or not) and SCRAM-SHA-256
+ * (GNU SASL 2.2 cannot send the gs2 "y" flag and would hash any iteration
+ * count the server names); PLAIN and CRAM-MD5 go through GNU SASL.
+ *
+ * The server drives the exchange, so everything it can make us do is
+ * bounded: each mechanism answers at most sasl_round_limit() challenges,
+ * the password leaves at most once, SCRAM's iteration count has a ceiling
+ * checked before any hashing.
  *
  * Also: sasl_describe() turns one client or server AUTH payload into words
  * with the secret masked, for the teaching view.
@@ -33,9 +41,26 @@ const char *sasl_pick(enum auth_mech want, const char *offered,
 struct sasl *sasl_start(const char *mech, const char *user,
 			const char *password, const char *cb, bool cb_exporter,
 			char **initial, char *err, size_t errlen);
-/* Answer a challenge (base64).  0 and *out (base64) or -1 with err. */
+/*
+ * Answer a challenge (base64, as the 334 carried it).  Returns
+ *   SASL_CONT        *out is the answer (base64, may be ""); err may hold
+ *                    a remark (SCRAM's e=), else ""
+ *   SASL_BROKEN      the server broke the exchange: a challenge past the
+ *                    mechanism's limit (sasl_round_limit()), one that is
+ *                    not base64 (LOGIN's prompts excepted: their text is
+ *                    ignored), a SCRAM message out of form or asking for
+ *                    an absurd iteration count.  Cancel with "*".
+ *   SASL_UNVERIFIED  SCRAM: the server's signature is wrong
+ *   SASL_ERROR       a local failure (GNU SASL, memory)
+ * err says what, in words, on every failure.
+ */
+enum { SASL_CONT = 0, SASL_BROKEN = -1, SASL_UNVERIFIED = -2, SASL_ERROR = -3 };
 int sasl_step(struct sasl *s, const char *challenge, char **out,
 	      char *err, size_t errlen);
+/* How many 334 challenges the mechanism's definition allows after the
+ * initial response smtpdx sends (PLAIN 0, LOGIN 2, CRAM-MD5 1, SCRAM 2,
+ * XOAUTH2 1). */
+int sasl_round_limit(const char *mech);
 /* Has the exchange reached its end on our side?  For SCRAM that means
  * the server's signature was checked; mechanisms that have no server
  * proof (PLAIN, LOGIN, CRAM-MD5, XOAUTH2) are complete from the start. */
@@ -48,5 +73,8 @@ char *sasl_describe(const char *mech, const char *b64, bool from_client,
 		    int round);
 
 const char *sasl_library_version(void);
+
+/* Tests only: a fixed SCRAM client nonce (RFC 7677's example), or NULL. */
+extern const char *sasl_test_nonce;
 
 #endif

@@ -65,6 +65,8 @@ struct inflight {
 };
 
 #define QMAX 80
+#define READ_BUDGET (256 * 1024)	/* bytes one read_input() call takes */
+#define EVIDENCE_MAX 4096		/* bytes of evidence or reply text kept */
 
 /* How long a greeting may take before a second connection tries
  * implicit TLS beside the first (issue 9 §4). */
@@ -213,12 +215,12 @@ send_cmd(struct session *s, enum cmd c, const char *line, const char *shown)
 	buf_adds(&p->out, "\r\n");
 	const char *t = shown ? shown : line;
 	tr_add(&s->tr, TR_CLIENT, s->encrypted, s->cur, t, strlen(t));
-	struct tr_line *l = &s->tr.v[s->tr.n - 1];
+	struct tr_line *l = tr_last(&s->tr);
 	if (c == C_RAW)
 		verb_of(line, l->verb, sizeof l->verb);
 	else
 		snprintf(l->verb, sizeof l->verb, "%s", cmd_verb[c]);
-	push_cmd(s, c, (long)s->tr.n - 1, l->verb);
+	push_cmd(s, c, tr_last_index(&s->tr), l->verb);
 }
 
 static char *
@@ -243,6 +245,19 @@ set_str(char **dst, char *val)
 {
 	free(*dst);
 	*dst = val;
+}
+
+/* Cut safe text at max bytes (between UTF-8 characters), saying so. */
+static void
+cap_text(char **t, size_t max)
+{
+	if (!*t || strlen(*t) <= max)
+		return;
+	size_t n = max;
+	while (n > 0 && ((unsigned char)(*t)[n] & 0xc0) == 0x80)
+		n--;
+	set_str(t, xasprintf("%.*s... (%zu more bytes left out)", (int)n, *t,
+			     strlen(*t) - n));
 }
 
 /* ---- steps: order ----------------------------------------------------- */
@@ -587,6 +602,7 @@ finish(struct session *s)
 	}
 	s->finished = true;
 	s->t_end = now_mono() - s->tr.t0;
+	tr_seal(&s->tr);	/* the last lines of a flood, if any */
 	info(s, "session finished in %.3f s", s->t_end);
 }
 
@@ -626,6 +642,9 @@ fail(struct session *s, int st, enum fail_kind kind, const struct reply *r,
 			}
 			set_str(&p->ev, v);
 		}
+		/* a hostile reply of 200 long lines must not fill the report */
+		cap_text(&p->ev, EVIDENCE_MAX);
+		cap_text(&p->text, EVIDENCE_MAX);
 	}
 	if (s->status[st] == SS_RUNNING || s->status[st] == SS_PENDING) {
 		s->status[st] = SS_FAIL;
@@ -638,7 +657,8 @@ fail(struct session *s, int st, enum fail_kind kind, const struct reply *r,
 
 	bool talking = p->fd >= 0 && (kind == FK_REPLY || kind == FK_NOT_OFFERED ||
 		kind == FK_PLAINTEXT_REFUSED || kind == FK_MECH_UNSUPPORTED ||
-		kind == FK_SASL_ERROR || (kind == FK_CERT && s->encrypted &&
+		kind == FK_SASL_ERROR || kind == FK_EXCHANGE_BROKEN ||
+		kind == FK_SERVER_UNVERIFIED || (kind == FK_CERT && s->encrypted &&
 		/* implicit TLS: no greeting yet, and speaking before it is a
 		 * synchronisation error: just close */
 		s->status[STEP_GREETING] == SS_OK));
@@ -845,8 +865,9 @@ begin_auth(struct session *s)
 	if (!mech) {
 		free(cb);
 		fail(s, STEP_AUTH, FK_MECH_UNSUPPORTED, NULL,
-		     "server offers AUTH %s; smtpdx was asked for %s",
-		     s->caps.mechs, auth_mech_name(s->cfg.mech));
+		     "server offers AUTH %s%s; smtpdx was asked for %s",
+		     s->caps.mechs, s->caps.mechs_left_out ? " (and more names "
+		     "that smtpdx cannot use)" : "", auth_mech_name(s->cfg.mech));
 		return;
 	}
 	if (!s->cfg.password) {
@@ -1181,6 +1202,18 @@ on_starttls(struct session *s, struct reply *r)
 	end_step(s, STEP_STARTTLS, SS_OK);
 }
 
+/* The exchange cannot go on: cancel it (RFC 4954 §4: "*", which the
+ * server answers with 501; fail() reads that reply on its way to QUIT). */
+static void
+auth_cancel(struct session *s, struct reply *r, enum fail_kind k,
+	    const char *why)
+{
+	info(s, "%s: cancelling the exchange", why);
+	send_cmd(s, C_AUTH, "*", NULL);
+	flush_out(s);
+	fail(s, STEP_AUTH, k, r, "%s", why);
+}
+
 static void
 auth_challenge(struct session *s, struct reply *r)
 {
@@ -1191,14 +1224,16 @@ auth_challenge(struct session *s, struct reply *r)
 	char *d = sasl_describe(s->auth_mech, ch, false, p->auth_round);
 	tr_note(&s->tr, d);
 	free(d);
-	if (sasl_step(p->sasl, ch, &out, err, sizeof err) < 0) {
-		info(s, "%s: cancelling the exchange", err);
-		send_cmd(s, C_AUTH, "*", NULL);
-		flush_out(s);
-		fail(s, STEP_AUTH, FK_SASL_ERROR, r, "%s", err);
+	int rc = sasl_step(p->sasl, ch, &out, err, sizeof err);
+	if (rc != SASL_CONT) {
+		auth_cancel(s, r, rc == SASL_BROKEN ? FK_EXCHANGE_BROKEN :
+			    rc == SASL_UNVERIFIED ? FK_SERVER_UNVERIFIED :
+			    FK_SASL_ERROR, err);
 		return;
 	}
-	send_cmd(s, C_AUTH, out, "<redacted>");
+	if (*err)
+		info(s, "%s", err);
+	send_cmd(s, C_AUTH, out, *out ? "<redacted>" : "");
 	d = sasl_describe(s->auth_mech, out, true, p->auth_round);
 	tr_note(&s->tr, d);
 	free(d);
@@ -1212,7 +1247,10 @@ static void
 on_auth(struct session *s, struct reply *r)
 {
 	struct session_priv *p = s->p;
-	if (r->code == 334) {
+	/* the step's time covers the whole exchange: a server that answers
+	 * every line with another 334 gets no fresh time per challenge */
+	p->deadline = p->step_t0 + timeout_of(s);
+	if (r->code == 334 && p->sasl) {
 		auth_challenge(s, r);
 		return;
 	}
@@ -1223,8 +1261,8 @@ on_auth(struct session *s, struct reply *r)
 		/* RFC 5802 §5: SCRAM's last word is the server's signature,
 		 * its proof that it knows the password; a 235 without it
 		 * could come from anyone in the path */
-		fail(s, STEP_AUTH, FK_SASL_ERROR, r, "the server said 235 without "
-		     "sending its %s signature", s->auth_mech);
+		fail(s, STEP_AUTH, FK_SERVER_UNVERIFIED, r, "the server said 235 "
+		     "without sending its %s signature (v=)", s->auth_mech);
 		return;
 	}
 	if (r->code == 235) {
@@ -1319,14 +1357,14 @@ sync_fail(struct session *s, int st, const struct reply *r, const char *fmt, ...
 	size_t len;
 	for (int k = 0; k < 20 && lr_getline(&p->lr, &line, &len) == 1; k++) {
 		tr_add(&s->tr, TR_SERVER, s->encrypted, s->cur, line, len);
-		s->tr.v[s->tr.n - 1].unsolicited = true;
+		tr_last(&s->tr)->unsolicited = true;
 		tr_note(&s->tr, "no command asked for this line");
 		free(line);
 	}
 	if (p->lr.in.len > 0) {
 		tr_add(&s->tr, TR_SERVER, s->encrypted, s->cur, p->lr.in.data,
 		       p->lr.in.len > 200 ? 200 : p->lr.in.len);
-		s->tr.v[s->tr.n - 1].unsolicited = true;
+		tr_last(&s->tr)->unsolicited = true;
 		tr_note(&s->tr, "no command asked for this (an unfinished line)");
 	}
 	info(s, "out of step with the server: %s", ev);
@@ -1595,7 +1633,7 @@ static void
 mark_line(struct session *s, const struct inflight *head, const char *cl)
 {
 	struct session_priv *p = s->p;
-	struct tr_line *l = &s->tr.v[s->tr.n - 1];
+	struct tr_line *l = tr_last(&s->tr);
 	snprintf(l->verb, sizeof l->verb, "%s", head->verb);
 	l->answers = head->line;
 	if (!isdigit((unsigned char)cl[0]) || !isdigit((unsigned char)cl[1]) ||
@@ -1653,7 +1691,7 @@ process_lines(struct session *s)
 		free(line);
 		if (!head && p->rp.r.nlines == 0 && strncmp(cl, "421", 3) != 0) {
 			/* no command is waiting for a reply */
-			s->tr.v[s->tr.n - 1].unsolicited = true;
+			tr_last(&s->tr)->unsolicited = true;
 			tr_note(&s->tr, "no command asked for this line");
 			sync_fail(s, s->cur, NULL, "a line no command asked for: \"%s\"", cl);
 			free(cl);
@@ -1697,14 +1735,20 @@ read_input(struct session *s)
 {
 	struct session_priv *p = s->p;
 	char chunk[16384];
+	size_t got = 0;
 
+	/* At most READ_BUDGET bytes a call: a server that floods us still
+	 * lets the event loop check the deadline and the keyboard. */
 	for (;;) {
+		if (got >= READ_BUDGET)
+			return;
 		ssize_t n;
 		if (p->tls)
 			n = tls_read(p->tls, chunk, sizeof chunk);
 		else
 			n = recv(p->fd, chunk, sizeof chunk, 0);
 		if (n > 0) {
+			got += (size_t)n;
 			if (s->cur == STEP_GREETING && (p->probe_at || p->probe_parallel))
 				probe_lost(s);
 			buf_add(&p->lr.in, chunk, (size_t)n);
@@ -2444,7 +2488,7 @@ session_raw(struct session *s, const char *line, char *err, size_t errlen)
 	p->ph = PH_IO;
 	set_deadline(s);
 	send_cmd(s, C_RAW, line, NULL);
-	s->tr.v[s->tr.n - 1].step = -1;
+	tr_last(&s->tr)->step = -1;
 	flush_out(s);
 	return 0;
 }

@@ -27,7 +27,16 @@ struct tls_conn {
 	size_t nfirst;
 	bool peer_closed;
 	bool got_app_data;		/* a record of data came after the handshake */
+	unsigned nonfatal;		/* renegotiation requests, warnings */
 };
+
+/* GnuTLS leaves a client free to ignore a TLS 1.2 HelloRequest (RFC 5246
+ * §7.4.1.1: GNUTLS_E_REHANDSHAKE) and warning alerts; it stops empty
+ * records itself (GNUTLS_E_TOO_MANY_EMPTY_PACKETS after 200 in a row) and
+ * TLS 1.3 KeyUpdate floods (GNUTLS_E_TOO_MANY_HANDSHAKE_PACKETS).  The
+ * non-fatal ones are skipped, up to this many a connection: a server that
+ * sends them without end is stopped, never spun on. */
+#define TLS_MAX_NONFATAL 64
 
 /* Our own transport functions: they keep the first bytes the peer sent,
  * so a plaintext greeting on a TLS attempt can be shown as evidence. */
@@ -591,32 +600,38 @@ tls_check(struct tls_conn *t, struct tls_info *info)
 ssize_t
 tls_read(struct tls_conn *t, void *buf, size_t n)
 {
-	ssize_t r = gnutls_record_recv(t->s, buf, n);
-	if (r > 0) {
-		t->got_app_data = true;
-		return r;
-	}
-	if (r == 0) {
-		t->peer_closed = true;	/* close_notify */
-		return TLS_CLOSED;
-	}
-	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
-		return TLS_AGAIN;
-	note_alert(t, (int)r);
-	if (r == GNUTLS_E_PREMATURE_TERMINATION) {
+	for (;;) {
+		ssize_t r = gnutls_record_recv(t->s, buf, n);
+		if (r > 0) {
+			t->got_app_data = true;
+			return r;
+		}
+		if (r == 0) {
+			t->peer_closed = true;	/* close_notify */
+			return TLS_CLOSED;
+		}
+		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
+			return TLS_AGAIN;
+		note_alert(t, (int)r);
+		if (r == GNUTLS_E_PREMATURE_TERMINATION) {
+			t->last_rc = (int)r;
+			return TLS_CLOSED;
+		}
+		if (!gnutls_error_is_fatal((int)r) && ++t->nonfatal <= TLS_MAX_NONFATAL)
+			continue;	/* the next record may be data */
 		t->last_rc = (int)r;
-		return TLS_CLOSED;
+		if (!gnutls_error_is_fatal((int)r))
+			snprintf(t->err, sizeof t->err, "the server sent more than "
+				 "%d renegotiation requests or warning alerts (last: "
+				 "%s)", TLS_MAX_NONFATAL, gnutls_strerror((int)r));
+		else if (r == GNUTLS_E_FATAL_ALERT_RECEIVED)
+			snprintf(t->err, sizeof t->err, "%s (alert: %s)",
+				 gnutls_strerror((int)r),
+				 gnutls_alert_get_name(gnutls_alert_get(t->s)));
+		else
+			snprintf(t->err, sizeof t->err, "%s", gnutls_strerror((int)r));
+		return TLS_ERR;
 	}
-	if (!gnutls_error_is_fatal((int)r))
-		return TLS_AGAIN;
-	t->last_rc = (int)r;
-	if (r == GNUTLS_E_FATAL_ALERT_RECEIVED)
-		snprintf(t->err, sizeof t->err, "%s (alert: %s)",
-			 gnutls_strerror((int)r),
-			 gnutls_alert_get_name(gnutls_alert_get(t->s)));
-	else
-		snprintf(t->err, sizeof t->err, "%s", gnutls_strerror((int)r));
-	return TLS_ERR;
 }
 
 ssize_t

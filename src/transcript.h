@@ -18,6 +18,16 @@
  *
  * Lines are only ever appended; pointers into v stay valid until the next
  * tr_add (the array may move), indexes stay valid for the transcript's life.
+ *
+ * Bounded, whatever a server sends (issue 8: a 50 MB report): a line's
+ * text is cut at TR_LINE_MAX bytes (saying how many were left out), and
+ * once the transcript holds TR_HEAD_LINES lines or TR_HEAD_BYTES, one
+ * marker line says so and further lines go to a ring that keeps only the
+ * last TR_TAIL_LINES (TR_TAIL_BYTES).  tr_seal() appends them after a
+ * line that counts what was left out, when the session ends.  A flood
+ * therefore costs a fixed amount of memory, and the report stays under
+ * 64 KiB of JSON; a normal session (about 60 lines, 8 KiB) never gets
+ * near the limits.
  */
 #ifndef SMTPDX_TRANSCRIPT_H
 #define SMTPDX_TRANSCRIPT_H
@@ -48,10 +58,22 @@ struct tr_line {
 	bool unsolicited;	/* S: no command asked for this line */
 };
 
+#define TR_LINE_MAX	1000		/* raw bytes of one line kept */
+#define TR_HEAD_LINES	300
+#define TR_HEAD_BYTES	(28 * 1024)	/* text, notes, 64 a line for JSON */
+#define TR_TAIL_LINES	24
+#define TR_TAIL_BYTES	(8 * 1024)
+
 struct transcript {
 	struct tr_line *v;
 	size_t n, cap;
 	double t0;		/* now_mono() at the start */
+	size_t bytes;		/* the budget used by v */
+	bool eliding;		/* full: new lines go to tail */
+	bool sealed;		/* tr_seal() done: no more eliding */
+	struct tr_line tail[TR_TAIL_LINES];	/* a ring: the last lines */
+	size_t tail_first, tail_n, tail_bytes;
+	unsigned long left_out;	/* lines dropped from the ring */
 };
 
 /* Append raw bytes (escaped here). */
@@ -65,6 +87,14 @@ void tr_add_safe(struct transcript *tr, enum tr_dir dir, bool tls, int step,
 void tr_info(struct transcript *tr, int step, const char *fmt, ...) PRINTF(3, 4);
 /* Attach a note (already safe text, copied) to the last line. */
 void tr_note(struct transcript *tr, const char *note);
+/* The session is over: append the lines kept in the ring (after one that
+ * counts those left out).  Lines added later go straight into v. */
+void tr_seal(struct transcript *tr);
+/* The line added last (in v, or in the ring while the transcript is
+ * full), or NULL; and its index in v, or -1 while it waits in the ring
+ * (a reply's "answers" is then -1: none). */
+struct tr_line *tr_last(struct transcript *tr);
+long tr_last_index(const struct transcript *tr);
 void tr_free(struct transcript *tr);
 
 #endif

@@ -77,6 +77,12 @@ else
 	[ $rc -eq 0 ] || printf '%s\n' "$out" | grep -v '^ok' | indent
 	check "hostile servers: no sanitizer report" reports
 
+	out=$(SMTPDX=$B/smtpdx HOSTILE_MAX_KIB=$((512 * 1024)) HOSTILE_SLACK=3 \
+		python3 tests/sasl_attack.py 2>&1); rc=$?
+	check "SASL attack servers under ASan+UBSan: $(printf '%s\n' "$out" | tail -n 1)" [ $rc -eq 0 ]
+	[ $rc -eq 0 ] || printf '%s\n' "$out" | grep -v '^ok' | indent
+	check "SASL attack servers: no sanitizer report" reports
+
 	# the real Postfix + Dovecot: a private instance (tests/mta/with-mta.sh)
 	out=$(SMTPDX=$B/smtpdx sh tests/mta/with-mta.sh python3 tests/mta/mta_test.py 2>&1); rc=$?
 	if [ $rc -eq 77 ]; then

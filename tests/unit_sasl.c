@@ -27,6 +27,247 @@ unb64(const char *s, size_t *n)
 	return d;
 }
 
+/* b64 of a C string, for challenges written as text */
+static char *
+b64s(const char *t)
+{
+	return b64_encode(t, strlen(t));
+}
+
+/* The answer's decoded text (NUL-terminated), or NULL. */
+static char *
+step_text(struct sasl *s, const char *challenge, int *rc, char *err, size_t errlen)
+{
+	char *out = NULL;
+	size_t n;
+	*rc = sasl_step(s, challenge, &out, err, errlen);
+	if (*rc != SASL_CONT)
+		return NULL;
+	char *t = (char *)unb64(*out ? out : "", &n);
+	free(out);
+	return t ? t : xstrdup("");
+}
+
+/* Round limits from each mechanism's definition, SCRAM against RFC 7677's
+ * example, the gs2 header, the iteration-count ceiling. */
+static void
+test_sasl_limits(void)
+{
+	char err[256], *initial = NULL, *t;
+	struct sasl *s;
+	int rc;
+	size_t n;
+
+	CHECK(sasl_round_limit("PLAIN") == 0 && sasl_round_limit("LOGIN") == 2 &&
+	      sasl_round_limit("CRAM-MD5") == 1 && sasl_round_limit("XOAUTH2") == 1 &&
+	      sasl_round_limit("SCRAM-SHA-256") == 2 &&
+	      sasl_round_limit("SCRAM-SHA-256-PLUS") == 2,
+	      "sasl_round_limit: PLAIN 0, LOGIN 2, CRAM-MD5 1, XOAUTH2 1, SCRAM 2");
+
+	/* PLAIN: the initial response said everything */
+	s = sasl_start("PLAIN", "u", "p", NULL, false, &initial, err, sizeof err);
+	free(initial);
+	t = step_text(s, "", &rc, err, sizeof err);
+	CHECK(rc == SASL_BROKEN && !t && *err, "sasl_step: a 334 after PLAIN's "
+	      "initial response is a broken exchange");
+	sasl_free(s);
+
+	/* LOGIN: two prompts, plain text accepted, a third refused */
+	s = sasl_start("LOGIN", "u", "pw", NULL, false, &initial, err, sizeof err);
+	t = step_text(s, "Username:", &rc, err, sizeof err);
+	CHECK(rc == SASL_CONT && t && !strcmp(t, "u"),
+	      "sasl_step: LOGIN answers a plain-text 'Username:' with the user");
+	free(t);
+	t = step_text(s, "Password:", &rc, err, sizeof err);
+	CHECK(rc == SASL_CONT && t && !strcmp(t, "pw"),
+	      "sasl_step: LOGIN answers a plain-text 'Password:' with the password");
+	free(t);
+	t = step_text(s, "UGFzc3dvcmQ6", &rc, err, sizeof err);
+	CHECK(rc == SASL_BROKEN && !t, "sasl_step: a third LOGIN prompt is refused "
+	      "(the password is never sent twice)");
+	sasl_free(s);
+
+	/* CRAM-MD5: one challenge, in base64 */
+	s = sasl_start("CRAM-MD5", "u", "p", NULL, false, &initial, err, sizeof err);
+	t = step_text(s, "Rubbish", &rc, err, sizeof err);
+	CHECK(rc == SASL_BROKEN && strstr(err, "base64"),
+	      "sasl_step: CRAM-MD5 '334 Rubbish' is a broken exchange (curl test 932)");
+	sasl_free(s);
+	s = sasl_start("CRAM-MD5", "u", "p", NULL, false, &initial, err, sizeof err);
+	t = step_text(s, "PDEyMz4=", &rc, err, sizeof err);
+	CHECK(rc == SASL_CONT, "sasl_step: CRAM-MD5 answers one challenge");
+	free(t);
+	t = step_text(s, "PDEyMz4=", &rc, err, sizeof err);
+	CHECK(rc == SASL_BROKEN, "sasl_step: a second CRAM-MD5 challenge is refused");
+	sasl_free(s);
+
+	/* XOAUTH2: the one error challenge, then no more */
+	s = sasl_start("XOAUTH2", "u", "tok", NULL, false, &initial, err, sizeof err);
+	free(initial);
+	t = step_text(s, "eyJzdGF0dXMiOiI0MDEifQ==", &rc, err, sizeof err);
+	CHECK(rc == SASL_CONT && t && !*t, "sasl_step: XOAUTH2 error challenge: \"\"");
+	free(t);
+	t = step_text(s, "eyJzdGF0dXMiOiI0MDEifQ==", &rc, err, sizeof err);
+	CHECK(rc == SASL_BROKEN, "sasl_step: a second XOAUTH2 challenge is refused");
+	sasl_free(s);
+
+	/* SCRAM-SHA-256: RFC 7677 §3, user "user", password "pencil" */
+	sasl_test_nonce = "rOprNGfwEbeRWgbNEkqO";
+	s = sasl_start("SCRAM-SHA-256", "user", "pencil", NULL, false, &initial,
+		       err, sizeof err);
+	t = (char *)unb64(initial, &n);
+	CHECK_STR(t, "n,,n=user,r=rOprNGfwEbeRWgbNEkqO",
+		  "sasl_start: SCRAM client-first as in RFC 7677 §3");
+	free(t);
+	free(initial);
+	char *sf = b64s("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+			"s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096");
+	t = step_text(s, sf, &rc, err, sizeof err);
+	CHECK_STR(t, "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+		  "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=",
+		  "sasl_step: SCRAM client-final and proof as in RFC 7677 §3");
+	free(t);
+	char *v = b64s("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=");
+	CHECK(!sasl_complete(s), "sasl_complete: not before the server's signature");
+	t = step_text(s, v, &rc, err, sizeof err);
+	CHECK(rc == SASL_CONT && t && !*t && sasl_complete(s),
+	      "sasl_step: SCRAM accepts RFC 7677's server signature, answers \"\"");
+	free(t);
+	t = step_text(s, v, &rc, err, sizeof err);
+	CHECK(rc == SASL_BROKEN, "sasl_step: a third SCRAM challenge is refused");
+	sasl_free(s);
+
+	/* a wrong signature: unverified, not a wrong password */
+	s = sasl_start("SCRAM-SHA-256", "user", "pencil", NULL, false, &initial,
+		       err, sizeof err);
+	free(initial);
+	t = step_text(s, sf, &rc, err, sizeof err);
+	free(t);
+	char *badv = b64s("v=7rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=");
+	t = step_text(s, badv, &rc, err, sizeof err);
+	CHECK(rc == SASL_UNVERIFIED && !sasl_complete(s),
+	      "sasl_step: a wrong SCRAM server signature is SASL_UNVERIFIED");
+	free(badv);
+	sasl_free(s);
+
+	/* the iteration count is refused before any hashing */
+	s = sasl_start("SCRAM-SHA-256", "user", "pencil", NULL, false, &initial,
+		       err, sizeof err);
+	free(initial);
+	char *huge = b64s("r=rOprNGfwEbeRWgbNEkqOsrv,s=W22ZaJ0SNY7soEsUEjb6gQ==,"
+			  "i=2147483647");
+	double t0 = now_mono();
+	t = step_text(s, huge, &rc, err, sizeof err);
+	CHECK(rc == SASL_BROKEN && strstr(err, "2147483647") && now_mono() - t0 < 0.1,
+	      "sasl_step: SCRAM i=2147483647 refused at once, the count in the words");
+	free(huge);
+	sasl_free(s);
+	s = sasl_start("SCRAM-SHA-256", "user", "pencil", NULL, false, &initial,
+		       err, sizeof err);
+	free(initial);
+	char *bad = b64s("r=someoneelse,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096");
+	t = step_text(s, bad, &rc, err, sizeof err);
+	CHECK(rc == SASL_BROKEN, "sasl_step: a SCRAM nonce not extending ours is refused");
+	free(bad);
+	sasl_free(s);
+	free(sf);
+	free(v);
+	sasl_test_nonce = NULL;
+
+	/* gs2 header: "y" when we could bind but the server has no -PLUS,
+	 * so a server that did offer it sees the downgrade (RFC 5802 §6) */
+	static const char cbdata[] = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+	s = sasl_start("SCRAM-SHA-256", "user", "p", cbdata, true, &initial, err,
+		       sizeof err);
+	t = (char *)unb64(initial, &n);
+	CHECK(t && !strncmp(t, "y,,n=user,r=", 12),
+	      "sasl_start: SCRAM with channel-binding data, no -PLUS: gs2 \"y,,\"");
+	free(t);
+	free(initial);
+	sasl_free(s);
+	s = sasl_start("SCRAM-SHA-256", "user", "p", NULL, false, &initial, err,
+		       sizeof err);
+	t = (char *)unb64(initial, &n);
+	CHECK(t && !strncmp(t, "n,,n=user,r=", 12),
+	      "sasl_start: SCRAM without channel-binding data: gs2 \"n,,\"");
+	free(t);
+	free(initial);
+	sasl_free(s);
+	s = sasl_start("SCRAM-SHA-256-PLUS", "user", "p", cbdata, true, &initial,
+		       err, sizeof err);
+	t = (char *)unb64(initial, &n);
+	CHECK(t && !strncmp(t, "p=tls-exporter,,n=user,r=", 25),
+	      "sasl_start: SCRAM-SHA-256-PLUS: gs2 \"p=tls-exporter,,\"");
+	free(t);
+	free(initial);
+	sasl_free(s);
+	s = sasl_start("SCRAM-SHA-256", "a,b=c", "p", NULL, false, &initial, err,
+		       sizeof err);
+	t = (char *)unb64(initial, &n);
+	CHECK(t && !strncmp(t, "n,,n=a=2Cb=3Dc,r=", 17),
+	      "sasl_start: SCRAM escapes ',' and '=' in the user name");
+	free(t);
+	free(initial);
+	sasl_free(s);
+	initial = NULL;
+}
+
+/* What a server drives is bounded: the AUTH list of a server offering
+ * 100 mechanisms still holds PLAIN; a transcript flooded with 100000
+ * lines keeps its head and its last lines in fixed space. */
+static void
+test_server_bounds(void)
+{
+	struct buf line = { 0 };
+	buf_adds(&line, "AUTH");
+	for (int i = 0; i < 100; i++)
+		buf_printf(&line, " X-UNUSABLE-MECH-%03d", i);
+	buf_adds(&line, " PLAIN");
+	const char *lines[] = { "mx.example", line.data };
+	struct reply r = { .code = 250, .lines = (char **)lines, .nlines = 2 };
+	struct caps c;
+	memset(&c, 0, sizeof c);
+	caps_parse(&c, &r);
+	CHECK(caps_has_mech(&c, "PLAIN") && c.mechs_left_out > 0,
+	      "caps: 100 unknown mechanisms, then PLAIN: PLAIN kept, the rest counted");
+	CHECK_STR(sasl_pick(AM_AUTO, c.mechs, false), "PLAIN",
+		  "sasl_pick: PLAIN after 100 unknown mechanisms");
+	buf_free(&line);
+
+	struct transcript tr = { .t0 = now_mono() };
+	char big[5000];
+	memset(big, 'x', sizeof big);
+	tr_add(&tr, TR_SERVER, false, 0, "220 first line", 14);
+	for (int i = 0; i < 100000; i++) {
+		char l[64];
+		int n = snprintf(l, sizeof l, "451 flood line %d", i);
+		tr_add(&tr, TR_SERVER, false, 0, i % 100 ? l : big,
+		       i % 100 ? (size_t)n : sizeof big);
+		tr_note(&tr, "a note");
+	}
+	tr_add(&tr, TR_SERVER, false, 0, "221 last line", 13);
+	tr_seal(&tr);
+	size_t bytes = 0;
+	bool marker = false, long_cut = true;
+	for (size_t i = 0; i < tr.n; i++) {
+		bytes += strlen(tr.v[i].text) + 64 +
+			 (tr.v[i].note ? strlen(tr.v[i].note) : 0);
+		if (strstr(tr.v[i].text, "lines left out"))
+			marker = true;
+		if (strlen(tr.v[i].text) > TR_LINE_MAX + 64)
+			long_cut = false;
+	}
+	CHECK(tr.n <= TR_HEAD_LINES + 2 + TR_TAIL_LINES && bytes < 48 * 1024,
+	      "transcript: 100000 lines flood: bounded lines and bytes");
+	CHECK(tr.n > 2 && !strcmp(tr.v[0].text, "220 first line") &&
+	      !strcmp(tr.v[tr.n - 1].text, "221 last line") && marker,
+	      "transcript: the first and the last lines kept, the gap counted");
+	CHECK(long_cut, "transcript: a 5000-byte line is cut, saying so");
+	tr_add(&tr, TR_INFO, false, 0, "after", 5);
+	CHECK(!strcmp(tr.v[tr.n - 1].text, "after"), "transcript: sealed, lines append");
+	tr_free(&tr);
+}
+
 static void
 test_sasl(void)
 {
@@ -191,6 +432,9 @@ test_sasl(void)
 	free(initial);
 	initial = NULL;
 	sasl_free(s);
+
+	test_sasl_limits();
+	test_server_bounds();
 
 	s = sasl_start("NO-SUCH-MECH", "u", "p", NULL, false, &initial, err, sizeof err);
 	CHECK(s == NULL && err[0] && initial == NULL, "sasl_start: unknown mechanism fails");

@@ -64,6 +64,13 @@ enum lab_flag {
 					 * login's own address (LAB_FROM) */
 };
 
+/* How the lab breaks SASL on purpose (beside the flags, which are full). */
+enum lab_sasl_attack {
+	LSA_NONE,
+	LSA_ENDLESS,		/* every AUTH line answered by another 334 */
+	LSA_BAD_SIG		/* SCRAM's server signature (v=) is wrong */
+};
+
 /* Server behaviours inside TLS (a set of their own: lab_flag is full). */
 enum lab_tls_flag {
 	LT_REQUIRE_CLIENT_CERT = 1u << 0,	/* no client certificate, no TLS */
@@ -107,6 +114,7 @@ struct lab_scenario {
 	unsigned tls_flags;		/* enum lab_tls_flag */
 	enum lab_cert cert;
 	struct lab_reply replies[LAB_MAX_REPLIES];
+	enum lab_sasl_attack sasl_attack;
 	/* client side: 0 / NULL means "the lab default" */
 	enum tls_mode tls;		/* TLSM_AUTO: matches the server */
 	int role_port;			/* port the diagnosis reasons about */

@@ -515,6 +515,20 @@ static const struct lab_scenario scenarios[] = {
 		.expect = "auth.server_error", .expect_exit = 1,
 	},
 	{
+		.name = "auth.exchange_broken",
+		.desc = "The server answers every AUTH line with another 334",
+		.sasl_attack = LSA_ENDLESS,
+		.mech = AM_PLAIN,
+		.expect = "auth.exchange_broken", .expect_exit = 1,
+	},
+	{
+		.name = "auth.server_unverified",
+		.desc = "SCRAM: the server's signature is wrong (an impostor?)",
+		.sasl_attack = LSA_BAD_SIG,
+		.mech = AM_SCRAM_SHA_256,
+		.expect = "auth.server_unverified", .expect_exit = 1,
+	},
+	{
 		.name = "mail.tls_required",
 		.desc = "MAIL FROM without TLS: 530 must issue STARTTLS first",
 		.tls = TLSM_NONE,
