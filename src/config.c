@@ -38,6 +38,11 @@ config_copy(struct config *dst, const struct config *src)
 	dst->from = src->from ? xstrdup(src->from) : NULL;
 	dst->helo = src->helo ? xstrdup(src->helo) : NULL;
 	dst->mx_domain = src->mx_domain ? xstrdup(src->mx_domain) : NULL;
+	dst->body = src->body ? xstrdup(src->body) : NULL;
+	dst->headers = src->headers ? xstrdup(src->headers) : NULL;
+	dst->data = src->data ? xstrdup(src->data) : NULL;
+	dst->notify = src->notify ? xstrdup(src->notify) : NULL;
+	dst->envid = src->envid ? xstrdup(src->envid) : NULL;
 	for (int i = 0; i < src->nto; i++)
 		dst->to[i] = xstrdup(src->to[i]);
 }
@@ -56,6 +61,11 @@ config_free(struct config *c)
 	free(c->from);
 	free(c->helo);
 	free(c->mx_domain);
+	free(c->body);
+	free(c->headers);
+	free(c->data);
+	free(c->notify);
+	free(c->envid);
 	for (int i = 0; i < c->nto; i++)
 		free(c->to[i]);
 	memset(c, 0, sizeof *c);

@@ -53,7 +53,20 @@ struct config {
 				 * at the end; not owned, may be NULL */
 	bool probe;		/* port probe (--sweep): EHLO, TLS, EHLO,
 				 * QUIT; never AUTH, never mail */
+	/* the message (issue 15); text with CRLF line ends, each line
+	 * ended, or NULL: the generated one */
+	char *body;		/* --body: the body under generated headers */
+	char *headers;		/* --header lines, "Name: value\r\n" each */
+	char *data;		/* --data: the whole message, sent as is */
+	/* RFC 3461 DSN: sent only when the server offers DSN */
+	char *notify;		/* "NEVER" or "SUCCESS,FAILURE,DELAY" subset */
+	int ret;		/* 0 none, DSN_RET_FULL, DSN_RET_HDRS */
+	char *envid;		/* printable ASCII, xtext-encoded on the wire */
+	bool requiretls;	/* RFC 8689 REQUIRETLS on MAIL */
+	bool bdat;		/* RFC 3030: BDAT when CHUNKING is offered */
 };
+
+enum { DSN_RET_NONE, DSN_RET_FULL, DSN_RET_HDRS };
 
 void config_defaults(struct config *c);
 void config_set(char **field, const char *value);	/* strdup, frees old */

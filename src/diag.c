@@ -250,7 +250,9 @@ static const struct dt_node tree[] = {
 
 	/* MAIL: the facts (code, encryption, login) before the words */
 	{ "mail.kind", "How did the server answer MAIL FROM?", T_KIND, NULL, {
-		{ "error reply", "mail.code" }, ANY("any.kind") } },
+		{ "error reply", "mail.code" },
+		{ "extension not offered", "=mail.requiretls_not_offered" },
+		ANY("any.kind") } },
 	{ "mail.code", "Which reply code did MAIL FROM get?", T_CODE, NULL, {
 		{ "421", "any.421" }, { "555", "mail.utf8" }, ANY("mail.rate") } },
 	{ "mail.utf8", "Does the sender address hold non-ASCII characters?", T_FLAG,
@@ -438,6 +440,8 @@ static const struct dt_node tree[] = {
 	{ "w.weak", "Does the server's certificate use a weak key or signature "
 	  "(SHA-1, RSA under 2048 bits) that was not refused?", T_FLAG,
 	  "cert_weak_accepted", { Y("=tls.weak_key"), N("-") } },
+	{ "w.dsn", "Were DSN parameters asked for that the server does not "
+	  "offer?", T_FLAG, "dsn_dropped", { Y("=mail.dsn_not_offered"), N("-") } },
 };
 
 /* ---- the reply-text knowledge table ------------------------------------ */
@@ -678,7 +682,7 @@ static const struct {
 	int evidence;		/* which evidence string: see warn_evidence() */
 } warning_roots[] = {
 	{ "w.tls", 0 }, { "w.auth", 1 }, { "w.port25", 2 }, { "w.cert", 3 },
-	{ "w.insecure", 3 }, { "w.helo", 4 }, { "w.weak", 5 },
+	{ "w.insecure", 3 }, { "w.helo", 4 }, { "w.weak", 5 }, { "w.dsn", 6 },
 };
 
 static const struct dt_node *
@@ -738,7 +742,7 @@ static const char *const flag_names[] = {
 	"tls_old", "auth_before_tls", "port25_auth", "cert_ignored",
 	"helo_fallback", "skipped_offered_auth", "authenticated",
 	"auth_offered", "has_user", "from_given", "user_is_address",
-	"rcpt_own", "rcpt_foreign", "port25", "cafile_given",
+	"rcpt_own", "rcpt_foreign", "port25", "cafile_given", "dsn_dropped",
 };
 
 bool
@@ -810,6 +814,8 @@ flag(const struct facts *f, const char *name)
 		return f->port == 25;
 	if (!strcmp(name, "cafile_given"))
 		return f->cafile_given;
+	if (!strcmp(name, "dsn_dropped"))
+		return f->dsn_dropped;
 	return false;
 }
 
@@ -1077,6 +1083,7 @@ diag_decide(const struct facts *f, struct diag_list *out)
 		case 3: ev = f->cert_evidence; break;
 		case 4: ev = f->helo_evidence; break;
 		case 5: ev = f->weak; break;
+		case 6: ev = f->dsn_evidence; break;
 		}
 		/* a failed certificate that stopped the session is already
 		 * the main diagnosis */

@@ -112,6 +112,8 @@ struct facts {
 	bool has_user, authenticated, encrypted;
 	bool helo_fallback;
 	const char *helo_evidence;
+	bool dsn_dropped;	/* DSN asked for, not offered: left out */
+	const char *dsn_evidence;
 	bool starttls_offered;	/* in the plaintext EHLO */
 	bool auth_offered;	/* the latest EHLO offered AUTH */
 	bool raw_transaction;	/* a MAIL FROM typed on the ':' line opened a

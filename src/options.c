@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "message.h"
 #include "options.h"
 #include "profile.h"
 #include "provider.h"
@@ -21,7 +23,8 @@ enum {
 	O_TLS = 256, O_CAFILE, O_SERVERNAME, O_INSECURE, O_PASSFILE, O_AUTH,
 	O_PLAINAUTH, O_HELO, O_NOSEND, O_TIMEOUT, O_SWEEP, O_PORTS, O_MX,
 	O_BATCH, O_JSON, O_LAB, O_LIST, O_VERSION, O_NOCOLOR, O_TLSMIN,
-	O_LABSERVER, O_PROVIDER, O_POLICY, O_DELIVER, O_SENDINGIP, O_FINDFIX, O_PROFILE, O_CONFIG, O_PASSCMD
+	O_LABSERVER, O_PROVIDER, O_POLICY, O_DELIVER, O_SENDINGIP, O_FINDFIX, O_PROFILE, O_CONFIG, O_PASSCMD,
+	O_BODY, O_HEADER, O_DATA, O_NOTIFY, O_RET, O_ENVID, O_REQUIRETLS, O_BDAT
 };
 
 static const struct option longopts[] = {
@@ -56,6 +59,14 @@ static const struct option longopts[] = {
 	{ "profile", required_argument, NULL, O_PROFILE },
 	{ "config", required_argument, NULL, O_CONFIG },
 	{ "password-command", required_argument, NULL, O_PASSCMD },
+	{ "body", required_argument, NULL, O_BODY },
+	{ "header", required_argument, NULL, O_HEADER },
+	{ "data", required_argument, NULL, O_DATA },
+	{ "notify", required_argument, NULL, O_NOTIFY },
+	{ "ret", required_argument, NULL, O_RET },
+	{ "envid", required_argument, NULL, O_ENVID },
+	{ "requiretls", no_argument, NULL, O_REQUIRETLS },
+	{ "bdat", no_argument, NULL, O_BDAT },
 	{ "no-color", no_argument, NULL, O_NOCOLOR },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ "help", no_argument, NULL, 'h' },
@@ -371,6 +382,59 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			free(o->password_command);
 			o->password_command = xstrdup(optarg);
 			break;
+		case O_BODY:
+		case O_DATA: {
+			char **f = c == O_BODY ? &o->body_file : &o->data_file;
+			free(*f);
+			*f = xstrdup(optarg);
+			o->set |= OB_MESSAGE;
+			break;
+		}
+		case O_HEADER: {
+			if (msg_header_check(optarg, err, errlen) < 0)
+				return -1;
+			struct buf b = { 0 };
+			if (o->cfg.headers)
+				buf_adds(&b, o->cfg.headers);
+			buf_printf(&b, "%s\r\n", optarg);
+			free(o->cfg.headers);
+			o->cfg.headers = buf_steal(&b);
+			o->set |= OB_MESSAGE;
+			break;
+		}
+		case O_NOTIFY: {
+			char *norm;
+			if (dsn_notify_check(optarg, &norm, err, errlen) < 0)
+				return -1;
+			free(o->cfg.notify);
+			o->cfg.notify = norm;
+			o->set |= OB_DSN;
+			break;
+		}
+		case O_RET:
+			if (!strcasecmp(optarg, "full"))
+				o->cfg.ret = DSN_RET_FULL;
+			else if (!strcasecmp(optarg, "hdrs"))
+				o->cfg.ret = DSN_RET_HDRS;
+			else
+				return usage_err(err, errlen, "--ret wants full or hdrs, "
+						 "not '%s'", optarg);
+			o->set |= OB_DSN;
+			break;
+		case O_ENVID:
+			if (dsn_envid_check(optarg, err, errlen) < 0)
+				return -1;
+			config_set(&o->cfg.envid, optarg);
+			o->set |= OB_DSN;
+			break;
+		case O_REQUIRETLS:
+			o->cfg.requiretls = true;
+			o->set |= OB_REQUIRETLS;
+			break;
+		case O_BDAT:
+			o->cfg.bdat = true;
+			o->set |= OB_BDAT;
+			break;
 		case O_NOCOLOR:
 			o->no_color = true;
 			break;
@@ -444,6 +508,20 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 				 "itself: drop --tls");
 	if (o->cfg.mx && o->lab)
 		return usage_err(err, errlen, "--mx wants a mail domain, not the lab");
+	if (o->data_file && (o->body_file || o->cfg.headers))
+		return usage_err(err, errlen, "--data is the whole message: no "
+				 "--body or --header with it");
+	if (o->cfg.requiretls && o->cfg.tls == TLSM_NONE && (o->set & OB_TLS))
+		return usage_err(err, errlen, "--requiretls needs TLS: drop "
+				 "--tls none");
+	if (o->body_file && msg_load("--body", o->body_file, &o->cfg.body, err,
+				     errlen) < 0)
+		return -1;
+	if (o->data_file && msg_load("--data", o->data_file, &o->cfg.data, err,
+				     errlen) < 0)
+		return -1;
+	if (o->cfg.data && !*o->cfg.data)
+		return usage_err(err, errlen, "--data %s is empty", o->data_file);
 	return 0;
 }
 
@@ -535,6 +613,20 @@ options_merge(struct config *b, const struct options *o)
 		b->mx = u->mx;
 	if (o->set & OB_POLICY)
 		b->policy = u->policy;
+	if (o->set & OB_MESSAGE) {
+		config_set(&b->body, u->body);
+		config_set(&b->headers, u->headers);
+		config_set(&b->data, u->data);
+	}
+	if (o->set & OB_DSN) {
+		config_set(&b->notify, u->notify);
+		config_set(&b->envid, u->envid);
+		b->ret = u->ret;
+	}
+	if (o->set & OB_REQUIRETLS)
+		b->requiretls = u->requiretls;
+	if (o->set & OB_BDAT)
+		b->bdat = u->bdat;
 }
 
 /*
@@ -678,4 +770,6 @@ options_free(struct options *o)
 	free(o->profile);
 	free(o->config_file);
 	free(o->password_command);
+	free(o->body_file);
+	free(o->data_file);
 }

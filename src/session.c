@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "message.h"
 #include "sasl.h"
 #include "session.h"
 #include "policy.h"
@@ -39,14 +40,14 @@ enum phase {
 
 enum cmd {
 	C_GREETING, C_EHLO, C_HELO, C_STARTTLS, C_AUTH, C_MAIL, C_RCPT,
-	C_DATA, C_DOT, C_RSET, C_QUIT, C_RAW
+	C_DATA, C_DOT, C_BDAT, C_RSET, C_QUIT, C_RAW
 };
 
 /* The verb each command is checked as (reply_fits()); C_RAW uses the
  * first word the user typed. */
 static const char *const cmd_verb[] = {
 	"greeting", "EHLO", "HELO", "STARTTLS", "AUTH", "MAIL", "RCPT",
-	"DATA", ".", "RSET", "QUIT", ""
+	"DATA", ".", "BDAT", "RSET", "QUIT", ""
 };
 
 /*
@@ -113,7 +114,15 @@ struct session_priv {
 	char *greeting_name;	/* for the facts: the 220's first word */
 	char *hostname;			/* for EHLO */
 	char *from, *to_default;
+	/* --bdat: the message in chunks (RFC 3030) */
+	char *bdat_msg;
+	size_t bdat_off, bdat_len;
+	int bdat_sent, bdat_done;
+	char *ev_dsn;			/* DSN asked for, not offered */
 };
+
+/* Octets per BDAT chunk: each chunk ends at a line end when it can. */
+#define BDAT_CHUNK (64 * 1024)
 
 static void begin_step(struct session *s, int st);
 static void advance(struct session *s);
@@ -171,7 +180,7 @@ cmd_step(const struct session *s, enum cmd c)
 	case C_AUTH: return STEP_AUTH;
 	case C_MAIL: return STEP_MAIL;
 	case C_RCPT: return STEP_RCPT;
-	case C_DATA: case C_DOT: return STEP_DATA;
+	case C_DATA: case C_DOT: case C_BDAT: return STEP_DATA;
 	case C_RSET: case C_QUIT: return STEP_QUIT;
 	case C_RAW: return -1;
 	}
@@ -400,6 +409,11 @@ session_free(struct session *s)
 	free(p->ev_auth_plain);
 	free(p->ev_cert);
 	free(p->ev_helo);
+	free(p->ev_dsn);
+	if (p->bdat_msg) {
+		wipe(p->bdat_msg, strlen(p->bdat_msg));
+		free(p->bdat_msg);
+	}
 	free(p->greeting_name);
 	free(p->hostname);
 	free(p->from);
@@ -566,6 +580,8 @@ finish(struct session *s)
 	f->cert_evidence = p->ev_cert;
 	f->weak = s->tls.weak;
 	f->helo_evidence = p->ev_helo;
+	f->dsn_dropped = p->ev_dsn != NULL;
+	f->dsn_evidence = p->ev_dsn;
 	f->starttls_offered = p->starttls_offered;
 	f->auth_offered = s->caps.valid && s->caps.auth;
 	f->cafile_given = s->cfg.cafile != NULL;
@@ -680,6 +696,30 @@ fail(struct session *s, int st, enum fail_kind kind, const struct reply *r,
 
 /* ---- the message -------------------------------------------------------- */
 
+/* A generated header, unless the user's --header lines give it. */
+static void
+gen_header(struct buf *b, const struct session *s, const char *name,
+	   const char *fmt, ...) PRINTF(4, 5);
+
+static void
+gen_header(struct buf *b, const struct session *s, const char *name,
+	   const char *fmt, ...)
+{
+	if (msg_has_header(s->cfg.headers, name))
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	char *v = xvasprintf(fmt, ap);
+	va_end(ap);
+	buf_printf(b, "%s: %s\r\n", name, v);
+	free(v);
+}
+
+/*
+ * The message, CRLF lines, each ended: --data as given; otherwise the
+ * generated headers (each unless a --header names it), the --header
+ * lines, and the --body (or the generated text).
+ */
 static char *
 make_message(struct session *s)
 {
@@ -690,6 +730,8 @@ make_message(struct session *s)
 	struct buf b = { 0 };
 	struct timespec ts;
 
+	if (s->cfg.data)
+		return xstrdup(s->cfg.data);
 	localtime_r(&t, &tm);
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S %z", &tm);
 	gmtime_r(&t, &tm);
@@ -697,21 +739,30 @@ make_message(struct session *s)
 	strftime(idt, sizeof idt, "%Y%m%d%H%M%S", &tm);
 	clock_gettime(CLOCK_REALTIME, &ts);
 
-	buf_printf(&b, "Date: %s\r\n", date);
-	buf_printf(&b, "From: <%s>\r\n", p->from);
-	buf_adds(&b, "To: ");
-	for (int i = 0; i < s->cfg.nto || i == 0; i++) {
-		const char *to = s->cfg.nto ? s->cfg.to[i] : p->from;
-		buf_printf(&b, "%s<%s>", i ? ", " : "", to);
+	gen_header(&b, s, "Date", "%s", date);
+	gen_header(&b, s, "From", "<%s>", p->from);
+	if (!msg_has_header(s->cfg.headers, "To")) {
+		buf_adds(&b, "To: ");
+		for (int i = 0; i < s->cfg.nto || i == 0; i++) {
+			const char *to = s->cfg.nto ? s->cfg.to[i] : p->from;
+			buf_printf(&b, "%s<%s>", i ? ", " : "", to);
+		}
+		buf_adds(&b, "\r\n");
 	}
-	buf_adds(&b, "\r\n");
-	buf_printf(&b, "Subject: smtpdx test message %s\r\n", stamp);
-	buf_printf(&b, "Message-ID: <%s.%ld.%06ld@%s>\r\n", idt, (long)getpid(),
+	gen_header(&b, s, "Subject", "smtpdx test message %s", stamp);
+	gen_header(&b, s, "Message-ID", "<%s.%ld.%06ld@%s>", idt, (long)getpid(),
 		   ts.tv_nsec / 1000, p->hostname);
-	buf_adds(&b, "MIME-Version: 1.0\r\n");
-	buf_adds(&b, "Content-Type: text/plain; charset=us-ascii\r\n");
-	buf_adds(&b, "X-Mailer: smtpdx " SMTPDX_VERSION "\r\n");
+	gen_header(&b, s, "MIME-Version", "1.0");
+	gen_header(&b, s, "Content-Type", "text/plain; charset=%s",
+		   s->cfg.body && !msg_ascii(s->cfg.body) ? "utf-8" : "us-ascii");
+	gen_header(&b, s, "X-Mailer", "smtpdx " SMTPDX_VERSION);
+	if (s->cfg.headers)
+		buf_adds(&b, s->cfg.headers);
 	buf_adds(&b, "\r\n");
+	if (s->cfg.body) {
+		buf_adds(&b, s->cfg.body);
+		return buf_steal(&b);
+	}
 	buf_printf(&b, "This is a test message from smtpdx, an SMTP troubleshooting\r\n"
 		   "tool, sent through %s port %d at %s\r\n"
 		   "to check that mail from <%s> is accepted.\r\n"
@@ -745,6 +796,74 @@ send_message(struct session *s)
 	}
 	free(msg);
 	send_cmd(s, C_DOT, ".", NULL);
+}
+
+/* Is the message going with BDAT? */
+static bool
+use_bdat(const struct session *s)
+{
+	return s->cfg.bdat && s->caps.chunking;
+}
+
+/* Queue the next BDAT chunk: "BDAT n [LAST]", then exactly n octets, not
+ * dot-stuffed.  The transcript shows the command and the chunk's lines
+ * (a chunk ends at a line end unless one line is longer than a chunk). */
+static void
+send_bdat_chunk(struct session *s)
+{
+	struct session_priv *p = s->p;
+	if (!p->bdat_msg) {
+		p->bdat_msg = make_message(s);
+		p->bdat_len = strlen(p->bdat_msg);
+		p->bdat_off = 0;
+	}
+	const char *m = p->bdat_msg + p->bdat_off;
+	size_t left = p->bdat_len - p->bdat_off, n = left;
+	if (n > BDAT_CHUNK) {
+		n = BDAT_CHUNK;
+		size_t k = n;
+		while (k >= 2 && memcmp(m + k - 2, "\r\n", 2))
+			k--;
+		if (k >= 2)
+			n = k;
+	}
+	bool last = n == left;
+	char *cmd = xasprintf("BDAT %zu%s", n, last ? " LAST" : "");
+	send_cmd(s, C_BDAT, cmd, NULL);
+	free(cmd);
+	buf_add(&p->out, m, n);
+	for (size_t i = 0; i < n;) {
+		size_t k = i;
+		while (k < n && !(m[k] == '\r' && k + 1 < n && m[k + 1] == '\n'))
+			k++;
+		tr_add(&s->tr, TR_CLIENT, s->encrypted, s->cur, m + i, k - i);
+		i = k < n ? k + 2 : n;
+	}
+	p->bdat_off += n;
+	p->bdat_sent++;
+}
+
+/* Every chunk at once (PIPELINING: RFC 3030 §4.2), or the first one. */
+static void
+send_bdat(struct session *s)
+{
+	struct session_priv *p = s->p;
+	do
+		send_bdat_chunk(s);
+	while (s->caps.pipelining && p->bdat_off < p->bdat_len);
+}
+
+/* The message goes now: BDAT, or DATA (then the text after its 354). */
+static void
+send_data_cmd(struct session *s)
+{
+	if (s->cfg.bdat && !s->caps.chunking)
+		info(s, "--bdat: the server does not offer CHUNKING: the message "
+		     "goes with DATA");
+	if (use_bdat(s))
+		send_bdat(s);
+	else
+		send_cmd(s, C_DATA, "DATA", NULL);
 }
 
 static size_t
@@ -903,12 +1022,53 @@ begin_auth(struct session *s)
 	free(initial);
 }
 
+/* Were DSN parameters asked for? */
+static bool
+dsn_wanted(const struct session *s)
+{
+	return s->cfg.notify || s->cfg.ret || s->cfg.envid;
+}
+
+/* "RCPT TO:<addr>", with NOTIFY and ORCPT (RFC 3461 §4.1, §4.2) when
+ * DSN was asked for and is offered.  ORCPT is rfc822;xtext(addr), for
+ * ASCII addresses (an internationalised one would want RFC 6533's
+ * utf-8 type: left out). */
+static char *
+rcpt_cmd(const struct session *s, const char *addr)
+{
+	struct buf b = { 0 };
+	buf_printf(&b, "RCPT TO:<%s>", addr);
+	if (dsn_wanted(s) && s->caps.dsn) {
+		if (s->cfg.notify)
+			buf_printf(&b, " NOTIFY=%s", s->cfg.notify);
+		if (msg_ascii(addr)) {
+			char *x = xtext_encode(addr);
+			buf_printf(&b, " ORCPT=rfc822;%s", x);
+			free(x);
+		}
+	}
+	return buf_steal(&b);
+}
+
 static void
 begin_mail(struct session *s)
 {
 	struct session_priv *p = s->p;
-	char *cmd;
 	bool utf8 = false;
+
+	/* RFC 8689 §4.1: REQUIRETLS only on a TLS connection, and only to a
+	 * server that offers it; otherwise no mail goes at all. */
+	if (s->cfg.requiretls && !s->encrypted) {
+		fail(s, STEP_MAIL, FK_NOT_OFFERED, NULL, "--requiretls: the "
+		     "connection is not encrypted, and REQUIRETLS is never sent "
+		     "(or offered) without TLS");
+		return;
+	}
+	if (s->cfg.requiretls && !s->caps.requiretls) {
+		fail(s, STEP_MAIL, FK_NOT_OFFERED, NULL, "--requiretls: the EHLO "
+		     "reply inside TLS lists no REQUIRETLS");
+		return;
+	}
 	for (const char *c = p->from; *c; c++)
 		if ((unsigned char)*c >= 0x80)
 			utf8 = true;
@@ -916,31 +1076,55 @@ begin_mail(struct session *s)
 		for (const char *c = s->cfg.to[i]; *c; c++)
 			if ((unsigned char)*c >= 0x80)
 				utf8 = true;
+	struct buf b = { 0 };
+	buf_printf(&b, "MAIL FROM:<%s>", p->from);
 	if (s->caps.size)
-		cmd = xasprintf("MAIL FROM:<%s> SIZE=%zu%s", p->from,
-				message_size_estimate(s),
-				utf8 && s->caps.smtputf8 ? " SMTPUTF8" : "");
-	else
-		cmd = xasprintf("MAIL FROM:<%s>%s", p->from,
-				utf8 && s->caps.smtputf8 ? " SMTPUTF8" : "");
+		buf_printf(&b, " SIZE=%zu", message_size_estimate(s));
+	if (utf8 && s->caps.smtputf8)
+		buf_adds(&b, " SMTPUTF8");
+	if (dsn_wanted(s) && s->caps.dsn) {
+		if (s->cfg.ret)
+			buf_printf(&b, " RET=%s",
+				   s->cfg.ret == DSN_RET_FULL ? "FULL" : "HDRS");
+		if (s->cfg.envid) {
+			char *x = xtext_encode(s->cfg.envid);
+			buf_printf(&b, " ENVID=%s", x);
+			free(x);
+		}
+	} else if (dsn_wanted(s) && !p->ev_dsn) {
+		struct buf w = { 0 };
+		buf_adds(&w, "the EHLO reply lists no DSN: left out");
+		if (s->cfg.notify)
+			buf_printf(&w, " NOTIFY=%s", s->cfg.notify);
+		if (s->cfg.ret)
+			buf_printf(&w, " RET=%s",
+				   s->cfg.ret == DSN_RET_FULL ? "FULL" : "HDRS");
+		if (s->cfg.envid)
+			buf_adds(&w, " ENVID=...");
+		p->ev_dsn = buf_steal(&w);
+		info(s, "%s (the server would answer 555 to them)", p->ev_dsn);
+	}
+	if (s->cfg.requiretls)
+		buf_adds(&b, " REQUIRETLS");
+	char *cmd = buf_steal(&b);
 	send_cmd(s, C_MAIL, cmd, NULL);
 	free(cmd);
 
-	/* Running to the end on a PIPELINING server: RCPTs and DATA go in the
-	 * same write (RFC 2920 §3.1: DATA may close a group).  With several
-	 * recipients DATA waits, so a partial refusal never starts a send. */
+	/* Running to the end on a PIPELINING server: RCPTs and DATA (or
+	 * BDAT) go in the same write (RFC 2920 §3.1: DATA may close a
+	 * group; RFC 3030 §4.2: BDAT too).  With several recipients DATA
+	 * waits, so a partial refusal never starts a send. */
 	if (p->mode == RUN_ALL && s->caps.pipelining) {
 		int n = s->cfg.nto ? s->cfg.nto : 1;
 		for (int i = 0; i < n; i++) {
-			char *r = xasprintf("RCPT TO:<%s>",
-					    s->cfg.nto ? s->cfg.to[i] : p->from);
+			char *r = rcpt_cmd(s, s->cfg.nto ? s->cfg.to[i] : p->from);
 			send_cmd(s, C_RCPT, r, NULL);
 			free(r);
 		}
 		p->rcpt_sent = n;
 		p->ahead |= 1u << STEP_RCPT;
 		if (n == 1 && !s->cfg.no_send) {
-			send_cmd(s, C_DATA, "DATA", NULL);
+			send_data_cmd(s);
 			p->ahead |= 1u << STEP_DATA;
 		}
 	}
@@ -959,14 +1143,13 @@ begin_rcpt(struct session *s)
 	 * all recipients go together (pipelined if allowed, else in turn). */
 	if (s->caps.pipelining || n == 1) {
 		for (int i = 0; i < n; i++) {
-			char *r = xasprintf("RCPT TO:<%s>",
-					    s->cfg.nto ? s->cfg.to[i] : p->from);
+			char *r = rcpt_cmd(s, s->cfg.nto ? s->cfg.to[i] : p->from);
 			send_cmd(s, C_RCPT, r, NULL);
 			free(r);
 		}
 		p->rcpt_sent = n;
 	} else {
-		char *r = xasprintf("RCPT TO:<%s>", s->cfg.to[0]);
+		char *r = rcpt_cmd(s, s->cfg.to[0]);
 		send_cmd(s, C_RCPT, r, NULL);
 		free(r);
 		p->rcpt_sent = 1;
@@ -1072,13 +1255,15 @@ begin_step(struct session *s, int st)
 		break;
 	case STEP_MAIL:
 		begin_mail(s);
+		if (s->cur != STEP_MAIL || s->status[STEP_MAIL] != SS_RUNNING)
+			return;
 		break;
 	case STEP_RCPT:
 		begin_rcpt(s);
 		break;
 	case STEP_DATA:
 		if (!(p->ahead & (1u << STEP_DATA)))
-			send_cmd(s, C_DATA, "DATA", NULL);
+			send_data_cmd(s);
 		break;
 	case STEP_QUIT:
 		begin_quit(s);
@@ -1298,7 +1483,7 @@ on_rcpt(struct session *s, struct reply *r)
 	/* sent one at a time (no PIPELINING): the next recipient */
 	int n = s->cfg.nto ? s->cfg.nto : 1;
 	if (p->rcpt_sent < n && p->rcpt_fail.code == 0) {
-		char *c = xasprintf("RCPT TO:<%s>", s->cfg.to[p->rcpt_sent]);
+		char *c = rcpt_cmd(s, s->cfg.to[p->rcpt_sent]);
 		send_cmd(s, C_RCPT, c, NULL);
 		free(c);
 		p->rcpt_sent++;
@@ -1565,6 +1750,20 @@ on_reply(struct session *s, struct reply *r)
 			end_step(s, STEP_DATA, SS_OK);
 		else
 			fail(s, STEP_DATA, FK_REPLY, r, NULL);
+		break;
+	case C_BDAT:
+		/* 250 for each chunk (RFC 3030 §2); the last one's is the
+		 * message's */
+		p->bdat_done++;
+		if (!is_ok(r)) {
+			fail(s, STEP_DATA, FK_REPLY, r, NULL);
+		} else if (p->bdat_done == p->bdat_sent &&
+			   p->bdat_off == p->bdat_len) {
+			end_step(s, STEP_DATA, SS_OK);
+		} else if (p->bdat_done == p->bdat_sent) {
+			send_bdat_chunk(s);	/* no PIPELINING: chunk by chunk */
+			flush_out(s);
+		}
 		break;
 	case C_RSET:
 		if (!(p->ahead & (1u << STEP_QUIT)) && p->qn == 0) {

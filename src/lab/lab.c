@@ -394,4 +394,6 @@ lab_apply(const struct lab_scenario *sc, const struct lab_server *ls,
 		cfg->tls_min = sc->tls_min;
 	if (sc->family != FAM_ANY)
 		cfg->family = sc->family;
+	cfg->requiretls = sc->requiretls;
+	config_set(&cfg->notify, sc->notify);
 }

@@ -76,6 +76,10 @@ enum lab_tls_flag {
 	LT_REQUIRE_CLIENT_CERT = 1u << 0,	/* no client certificate, no TLS */
 	LT_INTERNAL_ERROR = 1u << 1,	/* ClientHello answered by internal_error */
 	LT_TLS12	= 1u << 2,	/* TLS 1.2 at most */
+	/* and extensions the lab offers by default (issue 15) */
+	LT_NO_DSN	= 1u << 3,	/* DSN not advertised (RFC 3461) */
+	LT_NO_REQUIRETLS = 1u << 4,	/* REQUIRETLS not advertised inside TLS */
+	LT_NO_CHUNKING	= 1u << 5,	/* CHUNKING not advertised, BDAT refused */
 };
 
 enum lab_cert {
@@ -129,6 +133,8 @@ struct lab_scenario {
 	double timeout;			/* 0: 5 seconds */
 	int tls_min;			/* 0: client default */
 	enum family family;		/* FAM_ANY: client default */
+	bool requiretls;		/* client: --requiretls */
+	const char *notify;		/* client: --notify LIST */
 	/* what the tests expect */
 	const char *expect;		/* diagnosis id, NULL: clean success */
 	int expect_exit;		/* 0 or 1 */

@@ -317,6 +317,20 @@ static const struct lab_scenario scenarios[] = {
 			       "lookup failure" } },
 		.expect = "mail.temporary", .expect_exit = 1,
 	},
+	{
+		.name = "mail.requiretls_not_offered",
+		.desc = "--requiretls, and the server lists no REQUIRETLS inside TLS",
+		.tls_flags = LT_NO_REQUIRETLS,
+		.requiretls = true,
+		.expect = "mail.requiretls_not_offered", .expect_exit = 1,
+	},
+	{
+		.name = "mail.dsn_not_offered",
+		.desc = "--notify, and the server lists no DSN: sent without, a warning",
+		.tls_flags = LT_NO_DSN,
+		.notify = "SUCCESS,FAILURE",
+		.expect = "mail.dsn_not_offered", .expect_exit = 0,
+	},
 
 	/* ---- RCPT ---- */
 	{

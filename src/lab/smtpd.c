@@ -507,6 +507,39 @@ reset_transaction(struct conn *c)
 	c->bdat_size = 0;
 }
 
+/* RFC 3461: DSN, offered unless the scenario hides it. */
+static bool
+dsn_offered(const struct conn *c)
+{
+	return !(c->sc->tls_flags & LT_NO_DSN);
+}
+
+/* RFC 8689 §4.1: REQUIRETLS only inside TLS. */
+static bool
+requiretls_offered(const struct conn *c)
+{
+	return c->tls && !(c->sc->tls_flags & LT_NO_REQUIRETLS);
+}
+
+/* RFC 3461 §4: xtext: "!".."~" but "+" and "=", or "+" and two upper-case
+ * hex digits. */
+static bool
+xtext_ok(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '+') {
+			if (!strchr("0123456789ABCDEF", s[1]) || !s[1] ||
+			    !strchr("0123456789ABCDEF", s[2]) || !s[2])
+				return false;
+			s += 2;
+		} else if (ch < 33 || ch > 126 || ch == '=') {
+			return false;
+		}
+	}
+	return true;
+}
+
 static bool
 starttls_offered(const struct conn *c)
 {
@@ -709,7 +742,7 @@ cmd_ehlo(struct conn *c, char *args)
 			buf_printf(&b, "250-X-FILLER-%d\r\n", i);
 		buf_adds(&b, "250 OK\r\n");
 	} else {
-		const char *caps[10];
+		const char *caps[12];
 		size_t n = 0;
 		char size[32], auth[128];
 
@@ -728,7 +761,12 @@ cmd_ehlo(struct conn *c, char *args)
 		caps[n++] = "ENHANCEDSTATUSCODES";
 		caps[n++] = "8BITMIME";
 		caps[n++] = "SMTPUTF8";
-		caps[n++] = "CHUNKING";
+		if (!(c->sc->tls_flags & LT_NO_CHUNKING))
+			caps[n++] = "CHUNKING";
+		if (dsn_offered(c))
+			caps[n++] = "DSN";
+		if (requiretls_offered(c))
+			caps[n++] = "REQUIRETLS";
 
 		buf_adds(&b, "250-" LAB_SERVERNAME);
 		if (c->flags & LF_ESCAPES)
@@ -1138,6 +1176,16 @@ cmd_mail(struct conn *c, char *args)
 					    "fixed limit");
 				return;
 			}
+		} else if (dsn_offered(c) && (!strcasecmp(p, "RET=FULL") ||
+					       !strcasecmp(p, "RET=HDRS"))) {
+			continue;
+		} else if (dsn_offered(c) && !strncasecmp(p, "ENVID=", 6)) {
+			if (!xtext_ok(p + 6) || strlen(p + 6) > 300) {
+				reply_error(c, "501 5.5.4 Bad ENVID syntax");
+				return;
+			}
+		} else if (requiretls_offered(c) && !strcasecmp(p, "REQUIRETLS")) {
+			continue;
 		} else if (strncasecmp(p, "BODY=", 5) != 0 &&
 			   strcasecmp(p, "SMTPUTF8") != 0 &&
 			   strncasecmp(p, "AUTH=", 5) != 0) {
@@ -1166,6 +1214,33 @@ cmd_rcpt(struct conn *c, char *args)
 	if (parse_path(args + 3, &addr, &params) < 0 || *addr == '\0') {
 		reply_error(c, "501 5.1.3 Bad recipient address syntax");
 		return;
+	}
+	for (char *p = strtok(params, " "); p; p = strtok(NULL, " ")) {
+		bool ok = false;
+		if (dsn_offered(c) && !strncasecmp(p, "NOTIFY=", 7)) {
+			ok = true;
+			char *v = p + 7;
+			bool never = false, other = false;
+			for (char *w = strtok_r(v, ",", &v); w; w = strtok_r(NULL, ",", &v)) {
+				if (!strcasecmp(w, "NEVER"))
+					never = true;
+				else if (!strcasecmp(w, "SUCCESS") ||
+					 !strcasecmp(w, "FAILURE") ||
+					 !strcasecmp(w, "DELAY"))
+					other = true;
+				else
+					ok = false;
+			}
+			if (never && other)
+				ok = false;
+		} else if (dsn_offered(c) && !strncasecmp(p, "ORCPT=", 6)) {
+			const char *semi = strchr(p + 6, ';');
+			ok = semi && semi > p + 6 && xtext_ok(semi + 1);
+		}
+		if (!ok) {
+			reply_error(c, "555 5.5.4 Unsupported option: %s", p);
+			return;
+		}
 	}
 	const char *r = canned(c, "RCPT");
 	if (r) {
@@ -1261,6 +1336,11 @@ cmd_bdat(struct conn *c, char *args)
 		return;
 	}
 
+	if (c->sc->tls_flags & LT_NO_CHUNKING) {
+		/* not offered: refused, and the chunk taken for commands */
+		reply_error(c, "502 5.5.1 Error: command not implemented");
+		return;
+	}
 	/* The chunk is read even when it is refused (RFC 3030 §2). */
 	for (unsigned long long left = n; left > 0;) {
 		if (conn_unread(c) == 0 && !conn_fill(c))
