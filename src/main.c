@@ -17,6 +17,7 @@
 #include "diag.h"
 #include "lab/lab.h"
 #include "mx.h"
+#include "message.h"
 #include "options.h"
 #include "profile.h"
 #include "provider.h"
@@ -810,6 +811,14 @@ main(int argc, char **argv)
 	options_merge(&cfg, &o);
 	config_set(&o.cfg.password, NULL);	/* one copy is enough: wiped */
 
+	if (msg_holds_secret(&cfg)) {
+		/* the message goes to the server and into the transcript */
+		fprintf(stderr, "smtpdx: %s holds the AUTH password: refusing "
+			"to send it (or show it)\n", msg_holds_secret(&cfg));
+		status = EXIT_USAGE;
+		goto out;
+	}
+
 	bool tui = !o.batch && !o.json;
 	if (tui && !terminal_usable()) {
 		/* A terminal that cannot show the TUI (TERM=dumb: Emacs'
@@ -864,6 +873,13 @@ main(int argc, char **argv)
 			config_set(&cfg.password, pw);
 			wipe(pw, strlen(pw));
 			free(pw);
+			if (msg_holds_secret(&cfg)) {
+				fprintf(stderr, "smtpdx: %s holds the AUTH password: "
+					"refusing to send it (or show it)\n",
+					msg_holds_secret(&cfg));
+				status = EXIT_USAGE;
+				goto out;
+			}
 		}
 		status = run_batch(&cfg, o.json, color, o.find_fix);
 	}

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "message.h"
 #include "util.h"
 
@@ -194,4 +195,18 @@ msg_ascii(const char *s)
 		if ((unsigned char)*s >= 0x80)
 			return false;
 	return true;
+}
+
+const char *
+msg_holds_secret(const struct config *c)
+{
+	if (!c->password || strlen(c->password) < 4)
+		return NULL;
+	if (c->body && strstr(c->body, c->password))
+		return "--body";
+	if (c->headers && strstr(c->headers, c->password))
+		return "--header";
+	if (c->data && strstr(c->data, c->password))
+		return "--data";
+	return NULL;
 }

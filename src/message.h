@@ -38,6 +38,13 @@ int dsn_envid_check(const char *v, char *err, size_t errlen);
  * "+XX"; the result never holds a space, CR or LF. */
 char *xtext_encode(const char *s);
 
+/* Does the message (--body, --header, --data) hold the password (4
+ * characters or more)?  Then it must not go: the message is sent to the
+ * server and shown in the transcript.  Returns the option that holds it,
+ * or NULL. */
+struct config;
+const char *msg_holds_secret(const struct config *c);
+
 /* Is s plain ASCII? */
 bool msg_ascii(const char *s);
 

@@ -95,6 +95,7 @@ options_usage(FILE *out)
 "      --provider NAME   gmail, ses, ...    --profile NAME     [--config FILE]\n"
 "      --policy FILE     team port policy   --find-fix         smallest fix\n"
 "      --deliverability DOMAIN  SPF, DMARC, MTA-STS, TLS-RPT, DANE, reverse DNS\n"
+"      --body F --header H --data F  --bdat --requiretls --notify --ret --envid\n"
 "      --batch, --json   no TUI: text, or one JSON report\n"
 "      --list-diagnoses  the catalog        --no-color         no colours\n"
 "      --lab-server [CA] [-p PORT]  the lab for other clients\n"

@@ -412,6 +412,26 @@ json_session(struct buf *bp, const struct session *s, const char *result,
 	} else {
 		buf_adds(&b, "null");
 	}
+	/* the message and its parameters (issue 15) */
+	buf_adds(&b, ",\"message\":{");
+	json_kv_str(&b, "source", s->cfg.data ? "data" : s->cfg.body ? "body"
+		    : "generated", true);
+	json_kv_str(&b, "method", s->sent.method, true);
+	buf_printf(&b, "\"chunks\":%d,\"bytes\":%zu,\"bdat\":%s,",
+		   s->sent.chunks, s->sent.bytes, s->cfg.bdat ? "true" : "false");
+	buf_adds(&b, "\"dsn\":");
+	if (s->cfg.notify || s->cfg.ret || s->cfg.envid) {
+		buf_addc(&b, '{');
+		json_kv_str(&b, "notify", s->cfg.notify, true);
+		json_kv_str(&b, "ret", s->cfg.ret == DSN_RET_FULL ? "full" :
+			    s->cfg.ret == DSN_RET_HDRS ? "hdrs" : NULL, true);
+		json_kv_str(&b, "envid", s->cfg.envid, true);
+		buf_printf(&b, "\"sent\":%s},", s->sent.dsn_sent ? "true" : "false");
+	} else {
+		buf_adds(&b, "null,");
+	}
+	buf_printf(&b, "\"requiretls\":%s}", s->cfg.requiretls ?
+		   s->sent.requiretls_sent ? "\"sent\"" : "\"not_sent\"" : "null");
 	buf_adds(&b, ",\"diagnoses\":");
 	if (nlists > 0) {
 		bool first = true;

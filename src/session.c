@@ -781,6 +781,8 @@ send_message(struct session *s)
 	char *msg = make_message(s);
 	char *line = msg;
 
+	s->sent.method = "DATA";
+	s->sent.bytes = strlen(msg);
 	while (*line) {
 		char *end = strstr(line, "\r\n");
 		size_t n = end ? (size_t)(end - line) : strlen(line);
@@ -841,6 +843,9 @@ send_bdat_chunk(struct session *s)
 	}
 	p->bdat_off += n;
 	p->bdat_sent++;
+	s->sent.method = "BDAT";
+	s->sent.chunks = p->bdat_sent;
+	s->sent.bytes = p->bdat_len;
 }
 
 /* Every chunk at once (PIPELINING: RFC 3030 §4.2), or the first one. */
@@ -1083,6 +1088,7 @@ begin_mail(struct session *s)
 	if (utf8 && s->caps.smtputf8)
 		buf_adds(&b, " SMTPUTF8");
 	if (dsn_wanted(s) && s->caps.dsn) {
+		s->sent.dsn_sent = true;
 		if (s->cfg.ret)
 			buf_printf(&b, " RET=%s",
 				   s->cfg.ret == DSN_RET_FULL ? "FULL" : "HDRS");
@@ -1104,8 +1110,10 @@ begin_mail(struct session *s)
 		p->ev_dsn = buf_steal(&w);
 		info(s, "%s (the server would answer 555 to them)", p->ev_dsn);
 	}
-	if (s->cfg.requiretls)
+	if (s->cfg.requiretls) {
 		buf_adds(&b, " REQUIRETLS");
+		s->sent.requiretls_sent = true;
+	}
 	char *cmd = buf_steal(&b);
 	send_cmd(s, C_MAIL, cmd, NULL);
 	free(cmd);

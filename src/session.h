@@ -59,6 +59,13 @@ struct session {
 	struct diag_list diags;
 	struct facts facts;
 	double t_end;			/* seconds since start at the finish */
+	struct {			/* how the message went (issue 15) */
+		const char *method;	/* "DATA", "BDAT", NULL: not sent */
+		int chunks;		/* BDAT commands sent */
+		size_t bytes;		/* message octets (before dot-stuffing) */
+		bool dsn_sent;		/* DSN parameters went on MAIL/RCPT */
+		bool requiretls_sent;
+	} sent;
 };
 
 /* A new session for cfg (copied).  Nothing happens until session_go(). */
