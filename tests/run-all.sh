@@ -49,6 +49,7 @@ e2e|lab end-to-end|python3 tests/e2e.py
 mta|real MTA: a private Postfix + Dovecot|sh tests/mta/run.sh
 interop|interop: Exim, OpenSMTPD, aiosmtpd, Haraka, replays|sh tests/interop/run.sh
 local|local files, secrets, escaping, lab limits|python3 tests/local.py
+message|the message, DSN, REQUIRETLS, BDAT on the wire|python3 tests/message.py
 sasl|SASL attack servers|python3 tests/sasl_attack.py
 sweep|port advisor (--sweep)|python3 tests/sweep.py
 deliver|deliverability (--deliverability, dnsmasq + HTTPS)|python3 tests/deliver.py

@@ -1,0 +1,411 @@
+#!/usr/bin/env python3
+"""The message and the MAIL/RCPT parameters (issue 15), asserted on the
+wire: a small scripted SMTP server on loopback records every byte smtpdx
+sends, and each case checks what a user (or the receiving MTA) would:
+--data dot-stuffed with CRLF line ends, --header and --body in place of
+the generated ones, DSN parameters xtext-encoded (no space, CR or LF ever
+inside ENVID or ORCPT), left out with a warning when DSN is not offered,
+BDAT chunks that add up to the message, BDAT pipelined with MAIL and
+RCPT, REQUIRETLS never in plaintext, the usage errors (exit 2, one line),
+and that a message holding the password is never sent.
+Prints TAP and a final "N passed, M failed, K skipped" line."""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tap
+from tap import report
+
+SMTPDX = os.environ.get("SMTPDX", "./smtpdx")
+TMP = tempfile.mkdtemp(prefix="smtpdx-message.")
+
+
+class Server:
+    """One SMTP conversation on 127.0.0.1:port, recorded.
+
+    caps: the EHLO keywords.  hold_mail: MAIL's reply waits until the
+    next command (BDAT/DATA) has arrived, or 2 s: tells whether smtpdx
+    pipelined it.  bdat_reply: what each BDAT chunk gets."""
+
+    def __init__(self, caps, hold_mail=False, bdat_reply="250 2.0.0 Ok"):
+        self.caps = caps
+        self.hold_mail = hold_mail
+        self.bdat_reply = bdat_reply
+        self.raw = b""
+        self.commands = []          # command lines, as received
+        self.data = None            # DATA text (still dot-stuffed)
+        self.chunks = []            # (size, last, bytes) per BDAT
+        self.pipelined = None       # hold_mail: BDAT/DATA came before 250
+        self.connected = False
+        self.ls = socket.socket()
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(1)
+        self.ls.settimeout(20)
+        self.port = self.ls.getsockname()[1]
+        self.t = threading.Thread(target=self.serve, daemon=True)
+        self.t.start()
+
+    def serve(self):
+        try:
+            c, _ = self.ls.accept()
+        except OSError:
+            return
+        self.connected = True
+        c.settimeout(10)
+        self.buf = b""
+        self.c = c
+        try:
+            self.talk()
+        except (OSError, ConnectionError):
+            pass
+        finally:
+            c.close()
+            self.ls.close()
+
+    def fill(self, timeout=10):
+        self.c.settimeout(timeout)
+        d = self.c.recv(65536)
+        if not d:
+            raise ConnectionError
+        self.raw += d
+        self.buf += d
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            self.fill()
+        l, self.buf = self.buf.split(b"\r\n", 1)
+        self.commands.append(l)
+        return l
+
+    def take(self, n):
+        while len(self.buf) < n:
+            self.fill()
+        d, self.buf = self.buf[:n], self.buf[n:]
+        return d
+
+    def say(self, s):
+        self.c.sendall(s.encode() + b"\r\n")
+
+    def talk(self):
+        self.say("220 scripted.test ESMTP")
+        while True:
+            l = self.line()
+            verb = l.split(b" ")[0].upper()
+            if verb == b"EHLO":
+                lines = ["scripted.test"] + self.caps
+                for i, x in enumerate(lines):
+                    self.say("250%s%s" % (" " if i == len(lines) - 1 else "-", x))
+            elif verb == b"MAIL":
+                if self.hold_mail:
+                    end = time.monotonic() + 2
+                    while (b"BDAT" not in self.buf and b"DATA" not in self.buf
+                           and time.monotonic() < end):
+                        try:
+                            self.fill(max(0.05, end - time.monotonic()))
+                        except socket.timeout:
+                            break
+                    self.pipelined = b"BDAT" in self.buf or b"DATA" in self.buf
+                self.say("250 2.1.0 Ok")
+            elif verb == b"RCPT":
+                self.say("250 2.1.5 Ok")
+            elif verb == b"DATA":
+                self.say("354 go ahead")
+                while b"\r\n.\r\n" not in self.buf:
+                    self.fill()
+                self.data, self.buf = self.buf.split(b"\r\n.\r\n", 1)
+                self.data += b"\r\n"
+                self.say("250 2.0.0 queued")
+            elif verb == b"BDAT":
+                parts = l.decode().split()
+                n = int(parts[1])
+                last = len(parts) > 2 and parts[2].upper() == "LAST"
+                self.chunks.append((n, last, self.take(n)))
+                self.say(self.bdat_reply)
+            elif verb == b"RSET":
+                self.say("250 2.0.0 Ok")
+            elif verb == b"QUIT":
+                self.say("221 2.0.0 Bye")
+                return
+            else:
+                self.say("502 5.5.2 what?")
+
+    def wait(self):
+        self.t.join(20)
+
+    def cmd(self, verb):
+        return [l.decode("latin-1") for l in self.commands
+                if l.upper().startswith(verb.encode())]
+
+
+def run(args, env_extra=None, stdin=None):
+    env = dict(os.environ)
+    env.pop("SMTPDX_PASSWORD", None)
+    env["NO_COLOR"] = "1"
+    if env_extra:
+        env.update(env_extra)
+    return subprocess.run([SMTPDX] + args, input=stdin,
+                          stdin=None if stdin is not None else subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=60, env=env)
+
+
+def session(srv, extra, json_out=True, **kw):
+    args = ["127.0.0.1:%d" % srv.port, "--tls", "none", "-f", "a@example.org",
+            "-t", "b@example.org", "--timeout", "5",
+            "--json" if json_out else "--batch"] + extra
+    p = run(args, **kw)
+    srv.wait()
+    rep = None
+    if json_out:
+        try:
+            rep = json.loads(p.stdout)
+        except ValueError:
+            rep = None
+    return p, rep
+
+
+def write(name, data):
+    path = os.path.join(TMP, name)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def unstuff(text):
+    return b"\r\n".join(l[1:] if l.startswith(b".") else l
+                        for l in text.split(b"\r\n"))
+
+
+BASIC = ["PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES"]
+
+
+def t_data():
+    raw = (b"From: <a@example.org>\nTo: <b@example.org>\r\nSubject: as is\n\n"
+           b".leading dot\n..two dots\n.\nlone CR\rend without newline")
+    path = write("whole.eml", raw)
+    srv = Server(BASIC)
+    p, rep = session(srv, ["--data", path])
+    report(p.returncode == 0, "--data: the send succeeds", p.stderr[-300:])
+    d = srv.data or b""
+    report(b"\n" not in d.replace(b"\r\n", b"") and b"\r" not in d.replace(b"\r\n", b""),
+           "--data: every line ends in CRLF on the wire (LF and lone CR normalised)",
+           repr(d[:200]))
+    report(b"\r\n..leading dot\r\n...two dots\r\n..\r\n" in d,
+           "--data: lines starting with '.' are dot-stuffed", repr(d))
+    want = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n") + b"\r\n"
+    report(unstuff(d) == want, "--data: the message arrives as given, nothing added",
+           repr(unstuff(d)[:300]))
+    report(b"Date:" not in d and b"X-Mailer" not in d,
+           "--data: no generated header is added")
+    report(rep and rep["message"]["source"] == "data" and rep["message"]["method"] == "DATA",
+           "--data: JSON message.source is data", repr(rep and rep.get("message")))
+
+
+def t_body_headers():
+    path = write("body.txt", b"Hello,\n.hidden line\nbye\n")
+    srv = Server(BASIC)
+    p, rep = session(srv, ["--body", path, "--header", "Subject: my own subject",
+                           "--header", "X-Ticket: 4711", "--header", "reply-to: <c@example.org>"])
+    d = srv.data or b""
+    head, _, body = d.partition(b"\r\n\r\n")
+    hl = head.split(b"\r\n")
+    report(p.returncode == 0, "--body/--header: the send succeeds", p.stderr[-300:])
+    report([l for l in hl if l.lower().startswith(b"subject:")] == [b"Subject: my own subject"],
+           "--header Subject replaces the generated Subject (exactly one)", repr(hl))
+    report(b"X-Ticket: 4711" in hl and b"reply-to: <c@example.org>" in hl,
+           "--header lines are in the header block as given", repr(hl))
+    report(any(l.startswith(b"Date: ") for l in hl) and any(l.startswith(b"Message-ID: ") for l in hl)
+           and any(l.startswith(b"From: ") for l in hl) and any(l.startswith(b"To: ") for l in hl),
+           "the generated Date, Message-ID, From, To stay", repr(hl))
+    report(body == b"Hello,\r\n..hidden line\r\nbye\r\n",
+           "--body is the body, dot-stuffed, CRLF", repr(body))
+    # --body - : stdin
+    srv = Server(BASIC)
+    p, rep = session(srv, ["--body", "-", "--header", "From: Ops <a@example.org>"],
+                     stdin=b"from stdin\n")
+    d = srv.data or b""
+    report(d.endswith(b"\r\n\r\nfrom stdin\r\n"), "--body - reads the body from stdin", repr(d[-80:]))
+    report(d.count(b"\r\nFrom: ") + d.startswith(b"From: ") == 1 and b"From: Ops <a@example.org>" in d,
+           "--header From replaces the generated From", repr(d[:300]))
+
+
+def t_usage():
+    body = write("b.txt", b"x\n")
+    cases = [
+        (["--header", "Bad Name: x"], "header name with a space"),
+        (["--header", "NoColon"], "header without a colon"),
+        (["--header", "X-A: one\r\nBcc: evil@example.org"], "CRLF in a header value"),
+        (["--header", "X-A: one\nBcc: evil@example.org"], "LF in a header value"),
+        (["--data", body, "--body", body], "--data with --body"),
+        (["--data", body, "--header", "X-A: b"], "--data with --header"),
+        (["--body", os.path.join(TMP, "missing")], "an unreadable --body"),
+        (["--notify", "NEVER,SUCCESS"], "NEVER with others"),
+        (["--notify", "SOMETIMES"], "an unknown NOTIFY word"),
+        (["--notify", "SUCCESS,SUCCESS"], "a NOTIFY word twice"),
+        (["--ret", "body"], "--ret neither full nor hdrs"),
+        (["--envid", "abc\r\nRCPT TO:<x@evil>"], "CRLF in --envid"),
+        (["--envid", "x" * 101], "--envid over 100 characters"),
+        (["--envid", "caf\u00e9"], "non-ASCII --envid"),
+        (["--requiretls", "--tls", "none"], "--requiretls with --tls none"),
+    ]
+    for extra, what in cases:
+        p = run(["127.0.0.1:9", "--batch"] + extra)
+        err = p.stderr.decode(errors="replace")
+        report(p.returncode == 2 and err.count("\n") == 1 and err.startswith("smtpdx: "),
+               "usage error, exit 2 with one line: %s" % what,
+               "exit %d: %r" % (p.returncode, err))
+        report(b"evil" not in p.stdout, "%s: nothing of it goes out" % what)
+
+
+def t_dsn():
+    srv = Server(BASIC + ["DSN"])
+    p, rep = session(srv, ["--notify", "success,failure", "--ret", "hdrs",
+                           "--envid", "run 42+x=y", "-t", "b+tag@example.org"])
+    mail = srv.cmd("MAIL")
+    rcpt = srv.cmd("RCPT")
+    report(p.returncode == 0, "DSN: the send succeeds", p.stderr[-300:])
+    report(mail and " RET=HDRS" in mail[0] and " ENVID=run+2042+2Bx+3Dy" in mail[0],
+           "DSN: MAIL carries RET=HDRS and ENVID xtext-encoded (space, +, =)", repr(mail))
+    report(len(rcpt) == 2 and all(" NOTIFY=SUCCESS,FAILURE" in r for r in rcpt)
+           and rcpt[1].endswith(" ORCPT=rfc822;b+2Btag@example.org"),
+           "DSN: RCPT carries NOTIFY and ORCPT=rfc822;xtext(address)", repr(rcpt))
+    envid = re.search(r"ENVID=(\S*)", mail[0] if mail else "")
+    report(envid and all(33 <= ord(ch) <= 126 for ch in envid.group(1)),
+           "DSN: the ENVID value holds no space or control character", repr(mail))
+    report(rep and rep["message"]["dsn"]["sent"] is True,
+           "DSN: JSON message.dsn.sent", repr(rep and rep["message"]))
+
+    srv = Server(BASIC)
+    p, rep = session(srv, ["--notify", "never", "--envid", "abc"])
+    wire = b"\n".join(srv.commands)
+    report(p.returncode == 0, "no DSN offered: the mail still goes (exit 0)", p.stderr[-300:])
+    report(all(w not in wire for w in (b"NOTIFY", b"ENVID", b"ORCPT", b"RET=")),
+           "no DSN offered: no DSN parameter on the wire (no 555 provoked)", repr(wire))
+    ids = [(d["id"], d["severity"]) for d in (rep or {}).get("diagnoses", [])]
+    report(("mail.dsn_not_offered", "warning") in ids,
+           "no DSN offered: the warning mail.dsn_not_offered", repr(ids))
+    report(rep and rep["message"]["dsn"]["sent"] is False,
+           "no DSN offered: JSON message.dsn.sent is false")
+
+
+def t_bdat():
+    # pipelined: MAIL, RCPT and BDAT LAST in one round trip
+    srv = Server(BASIC + ["CHUNKING"], hold_mail=True)
+    p, rep = session(srv, ["--bdat"])
+    report(p.returncode == 0, "--bdat: the send succeeds", p.stderr[-300:])
+    report(len(srv.chunks) == 1 and srv.chunks[0][1], "--bdat: one chunk, BDAT n LAST",
+           repr([(n, l) for n, l, _ in srv.chunks]))
+    report(srv.pipelined is True,
+           "--bdat with PIPELINING: BDAT goes before MAIL's reply (one round trip fewer)")
+    report(srv.data is None and b"DATA" not in b"\n".join(srv.commands),
+           "--bdat: no DATA command")
+    msg = srv.chunks[0][2] if srv.chunks else b""
+    report(msg.endswith(b"\r\n") and b"\r\n.\r\n" in msg and b"\r\n..\r\n" not in msg,
+           "BDAT: the message is not dot-stuffed", repr(msg[-200:]))
+    trc = [t["text"] for t in (rep or {}).get("transcript", []) if t["dir"] == "C"]
+    bd = [t for t in trc if t.startswith("BDAT ")]
+    report(bd == ["BDAT %d LAST" % len(msg)] and any(t.startswith("Subject: ") for t in trc),
+           "BDAT: the transcript shows the BDAT line and the message lines", repr(trc[-20:]))
+    report(rep and rep["message"]["method"] == "BDAT" and rep["message"]["chunks"] == 1
+           and rep["message"]["bytes"] == len(msg), "BDAT: JSON message method, chunks, bytes",
+           repr(rep and rep["message"]))
+
+    # several chunks, no PIPELINING: each waits for its 250
+    big = b"".join(b"line %06d %s\n" % (i, b"." * 60) for i in range(3000))
+    big += b".starts with a dot\n"
+    path = write("big.txt", big)
+    srv = Server(["8BITMIME", "CHUNKING"], hold_mail=True)
+    p, rep = session(srv, ["--bdat", "--data", path])
+    sizes = [n for n, _, _ in srv.chunks]
+    lasts = [l for _, l, _ in srv.chunks]
+    joined = b"".join(c for _, _, c in srv.chunks)
+    want = big.replace(b"\n", b"\r\n")
+    report(p.returncode == 0, "BDAT chunks: the send succeeds", p.stderr[-300:])
+    report(len(sizes) >= 3 and all(0 < n <= 65536 for n in sizes)
+           and lasts == [False] * (len(lasts) - 1) + [True],
+           "BDAT chunks: each at most 64 KiB, only the last says LAST", repr(sizes))
+    report(sum(sizes) == len(want) and joined == want,
+           "BDAT chunks: they add up to the message, byte for byte (no dot-stuffing)",
+           "%d vs %d" % (sum(sizes), len(want)))
+    report(all(c.endswith(b"\r\n") for _, _, c in srv.chunks),
+           "BDAT chunks: each ends at a line end (a readable transcript)")
+    report(srv.pipelined is False, "without PIPELINING nothing is pipelined after MAIL")
+
+    # no CHUNKING: DATA, with a note
+    srv = Server(BASIC)
+    p, rep = session(srv, ["--bdat"])
+    report(p.returncode == 0 and srv.data is not None and not srv.chunks,
+           "--bdat without CHUNKING: falls back to DATA", p.stderr[-300:])
+    notes = [t["text"] for t in (rep or {}).get("transcript", []) if t["dir"] == "I"]
+    report(any("CHUNKING" in n and "DATA" in n for n in notes),
+           "--bdat without CHUNKING: the transcript says so", repr(notes))
+
+    # the reply queue knows BDAT: a 354 to BDAT is out of step
+    srv = Server(BASIC + ["CHUNKING"], bdat_reply="354 go ahead")
+    p, rep = session(srv, ["--bdat"])
+    ids = [d["id"] for d in (rep or {}).get("diagnoses", [])]
+    report(p.returncode == 1 and ids[:1] == ["proto.sync_error"],
+           "BDAT answered by 354: proto.sync_error (250 or an error only)", repr(ids))
+
+
+def t_requiretls():
+    # a (broken) plaintext server that lists REQUIRETLS: never sent in
+    # the clear; --tls none with --requiretls is refused before connecting
+    srv = Server(BASIC + ["REQUIRETLS"])
+    p = run(["127.0.0.1:%d" % srv.port, "--tls", "none", "--requiretls", "--batch"])
+    time.sleep(0)
+    report(p.returncode == 2 and not srv.connected,
+           "--requiretls --tls none: usage error, no connection", p.stderr)
+    srv.ls.close()
+    # over TLS (the lab): sent when offered ...
+    p = run(["--lab", "ok", "--requiretls", "--json"])
+    rep = json.loads(p.stdout)
+    mail = [t for t in rep["transcript"] if t["dir"] == "C" and t["text"].startswith("MAIL ")]
+    report(p.returncode == 0 and mail and mail[0]["text"].endswith(" REQUIRETLS")
+           and mail[0]["tls"], "--requiretls: MAIL ... REQUIRETLS, inside TLS", repr(mail))
+    report(all("REQUIRETLS" not in t["text"] for t in rep["transcript"]
+               if t["dir"] == "C" and not t["tls"]),
+           "--requiretls: never in a plaintext line")
+    # ... and when not offered: an error, no mail
+    p = run(["--lab", "mail.requiretls_not_offered", "--json"])
+    rep = json.loads(p.stdout)
+    sent = [t["text"] for t in rep["transcript"] if t["dir"] == "C"]
+    report(p.returncode == 1 and rep["diagnoses"][0]["id"] == "mail.requiretls_not_offered",
+           "REQUIRETLS not offered: mail.requiretls_not_offered", repr(rep["diagnoses"][:1]))
+    report(not any(t.startswith(("MAIL", "RCPT", "DATA", "BDAT")) for t in sent),
+           "REQUIRETLS not offered: no MAIL, no mail sent", repr(sent))
+
+
+def t_secret():
+    path = write("leak.txt", b"my password is Sw0rdfish-77 ok\n")
+    srv = Server(BASIC)
+    p = run(["127.0.0.1:%d" % srv.port, "--tls", "none", "--allow-plaintext-auth",
+             "-u", "a", "--body", path, "--batch"],
+            env_extra={"SMTPDX_PASSWORD": "Sw0rdfish-77"})
+    report(p.returncode == 2 and not srv.connected and b"Sw0rdfish" not in p.stdout + p.stderr,
+           "a --body holding the password: refused, nothing sent, not shown",
+           "exit %d %r" % (p.returncode, p.stderr))
+    srv.ls.close()
+    p = run(["127.0.0.1:9", "--tls", "none", "--header", "X-Key: Sw0rdfish-77", "--batch",
+             "-u", "a", "--allow-plaintext-auth"], env_extra={"SMTPDX_PASSWORD": "Sw0rdfish-77"})
+    report(p.returncode == 2 and b"Sw0rdfish" not in p.stdout + p.stderr,
+           "a --header holding the password: refused, not shown", repr(p.stderr))
+
+
+def main():
+    for t in (t_data, t_body_headers, t_usage, t_dsn, t_bdat, t_requiretls, t_secret):
+        try:
+            t()
+        except Exception as e:
+            report(False, "%s ran to its end" % t.__name__, repr(e))
+    return tap.summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
