@@ -183,6 +183,101 @@ def test_delivery(port, mode, label):
     clean(label, p)
 
 
+def wait_new(before, want, pred=lambda d: True):
+    """New maildir files (up to want of them) that pred accepts; waits
+    for delivery, which is asynchronous."""
+    found = {}
+    for _ in range(300):
+        for path in maildir_files() - before:
+            if path not in found:
+                with open(path, "rb") as f:
+                    data = f.read()
+                if pred(data):
+                    found[path] = data
+        if len(found) >= want:
+            break
+        time.sleep(0.1)
+    return list(found.values())
+
+
+def sent_header(rep, name):
+    return next((t["text"].split(":", 1)[1].strip() for t in rep["transcript"]
+                 if t["dir"] == "C" and t["text"].lower().startswith(name.lower() + ":")),
+                None)
+
+
+def test_bdat_dsn():
+    """--bdat and the DSN parameters end to end: Postfix offers CHUNKING
+    and DSN; the message and (for NOTIFY=SUCCESS) the success DSN Postfix
+    sends back are read from the maildir."""
+    body = os.path.join(tmp, "body.txt")
+    with open(body, "w") as f:
+        f.write("first line\n.a line that starts with a dot\n..two\nlast\n")
+    auth = ["-u", USER, "--password-file", pwfile]
+    before = maildir_files()
+    p, rep = smtpdx(SUB, *auth, "--bdat", "--body", body,
+                    "--header", "X-Ticket: 4711", "--header", "Subject: bdat via smtpdx")
+    ok = rep is not None and p.returncode == 0
+    report(ok, "BDAT to Postfix: the session succeeds", p.stderr[:300])
+    if not ok:
+        return
+    sent = [t["text"] for t in rep["transcript"] if t["dir"] == "C"]
+    report(rep["capabilities"]["chunking"] and rep["message"]["method"] == "BDAT"
+           and any(re.match(r"BDAT \d+ LAST$", l) for l in sent),
+           "BDAT to Postfix: CHUNKING offered, BDAT n LAST sent", repr(sent[-12:]))
+    report(rep["capabilities"]["pipelining"] and
+           [l.split()[0] for l in sent if l.strip()].count("BDAT") == 1 and
+           next(i for i, t in enumerate(rep["transcript"]) if t["dir"] == "C" and
+                t["text"].startswith("BDAT")) <
+           next(i for i, t in enumerate(rep["transcript"]) if t["dir"] == "S" and
+                t["text"].startswith("250 2.1.0")),
+           "BDAT to Postfix: BDAT went before MAIL's reply (pipelined)")
+    msgid = sent_header(rep, "Message-ID")
+    got = wait_new(before, 1, lambda d: bool(msgid) and msgid.encode() in d)
+    report(len(got) == 1, "BDAT to Postfix: the message is in the maildir", msgid)
+    if got:
+        head, _, b = got[0].partition(b"\n\n")
+        report(b"X-Ticket: 4711" in head and b"Subject: bdat via smtpdx" in head
+               and head.count(b"\nSubject:") == 1,
+               "BDAT to Postfix: the --header lines arrived, one Subject", head[:600])
+        report(b == b"first line\n.a line that starts with a dot\n..two\nlast\n",
+               "BDAT to Postfix: the body arrived byte for byte (dots as given)", repr(b))
+    clean("BDAT to Postfix", p)
+
+    before = maildir_files()
+    p, rep = smtpdx(SUB, *auth, "--notify", "success,failure", "--ret", "hdrs",
+                    "--envid", "smtpdx test 42")
+    ok = rep is not None and p.returncode == 0
+    report(ok, "DSN to Postfix: the session succeeds", p.stderr[:300])
+    if not ok:
+        return
+    sent = [t["text"] for t in rep["transcript"] if t["dir"] == "C"]
+    report(rep["capabilities"]["dsn"] and rep["message"]["dsn"]["sent"]
+           and any(l.startswith("MAIL ") and " RET=HDRS ENVID=smtpdx+20test+2042" in l
+                   for l in sent)
+           and any(l.startswith("RCPT ") and "NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;" + USER in l
+                   for l in sent),
+           "DSN to Postfix: RET, ENVID (xtext), NOTIFY, ORCPT sent", repr(sent[:12]))
+    msgid = sent_header(rep, "Message-ID")
+    got = wait_new(before, 2, lambda d: bool(msgid) and msgid.encode() in d)
+    mail = [d for d in got if b"report-type=delivery-status" not in d]
+    dsn = [d for d in got if b"report-type=delivery-status" in d]
+    report(len(mail) == 1, "DSN to Postfix: the message is in the maildir")
+    report(len(dsn) == 1, "DSN to Postfix: Postfix's success notice (NOTIFY=SUCCESS) "
+           "came back to the sender", "%d files" % len(got))
+    if dsn:
+        d = dsn[0].decode("utf-8", "replace")
+        report("Original-Envelope-Id: smtpdx test 42" in d or
+               "Original-Envelope-Id: smtpdx+20test+2042" in d,
+               "DSN to Postfix: the notice carries our ENVID", d[-1500:])
+        report(re.search(r"(?i)Original-Recipient: rfc822; ?" + re.escape(USER), d)
+               is not None and re.search(r"(?i)Action: delivered", d) is not None,
+               "DSN to Postfix: Original-Recipient from ORCPT, Action: delivered", d[-1500:])
+        report("This is a test message from smtpdx" not in d,
+               "DSN to Postfix: RET=HDRS: the notice returns the headers only")
+    clean("DSN to Postfix", p)
+
+
 def test_smtpdx():
     # Positive cases first: Dovecot delays AUTH after a failure (we set
     # auth_failure_delay = 0, but older versions ignore it).
@@ -302,6 +397,7 @@ def main():
         return tap.summary()
     try:
         test_smtpdx()
+        test_bdat_dsn()
         test_swaks()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
