@@ -11,8 +11,8 @@ RUNS=${RUNS:-7}
 DELAY_MS=${DELAY_MS:-25}
 SMTPDX=${SMTPDX:-./smtpdx}
 tmp=$(mktemp -d)
-tdpids=""
-trap 'kill $labpid $proxypid $tdpids 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+tdpids="" mproxy=""
+trap 'kill $labpid $proxypid $tdpids $mproxy 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
 
 for t in swaks curl /usr/bin/time python3; do
 	command -v "$t" >/dev/null 2>&1 || {
@@ -36,6 +36,9 @@ run_tool() {	# tool port -> command line
 	smtpdx) echo "$SMTPDX --batch 127.0.0.1 -p $2 --tls starttls --cafile $tmp/ca.pem \
 		--servername mail.smtpdx.lab -u alice --password-file $tmp/pw --auth plain \
 		-f alice@smtpdx.lab -t bob@smtpdx.lab --helo client.smtpdx.lab" ;;
+	smtpdx-bdat) echo "$SMTPDX --batch 127.0.0.1 -p $2 --tls starttls --cafile $tmp/ca.pem \
+		--servername mail.smtpdx.lab -u alice --password-file $tmp/pw --auth plain \
+		-f alice@smtpdx.lab -t bob@smtpdx.lab --helo client.smtpdx.lab --bdat" ;;
 	smtpdx-scram) echo "$SMTPDX --batch 127.0.0.1 -p $2 --tls starttls --cafile $tmp/ca.pem \
 		--servername mail.smtpdx.lab -u alice --password-file $tmp/pw \
 		-f alice@smtpdx.lab -t bob@smtpdx.lab --helo client.smtpdx.lab" ;;
@@ -77,7 +80,7 @@ echo "TLS 1.3, AUTH PLAIN (smtpdx-scram: SCRAM-SHA-256-PLUS, what auto picks),"
 echo "one recipient); slow link = ${DELAY_MS} ms each way"
 echo
 printf '%-12s %12s %12s %12s %8s\n' tool "loopback ms" "slow-link ms" "peak RSS KiB" "RTs"
-for tool in smtpdx smtpdx-scram swaks swaks-pipe curl; do
+for tool in smtpdx smtpdx-bdat smtpdx-scram swaks swaks-pipe curl; do
 	set -- $(measure $tool "$port"); fast=$1 rss=$2
 	: >"$tmp/rt.log"
 	set -- $(measure $tool "$pport"); slow=$1
@@ -92,6 +95,36 @@ awk -v a="$f_smtpdx" -v b="$f_swaks" -v c="$f_curl" -v r="$r_smtpdx" \
 	printf "loopback:  smtpdx/swaks = %.2f (target <= 0.33), smtpdx/curl = %.2f (target <= 1.0)\n", a/b, a/c
 	printf "slow link: smtpdx/swaks = %.2f, smtpdx/curl = %.2f\n", sa/sb, sa/sc
 	printf "smtpdx peak RSS: %.1f MiB (target < 8 MiB)\n", r/1024 }'
+
+# ---- --bdat against Postfix: under tests/mta/with-mta.sh only ----------
+# (sh tests/mta/with-mta.sh sh tests/bench.sh): the private Postfix's
+# submission port through a proxy of its own; round trips of DATA and
+# --bdat (BDAT n LAST pipelined with MAIL and RCPT: one fewer).
+if [ -n "${MTA_SUB:-}" ] && [ -n "${MTA_STATE:-}" ]; then
+	python3 tests/rtproxy.py 0 "$MTA_SUB" "$DELAY_MS" >"$tmp/mrt.log" &
+	mproxy=$!
+	for _ in $(seq 300); do grep -q '^port=' "$tmp/mrt.log" 2>/dev/null && break; sleep 0.1; done
+	mport=$(sed -n 's/^port=//p' "$tmp/mrt.log")
+	printf '%s\n' "$MTA_PASSWORD" >"$tmp/mpw"
+	echo
+	echo "Postfix (private instance), slow link = ${DELAY_MS} ms each way:"
+	printf '%-12s %12s %8s\n' mode "slow-link ms" "RTs"
+	for mode in data bdat; do
+		flag=""; [ $mode = bdat ] && flag=--bdat
+		: >"$tmp/mrt.log"
+		t0=$(date +%s%N)
+		$SMTPDX --batch 127.0.0.1 -p "$mport" --tls starttls --cafile "$MTA_STATE/pki/ca.pem" \
+			--servername mail.mta.test -u tester@mta.test --password-file "$tmp/mpw" \
+			-f tester@mta.test -t tester@mta.test --helo client.mta.test $flag \
+			>/dev/null 2>&1 </dev/null || echo "bench: Postfix $mode failed"
+		t1=$(date +%s%N)
+		sleep 0.3
+		printf '%-12s %12s %8s\n' "$mode" "$(( (t1 - t0) / 1000000 ))" \
+			"$(tail -n 1 "$tmp/mrt.log" | sed 's/.*=//')"
+	done
+	kill $mproxy 2>/dev/null
+	mproxy=""
+fi
 
 # ---- the port advisor: five ports, two of which never answer -----------
 # --sweep probes every port at once, so its wall time should be about one
