@@ -437,6 +437,7 @@ static const struct oracle oracles[] = {
 	{ "w.insecure", O_FLAG, "--insecure went past a certificate problem" },
 	{ "w.helo", O_FLAG, "only HELO was taken" },
 	{ "w.weak", O_FLAG, "a weak algorithm, accepted" },
+	{ "w.dsn", O_FLAG, "DSN asked for and left out" },
 };
 
 /* The truth of a yes/no fact, from the question's own words. */
@@ -486,6 +487,8 @@ flag_oracle(const char *what, const struct facts *f)
 		return f->insecure && f->cert_problems;
 	if (!strcmp(what, "only HELO was taken"))
 		return f->helo_fallback;
+	if (!strcmp(what, "DSN asked for and left out"))
+		return f->dsn_dropped;
 	if (!strcmp(what, "a MAIL FROM typed on the : line opened a transaction"))
 		return f->raw_transaction;
 	return false;
@@ -937,6 +940,7 @@ test_vocab_honest_paths(void)
 				f.tls_version = (m & 4) ? 11 : 13;
 				f.helo_fallback = m == 5;
 				f.auth_before_tls = m == 6;
+				f.dsn_dropped = m == 7;
 				if (k != FK_REPLY) {
 					WALK("sweep");
 					continue;

@@ -319,14 +319,14 @@ static const struct lab_scenario scenarios[] = {
 	},
 	{
 		.name = "mail.requiretls_not_offered",
-		.desc = "--requiretls, and the server lists no REQUIRETLS inside TLS",
+		.desc = "--requiretls; no REQUIRETLS offered inside TLS",
 		.tls_flags = LT_NO_REQUIRETLS,
 		.requiretls = true,
 		.expect = "mail.requiretls_not_offered", .expect_exit = 1,
 	},
 	{
 		.name = "mail.dsn_not_offered",
-		.desc = "--notify, and the server lists no DSN: sent without, a warning",
+		.desc = "--notify; no DSN offered: sent without it, a warning",
 		.tls_flags = LT_NO_DSN,
 		.notify = "SUCCESS,FAILURE",
 		.expect = "mail.dsn_not_offered", .expect_exit = 0,
