@@ -10,6 +10,7 @@
 #define SMTPDX_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct team_policy;
 
@@ -20,6 +21,9 @@ enum auth_mech {
 };
 
 enum family { FAM_ANY, FAM_V4, FAM_V6 };
+
+/* --proxy: how the session reaches the server */
+enum proxy_kind { PX_NONE, PX_SOCKS5, PX_SOCKS5H, PX_HTTP };
 
 #define MAX_RCPT 32
 
@@ -53,6 +57,12 @@ struct config {
 				 * at the end; not owned, may be NULL */
 	bool probe;		/* port probe (--sweep): EHLO, TLS, EHLO,
 				 * QUIT; never AUTH, never mail */
+	/* --proxy URL, taken apart; the password is a secret (wiped) */
+	enum proxy_kind proxy;
+	char *proxy_host;	/* name or address of the proxy */
+	int proxy_port;
+	char *proxy_user;	/* NULL: no proxy credentials */
+	char *proxy_pass;	/* secret */
 };
 
 void config_defaults(struct config *c);
@@ -67,5 +77,10 @@ const char *tls_mode_name(enum tls_mode m);	/* "starttls", ... */
 int tls_mode_from_name(const char *s);		/* -1 if unknown */
 const char *auth_mech_name(enum auth_mech m);	/* "plain", ... */
 int auth_mech_from_name(const char *s);
+const char *proxy_kind_name(enum proxy_kind k);	/* "SOCKS5", ... */
+/* Parse "socks5://[user[:pass]@]host:port", "socks5h://...", "http://..."
+ * into c.  Returns 0, or -1 with one line in err. */
+int config_proxy_parse(struct config *c, const char *url, char *err,
+		       size_t errlen);
 
 #endif

@@ -706,6 +706,11 @@ main(int argc, char **argv)
 		options_free(&o);
 		return EXIT_USAGE;
 	}
+	if (o.proxy_pass_in_argv)
+		fprintf(stderr, "smtpdx: warning: the --proxy password was on the "
+			"command line, where other users of this machine can see "
+			"it (ps); give only the user in the URL and the password "
+			"in SMTPDX_PROXY_PASSWORD\n");
 	/* --profile: the file's settings under the command line's */
 	struct options po;
 	bool have_po = false;

@@ -21,7 +21,8 @@ enum {
 	O_TLS = 256, O_CAFILE, O_SERVERNAME, O_INSECURE, O_PASSFILE, O_AUTH,
 	O_PLAINAUTH, O_HELO, O_NOSEND, O_TIMEOUT, O_SWEEP, O_PORTS, O_MX,
 	O_BATCH, O_JSON, O_LAB, O_LIST, O_VERSION, O_NOCOLOR, O_TLSMIN,
-	O_LABSERVER, O_PROVIDER, O_POLICY, O_DELIVER, O_SENDINGIP, O_FINDFIX, O_PROFILE, O_CONFIG, O_PASSCMD
+	O_LABSERVER, O_PROVIDER, O_POLICY, O_DELIVER, O_SENDINGIP, O_FINDFIX, O_PROFILE, O_CONFIG, O_PASSCMD,
+	O_PROXY
 };
 
 static const struct option longopts[] = {
@@ -56,6 +57,7 @@ static const struct option longopts[] = {
 	{ "profile", required_argument, NULL, O_PROFILE },
 	{ "config", required_argument, NULL, O_CONFIG },
 	{ "password-command", required_argument, NULL, O_PASSCMD },
+	{ "proxy", required_argument, NULL, O_PROXY },
 	{ "no-color", no_argument, NULL, O_NOCOLOR },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ "help", no_argument, NULL, 'h' },
@@ -87,6 +89,7 @@ options_usage(FILE *out)
 "      --batch, --json   no TUI: text, or one JSON report\n"
 "      --list-diagnoses  the catalog        --no-color         no colours\n"
 "      --lab-server [CA] [-p PORT]  the lab for other clients\n"
+"      --proxy URL       socks5://, socks5h://, http://HOST:PORT (CONNECT)\n"
 "      --version, --help\n"
 "exit: 0 ok, 1 failure diagnosed, 2 usage, 3 internal error.  man smtpdx\n", out);
 }
@@ -371,6 +374,21 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			free(o->password_command);
 			o->password_command = xstrdup(optarg);
 			break;
+		case O_PROXY: {
+			if (config_proxy_parse(&o->cfg, optarg, err, errlen) < 0)
+				return -1;
+			o->set |= OB_PROXY;
+			/* a password in argv is visible to every user of the
+			 * machine (ps): blank it in our argv at once, and say so */
+			char *at = strrchr(optarg, '@'), *colon = strchr(optarg, ':');
+			colon = colon ? strchr(colon + 1, ':') : NULL;
+			if (at && colon && colon < at) {
+				o->proxy_pass_in_argv = true;
+				for (char *q = colon + 1; q < at; q++)
+					*q = '*';
+			}
+			break;
+		}
 		case O_NOCOLOR:
 			o->no_color = true;
 			break;
@@ -444,6 +462,18 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 				 "itself: drop --tls");
 	if (o->cfg.mx && o->lab)
 		return usage_err(err, errlen, "--mx wants a mail domain, not the lab");
+	if (o->cfg.proxy && (o->sweep || o->cfg.mx || o->find_fix ||
+			     o->deliverability))
+		return usage_err(err, errlen, "--proxy goes with one session: not "
+				 "with --sweep, --mx, --find-fix or --deliverability "
+				 "(name the host and port)");
+	if (o->cfg.proxy_user && !o->cfg.proxy_pass) {
+		const char *pw = getenv("SMTPDX_PROXY_PASSWORD");
+		if (pw) {
+			config_set(&o->cfg.proxy_pass, pw);
+			unsetenv("SMTPDX_PROXY_PASSWORD");	/* never a child's */
+		}
+	}
 	return 0;
 }
 
@@ -535,6 +565,13 @@ options_merge(struct config *b, const struct options *o)
 		b->mx = u->mx;
 	if (o->set & OB_POLICY)
 		b->policy = u->policy;
+	if (o->set & OB_PROXY) {
+		b->proxy = u->proxy;
+		b->proxy_port = u->proxy_port;
+		config_set(&b->proxy_host, u->proxy_host);
+		config_set(&b->proxy_user, u->proxy_user);
+		config_set(&b->proxy_pass, u->proxy_pass);
+	}
 }
 
 /*

@@ -24,6 +24,7 @@
 #include "session.h"
 #include "policy.h"
 #include "provider.h"
+#include "proxy.h"
 #include "util.h"
 
 enum phase {
@@ -34,6 +35,8 @@ enum phase {
 	PH_IO,			/* commands out, replies in */
 	PH_PROBE_CONNECT,	/* second connection, other TLS mode */
 	PH_PROBE_HS,
+	PH_PX_CONNECT,		/* --proxy: connecting to the proxy */
+	PH_PX_HS,		/* --proxy: the proxy's handshake */
 	PH_DONE
 };
 
@@ -113,6 +116,13 @@ struct session_priv {
 	char *greeting_name;	/* for the facts: the 220's first word */
 	char *hostname;			/* for EHLO */
 	char *from, *to_default;
+	/* --proxy */
+	struct address px_addrs[NET_MAX_ADDRS];
+	int px_naddr, px_ai;
+	bool px_resolving;		/* PH_RESOLVE: the proxy's name */
+	struct proxy_hs px;
+	enum fail_kind px_err;		/* worst proxy connect error so far */
+	char px_ev[200];
 };
 
 static void begin_step(struct session *s, int st);
@@ -389,6 +399,7 @@ session_free(struct session *s)
 		resolve_abandon(p->res);
 	probe_close(s);
 	sasl_free(p->sasl);
+	proxy_hs_free(&p->px);
 	buf_free(&p->out);
 	lr_free(&p->lr);
 	rp_reset(&p->rp);
@@ -792,6 +803,104 @@ begin_connect_attempt(struct session *s)
 	     "%s", p->conn_ev);
 }
 
+/* ---- the proxy hop (--proxy) ------------------------------------------ */
+
+static void
+begin_proxy_resolve(struct session *s)
+{
+	struct session_priv *p = s->p;
+	info(s, "resolving the proxy %s ...", s->cfg.proxy_host);
+	p->res = resolve_start(s->cfg.proxy_host, s->cfg.proxy_port, AF_UNSPEC);
+	p->px_resolving = true;
+	p->ph = PH_RESOLVE;
+}
+
+static void
+px_note(void *arg, const char *line)
+{
+	info(arg, "%s", line);
+}
+
+static void
+begin_proxy_connect(struct session *s)
+{
+	struct session_priv *p = s->p;
+	while (p->px_ai < p->px_naddr) {
+		struct address *a = &p->px_addrs[p->px_ai];
+		info(s, "connecting through %s proxy %s%s%s:%d",
+		     proxy_kind_name(s->cfg.proxy),
+		     a->family == AF_INET6 ? "[" : "", a->text,
+		     a->family == AF_INET6 ? "]" : "", s->cfg.proxy_port);
+		p->fd = connect_start(a);
+		if (p->fd >= 0) {
+			double left = p->step_t0 + timeout_of(s) - now_mono();
+			double share = left / (p->px_naddr - p->px_ai);
+			p->ph = PH_PX_CONNECT;
+			p->deadline = now_mono() + (share > 1 ? share : 1);
+			return;
+		}
+		int e = errno;
+		info(s, "  %s", strerror(e));
+		p->px_err = FK_PROXY_REFUSED;
+		snprintf(p->px_ev, sizeof p->px_ev, "connect to the %s proxy %s "
+			 "port %d: %s", proxy_kind_name(s->cfg.proxy), a->text,
+			 s->cfg.proxy_port, strerror(e));
+		p->px_ai++;
+	}
+	s->address[0] = '\0';
+	fail(s, STEP_CONNECT, p->px_err ? p->px_err : FK_PROXY_REFUSED, NULL,
+	     "%s", p->px_ev);
+}
+
+/* Connected to the proxy: its handshake, under what is left of the
+ * connect step's time. */
+static void
+begin_proxy_hs(struct session *s)
+{
+	struct session_priv *p = s->p;
+	const struct address *a = &p->px_addrs[p->px_ai];
+	info(s, "connected to the %s proxy %s port %d", proxy_kind_name(s->cfg.proxy),
+	     a->text, s->cfg.proxy_port);
+	/* socks5://: the address resolved here; else the name, which the
+	 * proxy resolves */
+	const char *addr = s->cfg.proxy == PX_SOCKS5 && p->ai < p->naddr ?
+		p->addrs[p->ai].text : NULL;
+	p->px.note = px_note;
+	p->px.arg = s;
+	proxy_hs_start(&p->px, &s->cfg, s->cfg.host, addr, s->port);
+	p->ph = PH_PX_HS;
+	p->deadline = p->step_t0 + timeout_of(s);
+	if (p->deadline < now_mono() + 1)
+		p->deadline = now_mono() + 1;
+}
+
+static void
+proxy_hs_io(struct session *s)
+{
+	struct session_priv *p = s->p;
+	enum px_rc rc = proxy_hs_step(&p->px, p->fd);
+	if (rc == PXR_AGAIN)
+		return;
+	if (rc == PXR_OK) {
+		proxy_hs_free(&p->px);
+		snprintf(s->address, sizeof s->address, "%s",
+			 s->cfg.proxy == PX_SOCKS5 && p->ai < p->naddr ?
+			 p->addrs[p->ai].text : p->px_addrs[p->px_ai].text);
+		info(s, "connected to %s port %d through the proxy", s->cfg.host,
+		     s->port);
+		p->ph = PH_IO;
+		end_step(s, STEP_CONNECT, SS_OK);
+		return;
+	}
+	enum fail_kind k = p->px.fail;
+	char ev[sizeof p->px.evidence];
+	snprintf(ev, sizeof ev, "%s", p->px.evidence);
+	proxy_hs_free(&p->px);
+	close_conn(s);
+	s->address[0] = '\0';
+	fail(s, STEP_CONNECT, k, NULL, "%s", ev);
+}
+
 static void
 begin_tls(struct session *s, bool probe)
 {
@@ -1029,6 +1138,13 @@ begin_step(struct session *s, int st)
 
 	switch (st) {
 	case STEP_RESOLVE:
+		if (s->cfg.proxy == PX_SOCKS5H || s->cfg.proxy == PX_HTTP) {
+			info(s, "%s is resolved by the %s proxy, not here",
+			     s->cfg.host, proxy_kind_name(s->cfg.proxy));
+			p->naddr = 0;
+			begin_proxy_resolve(s);
+			return;
+		}
 		info(s, "resolving %s ...", s->cfg.host);
 		p->res = resolve_start(s->cfg.host, s->port,
 				       s->cfg.family == FAM_V4 ? AF_INET :
@@ -1037,13 +1153,20 @@ begin_step(struct session *s, int st)
 		return;
 	case STEP_CONNECT:
 		p->ai = 0;
+		if (s->cfg.proxy) {
+			p->px_ai = 0;
+			p->px_err = FK_NONE;
+			begin_proxy_connect(s);
+			return;
+		}
 		begin_connect_attempt(s);
 		return;
 	case STEP_GREETING:
 		if (p->qn == 0)
 			push_cmd(s, C_GREETING, -1, "greeting");
+		/* no second connection through a proxy: one tunnel */
 		if (s->tls_mode != TLSM_IMPLICIT && !s->cfg.probe &&
-		    timeout_of(s) > PROBE_GRACE)
+		    !s->cfg.proxy && timeout_of(s) > PROBE_GRACE)
 			p->probe_at = p->step_t0 + PROBE_GRACE;
 		break;
 	case STEP_EHLO:
@@ -2116,6 +2239,13 @@ on_timeout(struct session *s)
 	case PH_RESOLVE:
 		resolve_abandon(p->res);
 		p->res = NULL;
+		if (p->px_resolving) {
+			p->px_resolving = false;
+			fail(s, STEP_RESOLVE, FK_PROXY_NOT_FOUND, NULL,
+			     "no answer from the resolver for the proxy %s "
+			     "within %.0f s", s->cfg.proxy_host, timeout_of(s));
+			return;
+		}
 		fail(s, STEP_RESOLVE, FK_DNS_TEMPORARY, NULL,
 		     "no answer from the resolver for %s within %.0f s",
 		     s->cfg.host, timeout_of(s));
@@ -2130,6 +2260,29 @@ on_timeout(struct session *s)
 			 p->addrs[p->ai].text, s->port, timeout_of(s));
 		p->ai++;
 		begin_connect_attempt(s);
+		return;
+	case PH_PX_CONNECT:
+		info(s, "  no answer within %.0f s", timeout_of(s));
+		close(p->fd);
+		p->fd = -1;
+		p->px_err = FK_PROXY_TIMEOUT;
+		snprintf(p->px_ev, sizeof p->px_ev, "connect to the %s proxy %s "
+			 "port %d: no answer within %.0f s",
+			 proxy_kind_name(s->cfg.proxy), p->px_addrs[p->px_ai].text,
+			 s->cfg.proxy_port, timeout_of(s));
+		p->px_ai++;
+		begin_proxy_connect(s);
+		return;
+	case PH_PX_HS:
+		info(s, "the proxy did not finish its handshake within %.0f s",
+		     timeout_of(s));
+		proxy_hs_free(&p->px);
+		close_conn(s);
+		fail(s, STEP_CONNECT, FK_PROXY_TIMEOUT, NULL,
+		     "the %s proxy accepted the connection but did not answer "
+		     "its handshake for %s port %d within %.0f s",
+		     proxy_kind_name(s->cfg.proxy), s->cfg.host, s->port,
+		     timeout_of(s));
 		return;
 	case PH_HANDSHAKE:
 		info(s, "TLS handshake: no answer within %.0f s", timeout_of(s));
@@ -2249,6 +2402,14 @@ session_wait(struct session *s, struct pollfd *pfd, double *deadline)
 		pfd->fd = p->probe_fd;
 		pfd->events = POLLOUT;
 		break;
+	case PH_PX_CONNECT:
+		pfd->fd = p->fd;
+		pfd->events = POLLOUT;
+		break;
+	case PH_PX_HS:
+		pfd->fd = p->fd;
+		pfd->events = proxy_hs_events(&p->px);
+		break;
 	case PH_PROBE_HS:
 		pfd->fd = p->probe_fd;
 		pfd->events = tls_want(p->probe_tls);
@@ -2282,6 +2443,26 @@ session_handle(struct session *s, short revents)
 		if (!revents)
 			break;
 		int n = 0;
+		if (p->px_resolving) {
+			p->px_resolving = false;
+			enum resolve_err e = resolve_finish(p->res, p->px_addrs,
+							    NET_MAX_ADDRS, &n, err,
+							    sizeof err);
+			p->res = NULL;
+			p->px_naddr = n;
+			if (e != RES_OK) {
+				info(s, "the proxy %s: %s", s->cfg.proxy_host, err);
+				fail(s, STEP_RESOLVE, FK_PROXY_NOT_FOUND, NULL,
+				     "looking up the proxy %s: %s",
+				     s->cfg.proxy_host, err);
+				return;
+			}
+			info(s, "the proxy %s has address%s %s%s", s->cfg.proxy_host,
+			     n == 1 ? "" : "es", p->px_addrs[0].text,
+			     n > 1 ? ", ..." : "");
+			end_step(s, STEP_RESOLVE, SS_OK);
+			return;
+		}
 		enum resolve_err e = resolve_finish(p->res, p->addrs, NET_MAX_ADDRS,
 						    &n, err, sizeof err);
 		p->res = NULL;
@@ -2302,9 +2483,39 @@ session_handle(struct session *s, short revents)
 		info(s, "%s has %d address%s: %s", s->cfg.host, n, n == 1 ? "" : "es",
 		     b.data);
 		buf_free(&b);
+		if (s->cfg.proxy) {
+			/* the proxy is told the first address; its name next */
+			begin_proxy_resolve(s);
+			return;
+		}
 		end_step(s, STEP_RESOLVE, SS_OK);
 		return;
 	}
+	case PH_PX_CONNECT: {
+		if (!revents)
+			break;
+		int e = connect_result(p->fd);
+		if (e == 0) {
+			begin_proxy_hs(s);
+			proxy_hs_io(s);
+			return;
+		}
+		info(s, "  %s", strerror(e));
+		close(p->fd);
+		p->fd = -1;
+		p->px_err = e == ETIMEDOUT ? FK_PROXY_TIMEOUT : FK_PROXY_REFUSED;
+		snprintf(p->px_ev, sizeof p->px_ev, "connect to the %s proxy %s "
+			 "port %d: %s", proxy_kind_name(s->cfg.proxy),
+			 p->px_addrs[p->px_ai].text, s->cfg.proxy_port, strerror(e));
+		p->px_ai++;
+		begin_proxy_connect(s);
+		return;
+	}
+	case PH_PX_HS:
+		if (!revents)
+			break;
+		proxy_hs_io(s);
+		return;
 	case PH_CONNECT: {
 		if (!revents)
 			break;
@@ -2426,6 +2637,8 @@ session_cancel(struct session *s)
 	if (s->finished || !session_busy(s))
 		return;
 	info(s, "cancelled by the user");
+	proxy_hs_free(&p->px);
+	p->px_resolving = false;
 	if (p->res) {
 		resolve_abandon(p->res);
 		p->res = NULL;
