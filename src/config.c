@@ -42,6 +42,9 @@ config_copy(struct config *dst, const struct config *src)
 	dst->proxy_host = src->proxy_host ? xstrdup(src->proxy_host) : NULL;
 	dst->proxy_user = src->proxy_user ? xstrdup(src->proxy_user) : NULL;
 	dst->proxy_pass = src->proxy_pass ? xstrdup(src->proxy_pass) : NULL;
+	dst->cert = src->cert ? xstrdup(src->cert) : NULL;
+	dst->key = src->key ? xstrdup(src->key) : NULL;
+	dst->key_pass = src->key_pass ? xstrdup(src->key_pass) : NULL;
 	for (int i = 0; i < src->nto; i++)
 		dst->to[i] = xstrdup(src->to[i]);
 }
@@ -65,6 +68,11 @@ config_free(struct config *c)
 	if (c->proxy_pass)
 		wipe(c->proxy_pass, strlen(c->proxy_pass));
 	free(c->proxy_pass);
+	free(c->cert);
+	free(c->key);
+	if (c->key_pass)
+		wipe(c->key_pass, strlen(c->key_pass));
+	free(c->key_pass);
 	for (int i = 0; i < c->nto; i++)
 		free(c->to[i]);
 	memset(c, 0, sizeof *c);
@@ -94,7 +102,8 @@ config_role_port(const struct config *c)
 
 static const char *const tls_names[] = { "auto", "starttls", "implicit", "none" };
 static const char *const mech_names[] = {
-	"auto", "plain", "login", "cram-md5", "scram-sha-256", "xoauth2"
+	"auto", "plain", "login", "cram-md5", "scram-sha-256", "xoauth2",
+	"oauthbearer", "external"
 };
 
 const char *
@@ -115,13 +124,13 @@ tls_mode_from_name(const char *s)
 const char *
 auth_mech_name(enum auth_mech m)
 {
-	return (unsigned)m < 6 ? mech_names[m] : "?";
+	return (unsigned)m < 8 ? mech_names[m] : "?";
 }
 
 int
 auth_mech_from_name(const char *s)
 {
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 8; i++)
 		if (strcasecmp(s, mech_names[i]) == 0)
 			return i;
 	return -1;

@@ -17,7 +17,8 @@ struct team_policy;
 enum tls_mode { TLSM_AUTO, TLSM_STARTTLS, TLSM_IMPLICIT, TLSM_NONE };
 
 enum auth_mech {
-	AM_AUTO, AM_PLAIN, AM_LOGIN, AM_CRAM_MD5, AM_SCRAM_SHA_256, AM_XOAUTH2
+	AM_AUTO, AM_PLAIN, AM_LOGIN, AM_CRAM_MD5, AM_SCRAM_SHA_256, AM_XOAUTH2,
+	AM_OAUTHBEARER, AM_EXTERNAL
 };
 
 enum family { FAM_ANY, FAM_V4, FAM_V6 };
@@ -63,6 +64,9 @@ struct config {
 	int proxy_port;
 	char *proxy_user;	/* NULL: no proxy credentials */
 	char *proxy_pass;	/* secret */
+	/* --cert, --key: a client certificate for the TLS handshake */
+	char *cert, *key;	/* PEM files, or NULL */
+	char *key_pass;		/* secret: an encrypted key's passphrase */
 };
 
 void config_defaults(struct config *c);

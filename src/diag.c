@@ -113,7 +113,7 @@ static const struct dt_node tree[] = {
 		{ "resolve", "resolve.kind" }, { "connect", "connect.kind" },
 		{ "greeting", "greeting.kind" }, { "ehlo", "ehlo.kind" },
 		{ "ehlo_tls", "ehlo.kind" }, { "starttls", "starttls.kind" },
-		{ "tls", "tls.kind" }, { "auth", "auth.kind" },
+		{ "tls", "tls.kind" }, { "auth", "auth.oauth.ms" },
 		{ "mail", "mail.kind" }, { "rcpt", "rcpt.kind" },
 		{ "data", "data.kind" }, ANY("any.kind") } },
 
@@ -206,6 +206,9 @@ static const struct dt_node tree[] = {
 	  { Y("=tls.weak_key"), N("=tls.cert_invalid") } },
 
 	/* AUTH */
+	{ "auth.oauth.ms", "Was OAUTHBEARER refused by Microsoft, which takes "
+	  "only XOAUTH2?", T_FLAG, "oauthbearer_microsoft",
+	  { Y("=auth.oauthbearer_microsoft"), N("auth.kind") } },
 	{ "auth.kind", "What went wrong with AUTH?", T_KIND, NULL, {
 		{ "extension not offered", "auth.encrypted" },
 		{ "refused to send credentials in plaintext", "=auth.plaintext_refused" },
@@ -232,7 +235,10 @@ static const struct dt_node tree[] = {
 	  T_TEXT, "transaction in progress|transaction already open|"
 	  "nested MAIL", { Y("=auth.bad_sequence"), N("=auth.not_offered") } },
 	{ "auth.class", "Was the refusal temporary (4xx)?", T_CLASS, NULL, {
-		{ "4xx", "=auth.temporary" }, ANY("=auth.failed") } },
+		{ "4xx", "=auth.temporary" }, ANY("auth.oauth") } },
+	{ "auth.oauth", "Did the server answer the OAuth token with its error "
+	  "(RFC 7628 §3.2.2)?", T_FLAG, "oauth_error",
+	  { Y("=auth.oauth_token_rejected"), N("=auth.failed") } },
 	{ "auth.534", "Does Google ask for a sign-in through the web?", T_TEXT,
 	  "WebLoginRequired|log in via your web browser|5.7.14",
 	  { Y("=auth.web_login_required"), N("auth.534.app") } },
@@ -746,6 +752,7 @@ static const char *const flag_names[] = {
 	"helo_fallback", "skipped_offered_auth", "authenticated",
 	"auth_offered", "has_user", "from_given", "user_is_address",
 	"rcpt_own", "rcpt_foreign", "port25", "cafile_given",
+	"oauth_error", "oauthbearer_microsoft", "client_cert",
 };
 
 bool
@@ -817,6 +824,13 @@ flag(const struct facts *f, const char *name)
 		return f->port == 25;
 	if (!strcmp(name, "cafile_given"))
 		return f->cafile_given;
+	if (!strcmp(name, "oauth_error"))
+		return f->oauth_error;
+	if (!strcmp(name, "oauthbearer_microsoft"))
+		return f->oauthbearer_microsoft &&
+		       (f->kind == FK_MECH_UNSUPPORTED || f->kind == FK_REPLY);
+	if (!strcmp(name, "client_cert"))
+		return f->client_cert;
 	return false;
 }
 

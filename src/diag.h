@@ -125,6 +125,10 @@ struct facts {
 				 * transaction the steps did not plan for */
 	bool from_given;	/* the user named the sender (--from) */
 	bool cafile_given;	/* --cafile: the user chose the trust anchors */
+	bool oauth_error;	/* the server answered the OAuth token with its
+				 * error JSON (RFC 7628 §3.2.2) */
+	bool oauthbearer_microsoft;	/* OAUTHBEARER at a Microsoft host */
+	bool client_cert;	/* --cert: a client certificate was offered */
 	/*
 	 * Names that tell which domains the server calls its own, for the
 	 * recipient-domain question (diag_rcpt_domain()); NULL or "" when

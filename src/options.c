@@ -22,7 +22,7 @@ enum {
 	O_PLAINAUTH, O_HELO, O_NOSEND, O_TIMEOUT, O_SWEEP, O_PORTS, O_MX,
 	O_BATCH, O_JSON, O_LAB, O_LIST, O_VERSION, O_NOCOLOR, O_TLSMIN,
 	O_LABSERVER, O_PROVIDER, O_POLICY, O_DELIVER, O_SENDINGIP, O_FINDFIX, O_PROFILE, O_CONFIG, O_PASSCMD,
-	O_PROXY
+	O_PROXY, O_CERT, O_KEY
 };
 
 static const struct option longopts[] = {
@@ -58,6 +58,8 @@ static const struct option longopts[] = {
 	{ "config", required_argument, NULL, O_CONFIG },
 	{ "password-command", required_argument, NULL, O_PASSCMD },
 	{ "proxy", required_argument, NULL, O_PROXY },
+	{ "cert", required_argument, NULL, O_CERT },
+	{ "key", required_argument, NULL, O_KEY },
 	{ "no-color", no_argument, NULL, O_NOCOLOR },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ "help", no_argument, NULL, 'h' },
@@ -76,7 +78,7 @@ options_usage(FILE *out)
 "      --insecure        past a bad cert    --tls-min V  1.0 1.1 1.2 1.3\n"
 "  -u, --user NAME       AUTH as NAME       --password-file F  or SMTPDX_PASSWORD\n"
 "      --password-command CMD  a keyring    --auth MECH  auto plain login\n"
-"                                           cram-md5 scram-sha-256 xoauth2\n"
+"      cram-md5 scram-sha-256 xoauth2 oauthbearer external (--cert F --key F)\n"
 "      --allow-plaintext-auth              AUTH without TLS (don't)\n"
 "  -f, --from ADDR       sender             -t, --to ADDR      recipient (repeat)\n"
 "      --helo NAME       EHLO name          --no-send          stop after RCPT\n"
@@ -221,7 +223,8 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 		case O_AUTH:
 			if ((v = auth_mech_from_name(optarg)) < 0)
 				return usage_err(err, errlen, "--auth wants auto, plain, login, "
-						 "cram-md5, scram-sha-256 or xoauth2, not '%s'",
+						 "cram-md5, scram-sha-256, xoauth2, oauthbearer "
+						 "or external, not '%s'",
 						 optarg);
 			o->cfg.mech = (enum auth_mech)v;
 			o->set |= OB_MECH;
@@ -389,6 +392,17 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			}
 			break;
 		}
+		case O_CERT:
+		case O_KEY:
+			if (setting_check("cafile", optarg, err, errlen) < 0)
+				return -1;
+			if (access(optarg, R_OK) < 0)
+				return usage_err(err, errlen, "%s %s: %s", c == O_CERT ?
+						 "--cert" : "--key", optarg,
+						 strerror(errno));
+			config_set(c == O_CERT ? &o->cfg.cert : &o->cfg.key, optarg);
+			o->set |= OB_CERT;
+			break;
 		case O_NOCOLOR:
 			o->no_color = true;
 			break;
@@ -467,6 +481,20 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 		return usage_err(err, errlen, "--proxy goes with one session: not "
 				 "with --sweep, --mx, --find-fix or --deliverability "
 				 "(name the host and port)");
+	if (!o->cfg.cert != !o->cfg.key)
+		return usage_err(err, errlen, "--cert and --key go together (one "
+				 "file may hold both: --cert F --key F)");
+	if (o->cfg.mech == AM_EXTERNAL && !o->cfg.cert && !o->lab)
+		return usage_err(err, errlen, "--auth external logs in with a "
+				 "client certificate: add --cert FILE --key FILE");
+	if (o->cfg.key && !o->cfg.key_pass) {
+		/* an encrypted key's passphrase: from the environment only */
+		const char *pw = getenv("SMTPDX_KEY_PASSWORD");
+		if (pw) {
+			config_set(&o->cfg.key_pass, pw);
+			unsetenv("SMTPDX_KEY_PASSWORD");
+		}
+	}
 	if (o->cfg.proxy_user && !o->cfg.proxy_pass) {
 		const char *pw = getenv("SMTPDX_PROXY_PASSWORD");
 		if (pw) {
@@ -565,6 +593,11 @@ options_merge(struct config *b, const struct options *o)
 		b->mx = u->mx;
 	if (o->set & OB_POLICY)
 		b->policy = u->policy;
+	if (o->set & OB_CERT) {
+		config_set(&b->cert, u->cert);
+		config_set(&b->key, u->key);
+		config_set(&b->key_pass, u->key_pass);
+	}
 	if (o->set & OB_PROXY) {
 		b->proxy = u->proxy;
 		b->proxy_port = u->proxy_port;

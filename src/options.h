@@ -22,7 +22,8 @@ enum opt_bit {
 	OB_PLAINAUTH = 1u << 9, OB_FROM = 1u << 10, OB_TO = 1u << 11,
 	OB_HELO = 1u << 12, OB_NOSEND = 1u << 13, OB_TIMEOUT = 1u << 14,
 	OB_FAMILY = 1u << 15, OB_TLSMIN = 1u << 16, OB_MX = 1u << 17,
-	OB_POLICY = 1u << 18, OB_PROXY = 1u << 19
+	OB_POLICY = 1u << 18, OB_PROXY = 1u << 19,
+	OB_CERT = 1u << 20
 };
 
 struct options {

@@ -114,6 +114,7 @@ struct session_priv {
 	bool closing;			/* wrap-up after a failure: QUIT only */
 	char *ev, *text, *ev_tls, *ev_auth_plain, *ev_cert, *ev_helo;
 	char *greeting_name;	/* for the facts: the 220's first word */
+	char *ev_oauth;		/* the server's OAuth error JSON, explained */
 	char *hostname;			/* for EHLO */
 	char *from, *to_default;
 	/* --proxy */
@@ -375,7 +376,8 @@ session_new(const struct config *cfg)
 		for (int i = 0; o[i] >= 0; i++)
 			if (o[i] == st)
 				in = true;
-		if (st == STEP_AUTH && !s->cfg.user)
+		/* EXTERNAL logs in as the client certificate: no -u needed */
+		if (st == STEP_AUTH && !s->cfg.user && s->cfg.mech != AM_EXTERNAL)
 			in = false;
 		if (st == STEP_DATA && s->cfg.no_send)
 			in = false;
@@ -411,6 +413,7 @@ session_free(struct session *s)
 	free(p->ev_auth_plain);
 	free(p->ev_cert);
 	free(p->ev_helo);
+	free(p->ev_oauth);
 	free(p->greeting_name);
 	free(p->hostname);
 	free(p->from);
@@ -587,6 +590,15 @@ finish(struct session *s)
 	set_str(&p->greeting_name, greeting_name(&s->tr));
 	f->greeting_name = p->greeting_name;
 	f->mx_domain = s->cfg.mx ? s->cfg.mx_domain : NULL;
+	{
+		/* Microsoft takes XOAUTH2 only: OAUTHBEARER asked for there */
+		const struct provider *pv = provider_by_host(s->cfg.host);
+		f->oauthbearer_microsoft = pv && (!strcmp(pv->name, "microsoft365") ||
+						  !strcmp(pv->name, "outlook")) &&
+			(s->cfg.mech == AM_OAUTHBEARER ||
+			 !strcasecmp(s->auth_mech, "OAUTHBEARER"));
+	}
+	f->client_cert = s->cfg.cert != NULL;
 	diag_decide(f, &s->diags);
 	provider_annotate(&s->diags, provider_by_host(s->cfg.host),
 			  config_port(&s->cfg), s->tls_mode);
@@ -965,7 +977,8 @@ begin_auth(struct session *s)
 	if (!s->encrypted && !s->cfg.allow_plaintext_auth) {
 		fail(s, STEP_AUTH, FK_PLAINTEXT_REFUSED, NULL,
 		     "the connection is not encrypted: smtpdx will not send the "
-		     "credentials of %s in the clear", s->cfg.user);
+		     "credentials of %s in the clear",
+		     s->cfg.user ? s->cfg.user : "the client");
 		return;
 	}
 	if (s->encrypted && p->tls)
@@ -979,14 +992,15 @@ begin_auth(struct session *s)
 		     "that smtpdx cannot use)" : "", auth_mech_name(s->cfg.mech));
 		return;
 	}
-	if (!s->cfg.password) {
+	if (!s->cfg.password && strcmp(mech, "EXTERNAL") != 0) {
 		free(cb);
 		fail(s, STEP_AUTH, FK_SASL_ERROR, NULL,
 		     "no password given for %s", s->cfg.user);
 		return;
 	}
 	snprintf(s->auth_mech, sizeof s->auth_mech, "%s", mech);
-	p->sasl = sasl_start(mech, s->cfg.user, s->cfg.password, cb, exporter,
+	p->sasl = sasl_start(mech, s->cfg.user ? s->cfg.user : "",
+			     s->cfg.password ? s->cfg.password : "", cb, exporter,
 			     &initial, err, sizeof err);
 	free(cb);
 	if (!p->sasl) {
@@ -1354,9 +1368,16 @@ auth_challenge(struct session *s, struct reply *r)
 			    FK_SASL_ERROR, err);
 		return;
 	}
-	if (*err)
+	if (*err) {
 		info(s, "%s", err);
-	send_cmd(s, C_AUTH, out, *out ? "<redacted>" : "");
+		/* the OAuth error JSON, explained: evidence for the failure
+		 * reply that follows */
+		if (!strcasecmp(s->auth_mech, "XOAUTH2") ||
+		    !strcasecmp(s->auth_mech, "OAUTHBEARER"))
+			set_str(&p->ev_oauth, err);
+	}
+	send_cmd(s, C_AUTH, out, *out ? (strcmp(out, "AQ==") ? "<redacted>" :
+					   "AQ==") : "");
 	d = sasl_describe(s->auth_mech, out, true, p->auth_round);
 	tr_note(&s->tr, d);
 	free(d);
@@ -1397,6 +1418,11 @@ on_auth(struct session *s, struct reply *r)
 			s->cfg.password = NULL;
 		}
 		end_step(s, STEP_AUTH, SS_OK);
+		return;
+	}
+	if (p->ev_oauth) {
+		s->facts.oauth_error = true;
+		fail(s, STEP_AUTH, FK_REPLY, r, "%s", p->ev_oauth);
 		return;
 	}
 	fail(s, STEP_AUTH, FK_REPLY, r, NULL);
