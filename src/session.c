@@ -1374,7 +1374,7 @@ auth_challenge(struct session *s, struct reply *r)
 		 * reply that follows */
 		if (!strcasecmp(s->auth_mech, "XOAUTH2") ||
 		    !strcasecmp(s->auth_mech, "OAUTHBEARER"))
-			set_str(&p->ev_oauth, err);
+			set_str(&p->ev_oauth, xstrdup(err));
 	}
 	send_cmd(s, C_AUTH, out, *out ? (strcmp(out, "AQ==") ? "<redacted>" :
 					   "AQ==") : "");

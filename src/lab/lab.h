@@ -76,6 +76,8 @@ enum lab_tls_flag {
 	LT_REQUIRE_CLIENT_CERT = 1u << 0,	/* no client certificate, no TLS */
 	LT_INTERNAL_ERROR = 1u << 1,	/* ClientHello answered by internal_error */
 	LT_TLS12	= 1u << 2,	/* TLS 1.2 at most */
+	LT_OAUTH	= 1u << 3,	/* AUTH offers XOAUTH2 and OAUTHBEARER too
+					 * (canned: the token is LAB_PASSWORD) */
 };
 
 enum lab_cert {
@@ -140,6 +142,8 @@ struct lab_server {
 	int port;			/* where it listens on 127.0.0.1 */
 	int holdfd[4];			/* sockets kept open (backlog filling) */
 	char *ca_pem;			/* the lab CA, PEM; trust anchor */
+	char *client_pem;		/* a client certificate and key from
+					 * the lab CA (--cert/--key): secret */
 };
 
 const struct lab_scenario *lab_scenarios(size_t *n);

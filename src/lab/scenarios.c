@@ -28,6 +28,12 @@ static const struct lab_scenario scenarios[] = {
 		.desc = "A healthy submission server: STARTTLS, AUTH, the mail accepted",
 	},
 	{
+		.name = "ok-oauth",
+		.desc = "OAUTHBEARER (RFC 7628) with a valid token: the mail accepted",
+		.tls_flags = LT_OAUTH,
+		.mech = AM_OAUTHBEARER,
+	},
+	{
 		.name = "ok-implicit",
 		.desc = "The same over implicit TLS (port 465 style)",
 		.flags = LF_IMPLICIT,
@@ -255,6 +261,26 @@ static const struct lab_scenario scenarios[] = {
 		.desc = "The client wants XOAUTH2; the server has PLAIN, ...",
 		.mech = AM_XOAUTH2,
 		.expect = "auth.mech_unsupported", .expect_exit = 1,
+	},
+	{
+		.name = "auth.oauth_token_rejected",
+		.desc = "OAUTHBEARER with an expired token: error JSON, then 535",
+		.tls_flags = LT_OAUTH,
+		.mech = AM_OAUTHBEARER,
+		.password = "ya29.expired-token",
+		.expect = "auth.oauth_token_rejected", .expect_exit = 1,
+	},
+	{
+		.name = "auth-xoauth2-expired",
+		.desc = "XOAUTH2 with an expired token: Google-style 334 error, 535",
+		.tls_flags = LT_OAUTH,
+		.mech = AM_XOAUTH2,
+		.password = "ya29.expired-token",
+		.replies = { { "AUTH", "535-5.7.8 Username and Password not "
+			       "accepted. For more information, go to\n535 5.7.8  "
+			       "https://support.google.com/mail/?p=BadCredentials "
+			       GMAIL_ID } },
+		.expect = "auth.oauth_token_rejected", .expect_exit = 1,
 	},
 	{
 		.name = "auth.failed",
