@@ -658,6 +658,19 @@ serve_lab(const struct lab_server *ls, const struct lab_scenario *sc,
 		fprintf(stderr, "smtpdx: cannot write %s\n", cafile);
 		return EXIT_INTERNAL;
 	}
+	/* a client certificate and key from the same CA, beside it (for
+	 * --cert/--key, and the servers that demand one): mode 0600 */
+	char client[300];
+	size_t cl = strlen(cafile);
+	snprintf(client, sizeof client, "%.*s-client.pem",
+		 (int)(cl > 4 && !strcmp(cafile + cl - 4, ".pem") ? cl - 4 : cl),
+		 cafile);
+	int cfd = open(client, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FILE *cf = cfd >= 0 ? fdopen(cfd, "w") : NULL;
+	if (!cf || fputs(ls->client_pem, cf) < 0 || fclose(cf) != 0) {
+		fprintf(stderr, "smtpdx: cannot write %s\n", client);
+		return EXIT_INTERNAL;
+	}
 	/* the first line is the port, alone: scripts read it */
 	printf("%d\n", ls->port);
 	printf("# lab scenario %s on 127.0.0.1 port %d (%s)\n"
@@ -666,6 +679,7 @@ serve_lab(const struct lab_server *ls, const struct lab_scenario *sc,
 	       "server name %s\n",
 	       sc->name, ls->port, sc->flags & LF_IMPLICIT ? "implicit TLS" :
 	       "STARTTLS", LAB_USER, LAB_PASSWORD, cafile, LAB_SERVERNAME);
+	printf("# client certificate: --cert %s --key %s\n", client, client);
 	fflush(stdout);
 	sigset_t set;
 	int sig;

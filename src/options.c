@@ -15,6 +15,7 @@
 #include "provider.h"
 #include "settings.h"
 #include "sweep.h"
+#include "tls.h"
 #include "util.h"
 
 enum {
@@ -495,6 +496,10 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			unsetenv("SMTPDX_KEY_PASSWORD");
 		}
 	}
+	if (o->cfg.cert && tls_client_cert_load(o->cfg.cert, o->cfg.key,
+						o->cfg.key_pass, NULL, 0, err,
+						errlen) < 0)
+		return -1;
 	if (o->cfg.proxy_user && !o->cfg.proxy_pass) {
 		const char *pw = getenv("SMTPDX_PROXY_PASSWORD");
 		if (pw) {

@@ -923,6 +923,9 @@ begin_tls(struct session *s, bool probe)
 		.cafile = s->cfg.cafile,
 		.ca_pem = s->cfg.ca_pem,
 		.min_version = s->cfg.tls_min ? s->cfg.tls_min : 12,
+		.cert = s->cfg.cert,
+		.key = s->cfg.key,
+		.key_pass = s->cfg.key_pass,
 	};
 	struct tls_conn *t = tls_new(probe ? p->probe_fd : p->fd, &o, err, sizeof err);
 	if (!t) {
@@ -950,6 +953,14 @@ begin_tls(struct session *s, bool probe)
 		p->ph = PH_HANDSHAKE;
 		info(s, "TLS handshake (SNI %s, TLS 1.%d or newer) ...",
 		     o.servername ? o.servername : "-", o.min_version - 10);
+		if (s->cfg.cert) {
+			char subj[256], e[300];
+			if (tls_client_cert_load(s->cfg.cert, s->cfg.key,
+						 s->cfg.key_pass, subj, sizeof subj,
+						 e, sizeof e) == 0)
+				info(s, "client certificate %s (%s), sent if the "
+				     "server asks", subj, s->cfg.cert);
+		}
 	}
 }
 
@@ -1010,8 +1021,9 @@ begin_auth(struct session *s)
 	p->auth_round = 0;
 	char *line = initial ? xasprintf("AUTH %s %s", mech, initial)
 			     : xasprintf("AUTH %s", mech);
-	char *shown = initial ? xasprintf("AUTH %s <redacted>", mech)
-			      : xstrdup(line);
+	/* EXTERNAL's initial response holds no secret: shown as it is */
+	char *shown = initial && strcmp(mech, "EXTERNAL") ?
+		xasprintf("AUTH %s <redacted>", mech) : xstrdup(line);
 	send_cmd(s, C_AUTH, line, shown);
 	if (initial) {
 		char *d = sasl_describe(mech, initial, true, 0);
@@ -1997,6 +2009,10 @@ after_handshake(struct session *s)
 		tr_add_safe(&s->tr, TR_INFO, false, s->cur, l);
 		free(l);
 	}
+	if (tls_cert_requested(p->tls))
+		info(s, "the server asked for a client certificate: %s",
+		     s->cfg.cert ? "sent the one from --cert" :
+		     "none to send (--cert/--key give one)");
 	int one = 1;
 	setsockopt(p->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
 
@@ -2075,8 +2091,11 @@ tls_refused(struct session *s, enum tls_fail tf, const char *err,
 	fail(s, STEP_TLS, tf == TF_CLIENT_CERT ? FK_TLS_CLIENT_CERT
 					       : FK_TLS_SERVER_ERROR, NULL,
 	     "%s%s%s%s", *alerts ? "TLS alerts received: " : err, alerts,
-	     asked ? "; the server sent a CertificateRequest (it asks for a "
-		     "client certificate) and this client has none" : "",
+	     !asked ? "" : s->cfg.cert ? "; the server sent a CertificateRequest "
+		     "(it asks for a client certificate), this client sent the "
+		     "one from --cert, and the server refused it" :
+		     "; the server sent a CertificateRequest (it asks for a "
+		     "client certificate) and this client has none (no --cert)",
 	     !*alerts ? "" : tf == TF_SERVER_ERROR ? "; the server's TLS failed "
 		     "inside" : "");
 }
