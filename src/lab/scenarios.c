@@ -264,7 +264,7 @@ static const struct lab_scenario scenarios[] = {
 	},
 	{
 		.name = "auth.oauth_token_rejected",
-		.desc = "OAUTHBEARER with an expired token: error JSON, then 535",
+		.desc = "OAUTHBEARER, expired token: error JSON, then 535",
 		.tls_flags = LT_OAUTH,
 		.mech = AM_OAUTHBEARER,
 		.password = "ya29.expired-token",
@@ -272,7 +272,7 @@ static const struct lab_scenario scenarios[] = {
 	},
 	{
 		.name = "auth-xoauth2-expired",
-		.desc = "XOAUTH2 with an expired token: Google-style 334 error, 535",
+		.desc = "XOAUTH2, expired token: Google-style error in a 334, 535",
 		.tls_flags = LT_OAUTH,
 		.mech = AM_XOAUTH2,
 		.password = "ya29.expired-token",
