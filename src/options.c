@@ -488,25 +488,22 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 	if (o->cfg.mech == AM_EXTERNAL && !o->cfg.cert && !o->lab)
 		return usage_err(err, errlen, "--auth external logs in with a "
 				 "client certificate: add --cert FILE --key FILE");
-	if (o->cfg.key && !o->cfg.key_pass) {
-		/* an encrypted key's passphrase: from the environment only */
-		const char *pw = getenv("SMTPDX_KEY_PASSWORD");
-		if (pw) {
-			config_set(&o->cfg.key_pass, pw);
-			unsetenv("SMTPDX_KEY_PASSWORD");
-		}
-	}
+	/* an encrypted key's passphrase: from the environment only */
+	const char *kpw = getenv("SMTPDX_KEY_PASSWORD");
+	if (kpw && o->cfg.key && !o->cfg.key_pass)
+		config_set(&o->cfg.key_pass, kpw);
+	if (kpw)
+		unsetenv("SMTPDX_KEY_PASSWORD");
 	if (o->cfg.cert && tls_client_cert_load(o->cfg.cert, o->cfg.key,
 						o->cfg.key_pass, NULL, 0, err,
 						errlen) < 0)
 		return -1;
-	if (o->cfg.proxy_user && !o->cfg.proxy_pass) {
-		const char *pw = getenv("SMTPDX_PROXY_PASSWORD");
-		if (pw) {
-			config_set(&o->cfg.proxy_pass, pw);
-			unsetenv("SMTPDX_PROXY_PASSWORD");	/* never a child's */
-		}
-	}
+	/* read once, then never a child's (a --password-command) */
+	const char *ppw = getenv("SMTPDX_PROXY_PASSWORD");
+	if (ppw && o->cfg.proxy_user && !o->cfg.proxy_pass)
+		config_set(&o->cfg.proxy_pass, ppw);
+	if (ppw)
+		unsetenv("SMTPDX_PROXY_PASSWORD");
 	return 0;
 }
 

@@ -347,6 +347,22 @@ json_session(struct buf *bp, const struct session *s, const char *result,
 	json_kv_str(&b, "address", *s->address ? s->address : NULL, true);
 	json_kv_str(&b, "servername", s->cfg.servername ? s->cfg.servername
 						       : s->cfg.host, false);
+	if (s->cfg.proxy) {
+		/* the hop, never its credentials */
+		bool v6 = strchr(s->cfg.proxy_host, ':') != NULL;
+		char *u = xasprintf("%s://%s%s%s:%d", s->cfg.proxy == PX_SOCKS5 ?
+				    "socks5" : s->cfg.proxy == PX_SOCKS5H ?
+				    "socks5h" : "http", v6 ? "[" : "",
+				    s->cfg.proxy_host, v6 ? "]" : "",
+				    s->cfg.proxy_port);
+		buf_adds(&b, ",");
+		json_kv_str(&b, "proxy", u, false);
+		free(u);
+	}
+	if (s->cfg.cert) {
+		buf_adds(&b, ",");
+		json_kv_str(&b, "client_certificate", s->cfg.cert, false);
+	}
 	buf_adds(&b, "},");
 	json_kv_str(&b, "result", result ? result :
 		    session_exit_status(s) ? "fail" : "ok", true);

@@ -124,6 +124,9 @@ try:
     report(rc == 0 and PROXYPW not in out + err,
            "socks5 user/password (RFC 1929) from SMTPDX_PROXY_PASSWORD; the "
            "password in no output", err + out[-400:])
+    report(j.get("target", {}).get("proxy") == "socks5h://127.0.0.1:%d" % px.port,
+           "JSON: target.proxy names the hop, without credentials",
+           repr(j.get("target")))
     rc, j, out, err = run(["localhost:%d" % port, "--proxy",
                            "socks5h://pu:%s@127.0.0.1:%d" % (PROXYPW, px.port)]
                           + common)
