@@ -35,6 +35,8 @@ SPECIAL = {
     "hostile-endless-reply": ("proto.reply_too_long", 1),
     "hostile-4xx-flood": ("ehlo.rejected", 1),
     "hostile-drop-tls": ("session.closed", 1),
+    "hostile-renegotiate": ("session.closed", 1),
+    "hostile-empty-records": ("session.timeout", 1),
     "tls-weak-sha1": ("tls.weak_key", 1),
     "tls-client-cert-12": ("tls.client_cert_required", 1),
     "tls-client-cert-implicit": ("tls.client_cert_required", 1),

@@ -76,7 +76,11 @@ enum lab_tls_flag {
 	LT_REQUIRE_CLIENT_CERT = 1u << 0,	/* no client certificate, no TLS */
 	LT_INTERNAL_ERROR = 1u << 1,	/* ClientHello answered by internal_error */
 	LT_TLS12	= 1u << 2,	/* TLS 1.2 at most */
-	LT_OAUTH	= 1u << 3,	/* AUTH offers XOAUTH2 and OAUTHBEARER too
+	LT_RENEGOTIATE	= 1u << 3,	/* inside TLS, EHLO answered by
+					 * HelloRequests without end (TLS 1.2) */
+	LT_EMPTY_RECORDS = 1u << 4,	/* inside TLS, EHLO answered by
+					 * zero-length records without end */
+	LT_OAUTH	= 1u << 5,	/* AUTH offers XOAUTH2 and OAUTHBEARER too
 					 * (canned: the token is LAB_PASSWORD) */
 };
 

@@ -666,6 +666,18 @@ static const struct lab_scenario scenarios[] = {
 		.flags = LF_DROP_MID_TLS,
 		.expect = "session.closed", .expect_exit = 1,
 	},
+	{
+		.name = "hostile-renegotiate",
+		.desc = "Inside TLS 1.2, EHLO answered by HelloRequests",
+		.tls_flags = LT_TLS12 | LT_RENEGOTIATE,
+		.expect = "session.closed", .expect_exit = 1,
+	},
+	{
+		.name = "hostile-empty-records",
+		.desc = "Inside TLS 1.3, EHLO answered by empty records",
+		.tls_flags = LT_EMPTY_RECORDS,
+		.expect = "session.timeout", .expect_exit = 1,
+	},
 };
 
 const struct lab_scenario *

@@ -704,6 +704,21 @@ cmd_ehlo(struct conn *c, char *args)
 		reply_error(c, "502 5.5.2 Error: command not recognized");
 		return;
 	}
+	if (c->tls && (c->sc->tls_flags & (LT_RENEGOTIATE | LT_EMPTY_RECORDS))) {
+		/* a server-driven loop inside TLS: renegotiation requests or
+		 * empty records until the client hangs up (the client must
+		 * bound both: count, bytes and time) */
+		for (long i = 0; i < 10000000; i++) {
+			int rc = (c->sc->tls_flags & LT_RENEGOTIATE) ?
+				 gnutls_rehandshake(c->tls) :
+				 /* TLS 1.3: a record of padding only,
+				  * no content (RFC 8446 §5.4) */
+				 (int)gnutls_record_send2(c->tls, "", 0, 16, 0);
+			if (rc < 0 && gnutls_error_is_fatal(rc))
+				break;
+		}
+		conn_close(c);
+	}
 	const char *r = canned(c, "EHLO");
 	if (r) {
 		reply_text(c, r);
