@@ -18,7 +18,7 @@ from tap import report, summary  # noqa: E402
 from proxyd import Proxy  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SMTPDX = os.path.join(ROOT, "smtpdx")
+SMTPDX = os.environ.get("SMTPDX", os.path.join(ROOT, "smtpdx"))
 TMP = tempfile.mkdtemp(prefix="smtpdx-proxy-")
 LABPW = "lab-Secret-42"
 PROXYPW = "px-Hidden-77"
