@@ -113,7 +113,7 @@ static const struct dt_node tree[] = {
 		{ "resolve", "resolve.kind" }, { "connect", "connect.kind" },
 		{ "greeting", "greeting.kind" }, { "ehlo", "ehlo.kind" },
 		{ "ehlo_tls", "ehlo.kind" }, { "starttls", "starttls.kind" },
-		{ "tls", "tls.kind" }, { "auth", "auth.oauth.ms" },
+		{ "tls", "tls.kind" }, { "auth", "auth.kind" },
 		{ "mail", "mail.kind" }, { "rcpt", "rcpt.kind" },
 		{ "data", "data.kind" }, ANY("any.kind") } },
 
@@ -206,13 +206,13 @@ static const struct dt_node tree[] = {
 	  { Y("=tls.weak_key"), N("=tls.cert_invalid") } },
 
 	/* AUTH */
-	{ "auth.oauth.ms", "Was OAUTHBEARER refused by Microsoft, which takes "
-	  "only XOAUTH2?", T_FLAG, "oauthbearer_microsoft",
-	  { Y("=auth.oauthbearer_microsoft"), N("auth.kind") } },
+	{ "auth.oauth.ms", "Was it OAUTHBEARER at Microsoft, which takes only "
+	  "XOAUTH2?", T_FLAG, "oauthbearer_microsoft",
+	  { Y("=auth.oauthbearer_microsoft"), N("=auth.mech_unsupported") } },
 	{ "auth.kind", "What went wrong with AUTH?", T_KIND, NULL, {
 		{ "extension not offered", "auth.encrypted" },
 		{ "refused to send credentials in plaintext", "=auth.plaintext_refused" },
-		{ "no common AUTH mechanism", "=auth.mech_unsupported" },
+		{ "no common AUTH mechanism", "auth.oauth.ms" },
 		{ "SASL exchange failed", "=auth.failed" },
 		{ "the server broke the SASL exchange", "=auth.exchange_broken" },
 		{ "the server did not prove it knows the password",
@@ -227,7 +227,7 @@ static const struct dt_node tree[] = {
 		{ "534", "auth.534" }, { "535", "auth.535" },
 		{ "454", "auth.generic" }, { "538", "=auth.requires_tls" },
 		{ "530", "auth.530" }, { "503", "auth.503" },
-		{ "504", "=auth.mech_unsupported" }, { "421", "any.421" },
+		{ "504", "auth.oauth.ms" }, { "421", "any.421" },
 		ANY("auth.class") } },
 	{ "auth.503", "Had a MAIL FROM typed on the : line opened a transaction?",
 	  T_FLAG, "raw_transaction", { Y("=auth.bad_sequence"), N("auth.503.text") } },
