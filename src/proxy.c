@@ -246,7 +246,7 @@ answer(struct proxy_hs *h)
 		return PXR_OK;
 	case S_HTTP: {
 		size_t n = h->have;
-		if (n < 5 && memcmp(h->in, "HTTP/", n) != 0)
+		if (n <= 5 && memcmp(h->in, "HTTP/", n) != 0)
 			return failed(h, FK_PROXY_PROTOCOL, "the proxy's answer is "
 				      "not HTTP: \"%s\"", shown(h, t, sizeof t));
 		if (n >= sizeof h->in - 1)
