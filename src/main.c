@@ -226,10 +226,10 @@ print_line(const struct tr_line *l, void *arg)
 /* Run one session to its end, printing its transcript as it goes
  * (--batch).  The caller reports and frees it. */
 static void
-drive(struct session *s, bool json, bool color)
+drive(struct session *s, const struct config *cfg, bool json, bool color)
 {
 	struct line_out o = { color };
-	session_run(s, json ? NULL : print_line, &o);
+	session_run_alt(s, cfg, json ? NULL : print_line, &o);
 }
 
 /* The command line as given, for --find-fix's command. */
@@ -241,7 +241,7 @@ run_batch(const struct config *cfg, bool json, bool color, bool find_fix)
 {
 	struct session *s = session_new(cfg);
 
-	drive(s, json, color);
+	drive(s, cfg, json, color);
 	int status = session_exit_status(s);
 	struct findfix ff;
 	bool tried = find_fix && status != 0;
@@ -542,7 +542,7 @@ run_advisor(struct config *cfg, const struct options *o, bool json, bool color,
 		}
 		struct session *s = session_new(&c);
 		config_free(&c);
-		drive(s, json, color);
+		drive(s, cfg, json, color);
 		if (t)
 			snprintf(t->outcome, sizeof t->outcome, "%s",
 				 outcome_of(&s->diags));

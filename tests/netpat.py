@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tap import report, summary, skip  # noqa: E402
@@ -114,4 +115,54 @@ rec = rep.get("recommendation", {})
 report(rec.get("network") == "all-filtered" and not rec.get("port"),
        "every port filtered: said as such, nothing recommended",
        json.dumps(rec)[:400])
+
+# a session whose port does not answer: the other ports, in parallel
+def session(setup, args):
+    procs, cas = [], []
+    try:
+        ok = all(lab(name, port, cas, procs) for port, name in setup)
+        allca = os.path.join(TMP, "all.pem")
+        with open(allca, "w") as out:
+            for c in cas:
+                if os.path.exists(c):
+                    out.write(open(c).read())
+        env = dict(os.environ, SMTPDX_PASSWORD="lab-Secret-42")
+        t0 = time.monotonic()
+        r = subprocess.run([SMTPDX, "127.0.0.1", "--cafile", allca,
+                            "--servername", "mail.smtpdx.lab", "-u", "alice",
+                            "-f", "alice@smtpdx.lab", "-t", "bob@smtpdx.lab",
+                            "--json"] + args, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60, env=env)
+        secs = time.monotonic() - t0
+        try:
+            rep = json.loads(r.stdout)
+        except ValueError:
+            rep = {"diagnoses": []}
+        return ok, rep, secs
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=10)
+
+
+ok, rep, secs = session([(465, "ok-implicit")], ["-p", "587"])
+d = [x for x in rep["diagnoses"] if x["id"] == "connect.refused"]
+report(ok and d and "port 465 answers with implicit TLS" in d[0]["fix"] and
+       "-p 465 --tls implicit" in d[0]["fix"],
+       "587 refused: the fix says 465 answers from here, and the option",
+       json.dumps(d)[:600])
+
+ok, rep, secs = session([(587, "connect.timeout"), (465, "ok-implicit")],
+                        ["-p", "587", "--timeout", "4"])
+d = [x for x in rep["diagnoses"] if x["id"] == "connect.timeout"]
+report(ok and d and "-p 465 --tls implicit" in d[0]["fix"] and secs < 4 + 2.5,
+       "587 filtered: the other ports were probed during the wait (%.1f s "
+       "for a 4 s timeout); the fix names 465" % secs, json.dumps(d)[:600])
+
+ok, rep, secs = session([], ["-p", "587", "--timeout", "3"])
+d = [x for x in rep["diagnoses"] if x["id"] == "connect.refused"]
+report(d and "none works from here either" in d[0]["fix"],
+       "nothing anywhere: the fix says no port works from here", 
+       json.dumps(d)[:600])
 sys.exit(summary())
