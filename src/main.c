@@ -742,6 +742,7 @@ main(int argc, char **argv)
 		struct deliver_opts dopt = {
 			.cafile = o.cfg.cafile, .timeout = o.cfg.timeout,
 			.sending_ip = o.sending_ip,
+			.dkim_selector = o.dkim_selector,
 		};
 		deliver_run(o.deliverability, &dopt, &dr);
 		if (o.json) {
