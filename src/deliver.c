@@ -43,20 +43,6 @@ safe(const char *s)
 	return vis_escape(s, strlen(s));
 }
 
-/* A copy of tmpl with every "{host}" replaced by domain (safe text). */
-static char *
-fill(const char *tmpl, const char *domain)
-{
-	struct buf b = { 0 };
-	const char *p = tmpl, *q;
-	while ((q = strstr(p, "{host}"))) {
-		buf_add(&b, p, (size_t)(q - p));
-		buf_adds(&b, domain);
-		p = q + 6;
-	}
-	buf_adds(&b, p);
-	return buf_steal(&b);
-}
 
 /* Append diagnosis id with its catalog texts; fix_extra (owned) is the
  * concrete record to publish, appended to the catalog's fix. */
@@ -79,8 +65,8 @@ add_diag(struct dcheck *c, const char *domain, const char *id, char *evidence,
 	x->sev = di->sev;
 	x->step = di->step;
 	x->evidence = evidence;
-	x->explanation = fill(di->explanation, domain);
-	char *fix = fill(di->fix, domain);
+	x->explanation = str_subst(di->explanation, "{host}", domain);
+	char *fix = str_subst(di->fix, "{host}", domain);
 	if (fix_extra) {
 		x->fix = xasprintf("%s %s", fix, fix_extra);
 		free(fix);

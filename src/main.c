@@ -303,21 +303,6 @@ outcome_of(const struct diag_list *l)
 	return "answered";
 }
 
-/* A catalog text with {host} filled (dns.no_mx uses no other key). */
-static char *
-fill_host(const char *tmpl, const char *host)
-{
-	struct buf b = { 0 };
-	for (const char *p = tmpl; *p;) {
-		if (!strncmp(p, "{host}", 6)) {
-			buf_adds(&b, host);
-			p += 6;
-		} else {
-			buf_addc(&b, *p++);
-		}
-	}
-	return buf_steal(&b);
-}
 
 /* dns.no_mx: information, not from the tree (no step failed). */
 static void
@@ -337,8 +322,8 @@ add_no_mx(struct diag_list *l, const struct mx_result *mx)
 	d->sev = di->sev;
 	d->step = di->step;
 	d->evidence = buf_steal(&ev);
-	d->explanation = fill_host(di->explanation, mx->domain);
-	d->fix = fill_host(di->fix, mx->domain);
+	d->explanation = str_subst(di->explanation, "{host}", mx->domain);
+	d->fix = str_subst(di->fix, "{host}", mx->domain);
 	d->path = xmalloc(sizeof *d->path);
 	d->npath = 0;
 }
