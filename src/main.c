@@ -226,10 +226,10 @@ print_line(const struct tr_line *l, void *arg)
 /* Run one session to its end, printing its transcript as it goes
  * (--batch).  The caller reports and frees it. */
 static void
-drive(struct session *s, bool json, bool color)
+drive(struct session *s, const struct config *cfg, bool json, bool color)
 {
 	struct line_out o = { color };
-	session_run(s, json ? NULL : print_line, &o);
+	session_run_alt(s, cfg, json ? NULL : print_line, &o);
 }
 
 /* The command line as given, for --find-fix's command. */
@@ -241,7 +241,7 @@ run_batch(const struct config *cfg, bool json, bool color, bool find_fix)
 {
 	struct session *s = session_new(cfg);
 
-	drive(s, json, color);
+	drive(s, cfg, json, color);
 	int status = session_exit_status(s);
 	struct findfix ff;
 	bool tried = find_fix && status != 0;
@@ -303,21 +303,6 @@ outcome_of(const struct diag_list *l)
 	return "answered";
 }
 
-/* A catalog text with {host} filled (dns.no_mx uses no other key). */
-static char *
-fill_host(const char *tmpl, const char *host)
-{
-	struct buf b = { 0 };
-	for (const char *p = tmpl; *p;) {
-		if (!strncmp(p, "{host}", 6)) {
-			buf_adds(&b, host);
-			p += 6;
-		} else {
-			buf_addc(&b, *p++);
-		}
-	}
-	return buf_steal(&b);
-}
 
 /* dns.no_mx: information, not from the tree (no step failed). */
 static void
@@ -337,8 +322,8 @@ add_no_mx(struct diag_list *l, const struct mx_result *mx)
 	d->sev = di->sev;
 	d->step = di->step;
 	d->evidence = buf_steal(&ev);
-	d->explanation = fill_host(di->explanation, mx->domain);
-	d->fix = fill_host(di->fix, mx->domain);
+	d->explanation = str_subst(di->explanation, "{host}", mx->domain);
+	d->fix = str_subst(di->fix, "{host}", mx->domain);
 	d->path = xmalloc(sizeof *d->path);
 	d->npath = 0;
 }
@@ -542,7 +527,7 @@ run_advisor(struct config *cfg, const struct options *o, bool json, bool color,
 		}
 		struct session *s = session_new(&c);
 		config_free(&c);
-		drive(s, json, color);
+		drive(s, cfg, json, color);
 		if (t)
 			snprintf(t->outcome, sizeof t->outcome, "%s",
 				 outcome_of(&s->diags));
@@ -761,6 +746,7 @@ main(int argc, char **argv)
 		struct deliver_opts dopt = {
 			.cafile = o.cfg.cafile, .timeout = o.cfg.timeout,
 			.sending_ip = o.sending_ip,
+			.dkim_selector = o.dkim_selector,
 		};
 		deliver_run(o.deliverability, &dopt, &dr);
 		if (o.json) {

@@ -22,7 +22,7 @@ enum {
 	O_TLS = 256, O_CAFILE, O_SERVERNAME, O_INSECURE, O_PASSFILE, O_AUTH,
 	O_PLAINAUTH, O_HELO, O_NOSEND, O_TIMEOUT, O_SWEEP, O_PORTS, O_MX,
 	O_BATCH, O_JSON, O_LAB, O_LIST, O_VERSION, O_NOCOLOR, O_TLSMIN,
-	O_LABSERVER, O_PROVIDER, O_POLICY, O_DELIVER, O_SENDINGIP, O_FINDFIX, O_PROFILE, O_CONFIG, O_PASSCMD,
+	O_LABSERVER, O_PROVIDER, O_POLICY, O_DELIVER, O_SENDINGIP, O_DKIMSEL, O_FINDFIX, O_PROFILE, O_CONFIG, O_PASSCMD,
 	O_PROXY, O_CERT, O_KEY
 };
 
@@ -54,6 +54,7 @@ static const struct option longopts[] = {
 	{ "policy", required_argument, NULL, O_POLICY },
 	{ "deliverability", required_argument, NULL, O_DELIVER },
 	{ "sending-ip", required_argument, NULL, O_SENDINGIP },
+	{ "dkim-selector", required_argument, NULL, O_DKIMSEL },
 	{ "find-fix", no_argument, NULL, O_FINDFIX },
 	{ "profile", required_argument, NULL, O_PROFILE },
 	{ "config", required_argument, NULL, O_CONFIG },
@@ -349,6 +350,16 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			free(o->deliverability);
 			o->deliverability = xstrdup(optarg);
 			break;
+		case O_DKIMSEL:
+			if (!*optarg || strlen(optarg) > 63 ||
+			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
+				   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
+			    strlen(optarg))
+				return usage_err(err, errlen, "--dkim-selector wants a "
+						 "selector name, not '%s'", optarg);
+			free(o->dkim_selector);
+			o->dkim_selector = xstrdup(optarg);
+			break;
 		case O_SENDINGIP: {
 			unsigned char bin[16];
 			if (inet_pton(AF_INET, optarg, bin) != 1 &&
@@ -356,6 +367,7 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 				return usage_err(err, errlen, "--sending-ip wants an IPv4 "
 						 "or IPv6 address, not '%s'", optarg);
 			free(o->sending_ip);
+	free(o->dkim_selector);
 			o->sending_ip = xstrdup(optarg);
 			break;
 		}
@@ -456,6 +468,9 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 	if (o->find_fix && (o->sweep || o->cfg.mx || o->deliverability))
 		return usage_err(err, errlen, "--find-fix goes with a session, not "
 				 "--sweep, --mx or --deliverability");
+	if (o->dkim_selector && !o->deliverability)
+		return usage_err(err, errlen, "--dkim-selector goes with "
+				 "--deliverability");
 	if (o->sending_ip && !o->deliverability)
 		return usage_err(err, errlen, "--sending-ip goes with --deliverability");
 	if (o->deliverability && (o->sweep || o->lab || o->cfg.host))

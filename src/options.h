@@ -46,6 +46,7 @@ struct options {
 	char *policy_file;		/* --policy FILE */
 	char *deliverability;		/* --deliverability DOMAIN */
 	char *sending_ip;		/* --sending-ip ADDR */
+	char *dkim_selector;		/* --dkim-selector NAME */
 	struct team_policy policy;	/* its rules; cfg.policy points here */
 	bool proxy_pass_in_argv;	/* --proxy URL held a password */
 };

@@ -51,6 +51,7 @@ interop|interop: Exim, OpenSMTPD, aiosmtpd, Haraka, replays|sh tests/interop/run
 local|local files, secrets, escaping, lab limits|python3 tests/local.py
 sasl|SASL attack servers|python3 tests/sasl_attack.py
 sweep|port advisor (--sweep)|python3 tests/sweep.py
+netpat|port advisor on filtering networks|python3 tests/netpat.py
 deliver|deliverability (--deliverability, dnsmasq + HTTPS)|python3 tests/deliver.py
 policy|team port policy (--policy)|python3 tests/policy.py
 proxy|--proxy: SOCKS5 and HTTP CONNECT proxies of our own|python3 tests/proxy.py
