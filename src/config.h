@@ -10,16 +10,21 @@
 #define SMTPDX_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct team_policy;
 
 enum tls_mode { TLSM_AUTO, TLSM_STARTTLS, TLSM_IMPLICIT, TLSM_NONE };
 
 enum auth_mech {
-	AM_AUTO, AM_PLAIN, AM_LOGIN, AM_CRAM_MD5, AM_SCRAM_SHA_256, AM_XOAUTH2
+	AM_AUTO, AM_PLAIN, AM_LOGIN, AM_CRAM_MD5, AM_SCRAM_SHA_256, AM_XOAUTH2,
+	AM_OAUTHBEARER, AM_EXTERNAL
 };
 
 enum family { FAM_ANY, FAM_V4, FAM_V6 };
+
+/* --proxy: how the session reaches the server */
+enum proxy_kind { PX_NONE, PX_SOCKS5, PX_SOCKS5H, PX_HTTP };
 
 #define MAX_RCPT 32
 
@@ -64,6 +69,15 @@ struct config {
 	char *envid;		/* printable ASCII, xtext-encoded on the wire */
 	bool requiretls;	/* RFC 8689 REQUIRETLS on MAIL */
 	bool bdat;		/* RFC 3030: BDAT when CHUNKING is offered */
+	/* --proxy URL, taken apart; the password is a secret (wiped) */
+	enum proxy_kind proxy;
+	char *proxy_host;	/* name or address of the proxy */
+	int proxy_port;
+	char *proxy_user;	/* NULL: no proxy credentials */
+	char *proxy_pass;	/* secret */
+	/* --cert, --key: a client certificate for the TLS handshake */
+	char *cert, *key;	/* PEM files, or NULL */
+	char *key_pass;		/* secret: an encrypted key's passphrase */
 };
 
 enum { DSN_RET_NONE, DSN_RET_FULL, DSN_RET_HDRS };
@@ -80,5 +94,10 @@ const char *tls_mode_name(enum tls_mode m);	/* "starttls", ... */
 int tls_mode_from_name(const char *s);		/* -1 if unknown */
 const char *auth_mech_name(enum auth_mech m);	/* "plain", ... */
 int auth_mech_from_name(const char *s);
+const char *proxy_kind_name(enum proxy_kind k);	/* "SOCKS5", ... */
+/* Parse "socks5://[user[:pass]@]host:port", "socks5h://...", "http://..."
+ * into c.  Returns 0, or -1 with one line in err. */
+int config_proxy_parse(struct config *c, const char *url, char *err,
+		       size_t errlen);
 
 #endif

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <gnutls/dane.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
 #include <gnutls/x509.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -42,20 +43,6 @@ safe(const char *s)
 	return vis_escape(s, strlen(s));
 }
 
-/* A copy of tmpl with every "{host}" replaced by domain (safe text). */
-static char *
-fill(const char *tmpl, const char *domain)
-{
-	struct buf b = { 0 };
-	const char *p = tmpl, *q;
-	while ((q = strstr(p, "{host}"))) {
-		buf_add(&b, p, (size_t)(q - p));
-		buf_adds(&b, domain);
-		p = q + 6;
-	}
-	buf_adds(&b, p);
-	return buf_steal(&b);
-}
 
 /* Append diagnosis id with its catalog texts; fix_extra (owned) is the
  * concrete record to publish, appended to the catalog's fix. */
@@ -78,8 +65,8 @@ add_diag(struct dcheck *c, const char *domain, const char *id, char *evidence,
 	x->sev = di->sev;
 	x->step = di->step;
 	x->evidence = evidence;
-	x->explanation = fill(di->explanation, domain);
-	char *fix = fill(di->fix, domain);
+	x->explanation = str_subst(di->explanation, "{host}", domain);
+	char *fix = str_subst(di->fix, "{host}", domain);
 	if (fix_extra) {
 		x->fix = xasprintf("%s %s", fix, fix_extra);
 		free(fix);
@@ -392,6 +379,77 @@ check_tlsrpt(struct deliver_report *r, const char *domain)
 			: xasprintf("The record is not well-formed (RFC 8460 §3: "
 				    "one record, rua=mailto: or https:).");
 	free(rua);
+	free(first);
+}
+
+/* ---- DKIM ------------------------------------------------------------------ */
+
+static void
+check_dkim(struct deliver_report *r, const char *domain, const char *selector)
+{
+	struct dcheck *c = new_check(r, "dkim",
+		"DKIM (RFC 6376) signs each message with a key whose public half "
+		"is in DNS at SELECTOR._domainkey.DOMAIN; receivers check the "
+		"signature, and DMARC needs it (or SPF) to align with the From "
+		"domain. Keys under 1024 bits are ignored by large receivers; "
+		"2048 is the norm.");
+	char name[400], *first;
+	enum dnsq_status st;
+	snprintf(name, sizeof name, "%s._domainkey.%s", selector, domain);
+	/* a DKIM key record may omit v=DKIM1 (RFC 6376 §3.6.1): take any
+	 * record with p= */
+	struct dnsq_answer a;
+	dnsq_txt(name, &a);
+	st = a.status;
+	first = NULL;
+	for (size_t i = 0; i < a.n && !first; i++)
+		if (strstr(a.v[i], "p="))
+			first = xstrdup(a.v[i]);
+	c->record = first ? safe(first) : xstrdup("");
+	dnsq_free(&a);
+	char *sel = safe(selector);
+	if (!first) {
+		c->status = DS_FAIL;
+		c->verdict = xasprintf("No DKIM key at %s._domainkey.%s (%s): mail "
+				       "signed with selector %s fails DKIM.", sel,
+				       r->domain, dnsq_status_words(st), sel);
+		free(sel);
+		return;
+	}
+	char *p = tag_value(first, "p");
+	if (!p || !*p) {
+		c->status = DS_WARN;
+		c->verdict = xasprintf("The key of selector %s is revoked (empty "
+				       "p=, RFC 6376 §3.6.1).", sel);
+	} else {
+		/* p= is base64 of the SubjectPublicKeyInfo (RFC 6376 §3.6.1) */
+		gnutls_datum_t b64 = { (unsigned char *)p, (unsigned)strlen(p) }, der;
+		gnutls_pubkey_t key = NULL;
+		unsigned bits = 0;
+		int alg = -1;
+		if (gnutls_base64_decode2(&b64, &der) == 0) {
+			if (gnutls_pubkey_init(&key) == 0 &&
+			    gnutls_pubkey_import(key, &der, GNUTLS_X509_FMT_DER) == 0)
+				alg = gnutls_pubkey_get_pk_algorithm(key, &bits);
+			gnutls_free(der.data);
+		}
+		if (key)
+			gnutls_pubkey_deinit(key);
+		if (alg < 0) {
+			c->status = DS_FAIL;
+			c->verdict = xasprintf("The key of selector %s does not parse "
+					       "as a public key.", sel);
+		} else {
+			c->verdict = xasprintf("Selector %s: %s key, %u bits.", sel,
+					       gnutls_pk_get_name(alg), bits);
+			if (alg == GNUTLS_PK_RSA && bits < 1024)
+				c->status = DS_FAIL;
+			else if (alg == GNUTLS_PK_RSA && bits < 2048)
+				c->status = DS_WARN;
+		}
+	}
+	free(p);
+	free(sel);
 	free(first);
 }
 
@@ -1069,6 +1127,8 @@ deliver_run(const char *domain, const struct deliver_opts *o,
 	check_dmarc(r, domain);
 	check_mtasts(r, domain, &mx, o);
 	check_tlsrpt(r, domain);
+	if (o->dkim_selector)
+		check_dkim(r, domain, o->dkim_selector);
 	if (!mx.null_mx)
 		check_dane(r, &mx, o);
 	if (!mx.null_mx || o->sending_ip)

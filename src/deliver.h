@@ -44,6 +44,7 @@ struct deliver_opts {
 	const char *cafile;	/* trust anchors for the MTA-STS fetch */
 	double timeout;		/* seconds for each network wait */
 	const char *sending_ip;	/* the relay's address, or NULL */
+	const char *dkim_selector;	/* --dkim-selector, or NULL */
 	int https_port;		/* 443; tests use others */
 	int smtp_port;		/* 25 for the DANE check */
 };

@@ -122,10 +122,17 @@ static const struct dt_node tree[] = {
 		{ "name not found", "=dns.not_found" },
 		{ "no address of that family", "=dns.no_address" },
 		{ "null MX", "=dns.null_mx" },
+		{ "proxy name not found", "=proxy.not_found" },
 		{ "cancelled", "=session.cancelled" },
 		ANY("=dns.failure") } },
 	{ "connect.kind", "How did the TCP connection fail?", T_KIND, NULL, {
 		{ "connection refused", "=connect.refused" },
+		{ "proxy not reachable", "=proxy.refused" },
+		{ "proxy did not answer", "=proxy.timeout" },
+		{ "proxy authentication", "=proxy.auth_failed" },
+		{ "proxy could not reach the server", "=proxy.target_unreachable" },
+		{ "proxy turned the request down", "=proxy.denied" },
+		{ "not a proxy answer", "=proxy.protocol_error" },
 		{ "timed out", "connect.port" },
 		{ "network unreachable", "=connect.unreachable" },
 		{ "cancelled", "=session.cancelled" },
@@ -199,10 +206,13 @@ static const struct dt_node tree[] = {
 	  { Y("=tls.weak_key"), N("=tls.cert_invalid") } },
 
 	/* AUTH */
+	{ "auth.oauth.ms", "Was it OAUTHBEARER at Microsoft, which takes only "
+	  "XOAUTH2?", T_FLAG, "oauthbearer_microsoft",
+	  { Y("=auth.oauthbearer_microsoft"), N("=auth.mech_unsupported") } },
 	{ "auth.kind", "What went wrong with AUTH?", T_KIND, NULL, {
 		{ "extension not offered", "auth.encrypted" },
 		{ "refused to send credentials in plaintext", "=auth.plaintext_refused" },
-		{ "no common AUTH mechanism", "=auth.mech_unsupported" },
+		{ "no common AUTH mechanism", "auth.oauth.ms" },
 		{ "SASL exchange failed", "=auth.failed" },
 		{ "the server broke the SASL exchange", "=auth.exchange_broken" },
 		{ "the server did not prove it knows the password",
@@ -217,7 +227,7 @@ static const struct dt_node tree[] = {
 		{ "534", "auth.534" }, { "535", "auth.535" },
 		{ "454", "auth.generic" }, { "538", "=auth.requires_tls" },
 		{ "530", "auth.530" }, { "503", "auth.503" },
-		{ "504", "=auth.mech_unsupported" }, { "421", "any.421" },
+		{ "504", "auth.oauth.ms" }, { "421", "any.421" },
 		ANY("auth.class") } },
 	{ "auth.503", "Had a MAIL FROM typed on the : line opened a transaction?",
 	  T_FLAG, "raw_transaction", { Y("=auth.bad_sequence"), N("auth.503.text") } },
@@ -225,7 +235,10 @@ static const struct dt_node tree[] = {
 	  T_TEXT, "transaction in progress|transaction already open|"
 	  "nested MAIL", { Y("=auth.bad_sequence"), N("=auth.not_offered") } },
 	{ "auth.class", "Was the refusal temporary (4xx)?", T_CLASS, NULL, {
-		{ "4xx", "=auth.temporary" }, ANY("=auth.failed") } },
+		{ "4xx", "=auth.temporary" }, ANY("auth.oauth") } },
+	{ "auth.oauth", "Did the server answer the OAuth token with its error "
+	  "(RFC 7628 §3.2.2)?", T_FLAG, "oauth_error",
+	  { Y("=auth.oauth_token_rejected"), N("=auth.failed") } },
 	{ "auth.534", "Does Google ask for a sign-in through the web?", T_TEXT,
 	  "WebLoginRequired|log in via your web browser|5.7.14",
 	  { Y("=auth.web_login_required"), N("auth.534.app") } },
@@ -742,7 +755,8 @@ static const char *const flag_names[] = {
 	"tls_old", "auth_before_tls", "port25_auth", "cert_ignored",
 	"helo_fallback", "skipped_offered_auth", "authenticated",
 	"auth_offered", "has_user", "from_given", "user_is_address",
-	"rcpt_own", "rcpt_foreign", "port25", "cafile_given", "dsn_dropped",
+	"rcpt_own", "rcpt_foreign", "port25", "cafile_given",
+	"dsn_dropped", "oauth_error", "oauthbearer_microsoft", "client_cert",
 };
 
 bool
@@ -816,6 +830,13 @@ flag(const struct facts *f, const char *name)
 		return f->cafile_given;
 	if (!strcmp(name, "dsn_dropped"))
 		return f->dsn_dropped;
+	if (!strcmp(name, "oauth_error"))
+		return f->oauth_error;
+	if (!strcmp(name, "oauthbearer_microsoft"))
+		return f->oauthbearer_microsoft &&
+		       (f->kind == FK_MECH_UNSUPPORTED || f->kind == FK_REPLY);
+	if (!strcmp(name, "client_cert"))
+		return f->client_cert;
 	return false;
 }
 

@@ -77,7 +77,14 @@ struct diag_info {
 	X(EXCHANGE_BROKEN, "the server broke the SASL exchange") \
 	X(SERVER_UNVERIFIED, "the server did not prove it knows the password") \
 	X(CANCELLED, "cancelled") \
-	X(OUT_OF_STEP, "out of step")
+	X(OUT_OF_STEP, "out of step") \
+	X(PROXY_NOT_FOUND, "proxy name not found") \
+	X(PROXY_REFUSED, "proxy not reachable") \
+	X(PROXY_TIMEOUT, "proxy did not answer") \
+	X(PROXY_AUTH, "proxy authentication") \
+	X(PROXY_TARGET, "proxy could not reach the server") \
+	X(PROXY_DENIED, "proxy turned the request down") \
+	X(PROXY_PROTOCOL, "not a proxy answer")
 
 enum fail_kind {
 #define X(sym, words) FK_##sym,
@@ -120,6 +127,10 @@ struct facts {
 				 * transaction the steps did not plan for */
 	bool from_given;	/* the user named the sender (--from) */
 	bool cafile_given;	/* --cafile: the user chose the trust anchors */
+	bool oauth_error;	/* the server answered the OAuth token with its
+				 * error JSON (RFC 7628 §3.2.2) */
+	bool oauthbearer_microsoft;	/* OAUTHBEARER at a Microsoft host */
+	bool client_cert;	/* --cert: a client certificate was offered */
 	/*
 	 * Names that tell which domains the server calls its own, for the
 	 * recipient-domain question (diag_rcpt_domain()); NULL or "" when

@@ -181,30 +181,6 @@ id_in(const char *id, const char *const *list)
 	return false;
 }
 
-/* The other submission ports to sweep: 587, 465, 2525 and the provider's
- * own (never 25, never the port that failed). */
-static int
-submission_ports(const struct config *base, int failed_port, int *ports, int max)
-{
-	int n = 0;
-	int std[] = { 587, 465, 2525 };
-	const struct provider *pv = provider_by_host(base->host);
-	int cand[16], nc = 0;
-	if (pv)
-		for (int i = 0; i < PROVIDER_MAX_PORTS && pv->ports[i].port; i++)
-			cand[nc++] = pv->ports[i].port;
-	for (size_t i = 0; i < ARRAY_SIZE(std); i++)
-		cand[nc++] = std[i];
-	for (int i = 0; i < nc && n < max; i++) {
-		bool dup = cand[i] == failed_port || cand[i] == 25;
-		for (int k = 0; k < n; k++)
-			dup |= ports[k] == cand[i];
-		if (!dup)
-			ports[n++] = cand[i];
-	}
-	return n;
-}
-
 /* ---- the command line ------------------------------------------------- */
 
 static const char *const takes_value[] = {
@@ -417,7 +393,7 @@ findfix_run(const struct config *base, const struct session *failed,
 	}
 	if (ff->best < 0 && sweep && !base->probe) {
 		int ports[8];
-		int np = submission_ports(base, port, ports, 8);
+		int np = provider_alt_ports(base->host, port, ports, 8);
 		struct sweep *w = np ? sweep_new(base, ports, np, SWEEP_SUBMISSION) : NULL;
 		if (w) {
 			sweep_run(w);

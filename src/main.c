@@ -227,10 +227,10 @@ print_line(const struct tr_line *l, void *arg)
 /* Run one session to its end, printing its transcript as it goes
  * (--batch).  The caller reports and frees it. */
 static void
-drive(struct session *s, bool json, bool color)
+drive(struct session *s, const struct config *cfg, bool json, bool color)
 {
 	struct line_out o = { color };
-	session_run(s, json ? NULL : print_line, &o);
+	session_run_alt(s, cfg, json ? NULL : print_line, &o);
 }
 
 /* The command line as given, for --find-fix's command. */
@@ -242,7 +242,7 @@ run_batch(const struct config *cfg, bool json, bool color, bool find_fix)
 {
 	struct session *s = session_new(cfg);
 
-	drive(s, json, color);
+	drive(s, cfg, json, color);
 	int status = session_exit_status(s);
 	struct findfix ff;
 	bool tried = find_fix && status != 0;
@@ -304,21 +304,6 @@ outcome_of(const struct diag_list *l)
 	return "answered";
 }
 
-/* A catalog text with {host} filled (dns.no_mx uses no other key). */
-static char *
-fill_host(const char *tmpl, const char *host)
-{
-	struct buf b = { 0 };
-	for (const char *p = tmpl; *p;) {
-		if (!strncmp(p, "{host}", 6)) {
-			buf_adds(&b, host);
-			p += 6;
-		} else {
-			buf_addc(&b, *p++);
-		}
-	}
-	return buf_steal(&b);
-}
 
 /* dns.no_mx: information, not from the tree (no step failed). */
 static void
@@ -338,8 +323,8 @@ add_no_mx(struct diag_list *l, const struct mx_result *mx)
 	d->sev = di->sev;
 	d->step = di->step;
 	d->evidence = buf_steal(&ev);
-	d->explanation = fill_host(di->explanation, mx->domain);
-	d->fix = fill_host(di->fix, mx->domain);
+	d->explanation = str_subst(di->explanation, "{host}", mx->domain);
+	d->fix = str_subst(di->fix, "{host}", mx->domain);
 	d->path = xmalloc(sizeof *d->path);
 	d->npath = 0;
 }
@@ -543,7 +528,7 @@ run_advisor(struct config *cfg, const struct options *o, bool json, bool color,
 		}
 		struct session *s = session_new(&c);
 		config_free(&c);
-		drive(s, json, color);
+		drive(s, cfg, json, color);
 		if (t)
 			snprintf(t->outcome, sizeof t->outcome, "%s",
 				 outcome_of(&s->diags));
@@ -659,6 +644,19 @@ serve_lab(const struct lab_server *ls, const struct lab_scenario *sc,
 		fprintf(stderr, "smtpdx: cannot write %s\n", cafile);
 		return EXIT_INTERNAL;
 	}
+	/* a client certificate and key from the same CA, beside it (for
+	 * --cert/--key, and the servers that demand one): mode 0600 */
+	char client[300];
+	size_t cl = strlen(cafile);
+	snprintf(client, sizeof client, "%.*s-client.pem",
+		 (int)(cl > 4 && !strcmp(cafile + cl - 4, ".pem") ? cl - 4 : cl),
+		 cafile);
+	int cfd = open(client, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FILE *cf = cfd >= 0 ? fdopen(cfd, "w") : NULL;
+	if (!cf || fputs(ls->client_pem, cf) < 0 || fclose(cf) != 0) {
+		fprintf(stderr, "smtpdx: cannot write %s\n", client);
+		return EXIT_INTERNAL;
+	}
 	/* the first line is the port, alone: scripts read it */
 	printf("%d\n", ls->port);
 	printf("# lab scenario %s on 127.0.0.1 port %d (%s)\n"
@@ -667,6 +665,7 @@ serve_lab(const struct lab_server *ls, const struct lab_scenario *sc,
 	       "server name %s\n",
 	       sc->name, ls->port, sc->flags & LF_IMPLICIT ? "implicit TLS" :
 	       "STARTTLS", LAB_USER, LAB_PASSWORD, cafile, LAB_SERVERNAME);
+	printf("# client certificate: --cert %s --key %s\n", client, client);
 	fflush(stdout);
 	sigset_t set;
 	int sig;
@@ -707,6 +706,11 @@ main(int argc, char **argv)
 		options_free(&o);
 		return EXIT_USAGE;
 	}
+	if (o.proxy_pass_in_argv)
+		fprintf(stderr, "smtpdx: warning: the --proxy password was on the "
+			"command line, where other users of this machine can see "
+			"it (ps); give only the user in the URL and the password "
+			"in SMTPDX_PROXY_PASSWORD\n");
 	/* --profile: the file's settings under the command line's */
 	struct options po;
 	bool have_po = false;
@@ -743,6 +747,7 @@ main(int argc, char **argv)
 		struct deliver_opts dopt = {
 			.cafile = o.cfg.cafile, .timeout = o.cfg.timeout,
 			.sending_ip = o.sending_ip,
+			.dkim_selector = o.dkim_selector,
 		};
 		deliver_run(o.deliverability, &dopt, &dr);
 		if (o.json) {

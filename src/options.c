@@ -17,13 +17,15 @@
 #include "provider.h"
 #include "settings.h"
 #include "sweep.h"
+#include "tls.h"
 #include "util.h"
 
 enum {
 	O_TLS = 256, O_CAFILE, O_SERVERNAME, O_INSECURE, O_PASSFILE, O_AUTH,
 	O_PLAINAUTH, O_HELO, O_NOSEND, O_TIMEOUT, O_SWEEP, O_PORTS, O_MX,
 	O_BATCH, O_JSON, O_LAB, O_LIST, O_VERSION, O_NOCOLOR, O_TLSMIN,
-	O_LABSERVER, O_PROVIDER, O_POLICY, O_DELIVER, O_SENDINGIP, O_FINDFIX, O_PROFILE, O_CONFIG, O_PASSCMD,
+	O_LABSERVER, O_PROVIDER, O_POLICY, O_DELIVER, O_SENDINGIP, O_DKIMSEL, O_FINDFIX, O_PROFILE, O_CONFIG, O_PASSCMD,
+	O_PROXY, O_CERT, O_KEY,
 	O_BODY, O_HEADER, O_DATA, O_NOTIFY, O_RET, O_ENVID, O_REQUIRETLS, O_BDAT
 };
 
@@ -55,6 +57,7 @@ static const struct option longopts[] = {
 	{ "policy", required_argument, NULL, O_POLICY },
 	{ "deliverability", required_argument, NULL, O_DELIVER },
 	{ "sending-ip", required_argument, NULL, O_SENDINGIP },
+	{ "dkim-selector", required_argument, NULL, O_DKIMSEL },
 	{ "find-fix", no_argument, NULL, O_FINDFIX },
 	{ "profile", required_argument, NULL, O_PROFILE },
 	{ "config", required_argument, NULL, O_CONFIG },
@@ -67,6 +70,9 @@ static const struct option longopts[] = {
 	{ "envid", required_argument, NULL, O_ENVID },
 	{ "requiretls", no_argument, NULL, O_REQUIRETLS },
 	{ "bdat", no_argument, NULL, O_BDAT },
+	{ "proxy", required_argument, NULL, O_PROXY },
+	{ "cert", required_argument, NULL, O_CERT },
+	{ "key", required_argument, NULL, O_KEY },
 	{ "no-color", no_argument, NULL, O_NOCOLOR },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ "help", no_argument, NULL, 'h' },
@@ -85,7 +91,7 @@ options_usage(FILE *out)
 "      --insecure        past a bad cert    --tls-min V  1.0 1.1 1.2 1.3\n"
 "  -u, --user NAME       AUTH as NAME       --password-file F  or SMTPDX_PASSWORD\n"
 "      --password-command CMD  a keyring    --auth MECH  auto plain login\n"
-"                                           cram-md5 scram-sha-256 xoauth2\n"
+"      cram-md5 scram-sha-256 xoauth2 oauthbearer external (--cert F --key F)\n"
 "      --allow-plaintext-auth              AUTH without TLS (don't)\n"
 "  -f, --from ADDR       sender             -t, --to ADDR      recipient (repeat)\n"
 "      --helo NAME       EHLO name          --no-send          stop after RCPT\n"
@@ -99,6 +105,7 @@ options_usage(FILE *out)
 "      --batch, --json   no TUI: text, or one JSON report\n"
 "      --list-diagnoses  the catalog        --no-color         no colours\n"
 "      --lab-server [CA] [-p PORT]  the lab for other clients\n"
+"      --proxy URL       socks5://, socks5h://, http://HOST:PORT (CONNECT)\n"
 "      --version, --help\n"
 "exit: 0 ok, 1 failure diagnosed, 2 usage, 3 internal error.  man smtpdx\n", out);
 }
@@ -230,7 +237,8 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 		case O_AUTH:
 			if ((v = auth_mech_from_name(optarg)) < 0)
 				return usage_err(err, errlen, "--auth wants auto, plain, login, "
-						 "cram-md5, scram-sha-256 or xoauth2, not '%s'",
+						 "cram-md5, scram-sha-256, xoauth2, oauthbearer "
+						 "or external, not '%s'",
 						 optarg);
 			o->cfg.mech = (enum auth_mech)v;
 			o->set |= OB_MECH;
@@ -354,6 +362,16 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			free(o->deliverability);
 			o->deliverability = xstrdup(optarg);
 			break;
+		case O_DKIMSEL:
+			if (!*optarg || strlen(optarg) > 63 ||
+			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
+				   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
+			    strlen(optarg))
+				return usage_err(err, errlen, "--dkim-selector wants a "
+						 "selector name, not '%s'", optarg);
+			free(o->dkim_selector);
+			o->dkim_selector = xstrdup(optarg);
+			break;
 		case O_SENDINGIP: {
 			unsigned char bin[16];
 			if (inet_pton(AF_INET, optarg, bin) != 1 &&
@@ -361,6 +379,7 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 				return usage_err(err, errlen, "--sending-ip wants an IPv4 "
 						 "or IPv6 address, not '%s'", optarg);
 			free(o->sending_ip);
+	free(o->dkim_selector);
 			o->sending_ip = xstrdup(optarg);
 			break;
 		}
@@ -436,6 +455,32 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			o->cfg.bdat = true;
 			o->set |= OB_BDAT;
 			break;
+		case O_PROXY: {
+			if (config_proxy_parse(&o->cfg, optarg, err, errlen) < 0)
+				return -1;
+			o->set |= OB_PROXY;
+			/* a password in argv is visible to every user of the
+			 * machine (ps): blank it in our argv at once, and say so */
+			char *at = strrchr(optarg, '@'), *colon = strchr(optarg, ':');
+			colon = colon ? strchr(colon + 1, ':') : NULL;
+			if (at && colon && colon < at) {
+				o->proxy_pass_in_argv = true;
+				for (char *q = colon + 1; q < at; q++)
+					*q = '*';
+			}
+			break;
+		}
+		case O_CERT:
+		case O_KEY:
+			if (setting_check("cafile", optarg, err, errlen) < 0)
+				return -1;
+			if (access(optarg, R_OK) < 0)
+				return usage_err(err, errlen, "%s %s: %s", c == O_CERT ?
+						 "--cert" : "--key", optarg,
+						 strerror(errno));
+			config_set(c == O_CERT ? &o->cfg.cert : &o->cfg.key, optarg);
+			o->set |= OB_CERT;
+			break;
 		case O_NOCOLOR:
 			o->no_color = true;
 			break;
@@ -488,6 +533,9 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 	if (o->find_fix && (o->sweep || o->cfg.mx || o->deliverability))
 		return usage_err(err, errlen, "--find-fix goes with a session, not "
 				 "--sweep, --mx or --deliverability");
+	if (o->dkim_selector && !o->deliverability)
+		return usage_err(err, errlen, "--dkim-selector goes with "
+				 "--deliverability");
 	if (o->sending_ip && !o->deliverability)
 		return usage_err(err, errlen, "--sending-ip goes with --deliverability");
 	if (o->deliverability && (o->sweep || o->lab || o->cfg.host))
@@ -523,6 +571,33 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 		return -1;
 	if (o->cfg.data && !*o->cfg.data)
 		return usage_err(err, errlen, "--data %s is empty", o->data_file);
+	if (o->cfg.proxy && (o->sweep || o->cfg.mx || o->find_fix ||
+			     o->deliverability))
+		return usage_err(err, errlen, "--proxy goes with one session: not "
+				 "with --sweep, --mx, --find-fix or --deliverability "
+				 "(name the host and port)");
+	if (!o->cfg.cert != !o->cfg.key)
+		return usage_err(err, errlen, "--cert and --key go together (one "
+				 "file may hold both: --cert F --key F)");
+	if (o->cfg.mech == AM_EXTERNAL && !o->cfg.cert && !o->lab)
+		return usage_err(err, errlen, "--auth external logs in with a "
+				 "client certificate: add --cert FILE --key FILE");
+	/* an encrypted key's passphrase: from the environment only */
+	const char *kpw = getenv("SMTPDX_KEY_PASSWORD");
+	if (kpw && o->cfg.key && !o->cfg.key_pass)
+		config_set(&o->cfg.key_pass, kpw);
+	if (kpw)
+		unsetenv("SMTPDX_KEY_PASSWORD");
+	if (o->cfg.cert && tls_client_cert_load(o->cfg.cert, o->cfg.key,
+						o->cfg.key_pass, NULL, 0, err,
+						errlen) < 0)
+		return -1;
+	/* read once, then never a child's (a --password-command) */
+	const char *ppw = getenv("SMTPDX_PROXY_PASSWORD");
+	if (ppw && o->cfg.proxy_user && !o->cfg.proxy_pass)
+		config_set(&o->cfg.proxy_pass, ppw);
+	if (ppw)
+		unsetenv("SMTPDX_PROXY_PASSWORD");
 	return 0;
 }
 
@@ -628,6 +703,18 @@ options_merge(struct config *b, const struct options *o)
 		b->requiretls = u->requiretls;
 	if (o->set & OB_BDAT)
 		b->bdat = u->bdat;
+	if (o->set & OB_CERT) {
+		config_set(&b->cert, u->cert);
+		config_set(&b->key, u->key);
+		config_set(&b->key_pass, u->key_pass);
+	}
+	if (o->set & OB_PROXY) {
+		b->proxy = u->proxy;
+		b->proxy_port = u->proxy_port;
+		config_set(&b->proxy_host, u->proxy_host);
+		config_set(&b->proxy_user, u->proxy_user);
+		config_set(&b->proxy_pass, u->proxy_pass);
+	}
 }
 
 /*

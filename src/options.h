@@ -22,8 +22,9 @@ enum opt_bit {
 	OB_PLAINAUTH = 1u << 9, OB_FROM = 1u << 10, OB_TO = 1u << 11,
 	OB_HELO = 1u << 12, OB_NOSEND = 1u << 13, OB_TIMEOUT = 1u << 14,
 	OB_FAMILY = 1u << 15, OB_TLSMIN = 1u << 16, OB_MX = 1u << 17,
-	OB_POLICY = 1u << 18, OB_MESSAGE = 1u << 19, OB_DSN = 1u << 20,
-	OB_REQUIRETLS = 1u << 21, OB_BDAT = 1u << 22
+	OB_POLICY = 1u << 18, OB_PROXY = 1u << 19,
+	OB_CERT = 1u << 20, OB_MESSAGE = 1u << 21, OB_DSN = 1u << 22,
+	OB_REQUIRETLS = 1u << 23, OB_BDAT = 1u << 24
 };
 
 struct options {
@@ -46,8 +47,10 @@ struct options {
 	char *policy_file;		/* --policy FILE */
 	char *deliverability;		/* --deliverability DOMAIN */
 	char *sending_ip;		/* --sending-ip ADDR */
+	char *dkim_selector;		/* --dkim-selector NAME */
 	struct team_policy policy;	/* its rules; cfg.policy points here */
 	char *body_file, *data_file;	/* --body, --data as given */
+	bool proxy_pass_in_argv;	/* --proxy URL held a password */
 };
 
 int options_parse(struct options *o, int argc, char **argv, char *err,

@@ -90,8 +90,8 @@ add_mech(struct load *l, const char *w)
 {
 	int m = auth_mech_from_name(w);
 	if (m < 0 || m == AM_AUTO)
-		return bad(l, "auth wants plain, login, cram-md5, scram-sha-256 or "
-			   "xoauth2, not '%s'", w);
+		return bad(l, "auth wants plain, login, cram-md5, scram-sha-256, "
+			   "xoauth2, oauthbearer or external, not '%s'", w);
 	l->p->mechs |= 1u << m;
 	return true;
 }

@@ -231,6 +231,27 @@ provider_port_mode(const struct provider *p, int port)
 	return TLSM_AUTO;
 }
 
+int
+provider_alt_ports(const char *host, int failed_port, int *ports, int max)
+{
+	static const int std[] = { 587, 465, 2525 };
+	const struct provider *pv = provider_by_host(host);
+	int cand[PROVIDER_MAX_PORTS + 3], nc = 0, n = 0;
+	if (pv)
+		for (int i = 0; i < PROVIDER_MAX_PORTS && pv->ports[i].port; i++)
+			cand[nc++] = pv->ports[i].port;
+	for (size_t i = 0; i < ARRAY_SIZE(std); i++)
+		cand[nc++] = std[i];
+	for (int i = 0; i < nc && n < max; i++) {
+		bool dup = cand[i] == failed_port || cand[i] == 25;
+		for (int k = 0; k < n; k++)
+			dup |= ports[k] == cand[i];
+		if (!dup)
+			ports[n++] = cand[i];
+	}
+	return n;
+}
+
 void
 provider_list(FILE *out)
 {

@@ -54,6 +54,11 @@ void provider_ports_str(const struct provider *p, char *buf, size_t len);
  * is not one of its. */
 enum tls_mode provider_port_mode(const struct provider *p, int port);
 
+/* The submission ports worth trying instead of failed_port on host: the
+ * provider's own (its fallbacks too) and 587, 465, 2525; never 25, never
+ * failed_port.  Returns how many (at most max). */
+int provider_alt_ports(const char *host, int failed_port, int *ports, int max);
+
 /* Print the table for --provider list: one name<TAB>host<TAB>ports<TAB>
  * notes line per provider (CONTRACT.md). */
 void provider_list(FILE *out);

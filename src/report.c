@@ -347,6 +347,22 @@ json_session(struct buf *bp, const struct session *s, const char *result,
 	json_kv_str(&b, "address", *s->address ? s->address : NULL, true);
 	json_kv_str(&b, "servername", s->cfg.servername ? s->cfg.servername
 						       : s->cfg.host, false);
+	if (s->cfg.proxy) {
+		/* the hop, never its credentials */
+		bool v6 = strchr(s->cfg.proxy_host, ':') != NULL;
+		char *u = xasprintf("%s://%s%s%s:%d", s->cfg.proxy == PX_SOCKS5 ?
+				    "socks5" : s->cfg.proxy == PX_SOCKS5H ?
+				    "socks5h" : "http", v6 ? "[" : "",
+				    s->cfg.proxy_host, v6 ? "]" : "",
+				    s->cfg.proxy_port);
+		buf_adds(&b, ",");
+		json_kv_str(&b, "proxy", u, false);
+		free(u);
+	}
+	if (s->cfg.cert) {
+		buf_adds(&b, ",");
+		json_kv_str(&b, "client_certificate", s->cfg.cert, false);
+	}
 	buf_adds(&b, "},");
 	json_kv_str(&b, "result", result ? result :
 		    session_exit_status(s) ? "fail" : "ok", true);
@@ -598,7 +614,7 @@ report_sweep_text(FILE *out, const struct sweep *w, bool color)
 	fprintf(out, "\n%s--- ports of %s%s (%.2f s, timeout %.0f s)\n",
 		col(color, C_BOLD), sweep_host(w), col(color, C_RESET),
 		sweep_seconds(w), sweep_timeout(w));
-	fprintf(out, "       %-6s %-8s %-26s %7s  %s\n", "port", "speaks", "TLS",
+	fprintf(out, "       %-6s %-9s %-26s %7s  %s\n", "port", "speaks", "TLS",
 		"time", "AUTH inside TLS");
 	for (int i = 0; i < n; i++) {
 		const struct sweep_port *p = &ports[i];
@@ -606,10 +622,12 @@ report_sweep_text(FILE *out, const struct sweep *w, bool color)
 		const char *m = sweep_mark(p, color, &c);
 		char tls[64];
 		sweep_tls_words(tls, sizeof tls, p);
-		fprintf(out, "  %s%-3s%s  %-6d %-8s %-26s %5.2f s  %s\n",
-			col(color, c), m, col(color, C_RESET), p->port,
-			sweep_speaks_name(p->speaks), tls, p->seconds,
-			p->auth ? p->auth : "-");
+		/* a port nothing answered on: say how the network treated it */
+		const char *speaks = p->speaks == SPK_NOTHING && p->reach != REACH_ANSWERED
+				     ? sweep_reach_name(p->reach) : sweep_speaks_name(p->speaks);
+		fprintf(out, "  %s%-3s%s  %-6d %-9s %-26s %5.2f s  %s\n",
+			col(color, c), m, col(color, C_RESET), p->port, speaks,
+			tls, p->seconds, p->auth ? p->auth : "-");
 	}
 
 	fprintf(out, "\n%s--- recommendation%s\n", col(color, C_BOLD),
@@ -689,6 +707,7 @@ json_sweep_port(struct buf *b, const struct sweep_port *p)
 	buf_printf(b, "{\"port\":%d,", p->port);
 	json_kv_str(b, "status", p->ok ? "ok" : "fail", true);
 	json_kv_str(b, "speaks", sweep_speaks_name(p->speaks), true);
+	json_kv_str(b, "reach", sweep_reach_name(p->reach), true);
 	json_kv_str(b, "mode", p->mode == TLSM_NONE ? NULL : tls_mode_name(p->mode),
 		    true);
 	buf_printf(b, "\"usable\":%s,\"mode_mismatch\":%s,",
@@ -780,6 +799,8 @@ report_sweep_json(const struct sweep *w, const struct report_extra *x)
 	else
 		buf_adds(&b, "\"port\":null,\"tls\":null,");
 	json_kv_str(&b, "rule", a ? a->rule : NULL, true);
+	json_kv_str(&b, "network", a ? a->network : NULL, true);
+	json_kv_str(&b, "network_why", a ? a->network_why : NULL, true);
 	json_kv_str(&b, "why", a ? a->why : NULL, false);
 	buf_addc(&b, '}');
 	if (x && x->mx)

@@ -1,7 +1,11 @@
 /* run.c - one session to its end, on a poll() loop of its own. */
 #include <poll.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "provider.h"
 #include "run.h"
+#include "sweep.h"
 #include "util.h"
 
 void
@@ -31,4 +35,141 @@ session_run(struct session *s,
 		int rc = poll(&p, p.fd >= 0 ? 1 : 0, ms);
 		session_handle(s, rc > 0 ? p.revents : 0);
 	}
+}
+
+/* ---- the other submission ports, in parallel ----------------------------- */
+
+/* Did the session fail to reach the server on its port at all? */
+static const struct diagnosis *
+unreachable(const struct session *s)
+{
+	static const char *const ids[] = {
+		"connect.refused", "connect.timeout", "connect.port25_blocked",
+		"connect.unreachable", "greeting.timeout",
+	};
+	for (size_t i = 0; i < s->diags.n; i++) {
+		const struct diagnosis *d = &s->diags.v[i];
+		if (d->sev != SEV_ERROR)
+			continue;
+		for (size_t k = 0; k < ARRAY_SIZE(ids); k++)
+			if (!strcmp(diag_info(d->id)->id, ids[k]))
+				return d;
+		return NULL;
+	}
+	return NULL;
+}
+
+static struct sweep *
+start_alternatives(const struct session *s, const struct config *cfg)
+{
+	int ports[8];
+	int n = provider_alt_ports(cfg->host, config_port(cfg), ports, 8);
+	if (!n)
+		return NULL;
+	struct sweep *w = sweep_new(cfg, ports, n, SWEEP_SUBMISSION);
+	sweep_start(w);
+	(void)s;
+	return w;
+}
+
+/* Say in the failure's fix what the other ports did. */
+static void
+annotate(struct session *s, const struct sweep *w)
+{
+	struct diagnosis *d = (struct diagnosis *)unreachable(s);
+	if (!d)
+		return;
+	const struct sweep_advice *a = sweep_advice(w);
+	int n;
+	const struct sweep_port *p = sweep_ports(w, &n);
+	struct buf b = { 0 };
+	if (a && a->port) {
+		buf_printf(&b, " From here, port %d answers with %s (probed in "
+			   "parallel with this session): use -p %d --tls %s.",
+			   a->port, a->mode == TLSM_IMPLICIT ? "implicit TLS" :
+			   "STARTTLS", a->port, tls_mode_name(a->mode));
+	} else {
+		buf_adds(&b, " The other submission ports were probed in parallel "
+			 "and none works from here either (");
+		for (int i = 0; i < n; i++)
+			buf_printf(&b, "%s%d %s", i ? ", " : "", p[i].port,
+				   sweep_reach_name(p[i].reach));
+		buf_adds(&b, "): the network or the host is in the way, not the "
+			 "port.");
+	}
+	char *fix = xasprintf("%s%s", d->fix ? d->fix : "", b.data);
+	free(d->fix);
+	d->fix = fix;
+	buf_free(&b);
+}
+
+void
+session_run_alt(struct session *s, const struct config *cfg,
+		void (*on_line)(const struct tr_line *l, void *arg), void *arg)
+{
+	size_t shown = 0;
+	struct sweep *w = NULL;
+	bool alt_ok = !cfg->probe && !cfg->mx && !cfg->ca_pem && cfg->host;
+
+	session_go(s, RUN_ALL);
+	for (;;) {
+		if (on_line)
+			for (; shown < s->tr.n; shown++)
+				on_line(&s->tr.v[shown], arg);
+		if (s->finished) {
+			if (w && !unreachable(s))
+				break;	/* reached after all: no need */
+			if (!w && alt_ok && unreachable(s))
+				w = start_alternatives(s, cfg);
+			if (!w || sweep_done(w))
+				break;
+		} else if (!session_busy(s)) {
+			session_go(s, RUN_ALL);
+			continue;
+		} else if (!w && alt_ok && s->cur == STEP_CONNECT &&
+			   now_mono() - session_step_started(s) > 1.0) {
+			/* a slow connect: look at the other ports meanwhile */
+			w = start_alternatives(s, cfg);
+		}
+		struct pollfd pfd[1 + SWEEP_MAX_PORTS];
+		double deadline = -1, dl;
+		int np = 0;
+		if (!s->finished) {
+			session_wait(s, &pfd[0], &deadline);
+			np = 1;
+		}
+		int nw = 0;
+		if (w && !sweep_done(w)) {
+			nw = sweep_pollfds(w, pfd + np, SWEEP_MAX_PORTS, &dl);
+			if (nw < 0)
+				nw = 0;
+			if (dl >= 0 && (deadline < 0 || dl < deadline))
+				deadline = dl;
+		}
+		if (!s->finished && s->cur == STEP_CONNECT && !w && alt_ok) {
+			double at = session_step_started(s) + 1.0;
+			if (deadline < 0 || at < deadline)
+				deadline = at;
+		}
+		int ms = -1;
+		if (deadline >= 0) {
+			double left = deadline - now_mono();
+			ms = left <= 0 ? 0 : (int)(left * 1000) + 1;
+		}
+		for (int i = 0; i < np + nw; i++)
+			pfd[i].revents = 0;
+		int rc = poll(pfd, (nfds_t)(np + nw), ms);
+		if (!s->finished)
+			session_handle(s, rc > 0 && np ? pfd[0].revents : 0);
+		if (nw)
+			sweep_handle(w, pfd + np, nw);
+	}
+	if (w) {
+		if (sweep_done(w))
+			annotate(s, w);
+		sweep_free(w);
+	}
+	if (on_line)
+		for (; shown < s->tr.n; shown++)
+			on_line(&s->tr.v[shown], arg);
 }

@@ -12,4 +12,17 @@
 void session_run(struct session *s,
 		 void (*on_line)(const struct tr_line *l, void *arg), void *arg);
 
+/*
+ * The same, and when the session cannot reach its port (refused, no
+ * answer to the connect, no greeting), the other submission ports of the
+ * host (587, 465, 2525 and the provider's own) are probed in parallel:
+ * from a connect that is still pending after a second, or right after a
+ * refusal.  The failure's fix then says which port works from here, with
+ * the option to use.  cfg: the session's settings (no alternatives for
+ * the lab, --mx or a probe).
+ */
+void session_run_alt(struct session *s, const struct config *cfg,
+		     void (*on_line)(const struct tr_line *l, void *arg),
+		     void *arg);
+
 #endif

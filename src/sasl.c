@@ -14,7 +14,8 @@
 /* What each mechanism's definition allows the server to send: the
  * number of 334 challenges a complete exchange has.  One more is a server
  * that broke the exchange (RFC 4954 §4: the client cancels with "*"). */
-enum kind { K_PLAIN, K_LOGIN, K_CRAM, K_SCRAM, K_XOAUTH2, K_OTHER };
+enum kind { K_PLAIN, K_LOGIN, K_CRAM, K_SCRAM, K_XOAUTH2, K_OAUTHBEARER,
+	    K_EXTERNAL, K_OTHER };
 
 static const struct {
 	const char *name;	/* prefix for SCRAM */
@@ -33,6 +34,12 @@ static const struct {
 	/* Google's XOAUTH2: at most one 334 carrying the error, answered
 	 * by an empty line; the failure reply follows */
 	{ "XOAUTH2", K_XOAUTH2, 1 },
+	/* RFC 7628 §3.2.2: on failure one 334 with the error JSON, which
+	 * the client must answer with %x01; the failure reply follows */
+	{ "OAUTHBEARER", K_OAUTHBEARER, 1 },
+	/* RFC 4422 Appendix A: the (empty) authzid as initial response;
+	 * the identity is the client certificate */
+	{ "EXTERNAL", K_EXTERNAL, 0 },
 };
 
 /* RFC 7677 §4 asks for at least 4096 iterations; Dovecot, Cyrus SASL and
@@ -111,6 +118,10 @@ sasl_pick(enum auth_mech want, const char *offered, bool have_cb)
 		return offered_has(offered, "CRAM-MD5") ? "CRAM-MD5" : NULL;
 	case AM_XOAUTH2:
 		return offered_has(offered, "XOAUTH2") ? "XOAUTH2" : NULL;
+	case AM_OAUTHBEARER:
+		return offered_has(offered, "OAUTHBEARER") ? "OAUTHBEARER" : NULL;
+	case AM_EXTERNAL:
+		return offered_has(offered, "EXTERNAL") ? "EXTERNAL" : NULL;
 	case AM_SCRAM_SHA_256:
 		if (ok && have_cb && offered_has(offered, "SCRAM-SHA-256-PLUS") &&
 		    gsasl_client_support_p(ctx, "SCRAM-SHA-256-PLUS"))
@@ -241,6 +252,31 @@ sasl_start(const char *mech, const char *user, const char *password,
 		buf_free(&b);
 		return s;
 	}
+	case K_OAUTHBEARER: {
+		/* RFC 7628 §3.1: gs2-header "n,a=user," then kvpairs:
+		 * ^A "auth=Bearer " token ^A ^A.  A "," or "=" in the user is
+		 * written =2C / =3D (RFC 5801 saslname). */
+		struct buf b = { 0 };
+		buf_adds(&b, "n,a=");
+		for (const char *q = user; *q; q++) {
+			if (*q == ',')
+				buf_adds(&b, "=2C");
+			else if (*q == '=')
+				buf_adds(&b, "=3D");
+			else
+				buf_addc(&b, *q);
+		}
+		buf_adds(&b, ",\001auth=Bearer ");
+		buf_adds(&b, password);
+		buf_adds(&b, "\001\001");
+		*initial = b64_encode(b.data, b.len);
+		buf_free(&b);
+		return s;
+	}
+	case K_EXTERNAL:
+		/* the empty authorization identity: act as the certificate */
+		*initial = xstrdup("=");
+		return s;
 	case K_LOGIN:
 		/* the prompts' text is ignored, so done here: a server that
 		 * sends "334 Username:" unencoded still works (smtplib and
@@ -464,6 +500,100 @@ scram_final(struct sasl *s, const char *msg, char **out, char *err,
 	return SASL_CONT;
 }
 
+/*
+ * The value of "key" in a flat JSON object, unescaped (\" \\ \/ and \uXXXX
+ * below 0x80; others kept as '?'), into v.  Returns false if absent.
+ * The server's error is small and flat (RFC 7628 §3.2.2); nested values
+ * are not looked into.
+ */
+static bool
+json_get(const char *j, size_t n, const char *key, char *v, size_t vlen)
+{
+	size_t kl = strlen(key);
+	for (size_t i = 0; i + kl + 2 < n; i++) {
+		if (j[i] != '"' || strncmp(j + i + 1, key, kl) || j[i + kl + 1] != '"')
+			continue;
+		size_t k = i + kl + 2;
+		while (k < n && (j[k] == ' ' || j[k] == '\t' || j[k] == '\n' ||
+				 j[k] == '\r'))
+			k++;
+		if (k >= n || j[k] != ':')
+			continue;
+		k++;
+		while (k < n && (j[k] == ' ' || j[k] == '\t'))
+			k++;
+		size_t o = 0;
+		if (k < n && j[k] == '"') {
+			for (k++; k < n && j[k] != '"' && o + 1 < vlen; k++) {
+				char c = j[k];
+				if (c == '\\' && k + 1 < n) {
+					c = j[++k];
+					if (c == 'u' && k + 4 < n) {
+						unsigned u = 0;
+						if (sscanf(j + k + 1, "%4x", &u) == 1)
+							c = u > 0x1f && u < 0x7f ? (char)u : '?';
+						k += 4;
+					} else if (c == 'n' || c == 't' || c == 'r') {
+						c = ' ';
+					}
+				}
+				v[o++] = (unsigned char)c < 0x20 || c == 0x7f ? '?' : c;
+			}
+		} else {	/* a number or a word */
+			for (; k < n && j[k] != ',' && j[k] != '}' && j[k] != ' ' &&
+			       o + 1 < vlen; k++)
+				v[o++] = (unsigned char)j[k] < 0x20 ? '?' : j[k];
+		}
+		v[o] = '\0';
+		return true;
+	}
+	return false;
+}
+
+void
+sasl_oauth_error(const char *j, size_t n, char *err, size_t errlen)
+{
+	char status[128] = "", scope[256] = "", oidc[256] = "";
+	struct buf b = { 0 };
+	if (!err || !errlen)
+		return;
+	bool any = json_get(j, n, "status", status, sizeof status);
+	any |= json_get(j, n, "scope", scope, sizeof scope);
+	any |= json_get(j, n, "openid-configuration", oidc, sizeof oidc);
+	if (!any) {
+		char *v = vis_escape(j, n > 200 ? 200 : n);
+		snprintf(err, errlen, "the server's 334 after the token is not the "
+			 "error JSON of RFC 7628 §3.2.2: \"%s\"", v);
+		free(v);
+		return;
+	}
+	buf_adds(&b, "the server's OAuth error:");
+	if (*status) {
+		const char *why =
+			!strcmp(status, "invalid_token") ? "the token is expired, "
+				"revoked or not for this server: get a fresh one" :
+			!strcmp(status, "insufficient_scope") ? "the token lacks "
+				"the scope sending mail needs" :
+			!strcmp(status, "invalid_request") ? "the request was "
+				"malformed (user and token do not belong together?)" :
+			!strcmp(status, "401") ? "the token is expired or invalid, "
+				"or not for this user: get a fresh one" :
+			!strcmp(status, "400") ? "the token is invalid or was "
+				"issued for another scope or user" :
+			!strcmp(status, "403") ? "the token is valid but lacks the "
+				"scope or right to send mail" :
+			"a status RFC 7628 does not name";
+		buf_printf(&b, " status \"%s\" (%s)", status, why);
+	}
+	if (*scope)
+		buf_printf(&b, "%s scope needed: \"%s\"", *status ? ";" : "", scope);
+	if (*oidc)
+		buf_printf(&b, "%s where to get a token: %s",
+			   *status || *scope ? ";" : "", oidc);
+	snprintf(err, errlen, "%s", b.data);
+	buf_free(&b);
+}
+
 int
 sasl_step(struct sasl *s, const char *challenge, char **out, char *err,
 	  size_t errlen)
@@ -492,11 +622,13 @@ sasl_step(struct sasl *s, const char *challenge, char **out, char *err,
 	if (b64_decode(challenge, &d, &n) < 0)
 		return broken(err, errlen, "%s: the challenge is not base64",
 			      s->mech);
-	if (s->kind == K_XOAUTH2) {
-		/* an error in JSON: the answer is an empty line, after which
-		 * the server sends the failure */
+	if (s->kind == K_XOAUTH2 || s->kind == K_OAUTHBEARER) {
+		/* an error in JSON: explained in err; the answer is an empty
+		 * line (XOAUTH2) or %x01 (RFC 7628 §3.2.3), after which the
+		 * server sends the failure */
+		sasl_oauth_error((const char *)d, n, err, errlen);
 		free(d);
-		*out = xstrdup("");
+		*out = s->kind == K_OAUTHBEARER ? b64_encode("\001", 1) : xstrdup("");
 		return SASL_CONT;
 	}
 	if (s->kind == K_SCRAM) {
@@ -644,6 +776,14 @@ sasl_describe(const char *mech, const char *b64, bool from_client, int round)
 			if (p)
 				buf_adds(&b, ",p=<proof, hidden>");
 		}
+	} else if (!strcasecmp(mech, "OAUTHBEARER")) {
+		unsigned char *a = memchr(d, 1, n);
+		add_decoded(&b, d, a ? (size_t)(a - d) : 0);
+		buf_adds(&b, " auth=Bearer <token, hidden>");
+	} else if (!strcasecmp(mech, "EXTERNAL")) {
+		buf_adds(&b, n ? "authorization identity \"" : "");
+		add_decoded(&b, d, n);
+		buf_adds(&b, n ? "\"" : "");
 	} else if (!strcasecmp(mech, "XOAUTH2")) {
 		unsigned char *a = memchr(d, 1, n);
 		buf_adds(&b, "");

@@ -59,7 +59,7 @@ int sasl_step(struct sasl *s, const char *challenge, char **out,
 	      char *err, size_t errlen);
 /* How many 334 challenges the mechanism's definition allows after the
  * initial response smtpdx sends (PLAIN 0, LOGIN 2, CRAM-MD5 1, SCRAM 2,
- * XOAUTH2 1). */
+ * XOAUTH2 1, OAUTHBEARER 1, EXTERNAL 0). */
 int sasl_round_limit(const char *mech);
 /* Has the exchange reached its end on our side?  For SCRAM that means
  * the server's signature was checked; mechanisms that have no server
@@ -73,6 +73,12 @@ char *sasl_describe(const char *mech, const char *b64, bool from_client,
 		    int round);
 
 const char *sasl_library_version(void);
+
+/* The error JSON a server sends in a 334 after an OAuth token (RFC 7628
+ * §3.2.2 for OAUTHBEARER; Google's XOAUTH2 the same): status, scope and
+ * openid-configuration in words, with what each status means, into err
+ * (one line, printable). */
+void sasl_oauth_error(const char *json, size_t n, char *err, size_t errlen);
 
 /* Tests only: a fixed SCRAM client nonce (RFC 7677's example), or NULL. */
 extern const char *sasl_test_nonce;

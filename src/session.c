@@ -25,6 +25,7 @@
 #include "session.h"
 #include "policy.h"
 #include "provider.h"
+#include "proxy.h"
 #include "util.h"
 
 enum phase {
@@ -35,6 +36,8 @@ enum phase {
 	PH_IO,			/* commands out, replies in */
 	PH_PROBE_CONNECT,	/* second connection, other TLS mode */
 	PH_PROBE_HS,
+	PH_PX_CONNECT,		/* --proxy: connecting to the proxy */
+	PH_PX_HS,		/* --proxy: the proxy's handshake */
 	PH_DONE
 };
 
@@ -112,6 +115,7 @@ struct session_priv {
 	bool closing;			/* wrap-up after a failure: QUIT only */
 	char *ev, *text, *ev_tls, *ev_auth_plain, *ev_cert, *ev_helo;
 	char *greeting_name;	/* for the facts: the 220's first word */
+	char *ev_oauth;		/* the server's OAuth error JSON, explained */
 	char *hostname;			/* for EHLO */
 	char *from, *to_default;
 	/* --bdat: the message in chunks (RFC 3030) */
@@ -119,6 +123,13 @@ struct session_priv {
 	size_t bdat_off, bdat_len;
 	int bdat_sent, bdat_done;
 	char *ev_dsn;			/* DSN asked for, not offered */
+	/* --proxy */
+	struct address px_addrs[NET_MAX_ADDRS];
+	int px_naddr, px_ai;
+	bool px_resolving;		/* PH_RESOLVE: the proxy's name */
+	struct proxy_hs px;
+	enum fail_kind px_err;		/* worst proxy connect error so far */
+	char px_ev[200];
 };
 
 /* Octets per BDAT chunk: each chunk ends at a line end when it can. */
@@ -374,7 +385,8 @@ session_new(const struct config *cfg)
 		for (int i = 0; o[i] >= 0; i++)
 			if (o[i] == st)
 				in = true;
-		if (st == STEP_AUTH && !s->cfg.user)
+		/* EXTERNAL logs in as the client certificate: no -u needed */
+		if (st == STEP_AUTH && !s->cfg.user && s->cfg.mech != AM_EXTERNAL)
 			in = false;
 		if (st == STEP_DATA && s->cfg.no_send)
 			in = false;
@@ -398,6 +410,7 @@ session_free(struct session *s)
 		resolve_abandon(p->res);
 	probe_close(s);
 	sasl_free(p->sasl);
+	proxy_hs_free(&p->px);
 	buf_free(&p->out);
 	lr_free(&p->lr);
 	rp_reset(&p->rp);
@@ -414,6 +427,7 @@ session_free(struct session *s)
 		wipe(p->bdat_msg, strlen(p->bdat_msg));
 		free(p->bdat_msg);
 	}
+	free(p->ev_oauth);
 	free(p->greeting_name);
 	free(p->hostname);
 	free(p->from);
@@ -592,6 +606,15 @@ finish(struct session *s)
 	set_str(&p->greeting_name, greeting_name(&s->tr));
 	f->greeting_name = p->greeting_name;
 	f->mx_domain = s->cfg.mx ? s->cfg.mx_domain : NULL;
+	{
+		/* Microsoft takes XOAUTH2 only: OAUTHBEARER asked for there */
+		const struct provider *pv = provider_by_host(s->cfg.host);
+		f->oauthbearer_microsoft = pv && (!strcmp(pv->name, "microsoft365") ||
+						  !strcmp(pv->name, "outlook")) &&
+			(s->cfg.mech == AM_OAUTHBEARER ||
+			 !strcasecmp(s->auth_mech, "OAUTHBEARER"));
+	}
+	f->client_cert = s->cfg.cert != NULL;
 	diag_decide(f, &s->diags);
 	provider_annotate(&s->diags, provider_by_host(s->cfg.host),
 			  config_port(&s->cfg), s->tls_mode);
@@ -916,6 +939,104 @@ begin_connect_attempt(struct session *s)
 	     "%s", p->conn_ev);
 }
 
+/* ---- the proxy hop (--proxy) ------------------------------------------ */
+
+static void
+begin_proxy_resolve(struct session *s)
+{
+	struct session_priv *p = s->p;
+	info(s, "resolving the proxy %s ...", s->cfg.proxy_host);
+	p->res = resolve_start(s->cfg.proxy_host, s->cfg.proxy_port, AF_UNSPEC);
+	p->px_resolving = true;
+	p->ph = PH_RESOLVE;
+}
+
+static void
+px_note(void *arg, const char *line)
+{
+	info(arg, "%s", line);
+}
+
+static void
+begin_proxy_connect(struct session *s)
+{
+	struct session_priv *p = s->p;
+	while (p->px_ai < p->px_naddr) {
+		struct address *a = &p->px_addrs[p->px_ai];
+		info(s, "connecting through %s proxy %s%s%s:%d",
+		     proxy_kind_name(s->cfg.proxy),
+		     a->family == AF_INET6 ? "[" : "", a->text,
+		     a->family == AF_INET6 ? "]" : "", s->cfg.proxy_port);
+		p->fd = connect_start(a);
+		if (p->fd >= 0) {
+			double left = p->step_t0 + timeout_of(s) - now_mono();
+			double share = left / (p->px_naddr - p->px_ai);
+			p->ph = PH_PX_CONNECT;
+			p->deadline = now_mono() + (share > 1 ? share : 1);
+			return;
+		}
+		int e = errno;
+		info(s, "  %s", strerror(e));
+		p->px_err = FK_PROXY_REFUSED;
+		snprintf(p->px_ev, sizeof p->px_ev, "connect to the %s proxy %s "
+			 "port %d: %s", proxy_kind_name(s->cfg.proxy), a->text,
+			 s->cfg.proxy_port, strerror(e));
+		p->px_ai++;
+	}
+	s->address[0] = '\0';
+	fail(s, STEP_CONNECT, p->px_err ? p->px_err : FK_PROXY_REFUSED, NULL,
+	     "%s", p->px_ev);
+}
+
+/* Connected to the proxy: its handshake, under what is left of the
+ * connect step's time. */
+static void
+begin_proxy_hs(struct session *s)
+{
+	struct session_priv *p = s->p;
+	const struct address *a = &p->px_addrs[p->px_ai];
+	info(s, "connected to the %s proxy %s port %d", proxy_kind_name(s->cfg.proxy),
+	     a->text, s->cfg.proxy_port);
+	/* socks5://: the address resolved here; else the name, which the
+	 * proxy resolves */
+	const char *addr = s->cfg.proxy == PX_SOCKS5 && p->ai < p->naddr ?
+		p->addrs[p->ai].text : NULL;
+	p->px.note = px_note;
+	p->px.arg = s;
+	proxy_hs_start(&p->px, &s->cfg, s->cfg.host, addr, s->port);
+	p->ph = PH_PX_HS;
+	p->deadline = p->step_t0 + timeout_of(s);
+	if (p->deadline < now_mono() + 1)
+		p->deadline = now_mono() + 1;
+}
+
+static void
+proxy_hs_io(struct session *s)
+{
+	struct session_priv *p = s->p;
+	enum px_rc rc = proxy_hs_step(&p->px, p->fd);
+	if (rc == PXR_AGAIN)
+		return;
+	if (rc == PXR_OK) {
+		proxy_hs_free(&p->px);
+		snprintf(s->address, sizeof s->address, "%s",
+			 s->cfg.proxy == PX_SOCKS5 && p->ai < p->naddr ?
+			 p->addrs[p->ai].text : p->px_addrs[p->px_ai].text);
+		info(s, "connected to %s port %d through the proxy", s->cfg.host,
+		     s->port);
+		p->ph = PH_IO;
+		end_step(s, STEP_CONNECT, SS_OK);
+		return;
+	}
+	enum fail_kind k = p->px.fail;
+	char ev[sizeof p->px.evidence];
+	snprintf(ev, sizeof ev, "%s", p->px.evidence);
+	proxy_hs_free(&p->px);
+	close_conn(s);
+	s->address[0] = '\0';
+	fail(s, STEP_CONNECT, k, NULL, "%s", ev);
+}
+
 static void
 begin_tls(struct session *s, bool probe)
 {
@@ -926,6 +1047,9 @@ begin_tls(struct session *s, bool probe)
 		.cafile = s->cfg.cafile,
 		.ca_pem = s->cfg.ca_pem,
 		.min_version = s->cfg.tls_min ? s->cfg.tls_min : 12,
+		.cert = s->cfg.cert,
+		.key = s->cfg.key,
+		.key_pass = s->cfg.key_pass,
 	};
 	struct tls_conn *t = tls_new(probe ? p->probe_fd : p->fd, &o, err, sizeof err);
 	if (!t) {
@@ -953,6 +1077,14 @@ begin_tls(struct session *s, bool probe)
 		p->ph = PH_HANDSHAKE;
 		info(s, "TLS handshake (SNI %s, TLS 1.%d or newer) ...",
 		     o.servername ? o.servername : "-", o.min_version - 10);
+		if (s->cfg.cert) {
+			char subj[256], e[300];
+			if (tls_client_cert_load(s->cfg.cert, s->cfg.key,
+						 s->cfg.key_pass, subj, sizeof subj,
+						 e, sizeof e) == 0)
+				info(s, "client certificate %s (%s), sent if the "
+				     "server asks", subj, s->cfg.cert);
+		}
 	}
 }
 
@@ -980,7 +1112,8 @@ begin_auth(struct session *s)
 	if (!s->encrypted && !s->cfg.allow_plaintext_auth) {
 		fail(s, STEP_AUTH, FK_PLAINTEXT_REFUSED, NULL,
 		     "the connection is not encrypted: smtpdx will not send the "
-		     "credentials of %s in the clear", s->cfg.user);
+		     "credentials of %s in the clear",
+		     s->cfg.user ? s->cfg.user : "the client");
 		return;
 	}
 	if (s->encrypted && p->tls)
@@ -994,14 +1127,15 @@ begin_auth(struct session *s)
 		     "that smtpdx cannot use)" : "", auth_mech_name(s->cfg.mech));
 		return;
 	}
-	if (!s->cfg.password) {
+	if (!s->cfg.password && strcmp(mech, "EXTERNAL") != 0) {
 		free(cb);
 		fail(s, STEP_AUTH, FK_SASL_ERROR, NULL,
 		     "no password given for %s", s->cfg.user);
 		return;
 	}
 	snprintf(s->auth_mech, sizeof s->auth_mech, "%s", mech);
-	p->sasl = sasl_start(mech, s->cfg.user, s->cfg.password, cb, exporter,
+	p->sasl = sasl_start(mech, s->cfg.user ? s->cfg.user : "",
+			     s->cfg.password ? s->cfg.password : "", cb, exporter,
 			     &initial, err, sizeof err);
 	free(cb);
 	if (!p->sasl) {
@@ -1011,8 +1145,9 @@ begin_auth(struct session *s)
 	p->auth_round = 0;
 	char *line = initial ? xasprintf("AUTH %s %s", mech, initial)
 			     : xasprintf("AUTH %s", mech);
-	char *shown = initial ? xasprintf("AUTH %s <redacted>", mech)
-			      : xstrdup(line);
+	/* EXTERNAL's initial response holds no secret: shown as it is */
+	char *shown = initial && strcmp(mech, "EXTERNAL") ?
+		xasprintf("AUTH %s <redacted>", mech) : xstrdup(line);
 	send_cmd(s, C_AUTH, line, shown);
 	if (initial) {
 		char *d = sasl_describe(mech, initial, true, 0);
@@ -1220,6 +1355,13 @@ begin_step(struct session *s, int st)
 
 	switch (st) {
 	case STEP_RESOLVE:
+		if (s->cfg.proxy == PX_SOCKS5H || s->cfg.proxy == PX_HTTP) {
+			info(s, "%s is resolved by the %s proxy, not here",
+			     s->cfg.host, proxy_kind_name(s->cfg.proxy));
+			p->naddr = 0;
+			begin_proxy_resolve(s);
+			return;
+		}
 		info(s, "resolving %s ...", s->cfg.host);
 		p->res = resolve_start(s->cfg.host, s->port,
 				       s->cfg.family == FAM_V4 ? AF_INET :
@@ -1228,13 +1370,20 @@ begin_step(struct session *s, int st)
 		return;
 	case STEP_CONNECT:
 		p->ai = 0;
+		if (s->cfg.proxy) {
+			p->px_ai = 0;
+			p->px_err = FK_NONE;
+			begin_proxy_connect(s);
+			return;
+		}
 		begin_connect_attempt(s);
 		return;
 	case STEP_GREETING:
 		if (p->qn == 0)
 			push_cmd(s, C_GREETING, -1, "greeting");
+		/* no second connection through a proxy: one tunnel */
 		if (s->tls_mode != TLSM_IMPLICIT && !s->cfg.probe &&
-		    timeout_of(s) > PROBE_GRACE)
+		    !s->cfg.proxy && timeout_of(s) > PROBE_GRACE)
 			p->probe_at = p->step_t0 + PROBE_GRACE;
 		break;
 	case STEP_EHLO:
@@ -1424,9 +1573,16 @@ auth_challenge(struct session *s, struct reply *r)
 			    FK_SASL_ERROR, err);
 		return;
 	}
-	if (*err)
+	if (*err) {
 		info(s, "%s", err);
-	send_cmd(s, C_AUTH, out, *out ? "<redacted>" : "");
+		/* the OAuth error JSON, explained: evidence for the failure
+		 * reply that follows */
+		if (!strcasecmp(s->auth_mech, "XOAUTH2") ||
+		    !strcasecmp(s->auth_mech, "OAUTHBEARER"))
+			set_str(&p->ev_oauth, xstrdup(err));
+	}
+	send_cmd(s, C_AUTH, out, *out ? (strcmp(out, "AQ==") ? "<redacted>" :
+					   "AQ==") : "");
 	d = sasl_describe(s->auth_mech, out, true, p->auth_round);
 	tr_note(&s->tr, d);
 	free(d);
@@ -1467,6 +1623,11 @@ on_auth(struct session *s, struct reply *r)
 			s->cfg.password = NULL;
 		}
 		end_step(s, STEP_AUTH, SS_OK);
+		return;
+	}
+	if (p->ev_oauth) {
+		s->facts.oauth_error = true;
+		fail(s, STEP_AUTH, FK_REPLY, r, "%s", p->ev_oauth);
 		return;
 	}
 	fail(s, STEP_AUTH, FK_REPLY, r, NULL);
@@ -2055,6 +2216,10 @@ after_handshake(struct session *s)
 		tr_add_safe(&s->tr, TR_INFO, false, s->cur, l);
 		free(l);
 	}
+	if (tls_cert_requested(p->tls))
+		info(s, "the server asked for a client certificate: %s",
+		     s->cfg.cert ? "sent the one from --cert" :
+		     "none to send (--cert/--key give one)");
 	int one = 1;
 	setsockopt(p->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
 
@@ -2133,8 +2298,11 @@ tls_refused(struct session *s, enum tls_fail tf, const char *err,
 	fail(s, STEP_TLS, tf == TF_CLIENT_CERT ? FK_TLS_CLIENT_CERT
 					       : FK_TLS_SERVER_ERROR, NULL,
 	     "%s%s%s%s", *alerts ? "TLS alerts received: " : err, alerts,
-	     asked ? "; the server sent a CertificateRequest (it asks for a "
-		     "client certificate) and this client has none" : "",
+	     !asked ? "" : s->cfg.cert ? "; the server sent a CertificateRequest "
+		     "(it asks for a client certificate), this client sent the "
+		     "one from --cert, and the server refused it" :
+		     "; the server sent a CertificateRequest (it asks for a "
+		     "client certificate) and this client has none (no --cert)",
 	     !*alerts ? "" : tf == TF_SERVER_ERROR ? "; the server's TLS failed "
 		     "inside" : "");
 }
@@ -2323,6 +2491,13 @@ on_timeout(struct session *s)
 	case PH_RESOLVE:
 		resolve_abandon(p->res);
 		p->res = NULL;
+		if (p->px_resolving) {
+			p->px_resolving = false;
+			fail(s, STEP_RESOLVE, FK_PROXY_NOT_FOUND, NULL,
+			     "no answer from the resolver for the proxy %s "
+			     "within %.0f s", s->cfg.proxy_host, timeout_of(s));
+			return;
+		}
 		fail(s, STEP_RESOLVE, FK_DNS_TEMPORARY, NULL,
 		     "no answer from the resolver for %s within %.0f s",
 		     s->cfg.host, timeout_of(s));
@@ -2337,6 +2512,29 @@ on_timeout(struct session *s)
 			 p->addrs[p->ai].text, s->port, timeout_of(s));
 		p->ai++;
 		begin_connect_attempt(s);
+		return;
+	case PH_PX_CONNECT:
+		info(s, "  no answer within %.0f s", timeout_of(s));
+		close(p->fd);
+		p->fd = -1;
+		p->px_err = FK_PROXY_TIMEOUT;
+		snprintf(p->px_ev, sizeof p->px_ev, "connect to the %s proxy %s "
+			 "port %d: no answer within %.0f s",
+			 proxy_kind_name(s->cfg.proxy), p->px_addrs[p->px_ai].text,
+			 s->cfg.proxy_port, timeout_of(s));
+		p->px_ai++;
+		begin_proxy_connect(s);
+		return;
+	case PH_PX_HS:
+		info(s, "the proxy did not finish its handshake within %.0f s",
+		     timeout_of(s));
+		proxy_hs_free(&p->px);
+		close_conn(s);
+		fail(s, STEP_CONNECT, FK_PROXY_TIMEOUT, NULL,
+		     "the %s proxy accepted the connection but did not answer "
+		     "its handshake for %s port %d within %.0f s",
+		     proxy_kind_name(s->cfg.proxy), s->cfg.host, s->port,
+		     timeout_of(s));
 		return;
 	case PH_HANDSHAKE:
 		info(s, "TLS handshake: no answer within %.0f s", timeout_of(s));
@@ -2456,6 +2654,14 @@ session_wait(struct session *s, struct pollfd *pfd, double *deadline)
 		pfd->fd = p->probe_fd;
 		pfd->events = POLLOUT;
 		break;
+	case PH_PX_CONNECT:
+		pfd->fd = p->fd;
+		pfd->events = POLLOUT;
+		break;
+	case PH_PX_HS:
+		pfd->fd = p->fd;
+		pfd->events = proxy_hs_events(&p->px);
+		break;
 	case PH_PROBE_HS:
 		pfd->fd = p->probe_fd;
 		pfd->events = tls_want(p->probe_tls);
@@ -2489,6 +2695,26 @@ session_handle(struct session *s, short revents)
 		if (!revents)
 			break;
 		int n = 0;
+		if (p->px_resolving) {
+			p->px_resolving = false;
+			enum resolve_err e = resolve_finish(p->res, p->px_addrs,
+							    NET_MAX_ADDRS, &n, err,
+							    sizeof err);
+			p->res = NULL;
+			p->px_naddr = n;
+			if (e != RES_OK) {
+				info(s, "the proxy %s: %s", s->cfg.proxy_host, err);
+				fail(s, STEP_RESOLVE, FK_PROXY_NOT_FOUND, NULL,
+				     "looking up the proxy %s: %s",
+				     s->cfg.proxy_host, err);
+				return;
+			}
+			info(s, "the proxy %s has address%s %s%s", s->cfg.proxy_host,
+			     n == 1 ? "" : "es", p->px_addrs[0].text,
+			     n > 1 ? ", ..." : "");
+			end_step(s, STEP_RESOLVE, SS_OK);
+			return;
+		}
 		enum resolve_err e = resolve_finish(p->res, p->addrs, NET_MAX_ADDRS,
 						    &n, err, sizeof err);
 		p->res = NULL;
@@ -2509,9 +2735,39 @@ session_handle(struct session *s, short revents)
 		info(s, "%s has %d address%s: %s", s->cfg.host, n, n == 1 ? "" : "es",
 		     b.data);
 		buf_free(&b);
+		if (s->cfg.proxy) {
+			/* the proxy is told the first address; its name next */
+			begin_proxy_resolve(s);
+			return;
+		}
 		end_step(s, STEP_RESOLVE, SS_OK);
 		return;
 	}
+	case PH_PX_CONNECT: {
+		if (!revents)
+			break;
+		int e = connect_result(p->fd);
+		if (e == 0) {
+			begin_proxy_hs(s);
+			proxy_hs_io(s);
+			return;
+		}
+		info(s, "  %s", strerror(e));
+		close(p->fd);
+		p->fd = -1;
+		p->px_err = e == ETIMEDOUT ? FK_PROXY_TIMEOUT : FK_PROXY_REFUSED;
+		snprintf(p->px_ev, sizeof p->px_ev, "connect to the %s proxy %s "
+			 "port %d: %s", proxy_kind_name(s->cfg.proxy),
+			 p->px_addrs[p->px_ai].text, s->cfg.proxy_port, strerror(e));
+		p->px_ai++;
+		begin_proxy_connect(s);
+		return;
+	}
+	case PH_PX_HS:
+		if (!revents)
+			break;
+		proxy_hs_io(s);
+		return;
 	case PH_CONNECT: {
 		if (!revents)
 			break;
@@ -2633,6 +2889,8 @@ session_cancel(struct session *s)
 	if (s->finished || !session_busy(s))
 		return;
 	info(s, "cancelled by the user");
+	proxy_hs_free(&p->px);
+	p->px_resolving = false;
 	if (p->res) {
 		resolve_abandon(p->res);
 		p->res = NULL;

@@ -236,6 +236,7 @@ sweep_free(struct sweep *w)
 	for (int i = 0; i < w->n; i++)
 		port_free(&w->p[i]);
 	free(w->advice.why);
+	free(w->advice.network_why);
 	config_free(&w->base);
 	free(w);
 }
@@ -640,6 +641,139 @@ sweep_exit_status(const struct sweep *w)
 	return w->done && w->advice.port ? 0 : 1;
 }
 
+/* ---- network patterns ------------------------------------------------------ */
+
+/*
+ * Which ports a network drops says who is in the way.  Facts from
+ * ../shared/PROVIDERS.md §3 (outbound port filtering by cloud), whose
+ * sources are repeated with each pattern.  A pattern matches when the
+ * ports filtered (no answer at all, not even a refusal) are exactly its
+ * set and the submission ports it leaves open answered.
+ */
+static const struct net_pattern {
+	const char *id;
+	int filtered[4];	/* exactly these, 0-terminated */
+	int open;		/* a port that must have answered, 0: none */
+	const char *why;
+} net_patterns[] = {
+	{ "25-filtered", { 25 }, 0,
+	  "Only port 25 is filtered. Most residential ISPs and clouds block "
+	  "outbound port 25 while leaving the submission ports open (AWS EC2 "
+	  "throttles it by default, Google Cloud blocks it, Azure by "
+	  "subscription type, DigitalOcean restricts it): submit on 587 or 465; "
+	  "25 is for server-to-server relay [AWS SES \"Connecting to an SMTP "
+	  "endpoint\"; gitlab-foss!23275; azure-docs "
+	  "troubleshoot-outbound-smtp-connectivity]." },
+	{ "25-465-filtered", { 25, 465 }, 587,
+	  "Ports 25 and 465 are filtered while 587 answers: the pattern of "
+	  "Hetzner Cloud, which blocks both upstream of the server (its own "
+	  "firewall looks clean). Use 587 with STARTTLS, or ask the provider "
+	  "to lift the block [Hetzner: orion commit 1227567d, 2026-05-30; "
+	  "Hetzner's own page unconfirmed]." },
+	{ "25-465-587-filtered", { 25, 465, 587 }, 0,
+	  "Ports 25, 465 and 587 are all filtered: the pattern of Linode/Akamai "
+	  "accounts created since November 2019 (and of Cloudzy). Use the mail "
+	  "provider's high fallback port: 2525 (SendGrid, Mailgun, Postmark, "
+	  "Brevo, SparkPost, Mailjet) or 2587/2465 (Amazon SES, Resend), or ask "
+	  "the cloud to lift the block [Linode, \"A New Policy to Help Fight "
+	  "Spam\"; cloudzy.com/kb/smtp-ports-on-cloudzy-servers]." },
+};
+
+const char *
+sweep_reach_name(enum sweep_reach r)
+{
+	switch (r) {
+	case REACH_REFUSED: return "refused";
+	case REACH_FILTERED: return "filtered";
+	case REACH_RESET: return "reset";
+	case REACH_UNREACHABLE: return "unreachable";
+	default: return "answered";
+	}
+}
+
+/* How the network treated p, from what the probe saw. */
+static enum sweep_reach
+reach_of(const struct sweep_port *p)
+{
+	if (p->speaks != SPK_NOTHING)
+		return REACH_ANSWERED;
+	for (size_t i = 0; i < p->diags.n; i++) {
+		const struct diagnosis *d = &p->diags.v[i];
+		if (d->sev != SEV_ERROR)
+			continue;
+		const char *id = diag_info(d->id)->id;
+		if (!strcmp(id, "connect.refused"))
+			return REACH_REFUSED;
+		if (!strcmp(id, "connect.timeout") ||
+		    !strcmp(id, "connect.port25_blocked"))
+			return REACH_FILTERED;
+		if (!strcmp(id, "connect.unreachable"))
+			return REACH_UNREACHABLE;
+		if (!strcmp(id, "session.closed") && d->step == STEP_GREETING)
+			return REACH_RESET;
+		break;
+	}
+	return REACH_ANSWERED;	/* connected, and silent: not the network */
+}
+
+static bool
+port_in(int port, const int *set)
+{
+	for (int i = 0; i < 4 && set[i]; i++)
+		if (set[i] == port)
+			return true;
+	return false;
+}
+
+/* Recognise the network's pattern; fills a->network and a->network_why. */
+static void
+network_pattern(struct sweep *w, struct sweep_advice *a)
+{
+	int filtered = 0, probed = w->n;
+	for (int i = 0; i < w->n; i++) {
+		w->p[i].reach = reach_of(&w->p[i]);
+		filtered += w->p[i].reach == REACH_FILTERED;
+	}
+	a->network = NULL;
+	a->network_why = NULL;
+	if (!filtered)
+		return;
+	if (filtered == probed && probed > 1) {
+		a->network = "all-filtered";
+		a->network_why = xstrdup("Every port probed is filtered: something "
+			"on the way drops all traffic to this host, or the host "
+			"is down. Check the address, the local firewall, or try "
+			"from another network.");
+		return;
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(net_patterns); k++) {
+		const struct net_pattern *np = &net_patterns[k];
+		bool match = true, open_ok = !np->open, any_open = false;
+		int covered = 0;
+		for (int i = 0; i < w->n && match; i++) {
+			const struct sweep_port *p = &w->p[i];
+			bool want = port_in(p->port, np->filtered);
+			if (want)
+				covered++;
+			if (want != (p->reach == REACH_FILTERED))
+				match = false;
+			if (p->reach == REACH_ANSWERED) {
+				any_open = true;
+				if (p->port == np->open)
+					open_ok = true;
+			}
+		}
+		int need = 0;
+		while (need < 4 && np->filtered[need])
+			need++;
+		if (match && open_ok && covered == need && (any_open || need == 3)) {
+			a->network = np->id;
+			a->network_why = xstrdup(np->why);
+			return;
+		}
+	}
+}
+
 /* ---- the advice ---------------------------------------------------------- */
 
 static bool
@@ -856,5 +990,8 @@ compute_advice(struct sweep *w)
 			buf_printf(&b, "; and %s", nv->why);
 		buf_adds(&b, ".");
 	}
+	network_pattern(w, a);
+	if (a->network_why)
+		buf_printf(&b, " Network: %s", a->network_why);
 	a->why = buf_steal(&b);
 }

@@ -93,8 +93,19 @@ enum sweep_purpose {
 	SWEEP_RELAY		/* server-to-server delivery to an MX (--mx) */
 };
 
+/* How the network treated a port, before any SMTP. */
+enum sweep_reach {
+	REACH_ANSWERED,		/* something answered (SMTP, TLS or other) */
+	REACH_REFUSED,		/* RST to the SYN: nothing listens there */
+	REACH_FILTERED,		/* no answer at all: dropped on the way */
+	REACH_RESET,		/* connected, then reset before a word */
+	REACH_UNREACHABLE	/* no route (ICMP unreachable) */
+};
+const char *sweep_reach_name(enum sweep_reach r);	/* "filtered", ... */
+
 struct sweep_port {
 	int port;
+	enum sweep_reach reach;	/* how the network treated it */
 	enum sweep_state state;
 	enum sweep_speaks speaks;
 	bool ok;		/* the probe reached QUIT with no error */
@@ -127,6 +138,9 @@ struct sweep_advice {
 	const char *rule;	/* id of the policy row that chose it, or NULL */
 	char *why;		/* words: why this port, what is wrong with the
 				 * others; always set once the sweep is done */
+	const char *network;	/* id of the network pattern recognised
+				 * ("25-filtered", ...), or NULL */
+	char *network_why;	/* what it means, with sources, or NULL */
 };
 
 struct sweep;

@@ -126,6 +126,14 @@ tls_new(int fd, const struct tls_opts *o, char *err, size_t errlen)
 	}
 	if (rc < 0)
 		goto fail;
+	if (o->cert && o->key) {
+		rc = gnutls_certificate_set_x509_key_file2(t->cred, o->cert, o->key,
+							   GNUTLS_X509_FMT_PEM,
+							   o->key_pass, 0);
+		where = o->cert;
+		if (rc < 0)
+			goto fail;
+	}
 
 	if ((rc = gnutls_init(&t->s, GNUTLS_CLIENT | GNUTLS_NONBLOCK)) < 0) {
 		where = "session";
@@ -269,6 +277,11 @@ tls_failure(const struct tls_conn *t)
 		if (cert_refusal(t) && (a == GNUTLS_A_HANDSHAKE_FAILURE ||
 		    a == GNUTLS_A_BAD_CERTIFICATE ||
 		    a == GNUTLS_A_CERTIFICATE_UNKNOWN ||
+		    /* ours was presented and refused (Postfix with
+		     * smtpd_tls_req_ccert: unknown_ca) */
+		    a == GNUTLS_A_UNKNOWN_CA ||
+		    a == GNUTLS_A_CERTIFICATE_EXPIRED ||
+		    a == GNUTLS_A_CERTIFICATE_REVOKED ||
 		    a == GNUTLS_A_DECODE_ERROR ||	/* GnuTLS 3.7's servers */
 		    a == GNUTLS_A_UNSUPPORTED_CERTIFICATE ||
 		    a == GNUTLS_A_ACCESS_DENIED))
@@ -695,4 +708,49 @@ const char *
 tls_library_version(void)
 {
 	return gnutls_check_version(NULL);
+}
+
+int
+tls_client_cert_load(const char *cert, const char *key, const char *pass,
+		     char *subject, size_t sublen, char *err, size_t errlen)
+{
+	gnutls_certificate_credentials_t cred = NULL;
+	gnutls_x509_crt_t *crts = NULL;
+	unsigned ncrt = 0;
+	int rc;
+
+	if (subject && sublen)
+		*subject = '\0';
+	if ((rc = gnutls_certificate_allocate_credentials(&cred)) < 0) {
+		snprintf(err, errlen, "client certificate: %s", gnutls_strerror(rc));
+		return -1;
+	}
+	rc = gnutls_certificate_set_x509_key_file2(cred, cert, key,
+						   GNUTLS_X509_FMT_PEM, pass, 0);
+	if (rc < 0) {
+		bool locked = rc == GNUTLS_E_DECRYPTION_FAILED ||
+			rc == GNUTLS_E_PK_INVALID_PRIVKEY ||
+			rc == GNUTLS_E_PKCS1_WRONG_PAD;
+		snprintf(err, errlen, "--cert %s --key %s: %s%s", cert, key,
+			 gnutls_strerror(rc), locked ? (pass ?
+			 " (a wrong SMTPDX_KEY_PASSWORD?)" : " (an encrypted key: "
+			 "put its passphrase in SMTPDX_KEY_PASSWORD)") : "");
+		gnutls_certificate_free_credentials(cred);
+		return -1;
+	}
+	if (subject && sublen &&
+	    gnutls_certificate_get_x509_crt(cred, 0, &crts, &ncrt) == 0) {
+		gnutls_datum_t dn = { 0 };
+		if (ncrt && gnutls_x509_crt_get_dn3(crts[0], &dn, 0) == 0) {
+			char *v = vis_escape((const char *)dn.data, dn.size);
+			snprintf(subject, sublen, "%s", v);
+			free(v);
+			gnutls_free(dn.data);
+		}
+		for (unsigned i = 0; i < ncrt; i++)
+			gnutls_x509_crt_deinit(crts[i]);
+		gnutls_free(crts);
+	}
+	gnutls_certificate_free_credentials(cred);
+	return 0;
 }

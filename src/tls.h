@@ -91,7 +91,16 @@ struct tls_opts {
 	const char *cafile;	/* NULL: system trust store */
 	const char *ca_pem;	/* trust anchors in memory; wins over cafile */
 	int min_version;	/* 10..13 */
+	const char *cert, *key;	/* --cert/--key: a client certificate (PEM
+				 * files), sent if the server asks; NULL none */
+	const char *key_pass;	/* an encrypted key's passphrase, or NULL */
 };
+
+/* Load a client certificate and its key (PEM; pass for an encrypted
+ * key) to check them: 0 with the certificate's subject in subject, or -1
+ * with why in err (one line). */
+int tls_client_cert_load(const char *cert, const char *key, const char *pass,
+			 char *subject, size_t sublen, char *err, size_t errlen);
 
 /* The smallest RSA/DSA key not called weak. */
 #define TLS_MIN_RSA_BITS 2048

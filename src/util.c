@@ -428,3 +428,18 @@ strcasestr_ascii(const char *hay, const char *needle)
 			return true;
 	return false;
 }
+
+char *
+str_subst(const char *s, const char *key, const char *val)
+{
+	struct buf b = { 0 };
+	size_t kl = strlen(key);
+	const char *q;
+	while (kl && (q = strstr(s, key))) {
+		buf_add(&b, s, (size_t)(q - s));
+		buf_adds(&b, val);
+		s = q + kl;
+	}
+	buf_adds(&b, s);
+	return b.data ? buf_steal(&b) : xstrdup("");
+}

@@ -21,6 +21,8 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) PRINTF(1, 2);
 char *xvasprintf(const char *fmt, va_list ap) PRINTF(1, 0);
+/* A copy of s with every occurrence of key replaced by val. */
+char *str_subst(const char *s, const char *key, const char *val);
 
 /*
  * The end for what cannot go on (out of memory, no pipe): run the hook

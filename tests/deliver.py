@@ -103,6 +103,24 @@ s.quit()
     report(lab_ready and len(tlsa) == 64,
            "the lab serves STARTTLS on port 25 in the namespace", tlsa)
 
+    # --- DKIM keys: a 2048-bit one and a weak 1024-bit one, as the base64
+    # SubjectPublicKeyInfo DNS carries (RFC 6376 §3.6.1)
+    import base64
+
+    def dkim_txt(bits):
+        k = os.path.join(TMP, "dkim%d.key" % bits)
+        subprocess.run(["certtool", "--generate-privkey", "--rsa", "--bits",
+                        str(bits), "--outfile", k], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        der = subprocess.run(["certtool", "--load-privkey", k, "--pubkey-info",
+                              "--outder"], check=True, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL).stdout
+        p = base64.b64encode(der).decode()
+        rec = "v=DKIM1; k=rsa; p=" + p
+        # TXT strings hold 255 bytes at most: several strings, joined
+        return ",".join(rec[i:i + 200] for i in range(0, len(rec), 200))
+    dkim_good, dkim_weak = dkim_txt(2048), dkim_txt(1024)
+
     # --- the zone
     inc = ["--txt-record=many.test,v=spf1 " +
            " ".join("include:i%d.many.test" % i for i in range(11)) + " -all"]
@@ -141,6 +159,9 @@ s.quit()
         "--host-record=mx.rdnsbad.test,127.0.0.3",
         "--ptr-record=3.0.0.127.in-addr.arpa,nowhere.rdnsbad.test",
         "--ptr-record=1.0.0.127.in-addr.arpa,mx.good.test",
+        # DKIM selectors
+        "--txt-record=s1._domainkey.good.test," + dkim_good,
+        "--txt-record=weak._domainkey.good.test," + dkim_weak,
         # nullmx.test: RFC 7505
         "--mx-host=nullmx.test,.,0",
         # DANE: mx.good.test's TLSA is the certificate's SHA-256 (3 0 1);
@@ -229,6 +250,20 @@ s.serve_forever()
     ev = [d["evidence"] for d in rep["diagnoses"] if d["id"] == "dane.mismatch"]
     report(rc == 1 and ev and "mx.danebad.test" in ev[0],
            "danebad.test: dane.mismatch names the MX host", "%r %r" % (ids, ev))
+
+    rc, rep, by, ids, err = check("good.test", ["--dkim-selector", "s1"])
+    dk = by.get("dkim", {})
+    report(dk.get("status") == "ok" and "2048 bits" in dk.get("verdict", ""),
+           "--dkim-selector s1: the key found, RSA 2048 bits", repr(dk))
+    rc, rep, by, ids, err = check("good.test", ["--dkim-selector", "weak"])
+    dk = by.get("dkim", {})
+    report(dk.get("status") == "warn" and "1024 bits" in dk.get("verdict", ""),
+           "--dkim-selector weak: 1024 bits draws a warning", repr(dk))
+    rc, rep, by, ids, err = check("good.test", ["--dkim-selector", "nope"])
+    dk = by.get("dkim", {})
+    report(rc == 1 and dk.get("status") == "fail" and
+           "nope._domainkey.good.test" in dk.get("verdict", ""),
+           "--dkim-selector with no key: fail, the name it looked up", repr(dk))
 
     rc, rep, by, ids, err = check("nospf.test")
     report(rc == 1 and "spf.missing" in ids and "dmarc.missing" in ids,

@@ -23,6 +23,8 @@ USER = "alice"
 SPECIAL = {
     "ok": (None, 0),
     "ok-implicit": (None, 0),
+    "ok-oauth": (None, 0),
+    "auth-xoauth2-expired": ("auth.oauth_token_rejected", 1),
     "ok-relay": (None, 0),
     "hostile-escapes": (None, 0),
     "hostile-trickle": ("greeting.timeout", 1),
@@ -33,6 +35,8 @@ SPECIAL = {
     "hostile-endless-reply": ("proto.reply_too_long", 1),
     "hostile-4xx-flood": ("ehlo.rejected", 1),
     "hostile-drop-tls": ("session.closed", 1),
+    "hostile-renegotiate": ("session.closed", 1),
+    "hostile-empty-records": ("session.timeout", 1),
     "tls-weak-sha1": ("tls.weak_key", 1),
     "tls-client-cert-12": ("tls.client_cert_required", 1),
     "tls-client-cert-implicit": ("tls.client_cert_required", 1),

@@ -46,6 +46,12 @@ CASES = {
     "hostile-drop": ("session.closed", 1, 5, "close in the middle of EHLO's reply"),
     "hostile-drop-tls": ("session.closed", 1, 5,
                          "close in the middle of MAIL's reply, inside TLS"),
+    "hostile-renegotiate": ("session.closed", 1, 5,
+                            "HelloRequests without end inside TLS 1.2: "
+                            "at most 64 taken, then the session ends"),
+    "hostile-empty-records": ("session.timeout", 1, 5,
+                              "records of padding only without end inside "
+                              "TLS 1.3: the step deadline ends it"),
     "starttls.injection": ("starttls.injection", 1, 5,
                            "plaintext appended to STARTTLS's 220"),
     "starttls.unexpected_data": ("starttls.unexpected_data", 1, 5,

@@ -52,8 +52,11 @@ local|local files, secrets, escaping, lab limits|python3 tests/local.py
 message|the message, DSN, REQUIRETLS, BDAT on the wire|python3 tests/message.py
 sasl|SASL attack servers|python3 tests/sasl_attack.py
 sweep|port advisor (--sweep)|python3 tests/sweep.py
+netpat|port advisor on filtering networks|python3 tests/netpat.py
 deliver|deliverability (--deliverability, dnsmasq + HTTPS)|python3 tests/deliver.py
 policy|team port policy (--policy)|python3 tests/policy.py
+proxy|--proxy: SOCKS5 and HTTP CONNECT proxies of our own|python3 tests/proxy.py
+clientauth|client certificates, EXTERNAL, OAUTHBEARER and XOAUTH2|python3 tests/clientauth.py
 labcli|lab command line (list, handout, --lab-server -p)|python3 tests/lab_cli.py
 findfix|--find-fix|python3 tests/findfix.py
 profiles|profiles and --password-command|python3 tests/profiles.py

@@ -166,6 +166,7 @@ main(void)
 	test_options_merge();
 	test_options_password();
 	test_options_reentry();
+	test_proxy_url();
 	test_diag_tree();
 	test_diag_warnings();
 	test_diag_catalog();

@@ -408,3 +408,32 @@ test_config_and_steps(void)
 	CHECK_INT(step_from_name("helo"), -1, "steps: unknown name is -1");
 	CHECK_STR(step_status_name(SS_SKIPPED), "skipped", "steps: status name skipped");
 }
+
+/* --proxy URLs taken apart (config_proxy_parse) */
+static void
+test_proxy_url(void)
+{
+	struct config c;
+	char err[256];
+	config_defaults(&c);
+	CHECK(config_proxy_parse(&c, "socks5://127.0.0.1:1080", err, sizeof err) == 0 &&
+	      c.proxy == PX_SOCKS5 && !strcmp(c.proxy_host, "127.0.0.1") &&
+	      c.proxy_port == 1080 && !c.proxy_user && !c.proxy_pass,
+	      "proxy: socks5://127.0.0.1:1080");
+	CHECK(config_proxy_parse(&c, "SOCKS5H://u%40x:p%3Aw@[::1]:9050/", err,
+				 sizeof err) == 0 && c.proxy == PX_SOCKS5H &&
+	      !strcmp(c.proxy_host, "::1") && c.proxy_port == 9050 &&
+	      !strcmp(c.proxy_user, "u@x") && !strcmp(c.proxy_pass, "p:w"),
+	      "proxy: socks5h with %XX credentials and [v6]:port");
+	CHECK(config_proxy_parse(&c, "http://proxy.corp:3128", err, sizeof err) == 0 &&
+	      c.proxy == PX_HTTP && !c.proxy_user && !c.proxy_pass,
+	      "proxy: http:// clears earlier credentials");
+	const char *bad[] = { "socks4://h:1", "socks5://h", "socks5://h:0",
+			      "socks5://h:70000", "socks5://:1080", "http://h:80/x",
+			      "socks5://@h:1", "socks5://u%zz@h:1", "socks5://u%00@h:1",
+			      "socks5://h h:1" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		CHECK(config_proxy_parse(&c, bad[i], err, sizeof err) < 0 &&
+		      !strchr(err, '\n'), nm("proxy: '%s' refused in one line", bad[i]));
+	config_free(&c);
+}

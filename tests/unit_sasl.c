@@ -111,6 +111,51 @@ test_sasl_limits(void)
 	CHECK(rc == SASL_BROKEN, "sasl_step: a second XOAUTH2 challenge is refused");
 	sasl_free(s);
 
+	/* OAUTHBEARER (RFC 7628): gs2 header with a=, %x01 to the error */
+	s = sasl_start("OAUTHBEARER", "a,b=c", "tok", NULL, false, &initial, err,
+		       sizeof err);
+	t = (char *)unb64(initial, &n);
+	CHECK(t && n == 32 && !memcmp(t, "n,a=a=2Cb=3Dc,\001auth=Bearer tok\001\001", n),
+	      "sasl_start: OAUTHBEARER initial response, saslname escaped");
+	free(t);
+	free(initial);
+	char *js = b64s("{\"status\":\"invalid_token\",\"scope\":"
+			"\"https://mail.google.com/\",\"openid-configuration\":"
+			"\"https://x.test/.well-known/openid-configuration\"}");
+	t = step_text(s, js, &rc, err, sizeof err);
+	free(js);
+	CHECK(rc == SASL_CONT && t && !strcmp(t, "\001"),
+	      "sasl_step: OAUTHBEARER's error answered with %x01");
+	CHECK(strstr(err, "invalid_token") && strstr(err, "expired") &&
+	      strstr(err, "https://mail.google.com/") &&
+	      strstr(err, "x.test/.well-known"),
+	      nm("sasl_step: OAUTHBEARER's error JSON explained: %s", err));
+	free(t);
+	t = step_text(s, "eyJzdGF0dXMiOiI0MDEifQ==", &rc, err, sizeof err);
+	CHECK(rc == SASL_BROKEN, "sasl_step: a second OAUTHBEARER challenge is refused");
+	sasl_free(s);
+	{
+		char e[300];
+		const char *j = "{\"status\" : \"insufficient_scope\", \"scope\":"
+				"\"a\\u0041\\\"\\n\\u001b\"}";
+		sasl_oauth_error(j, strlen(j), e, sizeof e);
+		CHECK(strstr(e, "lacks the scope") && strstr(e, "aA\" ?") &&
+		      !strchr(e, 0x1b) && !strchr(e, '\n'),
+		      nm("sasl_oauth_error: escapes decoded, control bytes never "
+			 "shown: %s", e));
+		sasl_oauth_error("not json", 8, e, sizeof e);
+		CHECK(strstr(e, "not the error JSON"), "sasl_oauth_error: not JSON said so");
+	}
+	/* EXTERNAL: the empty authzid, nothing more */
+	s = sasl_start("EXTERNAL", "", "", NULL, false, &initial, err, sizeof err);
+	CHECK(s && initial && !strcmp(initial, "="),
+	      "sasl_start: EXTERNAL's initial response is empty (\"=\")");
+	free(initial);
+	t = step_text(s, "", &rc, err, sizeof err);
+	CHECK(rc == SASL_BROKEN, "sasl_step: EXTERNAL takes no challenge");
+	free(t);
+	sasl_free(s);
+
 	/* SCRAM-SHA-256: RFC 7677 §3, user "user", password "pencil" */
 	sasl_test_nonce = "rOprNGfwEbeRWgbNEkqO";
 	s = sasl_start("SCRAM-SHA-256", "user", "pencil", NULL, false, &initial,

@@ -271,6 +271,13 @@ test_base64(void)
 static void
 test_strings_and_bufs(void)
 {
+	char *sub = str_subst("{host} and {host}.", "{host}", "mx.example");
+	CHECK_STR(sub, "mx.example and mx.example.", "str_subst: every occurrence");
+	free(sub);
+	sub = str_subst("", "{host}", "x");
+	CHECK_STR(sub, "", "str_subst: an empty text stays empty (not NULL)");
+	free(sub);
+
 	CHECK(strcasestr_ascii("Relay access DENIED", "access denied"),
 	      "strcasestr_ascii: case-insensitive hit");
 	CHECK(strcasestr_ascii("abc", "abc"), "strcasestr_ascii: whole string");

@@ -381,6 +381,8 @@ static const struct oracle oracles[] = {
 	{ "auth.535", O_WORDS, NULL }, { "auth.535.basic", O_WORDS, NULL },
 	{ "auth.generic", O_WORDS, NULL }, { "auth.generic.class", O_CLASS, NULL },
 	{ "auth.535.139", O_ENH, NULL }, { "auth.530", O_WORDS, NULL },
+	{ "auth.oauth.ms", O_FLAG, "OAUTHBEARER refused at a Microsoft host" },
+	{ "auth.oauth", O_FLAG, "the server answered the token with its error" },
 	{ "mail.kind", O_KIND, NULL }, { "mail.code", O_CODE, NULL },
 	{ "mail.utf8", O_FLAG, "the sender holds non-ASCII" },
 	{ "mail.rate", O_VOCAB, "RATE" },
@@ -491,6 +493,11 @@ flag_oracle(const char *what, const struct facts *f)
 		return f->dsn_dropped;
 	if (!strcmp(what, "a MAIL FROM typed on the : line opened a transaction"))
 		return f->raw_transaction;
+	if (!strcmp(what, "OAUTHBEARER refused at a Microsoft host"))
+		return f->oauthbearer_microsoft && (f->kind == FK_REPLY ||
+						    f->kind == FK_MECH_UNSUPPORTED);
+	if (!strcmp(what, "the server answered the token with its error"))
+		return f->oauth_error;
 	return false;
 }
 
@@ -941,6 +948,8 @@ test_vocab_honest_paths(void)
 				f.helo_fallback = m == 5;
 				f.auth_before_tls = m == 6;
 				f.dsn_dropped = m == 7;
+				f.oauth_error = (m & 24) == 24;
+				f.oauthbearer_microsoft = m == 3 || m == 35;
 				if (k != FK_REPLY) {
 					WALK("sweep");
 					continue;

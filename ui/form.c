@@ -44,7 +44,8 @@ struct form {
 
 static const char *const tls_choices[] = { "auto", "starttls", "implicit", "none" };
 static const char *const mech_choices[] = {
-	"auto", "plain", "login", "cram-md5", "scram-sha-256", "xoauth2"
+	"auto", "plain", "login", "cram-md5", "scram-sha-256", "xoauth2",
+	"oauthbearer", "external"
 };
 
 enum {
@@ -106,7 +107,7 @@ form_settings(const struct config *cfg)
 			       "typing replaces it; empty: asked for when needed");
 	pw->had = pw->kept = cfg->password != NULL;
 	choice(add(fm, "Mechanism", FT_CHOICE, "", "Left/Right: the SASL mechanism"),
-	       mech_choices, 6, (int)cfg->mech);
+	       mech_choices, 8, (int)cfg->mech);
 	add(fm, "From", FT_TEXT, cfg->from, "envelope sender; empty: the user");
 	struct buf b = { 0 };
 	for (int i = 0; i < cfg->nto; i++)

@@ -186,8 +186,8 @@ int
 lab_pki_make(struct lab_pki *pki, enum lab_cert which,
 	     char *err, size_t errlen)
 {
-	gnutls_x509_privkey_t cakey = NULL, key = NULL, ikey = NULL;
-	gnutls_x509_crt_t ca = NULL, crt = NULL, inter = NULL;
+	gnutls_x509_privkey_t cakey = NULL, key = NULL, ikey = NULL, ckey = NULL;
+	gnutls_x509_crt_t ca = NULL, crt = NULL, inter = NULL, ccrt = NULL;
 	time_t now = time(NULL);
 	const char *what = "CA key";
 	unsigned rsa_bits = 0;
@@ -270,12 +270,37 @@ lab_pki_make(struct lab_pki *pki, enum lab_cert which,
 	if (rc < 0)
 		goto out;
 
+	/* the client certificate --lab-server hands out: signed by the
+	 * root, for TLS client use */
+	what = "client key";
+	struct cert_spec cspec = {
+		.dn = "CN=" LAB_USER "@smtpdx.lab," LAB_ORG,
+		.not_before = now - DAY,
+		.not_after = now + 30 * DAY,
+		.purpose = GNUTLS_KP_TLS_WWW_CLIENT,
+		.dns_name = "client.smtpdx.lab",
+	};
+	if ((rc = make_key(&ckey, 0)) < 0 ||
+	    (rc = make_cert(&cspec, ckey, ca, cakey, &ccrt, &what)) < 0)
+		goto out;
 	what = "export";
+	char *cc = NULL, *ck = NULL;
+	if ((rc = export_crt(ccrt, &cc)) < 0 || (rc = export_key(ckey, &ck)) < 0) {
+		free(cc);
+		free(ck);
+		goto out;
+	}
+	pki->client_pem = xasprintf("%s%s", cc, ck);
+	wipe(ck, strlen(ck));
+	free(ck);
+	free(cc);
 	if ((rc = export_crt(ca, &pki->ca_pem)) < 0 ||
 	    (rc = export_crt(crt, &pki->cert_pem)) < 0 ||
 	    (rc = export_key(key, &pki->key_pem)) < 0)
 		goto out;
 out:
+	gnutls_x509_crt_deinit(ccrt);
+	gnutls_x509_privkey_deinit(ckey);
 	gnutls_x509_crt_deinit(crt);
 	gnutls_x509_crt_deinit(inter);
 	gnutls_x509_crt_deinit(ca);
@@ -295,6 +320,9 @@ lab_pki_free(struct lab_pki *pki)
 	if (pki->key_pem)
 		wipe(pki->key_pem, strlen(pki->key_pem));
 	free(pki->key_pem);
+	if (pki->client_pem)
+		wipe(pki->client_pem, strlen(pki->client_pem));
+	free(pki->client_pem);
 	free(pki->cert_pem);
 	free(pki->ca_pem);
 	memset(pki, 0, sizeof *pki);

@@ -23,6 +23,9 @@ struct lab_pki {
 	char *ca_pem;		/* the CA certificate: the client's trust anchor */
 	char *cert_pem;		/* the server certificate (leaf only, no chain) */
 	char *key_pem;		/* its private key, PKCS#8: a secret */
+	char *client_pem;	/* a client certificate from the same CA
+				 * ("CN=alice@smtpdx.lab", TLS client use)
+				 * and its key, for --cert/--key: a secret */
 };
 
 /*

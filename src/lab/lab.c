@@ -269,6 +269,7 @@ clear(struct lab_server *ls)
 	for (size_t i = 0; i < ARRAY_SIZE(ls->holdfd); i++)
 		ls->holdfd[i] = -1;
 	ls->ca_pem = NULL;
+	ls->client_pem = NULL;
 }
 
 int
@@ -284,6 +285,7 @@ lab_start(const struct lab_scenario *sc, struct lab_server *ls,
 	if (lab_pki_make(&pki, sc->cert, err, errlen) < 0)
 		return -1;
 	ls->ca_pem = xstrdup(pki.ca_pem);
+	ls->client_pem = xstrdup(pki.client_pem);
 
 	if ((lfd = bind_loopback(&sa, ls->want_port, &ls->port, err, errlen)) < 0)
 		goto fail;
@@ -359,6 +361,9 @@ lab_stop(struct lab_server *ls)
 		if (ls->holdfd[i] > 2)
 			close(ls->holdfd[i]);
 	free(ls->ca_pem);
+	if (ls->client_pem)
+		wipe(ls->client_pem, strlen(ls->client_pem));
+	free(ls->client_pem);
 	clear(ls);
 }
 

@@ -76,10 +76,16 @@ enum lab_tls_flag {
 	LT_REQUIRE_CLIENT_CERT = 1u << 0,	/* no client certificate, no TLS */
 	LT_INTERNAL_ERROR = 1u << 1,	/* ClientHello answered by internal_error */
 	LT_TLS12	= 1u << 2,	/* TLS 1.2 at most */
+	LT_RENEGOTIATE	= 1u << 3,	/* inside TLS, EHLO answered by
+					 * HelloRequests without end (TLS 1.2) */
+	LT_EMPTY_RECORDS = 1u << 4,	/* inside TLS, EHLO answered by
+					 * zero-length records without end */
+	LT_OAUTH	= 1u << 5,	/* AUTH offers XOAUTH2 and OAUTHBEARER too
+					 * (canned: the token is LAB_PASSWORD) */
 	/* and extensions the lab offers by default (issue 15) */
-	LT_NO_DSN	= 1u << 3,	/* DSN not advertised (RFC 3461) */
-	LT_NO_REQUIRETLS = 1u << 4,	/* REQUIRETLS not advertised inside TLS */
-	LT_NO_CHUNKING	= 1u << 5,	/* CHUNKING not advertised, BDAT refused */
+	LT_NO_DSN	= 1u << 6,	/* DSN not advertised (RFC 3461) */
+	LT_NO_REQUIRETLS = 1u << 7,	/* REQUIRETLS not advertised inside TLS */
+	LT_NO_CHUNKING	= 1u << 8,	/* CHUNKING not advertised, BDAT refused */
 };
 
 enum lab_cert {
@@ -146,6 +152,8 @@ struct lab_server {
 	int port;			/* where it listens on 127.0.0.1 */
 	int holdfd[4];			/* sockets kept open (backlog filling) */
 	char *ca_pem;			/* the lab CA, PEM; trust anchor */
+	char *client_pem;		/* a client certificate and key from
+					 * the lab CA (--cert/--key): secret */
 };
 
 const struct lab_scenario *lab_scenarios(size_t *n);

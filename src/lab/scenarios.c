@@ -28,6 +28,12 @@ static const struct lab_scenario scenarios[] = {
 		.desc = "A healthy submission server: STARTTLS, AUTH, the mail accepted",
 	},
 	{
+		.name = "ok-oauth",
+		.desc = "OAUTHBEARER (RFC 7628) with a valid token: the mail accepted",
+		.tls_flags = LT_OAUTH,
+		.mech = AM_OAUTHBEARER,
+	},
+	{
 		.name = "ok-implicit",
 		.desc = "The same over implicit TLS (port 465 style)",
 		.flags = LF_IMPLICIT,
@@ -255,6 +261,26 @@ static const struct lab_scenario scenarios[] = {
 		.desc = "The client wants XOAUTH2; the server has PLAIN, ...",
 		.mech = AM_XOAUTH2,
 		.expect = "auth.mech_unsupported", .expect_exit = 1,
+	},
+	{
+		.name = "auth.oauth_token_rejected",
+		.desc = "OAUTHBEARER, expired token: error JSON, then 535",
+		.tls_flags = LT_OAUTH,
+		.mech = AM_OAUTHBEARER,
+		.password = "ya29.expired-token",
+		.expect = "auth.oauth_token_rejected", .expect_exit = 1,
+	},
+	{
+		.name = "auth-xoauth2-expired",
+		.desc = "XOAUTH2, expired token: Google-style error in a 334, 535",
+		.tls_flags = LT_OAUTH,
+		.mech = AM_XOAUTH2,
+		.password = "ya29.expired-token",
+		.replies = { { "AUTH", "535-5.7.8 Username and Password not "
+			       "accepted. For more information, go to\n535 5.7.8  "
+			       "https://support.google.com/mail/?p=BadCredentials "
+			       GMAIL_ID } },
+		.expect = "auth.oauth_token_rejected", .expect_exit = 1,
 	},
 	{
 		.name = "auth.failed",
@@ -653,6 +679,18 @@ static const struct lab_scenario scenarios[] = {
 		.desc = "Inside TLS, a hang-up half-way through a reply",
 		.flags = LF_DROP_MID_TLS,
 		.expect = "session.closed", .expect_exit = 1,
+	},
+	{
+		.name = "hostile-renegotiate",
+		.desc = "Inside TLS 1.2, EHLO answered by HelloRequests",
+		.tls_flags = LT_TLS12 | LT_RENEGOTIATE,
+		.expect = "session.closed", .expect_exit = 1,
+	},
+	{
+		.name = "hostile-empty-records",
+		.desc = "Inside TLS 1.3, EHLO answered by empty records",
+		.tls_flags = LT_EMPTY_RECORDS,
+		.expect = "session.timeout", .expect_exit = 1,
 	},
 };
 

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <gsasl.h>
 
 #include "../util.h"
@@ -76,6 +77,8 @@ struct conn {
 	unsigned flags;			/* sc->flags */
 	const struct lab_tls *lt;
 	gnutls_session_t tls;		/* NULL until a handshake succeeded */
+	bool client_cert_ok;		/* a client certificate from the lab CA:
+					 * AUTH EXTERNAL is offered */
 	char *cb_b64;			/* tls-exporter channel binding, base64,
 					 * or NULL: no SCRAM-SHA-256-PLUS */
 	Gsasl *sasl;			/* made at the first AUTH */
@@ -416,6 +419,15 @@ lab_tls_new(const struct lab_pki *pki, unsigned flags, char *err,
 	if ((rc = gnutls_certificate_set_x509_key_mem(t->cred, &cert, &key,
 						GNUTLS_X509_FMT_PEM)) < 0)
 		goto fail;
+	/* client certificates (LT_REQUIRE_CLIENT_CERT) are checked
+	 * against the lab CA: the one --lab-server's client.pem has */
+	what = "client CA";
+	gnutls_datum_t ca = {
+		(unsigned char *)pki->ca_pem, (unsigned)strlen(pki->ca_pem)
+	};
+	if ((rc = gnutls_certificate_set_x509_trust_mem(t->cred, &ca,
+						GNUTLS_X509_FMT_PEM)) < 0)
+		goto fail;
 	what = "priorities";
 	if ((rc = gnutls_priority_init(&t->prio,
 			(flags & LF_TLS_OLD) ? PRIO_OLD : PRIO_NORMAL,
@@ -481,6 +493,25 @@ tls_start(struct conn *c)
 		gnutls_alert_send_appropriate(s, rc);
 		gnutls_deinit(s);
 		return false;
+	}
+	if (c->sc->tls_flags & LT_REQUIRE_CLIENT_CERT) {
+		/* a certificate came (GNUTLS_CERT_REQUIRE): is it from the
+		 * lab CA, for a TLS client?  If not: unknown_ca, as Postfix
+		 * with smtpd_tls_req_ccert does (RFC 8446 §6.2) */
+		unsigned st = 0;
+		gnutls_typed_vdata_st vd = {
+			.type = GNUTLS_DT_KEY_PURPOSE_OID,
+			.data = (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT,
+		};
+		if (gnutls_certificate_verify_peers(s, &vd, 1, &st) < 0 || st) {
+			gnutls_alert_send(s, GNUTLS_AL_FATAL,
+					  (st & GNUTLS_CERT_EXPIRED) ?
+					  GNUTLS_A_CERTIFICATE_EXPIRED :
+					  GNUTLS_A_UNKNOWN_CA);
+			gnutls_deinit(s);
+			return false;
+		}
+		c->client_cert_ok = true;
 	}
 	c->tls = s;
 
@@ -561,6 +592,12 @@ static const char *const mechs[] = {
 static bool
 mech_offered(const struct conn *c, const char *mech)
 {
+	/* bearer tokens: canned exchanges (GNU SASL 1.10 has no server
+	 * side for them); EXTERNAL: the verified client certificate */
+	if (!strcasecmp(mech, "XOAUTH2") || !strcasecmp(mech, "OAUTHBEARER"))
+		return c->sc->tls_flags & LT_OAUTH;
+	if (!strcasecmp(mech, "EXTERNAL"))
+		return c->client_cert_ok;
 	for (size_t i = 0; i < ARRAY_SIZE(mechs); i++)
 		if (strcasecmp(mech, mechs[i]) == 0)
 			return strcmp(mechs[i], "SCRAM-SHA-256-PLUS") != 0 ||
@@ -700,6 +737,21 @@ cmd_ehlo(struct conn *c, char *args)
 		reply_error(c, "502 5.5.2 Error: command not recognized");
 		return;
 	}
+	if (c->tls && (c->sc->tls_flags & (LT_RENEGOTIATE | LT_EMPTY_RECORDS))) {
+		/* a server-driven loop inside TLS: renegotiation requests or
+		 * empty records until the client hangs up (the client must
+		 * bound both: count, bytes and time) */
+		for (long i = 0; i < 10000000; i++) {
+			int rc = (c->sc->tls_flags & LT_RENEGOTIATE) ?
+				 gnutls_rehandshake(c->tls) :
+				 /* TLS 1.3: a record of padding only,
+				  * no content (RFC 8446 §5.4) */
+				 (int)gnutls_record_send2(c->tls, "", 0, 16, 0);
+			if (rc < 0 && gnutls_error_is_fatal(rc))
+				break;
+		}
+		conn_close(c);
+	}
 	const char *r = canned(c, "EHLO");
 	if (r) {
 		reply_text(c, r);
@@ -754,8 +806,11 @@ cmd_ehlo(struct conn *c, char *args)
 			caps[n++] = "STARTTLS";
 		if (auth_offered(c)) {
 			snprintf(auth, sizeof auth, "AUTH PLAIN LOGIN CRAM-MD5 "
-				 "SCRAM-SHA-256%s",
-				 c->cb_b64 ? " SCRAM-SHA-256-PLUS" : "");
+				 "SCRAM-SHA-256%s%s%s",
+				 c->cb_b64 ? " SCRAM-SHA-256-PLUS" : "",
+				 (c->sc->tls_flags & LT_OAUTH) ?
+				 " XOAUTH2 OAUTHBEARER" : "",
+				 c->client_cert_ok ? " EXTERNAL" : "");
 			caps[n++] = auth;
 		}
 		caps[n++] = "ENHANCEDSTATUSCODES";
@@ -888,7 +943,8 @@ sasl_callback(Gsasl *ctx, Gsasl_session *s, Gsasl_property prop)
 	}
 }
 
-enum auth_result { AUTH_OK, AUTH_FAILED, AUTH_ABORTED, AUTH_BAD_B64 };
+enum auth_result { AUTH_OK, AUTH_FAILED, AUTH_ABORTED, AUTH_BAD_B64,
+		  AUTH_REPLIED /* the exchange already answered */ };
 
 /*
  * Base64 of one SASL message; "" and "=" are both the empty message.
@@ -1001,6 +1057,107 @@ sasl_exchange(struct conn *c, Gsasl_session *s, const char *mech,
 	return AUTH_FAILED;
 }
 
+/*
+ * XOAUTH2 and OAUTHBEARER (RFC 7628): the initial response carries the
+ * user and "auth=Bearer TOKEN"; the lab's token is its password.  A wrong
+ * token gets the error JSON in a 334 (RFC 7628 §3.2.2; Google sends the
+ * same for XOAUTH2), which the client must answer (OAUTHBEARER: %x01 only,
+ * RFC 7628 §3.2.3), then 535.  An AUTH without an initial response is
+ * asked for one with an empty 334.
+ */
+static enum auth_result
+oauth_exchange(struct conn *c, const char *mech, char *ir)
+{
+	bool bearer = strcasecmp(mech, "OAUTHBEARER") == 0;
+	unsigned char *in = NULL;
+	size_t n = 0;
+	char *line;
+	if (!ir) {
+		reply(c, "334 ");
+		if (!(line = conn_line(c, CMD_MAX, NULL)))
+			_exit(0);
+		if (strcmp(line, "*") == 0)
+			return AUTH_ABORTED;
+		ir = line;
+	}
+	int rc = sasl_decode(ir, &in, &n);
+	wipe(ir, strlen(ir));
+	if (rc < 0)
+		return AUTH_BAD_B64;
+	/* user: XOAUTH2 "user=U^A", OAUTHBEARER gs2 "n,a=U," */
+	char user[128] = "", token[256] = "";
+	const char *u = bearer ? "a=" : "user=";
+	for (size_t i = 0; i + strlen(u) <= n; i++) {
+		if (memcmp(in + i, u, strlen(u)) == 0) {
+			size_t j = i + strlen(u), k = 0;
+			while (j < n && in[j] != ',' && in[j] != 1 && k + 1 < sizeof user)
+				user[k++] = (char)in[j++];
+			user[k] = '\0';
+			break;
+		}
+	}
+	for (size_t i = 0; i + 12 <= n; i++) {
+		if (memcmp(in + i, "auth=Bearer ", 12) == 0) {
+			size_t j = i + 12, k = 0;
+			while (j < n && in[j] != 1 && k + 1 < sizeof token)
+				token[k++] = (char)in[j++];
+			token[k] = '\0';
+			break;
+		}
+	}
+	bool gs2_ok = !bearer || (n > 2 && (in[0] == 'n' || in[0] == 'y') && in[1] == ',');
+	free_secret(in, n);
+	bool ok = gs2_ok && !strcmp(user, LAB_USER) && !strcmp(token, LAB_PASSWORD);
+	wipe(token, sizeof token);
+	if (ok)
+		return AUTH_OK;
+	const char *json = bearer ?
+		"{\"status\":\"invalid_token\",\"scope\":\"https://mail.smtpdx.lab/"
+		"smtp.send\",\"openid-configuration\":\"https://auth.smtpdx.lab/"
+		".well-known/openid-configuration\"}" :
+		"{\"status\":\"401\",\"schemes\":\"Bearer\",\"scope\":"
+		"\"https://mail.smtpdx.lab/\"}";
+	char *b64 = b64_encode(json, strlen(json));
+	reply(c, "334 %s", b64);
+	free(b64);
+	if (!(line = conn_line(c, CMD_MAX, NULL)))
+		_exit(0);
+	/* RFC 7628 §3.2.3: the only answer is %x01 ("AQ=="); XOAUTH2 an
+	 * empty line */
+	bool dummy = bearer ? strcmp(line, "AQ==") == 0 : *line == '\0';
+	wipe(c->line.data, c->line.len);
+	if (!dummy) {
+		reply_error(c, "501 5.5.2 %s", bearer ? "OAUTHBEARER: the error "
+			    "must be answered with %x01 (RFC 7628 3.2.3)" :
+			    "XOAUTH2: the error must be answered with an empty line");
+		return AUTH_REPLIED;
+	}
+	return AUTH_FAILED;
+}
+
+/* RFC 4422 Appendix A: an empty authzid (act as the certificate's
+ * identity) or the lab user's name. */
+static enum auth_result
+external_exchange(struct conn *c, char *ir)
+{
+	char *line;
+	if (!ir) {
+		reply(c, "334 ");
+		if (!(line = conn_line(c, CMD_MAX, NULL)))
+			_exit(0);
+		if (strcmp(line, "*") == 0)
+			return AUTH_ABORTED;
+		ir = line;
+	}
+	unsigned char *in = NULL;
+	size_t n = 0;
+	if (sasl_decode(ir, &in, &n) < 0)
+		return AUTH_BAD_B64;
+	bool ok = n == 0 || (n == strlen(LAB_USER) && !memcmp(in, LAB_USER, n));
+	free(in);
+	return ok ? AUTH_OK : AUTH_FAILED;
+}
+
 static void
 cmd_auth(struct conn *c, char *args)
 {
@@ -1049,6 +1206,15 @@ cmd_auth(struct conn *c, char *args)
 		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
 
 	Gsasl_session *s = NULL;
+	enum auth_result res;
+	if (!strcmp(name, "XOAUTH2") || !strcmp(name, "OAUTHBEARER")) {
+		res = oauth_exchange(c, name, ir);
+		goto answer;
+	}
+	if (!strcmp(name, "EXTERNAL")) {
+		res = external_exchange(c, ir);
+		goto answer;
+	}
 	if (!c->sasl) {
 		if (gsasl_init(&c->sasl) != GSASL_OK) {
 			c->sasl = NULL;
@@ -1064,11 +1230,13 @@ cmd_auth(struct conn *c, char *args)
 	/* Needed for -PLUS, and for plain SCRAM to refuse a downgrade. */
 	if (c->cb_b64)
 		gsasl_property_set(s, GSASL_CB_TLS_EXPORTER, c->cb_b64);
-	enum auth_result res = sasl_exchange(c, s, name, ir);
+	res = sasl_exchange(c, s, name, ir);
 	gsasl_finish(s);
-
+answer:;
 	const char *r = canned(c, "AUTH");
 	switch (res) {
+	case AUTH_REPLIED:
+		return;
 	case AUTH_ABORTED:
 		reply_error(c, "501 5.7.0 Authentication aborted");
 		return;

@@ -304,7 +304,7 @@ def dialogues():
          "auth.not_offered", None),
         ("curl-948-xoauth2-error-continuation",
          D(ehlo=EHLO[:4] + ["AUTH XOAUTH2 PLAIN"], auth=xoauth2_error_continuation),
-         login + ["--auth", "xoauth2"], "auth.failed",
+         login + ["--auth", "xoauth2"], "auth.oauth_token_rejected",
          "535-5.7.8 Username and Password not accepted"),
         # curl tests/data/test932: 334 Rubbish (not base64) to CRAM-MD5
         ("curl-932-334-rubbish", D(ehlo=EHLO[:4] + ["AUTH CRAM-MD5"],

@@ -1131,7 +1131,7 @@ t_tree() {
 	has_re "$1" "› +yes → \[-\] Did every reply fit the command it answered"
 	has_re "$1" "› +\* → \[-\] Which step failed\?"
 	has_re "$1" "› +535 → \[-\]"
-	has_re "$1" "› +\* → = auth.failed"
+	has_re "$1" "› +(\*|no) → = auth.failed"
 	# the rest is there, collapsed
 	has_re "$1" "  resolve → \[\+\] What did the name lookup say\?"
 	has_re "$1" "  538 → = auth.requires_tls"
