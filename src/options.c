@@ -103,11 +103,10 @@ options_usage(FILE *out)
 "      --deliverability DOMAIN  SPF, DMARC, MTA-STS, TLS-RPT, DANE, reverse DNS\n"
 "      --body F --header H --data F  --bdat --requiretls --notify --ret --envid\n"
 "      --batch, --json   no TUI: text, or one JSON report\n"
-"      --list-diagnoses  the catalog        --no-color         no colours\n"
+"      --list-diagnoses  the catalog        --no-color  --version  --help\n"
 "      --lab-server [CA] [-p PORT]  the lab for other clients\n"
 "      --proxy URL       socks5://, socks5h://, http://HOST:PORT (CONNECT)\n"
-"      --version, --help\n"
-"exit: 0 ok, 1 failure diagnosed, 2 usage, 3 internal error.  man smtpdx\n", out);
+"exit: 0 ok, 1 failure diagnosed, 2 usage, 3 internal, 4 interrupted.  man smtpdx\n", out);
 }
 
 static int
