@@ -327,7 +327,7 @@ t_resize() {
 	wait_for "$1" "Decision path"
 	has "$1" "$title"
 	has "$1" "✗ auth"
-	has "$1" "250 CHUNKING"
+	has "$1" "CHUNKING"
 }
 check s7 "resize 132x43 -> 80x24 -> 132x43 keeps the session and its diagnosis" t_resize
 
