@@ -158,7 +158,7 @@ wait_for help "Nothing sent yet" && keys help ? && wait_for help "Run the sessio
 # 8. a line explained: the 535 of auth.failed
 start explain 100x30 --lab auth.failed
 wait_for explain "Nothing sent yet" && keys explain r && wait_for explain "FAILED" &&
-	keys explain 2 Up Up Up && wait_for explain "34/37" && keys explain Enter &&
+	keys explain 2 Up Up Up && wait_for explain "37/40" && keys explain Enter &&
 	wait_for explain "explained" && snap explain "smtpdx --lab auth.failed   (Enter: explain a line)" ||
 	fail=1
 
