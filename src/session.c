@@ -2437,6 +2437,32 @@ end_probe(struct session *s, bool ok, const char *why)
 }
 
 /* The probe connection's turn: connect, then the TLS handshake. */
+/*
+ * One turn of the probe's TLS handshake on the second connection.
+ * Returns true while it is still under way; otherwise the probe has
+ * ended (end_probe) with its verdict.
+ */
+static bool
+probe_handshake(struct session *s)
+{
+	struct session_priv *p = s->p;
+	enum tls_rc rc = tls_handshake(p->probe_tls);
+	if (rc == TLS_AGAIN)
+		return true;
+	if (rc == TLS_OK) {
+		struct tls_info ti = { 0 };
+		tls_check(p->probe_tls, &ti);
+		char *m = xasprintf("the TLS handshake succeeded (%s): port %d "
+				    "speaks implicit TLS", ti.version, s->port);
+		tls_info_free(&ti);
+		end_probe(s, true, m);
+		free(m);
+	} else {
+		end_probe(s, false, "no TLS on the second connection either");
+	}
+	return false;
+}
+
 static void
 probe_turn(struct session *s, short revents)
 {
@@ -2453,20 +2479,7 @@ probe_turn(struct session *s, short revents)
 		if (p->probe_tls == NULL)
 			return;
 	}
-	enum tls_rc rc = tls_handshake(p->probe_tls);
-	if (rc == TLS_OK) {
-		struct tls_info ti = { 0 };
-		tls_check(p->probe_tls, &ti);
-		char *m = xasprintf("the TLS handshake succeeded (%s): port %d "
-				    "speaks implicit TLS", ti.version, s->port);
-		tls_info_free(&ti);
-		end_probe(s, true, m);
-		free(m);
-		return;
-	}
-	if (rc == TLS_AGAIN)
-		return;
-	end_probe(s, false, "no TLS on the second connection either");
+	probe_handshake(s);
 }
 
 /* The greeting began on the first connection: it wins over the probe. */
@@ -2814,23 +2827,10 @@ session_handle(struct session *s, short revents)
 		if (p->ph == PH_PROBE_HS)
 			session_handle(s, 0);	/* send the ClientHello now */
 		return;
-	case PH_PROBE_HS: {
-		enum tls_rc rc = tls_handshake(p->probe_tls);
-		if (rc == TLS_OK) {
-			struct tls_info ti = { 0 };
-			tls_check(p->probe_tls, &ti);
-			char *m = xasprintf("the TLS handshake succeeded (%s): port %d "
-					    "speaks implicit TLS", ti.version, s->port);
-			tls_info_free(&ti);
-			end_probe(s, true, m);
-			free(m);
-			return;
-		}
-		if (rc == TLS_AGAIN)
+	case PH_PROBE_HS:
+		if (probe_handshake(s))
 			break;
-		end_probe(s, false, "no TLS on the second connection either");
 		return;
-	}
 	case PH_IO: {
 		short probe_rev = 0;
 		if (p->probe_parallel) {	/* revents were the epoll set's */
