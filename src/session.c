@@ -905,6 +905,18 @@ message_size_estimate(struct session *s)
 
 /* ---- beginning steps ---------------------------------------------------- */
 
+/* --timeout limits the whole connect step: the addresses still to try
+ * (remaining, this one included) share what is left of it, a second at
+ * least each. */
+static void
+share_step_time(struct session *s, int remaining)
+{
+	struct session_priv *p = s->p;
+	double left = p->step_t0 + timeout_of(s) - now_mono();
+	double share = left / (remaining > 0 ? remaining : 1);
+	p->deadline = now_mono() + (share > 1 ? share : 1);
+}
+
 static void
 begin_connect_attempt(struct session *s)
 {
@@ -917,12 +929,8 @@ begin_connect_attempt(struct session *s)
 		     a->family == AF_INET6 ? "]" : "", s->port);
 		p->fd = connect_start(a);
 		if (p->fd >= 0) {
-			/* --timeout limits the whole step: the addresses left
-			 * share what remains of it (a second at least) */
-			double left = p->step_t0 + timeout_of(s) - now_mono();
-			double share = left / (p->naddr - p->ai);
 			p->ph = PH_CONNECT;
-			p->deadline = now_mono() + (share > 1 ? share : 1);
+			share_step_time(s, p->naddr - p->ai);
 			return;
 		}
 		int e = errno;
@@ -969,10 +977,8 @@ begin_proxy_connect(struct session *s)
 		     a->family == AF_INET6 ? "]" : "", s->cfg.proxy_port);
 		p->fd = connect_start(a);
 		if (p->fd >= 0) {
-			double left = p->step_t0 + timeout_of(s) - now_mono();
-			double share = left / (p->px_naddr - p->px_ai);
 			p->ph = PH_PX_CONNECT;
-			p->deadline = now_mono() + (share > 1 ? share : 1);
+			share_step_time(s, p->px_naddr - p->px_ai);
 			return;
 		}
 		int e = errno;
