@@ -36,6 +36,8 @@ if os.geteuid() != 0:
 for tool in ("dnsmasq", "certtool", "ip"):
     if not shutil.which(tool):
         skip_all("%s is not installed" % tool)
+# /etc/netns is the machine's: if we make it, we take it away again
+NETNS_DIR_WAS_THERE = os.path.isdir("/etc/netns")
 if subprocess.run(["ip", "netns", "add", NS]).returncode != 0:
     skip_all("ip netns add failed")
 
@@ -50,6 +52,11 @@ def cleanup():
             p.kill()
     subprocess.run(["ip", "netns", "del", NS])
     shutil.rmtree("/etc/netns/" + NS, ignore_errors=True)
+    if not NETNS_DIR_WAS_THERE:
+        try:
+            os.rmdir("/etc/netns")
+        except OSError:
+            pass    # someone else's entry is in it: leave it
     shutil.rmtree(TMP, ignore_errors=True)
 
 
