@@ -375,8 +375,10 @@ sys.stdin.read()
            "limit (mtasts.policy_unreachable)",
            "took %.1f s, rc %d, %r %r" % (took, rc, ids, ev))
     dane = by.get("dane", {})
+    # which limit ends it first (64 KiB or the 3 s) depends on the load
     report(hready and rc >= 0 and "mx.hang.test" in dane.get("verdict", "")
-           and "more than 200 lines or 64 KiB" in dane["verdict"] and
+           and ("more than 200 lines or 64 KiB" in dane["verdict"] or
+                "no complete reply within 3 s" in dane["verdict"]) and
            dane.get("status") == "warn" and "dane.mismatch" not in ids,
            "hang.test: an MX whose greeting never ends is cut off (the DANE "
            "check says it could not compare; no dane.mismatch claimed)",
