@@ -6,7 +6,13 @@ port 53 and 443, its /etc/netns/NAME/resolv.conf.  Never the real internet.
 Each test domain is built to draw one verdict: SPF missing, permissive, over
 the lookup limit; DMARC missing, p=none; MTA-STS policy unreachable or not
 covering an MX; reverse DNS that does not resolve back; and one domain that
-passes every check."""
+passes every check.
+
+`deliver.py --hold`: set all of this up, print "READY <namespace> <CA
+file>" and keep it until stdin closes (tests/tui/run.sh runs the
+deliverability screen in the namespace that way); then take it down.
+slow.test's MX accepts connections and never greets: its DANE check
+waits for the whole --timeout (the screen must keep answering keys)."""
 import json
 import os
 import shutil
@@ -177,6 +183,10 @@ s.quit()
         "--mx-host=danebad.test,mx.danebad.test,10",
         "--host-record=mx.danebad.test,127.0.0.1",
         "--dns-rr=_25._tcp.mx.danebad.test,52,030101" + "ab" * 32,
+        # slow.test: its MX accepts and says nothing (DANE waits)
+        "--mx-host=slow.test,mx.slow.test,10",
+        "--host-record=mx.slow.test,127.0.0.5",
+        "--txt-record=slow.test,v=spf1 mx -all",
     ] + inc
     procs.append(subprocess.Popen(dns, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL))
@@ -204,6 +214,21 @@ s.socket = ctx.wrap_socket(s.socket, server_side=True)
 print("ready", flush=True)
 s.serve_forever()
 '''
+    silent = r'''
+import socket, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.5", 25))
+s.listen(16)
+print("ready", flush=True)
+held = []
+while True:
+    held.append(s.accept()[0])  # never a greeting
+'''
+    quiet = subprocess.Popen(run + [sys.executable, "-c", silent],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    procs.append(quiet)
+    quiet.stdout.readline()
     srv = subprocess.Popen(run + [sys.executable, "-c", server, crt, key],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     procs.append(srv)
@@ -218,6 +243,10 @@ s.serve_forever()
             break
         time.sleep(0.2)
     report(ready, "the HTTPS policy server and dnsmasq run in namespace %s" % NS)
+    if "--hold" in sys.argv:
+        print("READY %s %s" % (NS, ca), flush=True)
+        sys.stdin.read()
+        sys.exit(0)
 
     def check(domain, extra=()):
         r = subprocess.run(run + [SMTPDX, "--deliverability", domain, "--json",
@@ -279,12 +308,24 @@ s.serve_forever()
     fix = [d["fix"] for d in rep["diagnoses"] if d["id"] == "spf.missing"]
     report(fix and 'nospf.test. TXT "v=spf1' in fix[0],
            "spf.missing: the fix is the record to publish", repr(fix))
+    report(by.get("spf", {}).get("publish") == 'nospf.test. TXT "v=spf1 mx -all"'
+           and by.get("dmarc", {}).get("publish", "").startswith(
+               '_dmarc.nospf.test. TXT "v=DMARC1; p=none; rua=mailto:'),
+           "nospf.test: each failing check carries the record to publish "
+           "(publish)", repr(by)[:1500])
 
     rc, rep, by, ids, err = check("loose.test")
     report("spf.permissive" in ids and "dmarc.monitor_only" in ids and
            by["spf"]["status"] == "warn" and by["dmarc"]["status"] == "warn",
            "loose.test: +all is spf.permissive, p=none is dmarc.monitor_only",
            "%r %r" % (ids, {k: v["status"] for k, v in by.items()}))
+    report(by["spf"].get("publish") == 'loose.test. TXT "v=spf1 -all"' and
+           by["dmarc"].get("publish") == '_dmarc.loose.test. TXT "v=DMARC1; '
+           'p=quarantine; rua=mailto:dmarc@loose.test"' and
+           "publish" not in by["mx"],
+           "loose.test: the fix to publish is the same record made strict "
+           "(-all, p=quarantine with reports); nothing for a passing check",
+           repr({k: v.get("publish") for k, v in by.items()}))
 
     rc, rep, by, ids, err = check("many.test")
     report("spf.too_many_lookups" in ids and by["spf"]["status"] == "fail",
