@@ -9,8 +9,8 @@ covering an MX; reverse DNS that does not resolve back; and one domain that
 passes every check.
 
 `deliver.py --hold`: set all of this up, print "READY <namespace> <CA
-file>" and keep it until stdin closes (tests/tui/run.sh runs the
-deliverability screen in the namespace that way); then take it down.
+file>" and keep it until SIGTERM, SIGINT or SIGHUP (tests/tui/run.sh runs
+the deliverability screen in the namespace that way); then take it down.
 slow.test's MX accepts connections and never greets: its DANE check
 waits for the whole --timeout (the screen must keep answering keys)."""
 import json
@@ -67,6 +67,11 @@ def cleanup():
 
 
 try:
+    if "--hold" in sys.argv:
+        # a signal at any time ends it through the cleanup below
+        import signal
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, lambda *a: sys.exit(0))
     run = ["ip", "netns", "exec", NS]
     subprocess.run(run + ["ip", "link", "set", "lo", "up"], check=True)
     os.makedirs("/etc/netns/" + NS, exist_ok=True)
@@ -187,6 +192,7 @@ s.quit()
         "--mx-host=slow.test,mx.slow.test,10",
         "--host-record=mx.slow.test,127.0.0.5",
         "--txt-record=slow.test,v=spf1 mx -all",
+        "--dns-rr=_25._tcp.mx.slow.test,52,030101" + "cd" * 32,
     ] + inc
     procs.append(subprocess.Popen(dns, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL))
@@ -245,8 +251,8 @@ while True:
     report(ready, "the HTTPS policy server and dnsmasq run in namespace %s" % NS)
     if "--hold" in sys.argv:
         print("READY %s %s" % (NS, ca), flush=True)
-        sys.stdin.read()
-        sys.exit(0)
+        while True:
+            signal.pause()
 
     def check(domain, extra=()):
         r = subprocess.run(run + [SMTPDX, "--deliverability", domain, "--json",
