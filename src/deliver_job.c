@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,10 @@ deliver_start(const char *domain, const struct deliver_opts *o)
 	j->o.progress = on_progress;
 	j->o.progress_ctx = j;
 
+	/* signals stay with the caller's thread: its poll() wakes for them */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pthread_t th;
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
@@ -113,6 +118,7 @@ deliver_start(const char *domain, const struct deliver_opts *o)
 	if (pthread_create(&th, &attr, job_thread, j) != 0)
 		job_thread(j);			/* no thread: here, blocking */
 	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return j;
 }
 

@@ -1131,10 +1131,25 @@ tui_restart(struct tui *t)
 		ui_open(t, SCREEN_PASSWORD);
 }
 
+/* A session needs a host: --deliverability opens the TUI without one
+ * (its `b` leads here).  True, with a word to the user, when there is
+ * none. */
+static bool
+no_host(struct tui *t)
+{
+	if (t->cfg->host && *t->cfg->host)
+		return false;
+	tui_message(t, true, "No host to talk to: e sets one (d: the "
+		    "deliverability checks).");
+	return true;
+}
+
 static void
 step(struct tui *t)
 {
 	struct session *s = t->s;
+	if (no_host(t))
+		return;
 	if (s->finished) {
 		tui_message(t, false, "The session is over: R starts over, e changes "
 			    "the settings.");
@@ -1155,6 +1170,8 @@ static void
 run_all(struct tui *t)
 {
 	struct session *s = t->s;
+	if (no_host(t))
+		return;
 	if (s->finished) {
 		tui_message(t, false, "The session is over: R starts over.");
 		return;

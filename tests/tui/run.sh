@@ -812,6 +812,14 @@ t_dlv_fail_pass() {
 	wait_for "$1" "ok: MX"
 	has "$1" "10 mx.good.test"
 	has "$1" "nothing: this check passes."
+	# b: the session screen, which has no host here: n says so (and
+	# never starts a session without one); d comes back
+	keys "$1" b
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" n
+	wait_for "$1" "No host to talk to"
+	keys "$1" d
+	wait_for "$1" "2 failed"
 	keys "$1" q
 	wait_for "$1" "EXITED 1"
 }
@@ -890,7 +898,7 @@ if dlv_wanted; then
 	set -- $(grep '^READY' "$TMP/dlv.out")
 	DLV_NS=${2:-} DLV_CA=${3:-}
 	if [ -n "$DLV_NS" ]; then
-		check d1 "--deliverability at 80x24: SPF and DMARC FAIL with the record to publish, MX ok; the worst selected; status 1" t_dlv_fail_pass
+		check d1 "--deliverability at 80x24: SPF and DMARC FAIL with the record to publish, MX ok; the worst selected; b, n without a host is refused; status 1" t_dlv_fail_pass
 		check d2 "no colour: verdicts as words; d types another domain (loose.test: +all is warn, the fix ends in -all)" t_dlv_type
 		check d3 "while a check waits (slow.test's silent MX) the keys are answered; ^C: status 4" t_dlv_busy
 		check d4 "d on the session screen checks --from's domain; b goes back; d again shows the result" t_dlv_from_session
