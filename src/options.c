@@ -373,7 +373,6 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 				return usage_err(err, errlen, "--sending-ip wants an IPv4 "
 						 "or IPv6 address, not '%s'", optarg);
 			free(o->sending_ip);
-	free(o->dkim_selector);
 			o->sending_ip = xstrdup(optarg);
 			break;
 		}
@@ -849,6 +848,7 @@ options_free(struct options *o)
 	free(o->policy_file);
 	free(o->deliverability);
 	free(o->sending_ip);
+	free(o->dkim_selector);
 	free(o->profile);
 	free(o->config_file);
 	free(o->password_command);

@@ -297,6 +297,13 @@ while True:
     dk = by.get("dkim", {})
     report(dk.get("status") == "ok" and "2048 bits" in dk.get("verdict", ""),
            "--dkim-selector s1: the key found, RSA 2048 bits", repr(dk))
+    # --sending-ip after --dkim-selector once freed the selector
+    rc, rep, by, ids, err = check("good.test", ["--dkim-selector", "s1",
+                                                "--sending-ip", "127.0.0.1"])
+    dk = by.get("dkim", {})
+    report(dk.get("status") == "ok" and "Selector s1:" in dk.get("verdict", ""),
+           "--dkim-selector s1 --sending-ip ...: the selector is still s1",
+           repr(dk))
     rc, rep, by, ids, err = check("good.test", ["--dkim-selector", "weak"])
     dk = by.get("dkim", {})
     report(dk.get("status") == "warn" and "1024 bits" in dk.get("verdict", ""),
