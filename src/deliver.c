@@ -515,6 +515,9 @@ check_dkim(struct deliver_report *r, const char *domain, const char *selector)
 		c->verdict = xasprintf("No DKIM key at %s._domainkey.%s (%s): mail "
 				       "signed with selector %s fails DKIM.", sel,
 				       r->domain, dnsq_status_words(st), sel);
+		c->publish = xasprintf("%s._domainkey.%s. TXT \"v=DKIM1; k=rsa; "
+				       "p=(the public key your signer made, "
+				       "base64)\"", sel, r->domain);
 		free(sel);
 		return;
 	}
@@ -608,6 +611,30 @@ check_mx(struct deliver_report *r, const char *domain, struct mxlist *mx)
 	dnsq_free(&a);
 }
 
+/* The name a PTR record of addr lives at: 4.3.2.1.in-addr.arpa, or the
+ * nibbles of an IPv6 address under ip6.arpa.  False: not an address. */
+static bool
+reverse_name(const char *addr, char *out, size_t n)
+{
+	unsigned char b[16];
+	if (inet_pton(AF_INET, addr, b) == 1) {
+		snprintf(out, n, "%u.%u.%u.%u.in-addr.arpa", b[3], b[2], b[1], b[0]);
+		return true;
+	}
+	if (inet_pton(AF_INET6, addr, b) != 1 || n < 74)
+		return false;
+	static const char hex[] = "0123456789abcdef";
+	size_t k = 0;
+	for (int i = 15; i >= 0; i--) {
+		out[k++] = hex[b[i] & 15];
+		out[k++] = '.';
+		out[k++] = hex[b[i] >> 4];
+		out[k++] = '.';
+	}
+	snprintf(out + k, n - k, "ip6.arpa");
+	return true;
+}
+
 /* Does the PTR name of addr resolve back to addr?  Adds to b. */
 static bool
 fcrdns(const char *addr, struct buf *b)
@@ -642,7 +669,7 @@ check_rdns(struct deliver_report *r, const struct mxlist *mx, const char *relay)
 		"Receivers look up the sending address's name (PTR) and check "
 		"that the name leads back to the address; without it many "
 		"refuse the connection or score the mail as spam.");
-	struct buf rec = { 0 }, bad = { 0 };
+	struct buf rec = { 0 }, bad = { 0 }, fix = { 0 };
 	int checked = 0;
 	const char *hosts[17];
 	int nh = 0;
@@ -665,6 +692,18 @@ check_rdns(struct deliver_report *r, const struct mxlist *mx, const char *relay)
 			buf_printf(&rec, "%s%s", rec.len ? "; " : "", one.data);
 			if (!ok)
 				buf_printf(&bad, "%s%s", bad.len ? "; " : "", one.data);
+			char rev[80];
+			if (!ok && reverse_name(a.v[k], rev, sizeof rev)) {
+				/* the PTR names the host; its A/AAAA leads back */
+				char *hn = hosts[h] ? safe(hosts[h]) :
+					   xstrdup("(the relay's name)");
+				char *ad = safe(a.v[k]);
+				buf_printf(&fix, "%s%s. PTR %s.\n%s. %s %s", fix.len ?
+					   "\n" : "", rev, hn, hn, strchr(ad, ':') ?
+					   "AAAA" : "A", ad);
+				free(ad);
+				free(hn);
+			}
 			buf_free(&one);
 			checked++;
 		}
@@ -682,11 +721,14 @@ check_rdns(struct deliver_report *r, const struct mxlist *mx, const char *relay)
 				   "or cloud provider) to set its PTR to the "
 				   "server's name, and give that name an A/AAAA "
 				   "record with the same address."));
+		if (fix.len)
+			c->publish = buf_steal(&fix);
 	} else {
 		c->verdict = xasprintf("%d address%s checked; each name resolves "
 				       "back.", checked, checked == 1 ? "" : "es");
 	}
 	buf_free(&bad);
+	buf_free(&fix);
 }
 
 /* ---- MTA-STS ---------------------------------------------------------------- */
@@ -990,7 +1032,7 @@ check_mtasts(struct deliver_report *r, const char *domain,
 				       "§3.2: version STSv1, mode, max_age and at "
 				       "least one mx line).");
 	} else {
-		struct buf miss = { 0 };
+		struct buf miss = { 0 }, add = { 0 };
 		for (int i = 0; i < mx->n; i++) {
 			bool hit = false;
 			for (int k = 0; k < npat && !hit; k++)
@@ -998,9 +1040,16 @@ check_mtasts(struct deliver_report *r, const char *domain,
 			if (!hit) {
 				char *h = safe(mx->names[i]);
 				buf_printf(&miss, "%s%s", miss.len ? ", " : "", h);
+				buf_printf(&add, "\nmx: %s", h);
 				free(h);
 			}
 		}
+		if (add.len)
+			c->publish = xasprintf("in https://mta-sts.%s/.well-known/"
+					       "mta-sts.txt, a line for each MX host "
+					       "(then a new id= in _mta-sts.%s):%s",
+					       r->domain, r->domain, add.data);
+		buf_free(&add);
 		c->verdict = xasprintf("Mode %s; %d mx pattern%s for %d MX host%s.",
 				       sm, npat, npat == 1 ? "" : "s", mx->n,
 				       mx->n == 1 ? "" : "s");

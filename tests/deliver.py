@@ -319,7 +319,9 @@ while True:
     rc, rep, by, ids, err = check("good.test", ["--dkim-selector", "nope"])
     dk = by.get("dkim", {})
     report(rc == 1 and dk.get("status") == "fail" and
-           "nope._domainkey.good.test" in dk.get("verdict", ""),
+           "nope._domainkey.good.test" in dk.get("verdict", "") and
+           dk.get("publish", "").startswith(
+               'nope._domainkey.good.test. TXT "v=DKIM1; k=rsa; p='),
            "--dkim-selector with no key: fail, the name it looked up", repr(dk))
 
     rc, rep, by, ids, err = check("nospf.test")
@@ -366,6 +368,9 @@ while True:
     report(ev and "mx.good.test" in ev[0] and "*.other.test" in ev[0],
            "stsmx.test: mtasts.mx_mismatch names the MX and the pattern",
            "%r %r" % (ids, ev))
+    report(by.get("mta-sts", {}).get("publish", "").endswith("\nmx: mx.good.test"),
+           "stsmx.test: the fix is the policy's mx: line for the MX",
+           repr(by.get("mta-sts")))
 
     rc, rep, by, ids, err = check("good.test", ["--sending-ip", "127.0.0.3"])
     report("rdns.mismatch" in ids and "127.0.0.3" in by["rdns"]["record"],
@@ -439,6 +444,11 @@ sys.stdin.read()
     rc, rep, by, ids, err = check("rdnsbad.test")
     report("rdns.mismatch" in ids, "rdnsbad.test: its MX fails reverse DNS",
            "%r %r" % (ids, by.get("rdns")))
+    report(by.get("rdns", {}).get("publish") ==
+           "3.0.0.127.in-addr.arpa. PTR mx.rdnsbad.test.\n"
+           "mx.rdnsbad.test. A 127.0.0.3",
+           "rdnsbad.test: the fix is the PTR record naming the MX (and its A)",
+           repr(by.get("rdns")))
 
     rc, rep, by, ids, err = check("nullmx.test")
     report(by.get("mx", {}).get("status") == "warn" and
