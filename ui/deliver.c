@@ -1,6 +1,6 @@
 /*
  * deliver.c - the deliverability screen: will mail from this domain
- * arrive?  (--deliverability DOMAIN on a terminal, `d` on the session
+ * arrive?  (--deliverability DOMAIN on a terminal, `D` on the session
  * screen.)
  *
  *   header   the domain, and the run's state: the check under way and
@@ -760,6 +760,7 @@ static const struct keydef deliver_keys[] = {
 	{ 'd', false, DA_DOMAIN, "d", "another domain (and DKIM selector): "
 	  "type it, Tab between the two, Enter checks", "domain", 0, NULL },
 	{ 'e', false, DA_DOMAIN, "e", NULL, NULL, 0, NULL },
+	{ 'D', false, DA_DOMAIN, "D", NULL, NULL, 0, NULL },
 	{ 'R', false, DA_AGAIN, "R", "check again", "again", KW_IDLE, NULL },
 	{ 'b', false, DA_BACK, "b", "back to the session screen", "back", 0,
 	  NULL },

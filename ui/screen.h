@@ -42,7 +42,7 @@ struct doc;
 	X(SAVE, save)		/* `s`: save the transcript */ \
 	X(TREE, tree)		/* `T`: the whole decision tree */ \
 	X(TIMING, timing)	/* `l`: where the time went */ \
-	X(DELIVER, deliver)	/* body, `d`: will my mail arrive? (DNS) */
+	X(DELIVER, deliver)	/* body, `D`: will my mail arrive? (DNS) */
 
 enum screen_id {
 	SCREEN_NONE = -1,

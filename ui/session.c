@@ -1139,7 +1139,7 @@ no_host(struct tui *t)
 {
 	if (t->cfg->host && *t->cfg->host)
 		return false;
-	tui_message(t, true, "No host to talk to: e sets one (d: the "
+	tui_message(t, true, "No host to talk to: e sets one (D: the "
 		    "deliverability checks).");
 	return true;
 }
@@ -1205,7 +1205,7 @@ static const struct keydef session_keys[] = {
 	  "465, 2525, 25) at once; back to the sweep when the session came from "
 	  "one", "ports", KW_IDLE, NULL },
 	{ 'b', false, SA_BACK, "b", "back to the port sweep", NULL, 0, NULL },
-	{ 'd', false, SA_DELIVER, "d", "will my mail arrive? DNS checks of the "
+	{ 'D', false, SA_DELIVER, "D", "will my mail arrive? DNS checks of the "
 	  "sending domain (--from's): SPF, DMARC, DKIM, MTA-STS, TLS-RPT, DANE, "
 	  "MX and reverse DNS, each with the record to publish", NULL, 0, NULL },
 	{ 27, false, SA_CANCEL, "Esc", "cancel the step under way", "cancel",

@@ -21,7 +21,7 @@ struct tui_opts {
 	 * order, moving on when no port of one answers.  NULL: cfg->host. */
 	const struct mx_result *mx;
 	/* --deliverability DOMAIN on a terminal: open on the deliverability
-	 * screen, checking it (NULL: the session screen; `d` opens it
+	 * screen, checking it (NULL: the session screen; `D` opens it
 	 * there with --from's domain).  Its --dkim-selector, --sending-ip. */
 	const char *deliver_domain;
 	const char *dkim_selector;

@@ -769,7 +769,7 @@ fi
 labs_stop
 
 # ---------------------------------------------------------------------------
-# The deliverability screen (--deliverability DOMAIN on a terminal, `d` on
+# The deliverability screen (--deliverability DOMAIN on a terminal, `D` on
 # the session screen), in the network namespace of tests/deliver.py: its
 # dnsmasq answers for *.test, its HTTPS server serves the MTA-STS
 # policies, the lab is the MX on port 25 (`deliver.py --hold` keeps them
@@ -818,7 +818,7 @@ t_dlv_fail_pass() {
 	wait_for "$1" "Nothing sent yet"
 	keys "$1" n
 	wait_for "$1" "No host to talk to"
-	keys "$1" d
+	keys "$1" D
 	wait_for "$1" "2 failed"
 	keys "$1" q
 	wait_for "$1" "EXITED 1"
@@ -869,7 +869,7 @@ t_dlv_busy() {
 	wait_for "$1" "EXITED 4"
 }
 
-# from the session screen: d checks --from's domain; b goes back
+# from the session screen: D checks --from's domain; b goes back
 t_dlv_from_session() {
 	IN_NS="ip netns exec $DLV_NS" start "$1" 100x30 -- --lab ok \
 		--from me@good.test --cafile "$DLV_CA" --timeout 3
@@ -877,12 +877,12 @@ t_dlv_from_session() {
 	keys "$1" "?"
 	wait_for "$1" "will my mail arrive?"
 	keys "$1" Escape
-	keys "$1" d
+	keys "$1" D
 	wait_for "$1" "will my mail arrive? good.test"
 	wait_for "$1" "no failure, 1 warn"
 	keys "$1" b
 	wait_for "$1" "Nothing sent yet"
-	keys "$1" d
+	keys "$1" D
 	wait_for "$1" "no failure, 1 warn"
 }
 
@@ -901,7 +901,7 @@ if dlv_wanted; then
 		check d1 "--deliverability at 80x24: SPF and DMARC FAIL with the record to publish, MX ok; the worst selected; b, n without a host is refused; status 1" t_dlv_fail_pass
 		check d2 "no colour: verdicts as words; d types another domain (loose.test: +all is warn, the fix ends in -all)" t_dlv_type
 		check d3 "while a check waits (slow.test's silent MX) the keys are answered; ^C: status 4" t_dlv_busy
-		check d4 "d on the session screen checks --from's domain; b goes back; d again shows the result" t_dlv_from_session
+		check d4 "D on the session screen checks --from's domain; b goes back; D again shows the result" t_dlv_from_session
 	else
 		why=$(grep -m1 'SKIP' "$TMP/dlv.out" | sed 's/^# SKIP //')
 		for s in $DLV_TESTS; do
