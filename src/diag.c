@@ -108,7 +108,13 @@ static const struct dt_node tree[] = {
 	 * no reply code says anything about the step it arrived in */
 	{ "sync", "Did every reply fit the command it answered, with no line "
 	  "nobody asked for?", T_KIND, NULL, {
-		{ "out of step", "=proto.sync_error" }, ANY("stage") } },
+		{ "out of step", "=proto.sync_error" }, ANY("middlebox") } },
+	/* then: was it the server at all?  A firewall's SMTP inspection or
+	 * an antivirus proxy writes replies of its own (middlebox.def) */
+	{ "middlebox", "Did something on the path answer in the server's place "
+	  "(a masked banner, STARTTLS or a command turned into X's, an "
+	  "antivirus proxy)?", T_FLAG, "middlebox_banner",
+	  { Y("=net.middlebox_banner"), N("stage") } },
 	{ "stage", "Which step failed?", T_STEP, NULL, {
 		{ "resolve", "resolve.kind" }, { "connect", "connect.kind" },
 		{ "greeting", "greeting.kind" }, { "ehlo", "ehlo.kind" },
@@ -179,7 +185,7 @@ static const struct dt_node tree[] = {
 	{ "tls.kind", "How did TLS fail?", T_KIND, NULL, {
 		{ "plaintext where TLS was expected", "=tls.expected_starttls" },
 		{ "no TLS version in common", "=tls.version_mismatch" },
-		{ "certificate failed verification", "tls.cert" },
+		{ "certificate failed verification", "tls.intercept" },
 		{ "client certificate required", "=tls.client_cert_required" },
 		{ "server-side TLS error", "=tls.server_error" },
 		{ "timed out", "tls.silent" },
@@ -187,6 +193,9 @@ static const struct dt_node tree[] = {
 		ANY("=tls.handshake_failed") } },
 	{ "tls.silent", "Was this implicit TLS from the first byte?", T_TLSMODE, NULL, {
 		{ "implicit", "=greeting.timeout" }, ANY("=tls.handshake_failed") } },
+	{ "tls.intercept", "Was the certificate issued by a TLS inspection "
+	  "product (a firewall, a cloud proxy, an antivirus)?", T_FLAG,
+	  "cert_intercepted", { Y("=tls.intercepted"), N("tls.cert") } },
 	{ "tls.cert", "Does the certificate chain lead to a trusted authority?",
 	  T_FLAG, "cert_trusted", { Y("tls.cert.expired"), N("tls.cert.chain") } },
 	{ "tls.cert.chain", "Did the server leave out an intermediate certificate?",
@@ -455,6 +464,19 @@ static const struct dt_node tree[] = {
 	  "cert_weak_accepted", { Y("=tls.weak_key"), N("-") } },
 	{ "w.dsn", "Were DSN parameters asked for that the server does not "
 	  "offer?", T_FLAG, "dsn_dropped", { Y("=mail.dsn_not_offered"), N("-") } },
+	{ "w.mbox", "Did something on the path answer in the server's place?",
+	  T_FLAG, "middlebox_banner", { Y("w.mbox.failed"), N("w.mbox.note") } },
+	{ "w.mbox.failed", "Did a step of the session fail (then it is the "
+	  "main diagnosis already)?", T_FAILED, NULL, { Y("-"), N("=net.middlebox_banner") } },
+	{ "w.mbox.note", "Does the greeting name a mail gateway or security "
+	  "product?", T_FLAG, "middlebox_note",
+	  { Y("=net.middlebox_possible"), N("-") } },
+	{ "w.intercept", "Was the certificate issued by a TLS inspection "
+	  "product?", T_FLAG, "cert_intercepted",
+	  { Y("w.intercept.stop"), N("-") } },
+	{ "w.intercept.stop", "Did the certificate check stop the session (then "
+	  "it is the main diagnosis already)?", T_FLAG, "cert_stopped",
+	  { Y("-"), N("=tls.intercepted") } },
 };
 
 /* ---- the reply-text knowledge table ------------------------------------ */
@@ -696,6 +718,7 @@ static const struct {
 } warning_roots[] = {
 	{ "w.tls", 0 }, { "w.auth", 1 }, { "w.port25", 2 }, { "w.cert", 3 },
 	{ "w.insecure", 3 }, { "w.helo", 4 }, { "w.weak", 5 }, { "w.dsn", 6 },
+	{ "w.mbox", 7 }, { "w.intercept", 8 },
 };
 
 static const struct dt_node *
@@ -757,6 +780,7 @@ static const char *const flag_names[] = {
 	"auth_offered", "has_user", "from_given", "user_is_address",
 	"rcpt_own", "rcpt_foreign", "port25", "cafile_given",
 	"dsn_dropped", "oauth_error", "oauthbearer_microsoft", "client_cert",
+	"middlebox_banner", "middlebox_note", "cert_intercepted", "cert_stopped",
 };
 
 bool
@@ -796,6 +820,14 @@ flag(const struct facts *f, const char *name)
 		return f->cert_problems & CP_HOSTNAME;
 	if (!strcmp(name, "from_utf8"))
 		return has_non_ascii(f->from);
+	if (!strcmp(name, "middlebox_banner"))
+		return f->middlebox_banner;
+	if (!strcmp(name, "middlebox_note"))
+		return f->middlebox_note;
+	if (!strcmp(name, "cert_intercepted"))
+		return f->cert_intercepted;
+	if (!strcmp(name, "cert_stopped"))
+		return f->failed_step == STEP_TLS && f->kind == FK_CERT;
 	if (!strcmp(name, "tls_old"))
 		return f->tls_version == 10 || f->tls_version == 11;
 	if (!strcmp(name, "auth_before_tls"))
@@ -1091,6 +1123,16 @@ void
 diag_decide(const struct facts *f, struct diag_list *out)
 {
 	walk(f, "root", false, f->evidence, out);
+	/* a middlebox's own words are the evidence, not the failing line */
+	if (out->n && (out->v[out->n - 1].id == D_NET_MIDDLEBOX_BANNER ||
+		       out->v[out->n - 1].id == D_TLS_INTERCEPTED)) {
+		const char *ev = out->v[out->n - 1].id == D_NET_MIDDLEBOX_BANNER ?
+			f->middlebox_evidence : f->intercept_evidence;
+		if (ev && *ev) {
+			free(out->v[out->n - 1].evidence);
+			out->v[out->n - 1].evidence = xstrdup(ev);
+		}
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(warning_roots); i++) {
 		const char *ev = "";
 		char *own = NULL;
@@ -1105,6 +1147,8 @@ diag_decide(const struct facts *f, struct diag_list *out)
 		case 4: ev = f->helo_evidence; break;
 		case 5: ev = f->weak; break;
 		case 6: ev = f->dsn_evidence; break;
+		case 7: ev = f->middlebox_evidence; break;
+		case 8: ev = f->intercept_evidence; break;
 		}
 		/* a failed certificate that stopped the session is already
 		 * the main diagnosis */
