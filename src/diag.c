@@ -119,7 +119,7 @@ static const struct dt_node tree[] = {
 		{ "resolve", "resolve.kind" }, { "connect", "connect.kind" },
 		{ "greeting", "greeting.kind" }, { "ehlo", "ehlo.kind" },
 		{ "ehlo_tls", "ehlo.kind" }, { "starttls", "starttls.kind" },
-		{ "tls", "tls.kind" }, { "auth", "auth.kind" },
+		{ "tls", "tls.kind" }, { "auth", "auth.cb" },
 		{ "mail", "mail.kind" }, { "rcpt", "rcpt.kind" },
 		{ "data", "data.kind" }, ANY("any.kind") } },
 
@@ -218,6 +218,11 @@ static const struct dt_node tree[] = {
 	{ "auth.oauth.ms", "Was it OAUTHBEARER at Microsoft, which takes only "
 	  "XOAUTH2?", T_FLAG, "oauthbearer_microsoft",
 	  { Y("=auth.oauthbearer_microsoft"), N("=auth.mech_unsupported") } },
+	/* SCRAM-...-PLUS binds the login to the TLS channel: through a
+	 * TLS-intercepting proxy it fails however right the password */
+	{ "auth.cb", "Did a channel-bound login (-PLUS) fail on a connection "
+	  "whose certificate a TLS inspection product issued?", T_FLAG,
+	  "cb_intercepted", { Y("=tls.intercepted"), N("auth.kind") } },
 	{ "auth.kind", "What went wrong with AUTH?", T_KIND, NULL, {
 		{ "extension not offered", "auth.encrypted" },
 		{ "refused to send credentials in plaintext", "=auth.plaintext_refused" },
@@ -781,6 +786,7 @@ static const char *const flag_names[] = {
 	"rcpt_own", "rcpt_foreign", "port25", "cafile_given",
 	"dsn_dropped", "oauth_error", "oauthbearer_microsoft", "client_cert",
 	"middlebox_banner", "middlebox_note", "cert_intercepted", "cert_stopped",
+	"cb_intercepted",
 };
 
 bool
@@ -826,6 +832,11 @@ flag(const struct facts *f, const char *name)
 		return f->middlebox_note;
 	if (!strcmp(name, "cert_intercepted"))
 		return f->cert_intercepted;
+	if (!strcmp(name, "cb_intercepted")) {
+		size_t n = f->mech ? strlen(f->mech) : 0;
+		return f->cert_intercepted && f->failed_step == STEP_AUTH &&
+		       n > 5 && !strcasecmp(f->mech + n - 5, "-PLUS");
+	}
 	if (!strcmp(name, "cert_stopped"))
 		return f->failed_step == STEP_TLS && f->kind == FK_CERT;
 	if (!strcmp(name, "tls_old"))

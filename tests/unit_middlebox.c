@@ -132,6 +132,25 @@ test_middlebox(void)
 	      "middlebox: an untrusted inspection CA is tls.intercepted, once");
 	diag_list_free(&l);
 	facts_init(&f);
+	f.failed_step = STEP_AUTH;
+	f.kind = FK_REPLY;
+	f.code = 535;
+	f.text = "535 5.7.8 Error: authentication failed";
+	f.mech = "SCRAM-SHA-256-PLUS";
+	f.cert_intercepted = true;
+	f.intercept_evidence = "certificate issuer: CN=FortiGate CA";
+	diag_decide(&f, &l);
+	CHECK(l.n && !strcmp(diag_info(l.v[0].id)->id, "tls.intercepted") &&
+	      strstr(l.v[0].explanation, "channel binding"),
+	      "middlebox: SCRAM-PLUS refused through an inspection CA is "
+	      "tls.intercepted, and says why");
+	diag_list_free(&l);
+	f.mech = "PLAIN";
+	diag_decide(&f, &l);
+	CHECK(l.n && !strcmp(diag_info(l.v[0].id)->id, "auth.failed"),
+	      "middlebox: PLAIN refused through it is still auth.failed");
+	diag_list_free(&l);
+	facts_init(&f);
 	f.cert_intercepted = true;
 	f.intercept_evidence = "certificate issuer: CN=FortiGate CA";
 	diag_decide(&f, &l);

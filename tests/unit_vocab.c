@@ -441,6 +441,7 @@ static const struct oracle oracles[] = {
 	{ "w.weak", O_FLAG, "a weak algorithm, accepted" },
 	{ "w.dsn", O_FLAG, "DSN asked for and left out" },
 	{ "middlebox", O_FLAG, "something on the path answered in the server's place" },
+	{ "auth.cb", O_FLAG, "a -PLUS login failed through an inspection product" },
 	{ "tls.intercept", O_FLAG, "the issuer is a TLS inspection product" },
 	{ "w.mbox", O_FLAG, "something on the path answered in the server's place" },
 	{ "w.mbox.failed", O_FAILED, NULL },
@@ -507,6 +508,10 @@ flag_oracle(const char *what, const struct facts *f)
 		return f->oauth_error;
 	if (!strcmp(what, "something on the path answered in the server's place"))
 		return f->middlebox_banner;
+	if (!strcmp(what, "a -PLUS login failed through an inspection product"))
+		return f->cert_intercepted && f->failed_step == STEP_AUTH &&
+		       f->mech && strstr(f->mech, "-PLUS") &&
+		       !strcmp(strstr(f->mech, "-PLUS"), "-PLUS");
 	if (!strcmp(what, "the greeting names a gateway product"))
 		return f->middlebox_note;
 	if (!strcmp(what, "the issuer is a TLS inspection product"))
