@@ -2830,6 +2830,21 @@ session_handle(struct session *s, short revents)
 			end_step(s, STEP_CONNECT, SS_OK);
 			return;
 		}
+		if (e == ECONNRESET) {
+			/* the handshake completed, then an RST came before a
+			 * word: something listens, or something in the way
+			 * (an IPS, a firewall) cuts the session; neither a
+			 * refusal nor a missing route */
+			info(s, "connected to %s port %d, then reset before the "
+			     "greeting", s->address, s->port);
+			close(p->fd);
+			p->fd = -1;
+			end_step(s, STEP_CONNECT, SS_OK);
+			fail(s, STEP_GREETING, FK_CLOSED, NULL, "connection to %s "
+			     "port %d reset right after the TCP handshake, before "
+			     "the greeting", s->address, s->port);
+			return;
+		}
 		info(s, "  %s", strerror(e));
 		close(p->fd);
 		p->fd = -1;
