@@ -266,6 +266,36 @@ by_sign(const char *name, const char *text)
 	return NULL;
 }
 
+/* The first word after the code of a greeting, into name. */
+static void
+greeting_name_of(const char *greeting, char *name, size_t len)
+{
+	const char *g = greeting;
+	name[0] = '\0';
+	if (strlen(g) > 4 && (g[3] == ' ' || g[3] == '-'))
+		g += 4;
+	size_t n = strcspn(g, " \t");
+	if (n < len) {
+		memcpy(name, g, n);
+		name[n] = '\0';
+	}
+}
+
+int
+provider_greets_as(const struct provider *p, const char *greeting)
+{
+	bool known = false;
+	for (size_t i = 0; p && i < ARRAY_SIZE(signs); i++)
+		known |= !strcmp(signs[i].provider, p->name);
+	if (!known || !greeting || strncmp(greeting, "220", 3))
+		return -1;
+	char name[256];
+	greeting_name_of(greeting, name, sizeof name);
+	if (by_sign(name, greeting) == p || (*name && host_matches(name, p->hosts)))
+		return 1;
+	return 0;
+}
+
 const struct provider *
 provider_recognise(const char *host, const char *servername,
 		   const char *greeting, const char *ehlo_name, const char **how)
@@ -283,13 +313,8 @@ provider_recognise(const char *host, const char *servername,
 		return p;
 	*how = "the greeting";
 	if (greeting) {
-		char name[256] = "";
-		const char *g = greeting;
-		if (strlen(g) > 4 && g[3] == ' ')
-			g += 4;
-		size_t n = strcspn(g, " \t");
-		if (n < sizeof name)
-			memcpy(name, g, n), name[n] = '\0';
+		char name[256];
+		greeting_name_of(greeting, name, sizeof name);
 		if ((p = by_sign(name, greeting)))
 			return p;
 	}

@@ -61,6 +61,13 @@ const struct provider *provider_recognise(const char *host,
 					  const char *greeting,
 					  const char *ehlo_name,
 					  const char **how);
+/*
+ * Does a 220 greeting carry the marks p puts in its greetings (Gmail's
+ * "gsmtp", a name of its own)?  1 yes, 0 no, -1 cannot tell (p has no
+ * marks on record, or greeting is not a 220).
+ */
+int provider_greets_as(const struct provider *p, const char *greeting);
+
 /* "587/starttls,465/implicit": its ports for --provider list. */
 void provider_ports_str(const struct provider *p, char *buf, size_t len);
 /* The TLS mode the provider documents for port, or TLSM_AUTO if the port

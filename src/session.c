@@ -634,6 +634,22 @@ finish(struct session *s)
 		provider_by_host(s->cfg.servername);
 	middlebox_check(&s->tr, &s->tls, named_provider, &p->mb_banner,
 			&p->mb_cert);
+	/* a provider's host that greets without the marks the provider
+	 * puts in every greeting: maybe a transparent proxy (a hotel's,
+	 * a captive portal's) answering for every host; a note only */
+	if (!p->mb_banner.strong && !p->mb_banner.note && named_provider) {
+		const struct provider *np = provider_by_host(s->cfg.host);
+		if (!np)
+			np = provider_by_host(s->cfg.servername);
+		const char *g = session_greeting(s);
+		if (provider_greets_as(np, g) == 0) {
+			p->mb_banner.note = true;
+			p->mb_banner.product = "a transparent SMTP proxy, or "
+					       "another server";
+			snprintf(p->mb_banner.evidence, sizeof p->mb_banner.evidence,
+				 "%s (not as %s greets)", g, np->title);
+		}
+	}
 	f->middlebox_banner = p->mb_banner.strong;
 	f->middlebox_note = p->mb_banner.note;
 	f->middlebox_evidence = p->mb_banner.evidence;

@@ -520,6 +520,19 @@ try:
            "a server greeting as Microsoft 365: its login rules cited",
            fixes[-500:])
     ms.close()
+    hotel = FakeServer("220 captive.hotel.example ESMTP Postfix",
+                       ["AUTH PLAIN"], "535 5.7.8 Error: authentication "
+                       "failed\r\n")
+    rep, rc = session(hotel.port, labcas,
+                      ["--tls", "none", "--allow-plaintext-auth",
+                       "--servername", "smtp.gmail.com"])
+    d = diag(rep, "net.middlebox_possible")
+    report(d.get("severity") == "info" and "captive.hotel.example" in
+           d.get("evidence", "") and ids(rep, "error")[:1] == ["auth.failed"],
+           "smtp.gmail.com answered by a greeting without Gmail's marks: a "
+           "note (info), never the error", json.dumps(rep.get("diagnoses"))
+           [:600])
+    hotel.close()
     plainsrv = FakeServer("220 mx.example.net ESMTP", ["AUTH PLAIN"],
                           "535 5.7.8 Error: authentication failed\r\n")
     rep, rc = session(plainsrv.port, labcas,

@@ -207,6 +207,18 @@ test_provider_recognise(void)
 			       "ESMTP - gsmtp", NULL, &how);
 	CHECK(p && !strcmp(p->name, "postmark") && !strcmp(how, "the host name"),
 	      "recognise: the host name first");
+	const struct provider *gm = provider_find("gmail");
+	CHECK_INT(provider_greets_as(gm, "220 smtp.gmail.com ESMTP "
+				     "a640c23a62f3a-abc.123 - gsmtp"), 1,
+		  "greets as: Gmail's own greeting");
+	CHECK_INT(provider_greets_as(gm, "220 captive.hotel.example ESMTP "
+				     "Postfix"), 0,
+		  "greets as: a hotel's proxy greeting for smtp.gmail.com is not "
+		  "Gmail's");
+	CHECK_INT(provider_greets_as(gm, "554 5.7.1 go away"), -1,
+		  "greets as: a refusal says nothing");
+	CHECK_INT(provider_greets_as(provider_find("postmark"), "220 x ESMTP"), -1,
+		  "greets as: a provider with no greeting marks on record");
 	CHECK(provider_recognise("127.0.0.1", "mail.smtpdx.lab", "220 "
 				 "mail.smtpdx.lab ESMTP", "mail.smtpdx.lab",
 				 NULL) == NULL, "recognise: the lab is no provider");
