@@ -108,18 +108,12 @@ static const struct dt_node tree[] = {
 	 * no reply code says anything about the step it arrived in */
 	{ "sync", "Did every reply fit the command it answered, with no line "
 	  "nobody asked for?", T_KIND, NULL, {
-		{ "out of step", "=proto.sync_error" }, ANY("middlebox") } },
-	/* then: was it the server at all?  A firewall's SMTP inspection or
-	 * an antivirus proxy writes replies of its own (middlebox.def) */
-	{ "middlebox", "Did something on the path answer in the server's place "
-	  "(a masked banner, STARTTLS or a command turned into X's, an "
-	  "antivirus proxy)?", T_FLAG, "middlebox_banner",
-	  { Y("=net.middlebox_banner"), N("stage") } },
+		{ "out of step", "=proto.sync_error" }, ANY("stage") } },
 	{ "stage", "Which step failed?", T_STEP, NULL, {
 		{ "resolve", "resolve.kind" }, { "connect", "connect.kind" },
-		{ "greeting", "greeting.kind" }, { "ehlo", "ehlo.kind" },
-		{ "ehlo_tls", "ehlo.kind" }, { "starttls", "starttls.kind" },
-		{ "tls", "tls.kind" }, { "auth", "auth.cb" },
+		{ "greeting", "greeting.mb" }, { "ehlo", "ehlo.mb" },
+		{ "ehlo_tls", "ehlo.kind" }, { "starttls", "starttls.mb" },
+		{ "tls", "tls.kind" }, { "auth", "auth.kind" },
 		{ "mail", "mail.kind" }, { "rcpt", "rcpt.kind" },
 		{ "data", "data.kind" }, ANY("any.kind") } },
 
@@ -145,6 +139,26 @@ static const struct dt_node tree[] = {
 		ANY("=connect.unreachable") } },
 	{ "connect.port", "Was it port 25, which many networks block?", T_PORT, NULL, {
 		{ "25", "=connect.port25_blocked" }, ANY("=connect.timeout") } },
+
+	/*
+	 * Was it the server at all?  A firewall's SMTP inspection (Cisco
+	 * ASA: a masked banner, STARTTLS masked as XXXXXXXA, EHLO turned
+	 * into XXXX) or an antivirus proxy writes replies of its own
+	 * (middlebox.def).  Asked where such replies break a step: the
+	 * greeting, EHLO, STARTTLS, AUTH missing.
+	 */
+	{ "greeting.mb", "Did something on the path answer in the server's "
+	  "place?", T_FLAG, "middlebox_banner",
+	  { Y("=net.middlebox_banner"), N("greeting.kind") } },
+	{ "ehlo.mb", "Did something on the path answer in the server's place?",
+	  T_FLAG, "middlebox_banner",
+	  { Y("=net.middlebox_banner"), N("ehlo.kind") } },
+	{ "starttls.mb", "Did something on the path answer in the server's "
+	  "place?", T_FLAG, "middlebox_banner",
+	  { Y("=net.middlebox_banner"), N("starttls.kind") } },
+	{ "auth.mb", "Did something on the path answer in the server's place?",
+	  T_FLAG, "middlebox_banner",
+	  { Y("=net.middlebox_banner"), N("auth.encrypted") } },
 
 	/* greeting */
 	{ "greeting.kind", "What happened while waiting for the greeting?",
@@ -218,13 +232,8 @@ static const struct dt_node tree[] = {
 	{ "auth.oauth.ms", "Was it OAUTHBEARER at Microsoft, which takes only "
 	  "XOAUTH2?", T_FLAG, "oauthbearer_microsoft",
 	  { Y("=auth.oauthbearer_microsoft"), N("=auth.mech_unsupported") } },
-	/* SCRAM-...-PLUS binds the login to the TLS channel: through a
-	 * TLS-intercepting proxy it fails however right the password */
-	{ "auth.cb", "Did a channel-bound login (-PLUS) fail on a connection "
-	  "whose certificate a TLS inspection product issued?", T_FLAG,
-	  "cb_intercepted", { Y("=tls.intercepted"), N("auth.kind") } },
 	{ "auth.kind", "What went wrong with AUTH?", T_KIND, NULL, {
-		{ "extension not offered", "auth.encrypted" },
+		{ "extension not offered", "auth.mb" },
 		{ "refused to send credentials in plaintext", "=auth.plaintext_refused" },
 		{ "no common AUTH mechanism", "auth.oauth.ms" },
 		{ "SASL exchange failed", "=auth.failed" },
@@ -471,8 +480,10 @@ static const struct dt_node tree[] = {
 	  "offer?", T_FLAG, "dsn_dropped", { Y("=mail.dsn_not_offered"), N("-") } },
 	{ "w.mbox", "Did something on the path answer in the server's place?",
 	  T_FLAG, "middlebox_banner", { Y("w.mbox.failed"), N("w.mbox.note") } },
-	{ "w.mbox.failed", "Did a step of the session fail (then it is the "
-	  "main diagnosis already)?", T_FAILED, NULL, { Y("-"), N("=net.middlebox_banner") } },
+	{ "w.mbox.failed", "Did the session fail where that is asked (the "
+	  "greeting, EHLO, STARTTLS, AUTH missing): the main diagnosis "
+	  "already?", T_FLAG, "middlebox_asked",
+	  { Y("-"), N("=net.middlebox_banner") } },
 	{ "w.mbox.note", "Does the greeting name a mail gateway or security "
 	  "product?", T_FLAG, "middlebox_note",
 	  { Y("=net.middlebox_possible"), N("-") } },
@@ -786,7 +797,7 @@ static const char *const flag_names[] = {
 	"rcpt_own", "rcpt_foreign", "port25", "cafile_given",
 	"dsn_dropped", "oauth_error", "oauthbearer_microsoft", "client_cert",
 	"middlebox_banner", "middlebox_note", "cert_intercepted", "cert_stopped",
-	"cb_intercepted",
+	"cb_intercepted", "middlebox_asked",
 };
 
 bool
@@ -832,6 +843,12 @@ flag(const struct facts *f, const char *name)
 		return f->middlebox_note;
 	if (!strcmp(name, "cert_intercepted"))
 		return f->cert_intercepted;
+	if (!strcmp(name, "middlebox_asked"))
+		return f->kind != FK_OUT_OF_STEP &&
+		       (f->failed_step == STEP_GREETING ||
+			f->failed_step == STEP_EHLO ||
+			f->failed_step == STEP_STARTTLS ||
+			(f->failed_step == STEP_AUTH && f->kind == FK_NOT_OFFERED));
 	if (!strcmp(name, "cb_intercepted")) {
 		size_t n = f->mech ? strlen(f->mech) : 0;
 		return f->cert_intercepted && f->failed_step == STEP_AUTH &&

@@ -460,11 +460,12 @@ try:
            "through, with a tls.intercepted warning",
            json.dumps(rep.get("diagnoses"))[:600] + str(rep.get("raw", "")))
     rep, rc = session(587, both)
-    report(ids(rep, "error")[:1] == ["tls.intercepted"] and
-           "SCRAM-SHA-256-PLUS" in diag(rep, "tls.intercepted").get(
+    report(ids(rep, "error")[:1] == ["auth.failed"] and
+           "channel binding" in diag(rep, "auth.failed").get("explanation", "")
+           and "SCRAM-SHA-256-PLUS" in diag(rep, "tls.intercepted").get(
                "explanation", ""),
            "the proxy's CA trusted, SCRAM-SHA-256-PLUS refused: the channel "
-           "binding caught the proxy, said as tls.intercepted",
+           "binding caught the proxy, and the diagnosis says so",
            json.dumps(rep.get("diagnoses"))[:600])
     srep = sweep("587,465", both)
     rec = srep.get("recommendation", {})

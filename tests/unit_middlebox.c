@@ -120,6 +120,22 @@ test_middlebox(void)
 	      "middlebox: STARTTLS missing behind a masked banner is "
 	      "net.middlebox_banner, an error, its evidence the banner");
 	diag_list_free(&l);
+	/* broken elsewhere (AUTH masked, MAIL refused): still said, as a
+	 * warning beside the step's own diagnosis */
+	facts_init(&f);
+	f.failed_step = STEP_MAIL;
+	f.kind = FK_REPLY;
+	f.code = 530;
+	f.text = "530 5.7.0 Authentication required";
+	f.middlebox_banner = true;
+	f.middlebox_evidence = "220 ****************";
+	diag_decide(&f, &l);
+	CHECK(l.n == 2 && !strcmp(diag_info(l.v[0].id)->id, "mail.auth_required") &&
+	      !strcmp(diag_info(l.v[1].id)->id, "net.middlebox_banner") &&
+	      l.v[1].sev == SEV_WARNING,
+	      "middlebox: a masked banner on a session that failed at MAIL is "
+	      "still said, as a warning");
+	diag_list_free(&l);
 	facts_init(&f);
 	f.failed_step = STEP_TLS;
 	f.kind = FK_CERT;
@@ -140,15 +156,21 @@ test_middlebox(void)
 	f.cert_intercepted = true;
 	f.intercept_evidence = "certificate issuer: CN=FortiGate CA";
 	diag_decide(&f, &l);
-	CHECK(l.n && !strcmp(diag_info(l.v[0].id)->id, "tls.intercepted") &&
-	      strstr(l.v[0].explanation, "channel binding"),
-	      "middlebox: SCRAM-PLUS refused through an inspection CA is "
-	      "tls.intercepted, and says why");
+	CHECK(l.n == 2 && !strcmp(diag_info(l.v[0].id)->id, "auth.failed") &&
+	      strstr(l.v[0].explanation, "channel binding") &&
+	      strstr(l.v[0].fix, "Do not change the password yet") &&
+	      !strcmp(diag_info(l.v[1].id)->id, "tls.intercepted") &&
+	      l.v[1].sev == SEV_WARNING &&
+	      strstr(l.v[1].explanation, "SCRAM-SHA-256-PLUS"),
+	      "middlebox: SCRAM-PLUS refused through an inspection CA: "
+	      "auth.failed says the binding caught the proxy, and "
+	      "tls.intercepted follows");
 	diag_list_free(&l);
 	f.mech = "PLAIN";
 	diag_decide(&f, &l);
-	CHECK(l.n && !strcmp(diag_info(l.v[0].id)->id, "auth.failed"),
-	      "middlebox: PLAIN refused through it is still auth.failed");
+	CHECK(l.n && !strcmp(diag_info(l.v[0].id)->id, "auth.failed") &&
+	      !strstr(l.v[0].explanation, "channel binding"),
+	      "middlebox: PLAIN refused through it is plain auth.failed");
 	diag_list_free(&l);
 	facts_init(&f);
 	f.cert_intercepted = true;

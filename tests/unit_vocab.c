@@ -440,11 +440,13 @@ static const struct oracle oracles[] = {
 	{ "w.helo", O_FLAG, "only HELO was taken" },
 	{ "w.weak", O_FLAG, "a weak algorithm, accepted" },
 	{ "w.dsn", O_FLAG, "DSN asked for and left out" },
-	{ "middlebox", O_FLAG, "something on the path answered in the server's place" },
-	{ "auth.cb", O_FLAG, "a -PLUS login failed through an inspection product" },
+	{ "greeting.mb", O_FLAG, "something on the path answered in the server's place" },
+	{ "ehlo.mb", O_FLAG, "something on the path answered in the server's place" },
+	{ "starttls.mb", O_FLAG, "something on the path answered in the server's place" },
+	{ "auth.mb", O_FLAG, "something on the path answered in the server's place" },
 	{ "tls.intercept", O_FLAG, "the issuer is a TLS inspection product" },
 	{ "w.mbox", O_FLAG, "something on the path answered in the server's place" },
-	{ "w.mbox.failed", O_FAILED, NULL },
+	{ "w.mbox.failed", O_FLAG, "the middlebox question was asked on the main path" },
 	{ "w.mbox.note", O_FLAG, "the greeting names a gateway product" },
 	{ "w.intercept", O_FLAG, "the issuer is a TLS inspection product" },
 	{ "w.intercept.stop", O_FLAG, "the certificate check stopped the session" },
@@ -512,6 +514,16 @@ flag_oracle(const char *what, const struct facts *f)
 		return f->cert_intercepted && f->failed_step == STEP_AUTH &&
 		       f->mech && strstr(f->mech, "-PLUS") &&
 		       !strcmp(strstr(f->mech, "-PLUS"), "-PLUS");
+	if (!strcmp(what, "the middlebox question was asked on the main path")) {
+		static const int asked[] = { STEP_GREETING, STEP_EHLO, STEP_STARTTLS };
+		if (!strcmp(fail_kind_name(f->kind), "out of step"))
+			return false;
+		for (size_t i = 0; i < ARRAY_SIZE(asked); i++)
+			if (f->failed_step == asked[i])
+				return true;
+		return f->failed_step == STEP_AUTH &&
+		       !strcmp(fail_kind_name(f->kind), "extension not offered");
+	}
 	if (!strcmp(what, "the greeting names a gateway product"))
 		return f->middlebox_note;
 	if (!strcmp(what, "the issuer is a TLS inspection product"))
