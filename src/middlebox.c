@@ -132,7 +132,8 @@ middlebox_check(const struct transcript *tr, const struct tls_info *tls,
 		const struct mb_entry *e = NULL;
 		if (!strcmp(l->verb, "greeting"))
 			e = middlebox_match(MBW_GREETING, l->text);
-		else if (!strcasecmp(l->verb, "EHLO") && l->code / 100 == 2)
+		else if ((!strcasecmp(l->verb, "EHLO") ||
+			  !strcasecmp(l->verb, "HELO")) && l->code / 100 == 2)
 			e = middlebox_match(MBW_EHLO, l->text);
 		if (!e && l->code >= 400)
 			e = middlebox_match(MBW_ERROR, l->text);
