@@ -798,6 +798,7 @@ static const char *const flag_names[] = {
 	"dsn_dropped", "oauth_error", "oauthbearer_microsoft", "client_cert",
 	"middlebox_banner", "middlebox_note", "cert_intercepted", "cert_stopped",
 	"cb_intercepted", "middlebox_asked",
+	"oauth_only",
 };
 
 bool
@@ -897,6 +898,8 @@ flag(const struct facts *f, const char *name)
 		       (f->kind == FK_MECH_UNSUPPORTED || f->kind == FK_REPLY);
 	if (!strcmp(name, "client_cert"))
 		return f->client_cert;
+	if (!strcmp(name, "oauth_only"))
+		return f->oauth_only;
 	return false;
 }
 

@@ -138,6 +138,8 @@ struct facts {
 	const char *middlebox_evidence;
 	bool cert_intercepted;	/* the issuer is a TLS inspection product */
 	const char *intercept_evidence;
+	bool oauth_only;	/* AUTH offers only XOAUTH2/OAUTHBEARER and
+				 * smtpdx was not asked for either */
 	/*
 	 * Names that tell which domains the server calls its own, for the
 	 * recipient-domain question (diag_rcpt_domain()); NULL or "" when
