@@ -674,10 +674,13 @@ finish(struct session *s)
 	f->middlebox_evidence = p->mb_banner.evidence;
 	f->cert_intercepted = p->mb_cert.strong;
 	f->intercept_evidence = p->mb_cert.evidence;
+	const char *how = NULL;
 	const struct provider *pv = provider_recognise(s->cfg.host,
 		s->cfg.servername, p->mb_banner.strong || p->mb_banner.note ?
 		NULL : session_greeting(s), s->caps.valid ? s->caps.domain : NULL,
-		NULL);
+		&how);
+	if (pv && how && strcmp(how, "the host name"))
+		info(s, "%s: recognised from %s", pv->title, how);
 	/* Microsoft takes XOAUTH2 only: OAUTHBEARER asked for there */
 	f->oauthbearer_microsoft = pv && (!strcmp(pv->name, "microsoft365") ||
 					  !strcmp(pv->name, "outlook")) &&
@@ -687,7 +690,10 @@ finish(struct session *s)
 	f->oauth_only = oauth_only(&s->caps) && s->cfg.mech != AM_XOAUTH2 &&
 		s->cfg.mech != AM_OAUTHBEARER;
 	diag_decide(f, &s->diags);
-	provider_annotate(&s->diags, pv, config_port(&s->cfg), s->tls_mode);
+	/* --mx delivers server to server: a provider's submission ports
+	 * and login are no advice there */
+	provider_annotate(&s->diags, s->cfg.mx ? NULL : pv, config_port(&s->cfg),
+			  s->tls_mode);
 	if (s->cfg.policy) {
 		struct policy_seen seen = {
 			.port = config_port(&s->cfg),

@@ -534,6 +534,52 @@ try:
            "note (info), never the error", json.dumps(rep.get("diagnoses"))
            [:600])
     hotel.close()
+    # --mx: the domain's MX is aspmx.l.google.com (dnsmasq in the
+    # namespace, pointed at by SMTPDX_RESOLV_CONF; the name's address is
+    # 127.0.0.1 there): the MX name says Google
+    mxsrv = FakeServer("220 mx.example.net ESMTP", ["8BITMIME"])
+    resolv = os.path.join(TMP, "resolv.conf")
+    with open(resolv, "w") as f:
+        f.write("nameserver 127.0.0.1\n")
+    dns = None
+    try:
+        dns = subprocess.Popen(
+            ["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
+             "--user=root", "--group=", "--listen-address=127.0.0.1",
+             "--bind-interfaces", "--port=53", "--local=/test/",
+             "--local=/google.com/",
+             "--mx-host=gw.test,aspmx.l.google.com,10",
+             "--host-record=aspmx.l.google.com,127.0.0.1"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError:
+        pass
+    if dns:
+        procs.append(dns)
+        r = None
+        for _ in range(50):     # dnsmasq answers once it is up
+            r = subprocess.run(
+                [SMTPDX, "--mx", "gw.test", "-p", str(mxsrv.port), "--tls",
+                 "none", "-f", "alice@example.org", "-t", "bob@gw.test",
+                 "--no-send", "--timeout", "5", "--json"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
+                env=dict(os.environ, SMTPDX_RESOLV_CONF=resolv))
+            if b"aspmx" in r.stdout:
+                break
+            select.select([], [], [], 0.1)
+        try:
+            rep = json.loads(r.stdout)
+        except ValueError:
+            rep = {}
+        lines = [t["text"] for t in rep.get("transcript", [])]
+        report(any("Gmail / Google Workspace: recognised from the server "
+                   "name (the MX host" in t for t in lines) and
+               rep.get("result") == "ok",
+               "--mx gw.test whose MX is aspmx.l.google.com: recognised as "
+               "Google Workspace, the session still ok",
+               json.dumps(lines[-8:])[:700])
+    else:
+        report(False, "dnsmasq starts for the --mx test")
+    mxsrv.close()
     plainsrv = FakeServer("220 mx.example.net ESMTP", ["AUTH PLAIN"],
                           "535 5.7.8 Error: authentication failed\r\n")
     rep, rc = session(plainsrv.port, labcas,
