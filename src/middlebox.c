@@ -34,19 +34,22 @@ after_code(const char *l)
 	return strlen(l) == 3 ? l + 3 : l;
 }
 
-/* A greeting masked with asterisks: at least eight, and two thirds of
- * what is not blank (the ASA leaves the odd digit standing). */
+/* A greeting masked with asterisks: at least eight, nothing but the odd
+ * digit the ASA leaves standing, and not one letter (a banner decorated
+ * with asterisks around words is a server's own). */
 static bool
 masked(const char *text)
 {
-	size_t stars = 0, other = 0;
+	size_t stars = 0, digits = 0;
 	for (const char *p = after_code(text); *p; p++) {
 		if (*p == '*')
 			stars++;
+		else if (isdigit((unsigned char)*p))
+			digits++;
 		else if (!isspace((unsigned char)*p))
-			other++;
+			return false;
 	}
-	return stars >= 8 && stars >= 2 * other;
+	return stars >= 8 && stars >= 2 * digits;
 }
 
 /* A token of four or more X's, with at most one letter after them. */

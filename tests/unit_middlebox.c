@@ -67,6 +67,8 @@ test_middlebox(void)
 		("220 BN0PR04CA0123.outlook.office365.com Microsoft ESMTP MAIL "
 		 "Service ready at Thu, 6 Sep 2018 15:14:16 +0800"),
 		"220 mail.example.com ESMTP *** no UCE ***",
+		("220 ************ Welcome to the Example mail service "
+		 "************"),
 		"220 smtp.gmail.com ESMTP x62sm16538695wmf.13 - gsmtp",
 		"220 mx.example.com ESMTP Exim 4.96 Sat, 01 Dec 2026",
 	};
