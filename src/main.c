@@ -11,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "deliver.h"
 #include "diag.h"
 #include "lab/lab.h"
+#include "lab/workshop.h"
 #include "mx.h"
 #include "message.h"
 #include "options.h"
@@ -43,6 +45,45 @@ list_diagnoses(void)
 	return EXIT_OK;
 }
 
+/* The workshop keys of a scenario in --lab list --json: "difficulty",
+ * "level", "goal", "fix_side" ("client" or "server"), "fix",
+ * "fix_settings" (the form's fields, named as the long options), "hints",
+ * "fixit" (fix-it mode offers it). */
+static void
+lesson_json(struct buf *b, const struct lab_scenario *sc)
+{
+	const struct lab_lesson *l = lab_lesson(sc->name);
+	if (!l)
+		return;
+	buf_printf(b, ",\"difficulty\":\"%s\",\"level\":%d,\"goal\":",
+		 lab_level_name(l->level), l->level);
+	json_string(b, l->goal);
+	buf_printf(b, ",\"fix_side\":\"%s\",\"fix\":", l->client ? "client" : "server");
+	json_string(b, l->fix);
+	buf_adds(b, ",\"fix_settings\":{");
+	const struct { const char *key, *v; } f[] = {
+		{ "host", l->set.host }, { "tls", l->set.tls },
+		{ "servername", l->set.servername }, { "user", l->set.user },
+		{ "password", l->set.password }, { "auth", l->set.mech },
+		{ "from", l->set.from }, { "to", l->set.to },
+	};
+	bool first = true;
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
+		if (!f[i].v)
+			continue;
+		buf_printf(b, "%s\"%s\":", first ? "" : ",", f[i].key);
+		json_string(b, f[i].v);
+		first = false;
+	}
+	buf_adds(b, "},\"hints\":[");
+	for (int i = 0; i < lab_hint_count(l); i++) {
+		if (i)
+			buf_addc(b, ',');
+		json_string(b, l->hints[i]);
+	}
+	buf_printf(b, "],\"fixit\":%s", lab_fixable(sc) ? "true" : "false");
+}
+
 /* --lab list: name<TAB>description, grouped by stage in session order;
  * --lab list --json: {"scenarios": [{"name", "stage", "description"}]}. */
 static int
@@ -66,6 +107,7 @@ list_lab(bool json)
 		json_string(&b, v[i]->desc);
 		buf_adds(&b, ",\"diagnosis\":");
 		json_string(&b, v[i]->expect ? v[i]->expect : "");
+		lesson_json(&b, v[i]);
 		buf_addc(&b, '}');
 	}
 	buf_adds(&b, "]}\n");
@@ -678,6 +720,46 @@ serve_lab(const struct lab_server *ls, const struct lab_scenario *sc,
 	return EXIT_OK;
 }
 
+/*
+ * The TUI's scenario picker: the lab again, on scenario name, and cfg
+ * made afresh for it (the command line's own settings do not carry over:
+ * a new exercise starts from its own).  ctx is main's lab server.
+ */
+static int
+lab_switch(void *ctx, const char *name, struct config *cfg, char *err,
+	   size_t errlen)
+{
+	struct lab_server *ls = ctx;
+	const struct lab_scenario *sc = lab_find(name);
+	if (!sc) {
+		snprintf(err, errlen, "no lab scenario '%s'", name);
+		return -1;
+	}
+	lab_stop(ls);
+	memset(ls, 0, sizeof *ls);
+	if (lab_start(sc, ls, err, errlen) < 0)
+		return -1;
+	struct config fresh;
+	config_defaults(&fresh);
+	lab_apply(sc, ls, &fresh);
+	config_free(cfg);
+	*cfg = fresh;
+	return 0;
+}
+
+/* A seed for mystery and fix-it picks: SMTPDX_LAB_SEED (tests, or a
+ * teacher who wants the whole room on one exercise), else the clock. */
+static unsigned
+lab_seed(void)
+{
+	const char *e = getenv("SMTPDX_LAB_SEED");
+	if (e && *e)
+		return (unsigned)strtoul(e, NULL, 10);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (unsigned)ts.tv_sec ^ (unsigned)ts.tv_nsec ^ (unsigned)getpid();
+}
+
 static bool
 terminal_usable(void)
 {
@@ -780,6 +862,9 @@ main(int argc, char **argv)
 	}
 
 	config_defaults(&cfg);
+	int lab_mode = 0;		/* tui_opts.lab_mode */
+	unsigned lab_seed_v = lab_seed();
+	const struct lab_scenario *lab_pick = NULL;
 	if (o.lab) {
 		const char *name = o.lab_name ? o.lab_name : "ok";
 		if (!strcmp(name, "list")) {
@@ -790,6 +875,33 @@ main(int argc, char **argv)
 		if (!strcmp(name, "handout")) {
 			options_free(&o);
 			return lab_handout();
+		}
+		/* workshop modes (issue 14): a scenario chosen for the
+		 * student; mystery hides its name, which no batch or JSON
+		 * output could: those are refused */
+		if (!strcmp(name, "mystery") || !strcmp(name, "fixit") ||
+		    !strncmp(name, "fixit:", 6)) {
+			lab_mode = name[0] == 'm' ? 1 : 2;
+			if (o.batch || o.json || !terminal_usable() || o.lab_server) {
+				fprintf(stderr, "smtpdx: --lab %s needs the TUI (a "
+					"terminal, no --batch, --json or "
+					"--lab-server)\n", lab_mode == 1 ? "mystery" :
+					"fixit");
+				options_free(&o);
+				return EXIT_USAGE;
+			}
+			lab_pick = lab_mode == 1 ? lab_mystery_pick(lab_seed_v) :
+				   name[5] ? lab_find(name + 6) : lab_fixit_pick(lab_seed_v);
+			if (lab_pick && lab_mode == 2 && !lab_fixable(lab_pick)) {
+				fprintf(stderr, "smtpdx: %s cannot be fixed in the "
+					"client: %s\n", lab_pick->name,
+					lab_lesson(lab_pick->name) ?
+					lab_lesson(lab_pick->name)->fix : "");
+				options_free(&o);
+				return EXIT_USAGE;
+			}
+			if (lab_pick)
+				name = lab_pick->name;
 		}
 		const struct lab_scenario *sc = lab_find(name);
 		if (!sc) {
@@ -860,7 +972,12 @@ main(int argc, char **argv)
 	if (tui) {
 		struct tui_opts to = {
 			.no_color = o.no_color || getenv("NO_COLOR") != NULL,
-			.lab_name = o.lab ? (o.lab_name ? o.lab_name : "ok") : NULL,
+			.lab_name = o.lab ? (lab_pick ? lab_pick->name : o.lab_name ?
+					     o.lab_name : "ok") : NULL,
+			.lab_mode = lab_mode,
+			.lab_seed = lab_seed_v,
+			.lab_switch = o.lab ? lab_switch : NULL,
+			.lab_ctx = &ls,
 		};
 		status = tui_run(&cfg, &to);
 		if (status < 0)

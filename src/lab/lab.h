@@ -112,6 +112,10 @@ enum lab_cert {
 struct lab_reply {
 	const char *verb;
 	const char *reply;
+	/* NULL: always; else only when it holds (so that a client-side fix
+	 * can pass): "arg:TEXT" the command line holds TEXT (any case),
+	 * "plain" no TLS yet, "noauth" no login yet */
+	const char *when;
 };
 
 #define LAB_MAX_REPLIES 4
