@@ -396,14 +396,14 @@ picker_key(struct tui *t, int action, wint_t ch, bool keycode)
 			return;
 		if (!lab_fixable(sc)) {
 			const struct lab_lesson *l = lab_lesson(sc->name);
-			tui_message(t, false, "%s: %s.", sc->name, sc->expect_exit ?
-				    (l && !l->client ? "the fix is on the server's "
-				     "side" : "not fixable with the form") :
-				    "it passes already");
-			if (l)
+			if (!sc->expect_exit)
+				tui_message(t, false, "%s passes already: nothing "
+					    "to fix.", sc->name);
+			else if (l)
 				tui_message(t, false, "%s: %s%s.", sc->name,
-					    l->client ? "" : "the fix is on the "
-					    "server's side: ", l->fix);
+					    l->client ? "not with the form: " :
+					    "the fix is on the server's side: ",
+					    l->fix);
 			return;
 		}
 		ws_switch(t, sc, MODE_FIXIT);
