@@ -85,7 +85,7 @@ options_usage(FILE *out)
 	/* one screen (80x24); the man page has the rest */
 	fputs(
 "usage: smtpdx [OPTIONS] HOST[:PORT]     walk through an SMTP session, explained\n"
-"       smtpdx --lab [SCENARIO]          the same on the built-in lab: --lab list\n"
+"       smtpdx --lab [SCENARIO]          on the built-in lab: list mystery fixit\n"
 "  -p, --port N          port (587)         --tls MODE  starttls implicit none\n"
 "      --cafile FILE     trust these CAs    --servername NAME  SNI and cert name\n"
 "      --insecure        past a bad cert    --tls-min V  1.0 1.1 1.2 1.3\n"
