@@ -281,13 +281,20 @@ static const struct keydef picker_keys[] = {
 static const struct lab_scenario *pk_v[256];
 static size_t pk_n;
 
+/* The picker's text width: wider than a document's, for the goals. */
+static int
+picker_width(const struct tui *t)
+{
+	return (t->cols - 2 < 112 ? t->cols - 2 : 112) - 4;
+}
+
 /* Build the list; the selected row's line in *sel_line. */
 static void
 picker_build(struct tui *t, int *sel_line)
 {
 	struct lab_progress p;
 	lab_progress_load(&p);
-	int w = docview_width(t);
+	int w = picker_width(t);
 	doc_reset(&t->ovdoc, w);
 	pk_n = lab_ordered(pk_v, ARRAY_SIZE(pk_v));
 	const char *stage = NULL;
@@ -345,7 +352,7 @@ picker_resize(struct tui *t, int *h, int *w)
 {
 	int sl;
 	picker_build(t, &sl);
-	*w = docview_width(t) + 4;
+	*w = picker_width(t) + 4;
 	*h = t->rows - 2;
 }
 
