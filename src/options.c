@@ -26,7 +26,8 @@ enum {
 	O_BATCH, O_JSON, O_LAB, O_LIST, O_VERSION, O_NOCOLOR, O_TLSMIN,
 	O_LABSERVER, O_PROVIDER, O_POLICY, O_DELIVER, O_SENDINGIP, O_DKIMSEL, O_FINDFIX, O_PROFILE, O_CONFIG, O_PASSCMD,
 	O_PROXY, O_CERT, O_KEY,
-	O_BODY, O_HEADER, O_DATA, O_NOTIFY, O_RET, O_ENVID, O_REQUIRETLS, O_BDAT
+	O_BODY, O_HEADER, O_DATA, O_NOTIFY, O_RET, O_ENVID, O_REQUIRETLS, O_BDAT,
+	O_FORMAT,
 };
 
 static const struct option longopts[] = {
@@ -70,6 +71,7 @@ static const struct option longopts[] = {
 	{ "envid", required_argument, NULL, O_ENVID },
 	{ "requiretls", no_argument, NULL, O_REQUIRETLS },
 	{ "bdat", no_argument, NULL, O_BDAT },
+	{ "format", required_argument, NULL, O_FORMAT },
 	{ "proxy", required_argument, NULL, O_PROXY },
 	{ "cert", required_argument, NULL, O_CERT },
 	{ "key", required_argument, NULL, O_KEY },
@@ -325,6 +327,13 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			break;
 		case O_LIST:
 			o->list_diagnoses = true;
+			break;
+		case O_FORMAT:	/* --lab handout --format html */
+			if (strcmp(optarg, "markdown") && strcmp(optarg, "html"))
+				return usage_err(err, errlen, "--format: markdown or "
+						 "html, not '%s'", optarg);
+			free(o->format);
+			o->format = xstrdup(optarg);
 			break;
 		case O_LABSERVER:
 			/* CAFILE is optional: "--lab-server -p 2525" */
@@ -850,6 +859,7 @@ options_free(struct options *o)
 	free(o->ports);
 	free(o->password_file);
 	free(o->lab_server_ca);
+	free(o->format);
 	free(o->provider);
 	free(o->policy_file);
 	free(o->deliverability);

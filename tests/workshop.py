@@ -105,4 +105,47 @@ report(rc == 2 and out == "", "--lab mystery --json: refused, exit 2", err)
 rc, out, err = run(["--lab", "fixit:tls.cert_expired"])
 report(rc == 2 and "server" in err, "--lab fixit on a server-side scenario: "
        "refused, and it says the fix is on the server", err)
+rc, md, err = run(["--lab", "handout"])
+rc2, page, err2 = run(["--lab", "handout", "--format", "html"])
+import html.parser  # noqa: E402
+
+
+class Page(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.open, self.bad, self.text = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        if tag != "meta":
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        if self.open and self.open[-1] == tag:
+            self.open.pop()
+        else:
+            self.bad.append(tag)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+pg = Page()
+pg.feed(page)
+text = "".join(pg.text)
+names = [s["name"] for s in sc]
+lost = [n for n in names if "smtpdx --lab %s" % n not in text]
+rows_md = sum(1 for l in md.splitlines() if l.startswith("| `smtpdx --lab "))
+report(rc2 == 0 and page.startswith("<!DOCTYPE html>") and not pg.open and
+       not pg.bad and not lost and page.count("<tr><td>") == rows_md,
+       "--lab handout --format html: a well-formed page with the Markdown "
+       "sheet's rows (%d), every scenario named" % rows_md,
+       "lost %r, unclosed %r, bad %r" % (lost, pg.open, pg.bad))
+report("lab-Secret-42" in text and "Questions to ask" in text,
+       "--lab handout --format html: the login and the questions too")
+rc, out, err = run(["--lab", "handout", "--format", "pdf"])
+report(rc == 2 and out == "" and len(err.splitlines()) == 1,
+       "--format pdf: one line, exit 2", err)
+rc, out, err = run(["--lab", "ok", "--format", "html", "--batch"])
+report(rc == 2 and "--lab handout" in err, "--format outside --lab handout: "
+       "refused, exit 2", err)
 summary()
