@@ -147,6 +147,7 @@ has(const char *s, const char *needle)
 #include "unit_replies.c"
 #include "unit_settings.c"
 #include "unit_provider.c"
+#include "unit_workshop.c"
 
 int
 main(void)
@@ -180,6 +181,7 @@ main(void)
 	test_sync_tree();
 	test_settings();
 	test_provider();
+	test_workshop();
 
 	options_pool_free();
 	printf("1..%d\n", n_tests);
