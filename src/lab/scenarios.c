@@ -373,8 +373,8 @@ static const struct lab_scenario scenarios[] = {
 		.to = "someone@nullmx.example",
 		.replies = { { "RCPT", "556 5.1.10 <someone@nullmx.example>: "
 			       "Recipient address rejected: Domain "
-			       "nullmx.example does not accept mail (nullMX)",
-			       "arg:nullmx.example" } },
+			       "nullmx.example does not accept mail (nullMX)" } },
+		.reply_when = { "arg:nullmx.example" },
 		.expect = "rcpt.domain_no_mail", .expect_exit = 1,
 	},
 	{
@@ -382,8 +382,8 @@ static const struct lab_scenario scenarios[] = {
 		.desc = "RCPT gets 450 4.1.2: the domain is not in DNS",
 		.to = "someone@no-such-domain.invalid",
 		.replies = { { "RCPT", "450 4.1.2 <someone@no-such-domain.invalid>: "
-			       "Recipient address rejected: Domain not found",
-			       "arg:no-such-domain.invalid" } },
+			       "Recipient address rejected: Domain not found" } },
+		.reply_when = { "arg:no-such-domain.invalid" },
 		.expect = "rcpt.domain_not_found", .expect_exit = 1,
 	},
 	{
@@ -401,7 +401,8 @@ static const struct lab_scenario scenarios[] = {
 		.no_user = true,
 		.to = "someone@example.org",
 		.replies = { { "RCPT", "550 I cannot deliver mail for "
-			       "<someone@example.org>", "noauth" } },
+			       "<someone@example.org>" } },
+		.reply_when = { "noauth" },
 		.expect = "rcpt.relay_denied", .expect_exit = 1,
 	},
 	{
@@ -410,7 +411,8 @@ static const struct lab_scenario scenarios[] = {
 		.no_user = true,
 		.to = "nobody@smtpdx.lab",
 		.replies = { { "RCPT", "550 I cannot deliver mail for "
-			       "<nobody@smtpdx.lab>", "arg:nobody@smtpdx.lab" } },
+			       "<nobody@smtpdx.lab>" } },
+		.reply_when = { "arg:nobody@smtpdx.lab" },
 		.expect = "rcpt.unknown_user", .expect_exit = 1,
 	},
 	{
@@ -427,7 +429,8 @@ static const struct lab_scenario scenarios[] = {
 		.to = "nobody@smtpdx.lab",
 		.replies = { { "RCPT", "550 5.1.1 <nobody@smtpdx.lab>: Recipient "
 			       "address rejected: User unknown in local "
-			       "recipient table", "arg:nobody@smtpdx.lab" } },
+			       "recipient table" } },
+		.reply_when = { "arg:nobody@smtpdx.lab" },
 		.expect = "rcpt.unknown_user", .expect_exit = 1,
 	},
 	{
@@ -576,7 +579,8 @@ static const struct lab_scenario scenarios[] = {
 		.tls = TLSM_NONE,
 		.no_user = true,
 		.replies = { { "MAIL", "530 5.7.0 Must issue a STARTTLS command "
-			       "first", "plain" } },
+			       "first" } },
+		.reply_when = { "plain" },
 		.expect = "mail.tls_required", .expect_exit = 1,
 	},
 	{

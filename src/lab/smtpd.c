@@ -406,7 +406,7 @@ canned(const struct conn *c, const char *verb)
 	for (size_t i = 0; i < LAB_MAX_REPLIES; i++) {
 		const struct lab_reply *r = &c->sc->replies[i];
 		if (r->verb && r->reply && strcmp(r->verb, verb) == 0 &&
-		    canned_when(c, r->when))
+		    canned_when(c, c->sc->reply_when[i]))
 			return r->reply;
 	}
 	return NULL;
