@@ -1025,7 +1025,7 @@ main(int argc, char **argv)
 		 * student; mystery hides its name, which no batch or JSON
 		 * output could: those are refused */
 		if (!strcmp(name, "mystery") || !strcmp(name, "fixit") ||
-		    !strncmp(name, "fixit:", 6)) {
+		    !strncmp(name, "mystery:", 8) || !strncmp(name, "fixit:", 6)) {
 			lab_mode = name[0] == 'm' ? 1 : 2;
 			if (o.batch || o.json || !terminal_usable() || o.lab_server) {
 				fprintf(stderr, "smtpdx: --lab %s needs the TUI (a "
@@ -1035,8 +1035,16 @@ main(int argc, char **argv)
 				options_free(&o);
 				return EXIT_USAGE;
 			}
-			lab_pick = lab_mode == 1 ? lab_mystery_pick(lab_seed_v) :
+			/* "mystery:NAME": a teacher's choice for the room */
+			lab_pick = lab_mode == 1 ? (name[7] ? lab_find(name + 8) :
+						    lab_mystery_pick(lab_seed_v)) :
 				   name[5] ? lab_find(name + 6) : lab_fixit_pick(lab_seed_v);
+			if (lab_pick && lab_mode == 1 && !lab_pick->expect) {
+				fprintf(stderr, "smtpdx: %s diagnoses nothing: no "
+					"mystery to name\n", lab_pick->name);
+				options_free(&o);
+				return EXIT_USAGE;
+			}
 			if (lab_pick && lab_mode == 2 && !lab_fixable(lab_pick)) {
 				fprintf(stderr, "smtpdx: %s cannot be fixed in the "
 					"client: %s\n", lab_pick->name,

@@ -158,8 +158,9 @@ draw_header(struct tui *t)
 	} else {
 		PIECE(2, ST_BAR, " no TLS yet ");
 	}
-	if (ws_label(t))	/* for password exercises and other clients */
-		PIECE(4, ST_BAR, " login %s / %s ", LAB_USER, LAB_PASSWORD);
+	char login[128];
+	if (ws_login(t, login, sizeof login))	/* password exercises */
+		PIECE(4, ST_BAR, " login %s ", login);
 #undef PIECE
 	int total = 0;
 	for (int i = 0; i < np; i++)

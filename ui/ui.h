@@ -427,6 +427,9 @@ void ws_init(struct tui *t);
 bool ws_secret(const struct tui *t);
 /* The scenario's name to show ("mystery" while secret); NULL: no lab. */
 const char *ws_label(const struct tui *t);
+/* The lab's login in words, into buf (the password unless the session
+ * uses it); NULL: no lab. */
+const char *ws_login(const struct tui *t, char *buf, size_t len);
 void ws_plan(const struct tui *t, struct doc *d);	/* the plan's lab lines */
 void ws_hidden(const struct tui *t, struct doc *d);	/* the pane, secret */
 void ws_help(struct doc *d, const struct tui *t);	/* `?`: the lab */

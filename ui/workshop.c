@@ -24,6 +24,26 @@
 #define MODE_MYSTERY	1
 #define MODE_FIXIT	2
 
+/*
+ * The lab's login, for the header and the plan: the password is drawn
+ * when the student needs it (the session has another one, or no login:
+ * the password exercises), never when it is the session's own or about
+ * to be asked for, since a password in use is never drawn
+ * (tests/secrets.py).  `?` always says it.
+ */
+const char *
+ws_login(const struct tui *t, char *buf, size_t len)
+{
+	if (!t->ws.sc)
+		return NULL;
+	const char *pw = t->cfg->password;
+	if (t->cfg->user && (!pw || !strcmp(pw, LAB_PASSWORD)))
+		snprintf(buf, len, "%s, the lab's password (? shows it)", LAB_USER);
+	else
+		snprintf(buf, len, "%s / %s", LAB_USER, LAB_PASSWORD);
+	return buf;
+}
+
 bool
 ws_secret(const struct tui *t)
 {
@@ -114,10 +134,9 @@ ws_plan(const struct tui *t, struct doc *d)
 	} else if (l && t->ws.mode == MODE_FIXIT) {
 		doc_wrap(d, 9, "Goal", ST_LABEL, ST_NORMAL, l->goal);
 	}
-	v = xasprintf("user %s, password %s (the lab's login)", LAB_USER,
-		      LAB_PASSWORD);
-	doc_wrap(d, 9, "Lab login", ST_LABEL, ST_NORMAL, v);
-	free(v);
+	char login[128];
+	doc_wrap(d, 9, "Lab login", ST_LABEL, ST_NORMAL, ws_login(t, login,
+								  sizeof login));
 }
 
 /* The diagnosis pane while the answer is hidden: what each step did,

@@ -1289,7 +1289,15 @@ check x1 "a fatal error inside the TUI (no pipe for the resolver): the terminal 
 t_picker() {
 	start "$1" 110x40 -- --lab ok
 	wait_for "$1" "Nothing sent yet"
-	has "$1" "login alice / lab-Secret-42"
+	# the password in use is never drawn; ? says the lab's login
+	has "$1" "login alice, the lab's password"
+	lacks "$1" "lab-Secret-42"
+	keys "$1" ?
+	wait_for "$1" "Keys"
+	keys "$1" End
+	wait_for "$1" "user alice, password lab-Secret-42"
+	keys "$1" Escape
+	wait_for "$1" "Nothing sent yet"
 	keys "$1" L
 	wait_for "$1" "Lab scenarios ("
 	# grouped by stage, a difficulty and a goal on each row
@@ -1309,6 +1317,8 @@ t_picker() {
 	# the goal, never the diagnosis' words, in the plan
 	has "$1" "auth.failed: Log in and send a test mail"
 	lacks "$1" "The password is wrong"
+	# a password exercise: the lab's login is on the screen
+	has "$1" "alice / lab-Secret-42"
 	keys "$1" r
 	wait_for "$1" "FAILED: auth.failed"
 }
@@ -1316,7 +1326,7 @@ check w1 "L: the scenarios grouped by stage with difficulty and goal; Enter rest
 
 t_mystery() {
 	title=$($BIN --list-diagnoses | awk -F '\t' '$1 == "auth.failed" { print $2 }')
-	start "$1" 120x40 SMTPDX_LAB_SEED=3 -- --lab mystery
+	start "$1" 120x40 -- --lab mystery:auth.failed
 	wait_for "$1" "lab mystery"
 	keys "$1" r
 	wait_for "$1" "FAILED"
