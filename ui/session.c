@@ -1273,7 +1273,7 @@ session_state(const struct tui *t)
 		st |= KW_LAB;
 	if (ws_secret(t) && s->finished)
 		st |= KW_GUESS;
-	if (t->ws.sc && t->ws.mode == 2 && !t->ws.solved)
+	if (t->ws.sc && t->ws.mode == WS_FIXIT && !t->ws.solved)
 		st |= KW_HINT;
 	int dh, dw;
 	region_inner(t, RG_DIAG, &dh, &dw);

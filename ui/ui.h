@@ -421,7 +421,13 @@ void adv_handle(struct tui *t, const struct pollfd *pfd, int n);
 const char *adv_mode_words(enum tls_mode m);
 
 /* workshop.c: the lab as a workshop (issue 14) */
+enum { WS_PLAIN, WS_MYSTERY, WS_FIXIT };	/* tui_opts.lab_mode */
 void ws_init(struct tui *t);
+/* The scenario in use now, in mode (the picker's choice). */
+void ws_set(struct tui *t, const struct lab_scenario *sc, int mode);
+/* Count a mystery named (right or not) or a session fixed (mystery
+ * false, right true) in the score file. */
+void ws_progress(struct tui *t, bool mystery, bool right);
 /* Mystery mode, the diagnosis not named yet: hide the scenario's name,
  * the diagnosis and the tree. */
 bool ws_secret(const struct tui *t);
