@@ -42,8 +42,9 @@ struct doc;
 	X(SAVE, save)		/* `s`: save the transcript */ \
 	X(TREE, tree)		/* `T`: the whole decision tree */ \
 	X(TIMING, timing)	/* `l`: where the time went */ \
-	X(PICKER, picker)	/* `L`: the lab's scenarios (workshop.c) */ \
-	X(GUESS, guess)		/* `d`: name the mystery's diagnosis */
+	X(PICKER, picker)	/* `L`: the lab's scenarios (picker.c) */ \
+	X(GUESS, guess)		/* `d`: name the mystery's diagnosis */ \
+	X(DELIVER, deliver)	/* body, `D`: will my mail arrive? (DNS) */
 
 enum screen_id {
 	SCREEN_NONE = -1,

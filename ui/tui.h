@@ -30,6 +30,12 @@ struct tui_opts {
 	int (*lab_switch)(void *ctx, const char *name, struct config *cfg,
 			  char *err, size_t errlen);
 	void *lab_ctx;
+	/* --deliverability DOMAIN on a terminal: open on the deliverability
+	 * screen, checking it (NULL: the session screen; `D` opens it
+	 * there with --from's domain).  Its --dkim-selector, --sending-ip. */
+	const char *deliver_domain;
+	const char *dkim_selector;
+	const char *sending_ip;
 };
 
 /* The exit status of a run cut short: q in the middle of a session, ^C,

@@ -444,6 +444,16 @@ void ws_hint(struct tui *t);		/* `h` */
 void ws_picker(struct tui *t);		/* `L` */
 void ws_name_it(struct tui *t);		/* `d` */
 
+/* deliver.c: the deliverability screen's run, driven from the loop */
+/* The job's descriptor, -1: no run under way. */
+int dlv_pollfd(struct tui *t);
+bool dlv_running(const struct tui *t);
+/* After poll() said the descriptor is readable. */
+void dlv_handle(struct tui *t);
+/* 1 when a check failed, 0 none, TUI_EXIT_INTERRUPTED: no result. */
+int dlv_exit_status(const struct tui *t);
+void dlv_free(struct tui *t);	/* at the end of the TUI */
+
 /* form.c: the settings form and the one-line prompts */
 struct form *form_settings(const struct config *cfg);
 struct form *form_password(const char *user, const char *where);
