@@ -27,7 +27,8 @@ enum {
 	O_BATCH, O_JSON, O_LAB, O_LIST, O_VERSION, O_NOCOLOR, O_TLSMIN,
 	O_LABSERVER, O_PROVIDER, O_POLICY, O_DELIVER, O_SENDINGIP, O_DKIMSEL, O_FINDFIX, O_PROFILE, O_CONFIG, O_PASSCMD,
 	O_PROXY, O_CERT, O_KEY,
-	O_BODY, O_HEADER, O_DATA, O_NOTIFY, O_RET, O_ENVID, O_REQUIRETLS, O_BDAT
+	O_BODY, O_HEADER, O_DATA, O_NOTIFY, O_RET, O_ENVID, O_REQUIRETLS, O_BDAT,
+	O_FORMAT,
 };
 
 static const struct option longopts[] = {
@@ -71,6 +72,7 @@ static const struct option longopts[] = {
 	{ "envid", required_argument, NULL, O_ENVID },
 	{ "requiretls", no_argument, NULL, O_REQUIRETLS },
 	{ "bdat", no_argument, NULL, O_BDAT },
+	{ "format", required_argument, NULL, O_FORMAT },
 	{ "proxy", required_argument, NULL, O_PROXY },
 	{ "cert", required_argument, NULL, O_CERT },
 	{ "key", required_argument, NULL, O_KEY },
@@ -86,7 +88,7 @@ options_usage(FILE *out)
 	/* one screen (80x24); the man page has the rest */
 	fputs(
 "usage: smtpdx [OPTIONS] HOST[:PORT]     walk through an SMTP session, explained\n"
-"       smtpdx --lab [SCENARIO]          the same on the built-in lab: --lab list\n"
+"       smtpdx --lab [SCENARIO]          on the built-in lab: list mystery fixit\n"
 "  -p, --port N          port (587)         --tls MODE  starttls implicit none\n"
 "      --cafile FILE     trust these CAs    --servername NAME  SNI and cert name\n"
 "      --insecure        past a bad cert    --tls-min V  1.0 1.1 1.2 1.3\n"
@@ -326,6 +328,13 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			break;
 		case O_LIST:
 			o->list_diagnoses = true;
+			break;
+		case O_FORMAT:	/* --lab handout --format html */
+			if (strcmp(optarg, "markdown") && strcmp(optarg, "html"))
+				return usage_err(err, errlen, "--format: markdown or "
+						 "html, not '%s'", optarg);
+			free(o->format);
+			o->format = xstrdup(optarg);
 			break;
 		case O_LABSERVER:
 			/* CAFILE is optional: "--lab-server -p 2525" */
@@ -849,6 +858,7 @@ options_free(struct options *o)
 	free(o->ports);
 	free(o->password_file);
 	free(o->lab_server_ca);
+	free(o->format);
 	free(o->provider);
 	free(o->policy_file);
 	free(o->deliverability);

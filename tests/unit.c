@@ -148,6 +148,7 @@ has(const char *s, const char *needle)
 #include "unit_settings.c"
 #include "unit_provider.c"
 #include "unit_middlebox.c"
+#include "unit_workshop.c"
 
 int
 main(void)
@@ -183,6 +184,7 @@ main(void)
 	test_provider();
 	test_middlebox();
 	test_provider_recognise();
+	test_workshop();
 
 	options_pool_free();
 	printf("1..%d\n", n_tests);
