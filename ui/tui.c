@@ -253,7 +253,7 @@ loop(struct tui *t)
 
 		/* the keyboard, the session's socket (fd -1: none), then the
 		 * sweep's, one slot per port (sweep.h) */
-		struct pollfd pf[2 + SWEEP_MAX_PORTS] = {
+		struct pollfd pf[3 + SWEEP_MAX_PORTS] = {
 			{ .fd = STDIN_FILENO, .events = POLLIN }, { .fd = -1 },
 		};
 		int nfd = 2;
@@ -264,6 +264,15 @@ loop(struct tui *t)
 		int nsw = adv_pollfds(t, pf + 2, SWEEP_MAX_PORTS, &wdl);
 		bool sweeping = nsw > 0;
 		nfd += nsw;
+		/* an overlay's own work (find-fix's child) */
+		const struct screen *js = t->over != SCREEN_NONE ?
+					  ui_screen[t->over] : NULL;
+		int jfd = js && js->job_fd ? js->job_fd(t) : -1;
+		int jslot = nfd;
+		if (jfd >= 0) {
+			pf[nfd++] = (struct pollfd){ .fd = jfd, .events = POLLIN };
+			sweeping = true;	/* the clock ticks */
+		}
 		int timeout = -1;
 		if (deadline >= 0)
 			timeout = ms_until(deadline);
@@ -291,12 +300,15 @@ loop(struct tui *t)
 			if (rev || (deadline >= 0 && now >= deadline))
 				session_handle(s, rev);
 		}
-		if (sweeping) {
+		if (nsw > 0) {
 			if (rc <= 0)
 				for (int i = 0; i < nsw; i++)
 					pf[2 + i].revents = 0;
 			adv_handle(t, pf + 2, nsw);
 		}
+		if (jfd >= 0 && rc > 0 && pf[jslot].revents && t->over != SCREEN_NONE &&
+		    ui_screen[t->over] == js)
+			js->job_ready(t);
 		if (rc > 0 && (pf[0].revents & (POLLHUP | POLLERR | POLLNVAL)) &&
 		    !(pf[0].revents & POLLIN))
 			break;	/* the terminal went away */
@@ -306,6 +318,8 @@ loop(struct tui *t)
 			next_tick = now + TICK_MS / 1000.0;
 			t->spin++;
 			t->dirty |= DIRTY_HEADER | DIRTY_STEPS | DIRTY_FOOTER | DIRTY_DIAG;
+			if (jfd >= 0)
+				t->dirty |= DIRTY_OVERLAY;
 		} else if (!busy && !sweeping) {
 			next_tick = 0;
 		}
