@@ -210,8 +210,14 @@ profile_load(const char *path, const char *name, struct options *po,
 		snprintf(err, errlen, "no [profile %s] in %s", name, path);
 		goto out;
 	}
-	if (c.host)
+	if (c.host) {
 		push(&c, c.host);
+	} else {
+		/* settings only (the host comes from the command line, or
+		 * the TUI's session): parsed as the profile they are */
+		push(&c, "--profile");
+		push(&c, name);
+	}
 	char why[256];
 	if (options_parse(po, c.argc, c.argv, why, sizeof why) < 0) {
 		snprintf(err, errlen, "%s, [profile %s]: %s", path, name, why);

@@ -22,6 +22,7 @@
 #include "../src/diag.h"
 #include "../src/options.h"
 #include "../src/profile.h"
+#include "../src/findfix.h"
 #include "../src/provider.h"
 #include "../src/reply.h"
 #include "../src/sasl.h"
@@ -183,6 +184,7 @@ main(void)
 	test_settings();
 	test_provider();
 	test_profile_save();
+	test_findfix_codec();
 
 	options_pool_free();
 	printf("1..%d\n", n_tests);

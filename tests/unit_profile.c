@@ -187,3 +187,56 @@ test_profile_save(void)
 	free(cmd);
 	free(path);
 }
+
+/* find-fix's result through the TUI's pipe: encoded, decoded whole */
+static void
+test_findfix_codec(void)
+{
+	struct findfix ff = { 0 };
+	ff.best = 1;
+	ff.n = 2;
+	ff.v[0].ch.opt[0] = "--tls";
+	snprintf(ff.v[0].ch.val[0], sizeof ff.v[0].ch.val[0], "implicit");
+	ff.v[0].change = xstrdup("--tls implicit");
+	ff.v[0].why = xstrdup("the port speaks\tthe other TLS mode");
+	ff.v[0].outcome = xstrdup("tls.handshake_failed");
+	ff.v[1].ch.opt[0] = "-p";
+	snprintf(ff.v[1].ch.val[0], sizeof ff.v[1].ch.val[0], "465");
+	ff.v[1].ch.opt[1] = "--tls";
+	snprintf(ff.v[1].ch.val[1], sizeof ff.v[1].ch.val[1], "implicit");
+	ff.v[1].change = xstrdup("-p 465 --tls implicit");
+	ff.v[1].why = xstrdup("a port that works");
+	ff.v[1].outcome = xstrdup("works");
+	ff.v[1].works = true;
+	ff.command = xstrdup("smtpdx mail.example.org -p 465 --tls implicit");
+	struct buf b = { 0 };
+	findfix_encode(&b, &ff, NULL);
+	buf_addc(&b, '\0');
+	struct findfix back;
+	char **diffs;
+	int nd;
+	int rc = findfix_decode(b.data, &back, &diffs, &nd);
+	CHECK_INT(rc, 0, "findfix_decode: a whole result");
+	CHECK(back.n == 2 && back.best == 1 && back.v[1].works &&
+	      !back.v[0].works && back.v[1].ch.opt[1] &&
+	      !strcmp(back.v[1].ch.opt[1], "--tls") &&
+	      !strcmp(back.v[1].ch.val[0], "465"),
+	      "findfix_decode: the tries and the best");
+	CHECK_STR(back.v[0].why, "the port speaks the other TLS mode",
+		  "findfix_decode: a tab in a field is a space");
+	CHECK_STR(back.command, ff.command, "findfix_decode: the command line");
+	struct config c;
+	config_defaults(&c);
+	findfix_apply(&c, &back.v[back.best].ch);
+	CHECK(c.port == 465 && c.tls == TLSM_IMPLICIT,
+	      "findfix_apply: the change in the settings");
+	config_free(&c);
+	findfix_free(&back);
+	/* cut short (the child died): not a result */
+	b.data[b.len / 2] = '\0';
+	CHECK_INT(findfix_decode(b.data, &back, &diffs, &nd), -1,
+		  "findfix_decode: a cut result is refused");
+	findfix_free(&back);
+	buf_free(&b);
+	findfix_free(&ff);
+}

@@ -494,6 +494,7 @@ form_key(struct form *fm, int ch, bool keycode)
 			return FORM_MORE;
 		fm->naming = true;
 		fm->name.type = FT_TEXT;
+		field_set(&fm->name, "");
 		return FORM_MORE;
 	case 127:
 	case 8:

@@ -62,6 +62,7 @@ save_profile(struct tui *t, bool replace)
 			      sizeof err);
 	config_free(&n);
 	if (rc == 1) {
+		form_info(t->form, "");		/* the name asked: the form again */
 		char *no = xasprintf("Not saved: [profile %s] is as it was.", name);
 		ui_ask(t, SCREEN_SETTINGS, SE_REPLACE, no, "Replace [profile %s] "
 		       "in %s?", name, path);
