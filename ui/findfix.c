@@ -114,10 +114,11 @@ ff_build(struct tui *t)
 		return;
 	}
 	doc_wrap(d, 2, NULL, 0, ST_OK, ff->command);
-	char *a = xasprintf("a applies %s to the settings and starts over.",
-			    ff->v[ff->best].change);
-	doc_wrap(d, 2, NULL, 0, ST_HINT, a);
-	free(a);
+	doc_nl(d);
+	doc_add(d, ST_NORMAL, "  ");
+	doc_add(d, ST_KEY, "a");
+	doc_addf(d, ST_HINT, " applies %s to the settings and starts over.",
+		 ff->v[ff->best].change);
 	if (v->ndiff) {
 		doc_nl(d);
 		doc_heading(d, "Where the transcripts differ (- failed, + fixed)");
