@@ -42,6 +42,7 @@ struct doc;
 	X(SAVE, save)		/* `s`: save the transcript */ \
 	X(TREE, tree)		/* `T`: the whole decision tree */ \
 	X(TIMING, timing)	/* `l`: where the time went */ \
+	X(DELIVER, deliver)	/* body, `D`: will my mail arrive? (DNS) */ \
 	X(PROFILES, profiles)	/* `p`: the profiles of the config file */ \
 	X(FINDFIX, findfix)	/* `f`: find-fix on a failed session */
 

@@ -251,17 +251,20 @@ loop(struct tui *t)
 		if (t->dirty)
 			ui_draw(t);
 
-		/* the keyboard, the session's socket (fd -1: none), then the
-		 * sweep's, one slot per port (sweep.h) */
-		struct pollfd pf[3 + SWEEP_MAX_PORTS] = {
+		/* the keyboard, the session's socket (fd -1: none), the
+		 * deliverability checks' (fd -1: none), then the sweep's, one
+		 * slot per port (sweep.h), then an overlay's own work */
+		struct pollfd pf[4 + SWEEP_MAX_PORTS] = {
 			{ .fd = STDIN_FILENO, .events = POLLIN }, { .fd = -1 },
+			{ .fd = dlv_pollfd(t), .events = POLLIN },
 		};
-		int nfd = 2;
+		int nfd = 3;
+		bool checking = pf[2].fd >= 0;
 		double deadline = -1, wdl = -1;
 		bool busy = session_busy(s);
 		if (busy)
 			session_wait(s, &pf[1], &deadline);
-		int nsw = adv_pollfds(t, pf + 2, SWEEP_MAX_PORTS, &wdl);
+		int nsw = adv_pollfds(t, pf + 3, SWEEP_MAX_PORTS, &wdl);
 		bool sweeping = nsw > 0;
 		nfd += nsw;
 		/* an overlay's own work (find-fix's child) */
@@ -278,7 +281,7 @@ loop(struct tui *t)
 			timeout = ms_until(deadline);
 		if (wdl >= 0 && (timeout < 0 || ms_until(wdl) < timeout))
 			timeout = ms_until(wdl);
-		if (busy || sweeping) {
+		if (busy || sweeping || checking) {
 			if (next_tick <= 0)
 				next_tick = now_mono() + TICK_MS / 1000.0;
 			int tick = ms_until(next_tick);
@@ -303,9 +306,11 @@ loop(struct tui *t)
 		if (nsw > 0) {
 			if (rc <= 0)
 				for (int i = 0; i < nsw; i++)
-					pf[2 + i].revents = 0;
-			adv_handle(t, pf + 2, nsw);
+					pf[3 + i].revents = 0;
+			adv_handle(t, pf + 3, nsw);
 		}
+		if (checking && rc > 0 && pf[2].revents)
+			dlv_handle(t);
 		if (jfd >= 0 && rc > 0 && pf[jslot].revents && t->over != SCREEN_NONE &&
 		    ui_screen[t->over] == js)
 			js->job_ready(t);
@@ -314,13 +319,13 @@ loop(struct tui *t)
 			break;	/* the terminal went away */
 		read_keys(t);
 
-		if ((busy || sweeping) && now >= next_tick) {
+		if ((busy || sweeping || checking) && now >= next_tick) {
 			next_tick = now + TICK_MS / 1000.0;
 			t->spin++;
 			t->dirty |= DIRTY_HEADER | DIRTY_STEPS | DIRTY_FOOTER | DIRTY_DIAG;
 			if (jfd >= 0)
 				t->dirty |= DIRTY_OVERLAY;
-		} else if (!busy && !sweeping) {
+		} else if (!busy && !sweeping && !checking) {
 			next_tick = 0;
 		}
 		if (t->msg_until > 0 && now >= t->msg_until) {
@@ -379,6 +384,8 @@ run(struct config *cfg, const struct tui_opts *o, bool sweep, const char *ports)
 			return 2;
 		}
 		t->body = SCREEN_ADVISOR;
+	} else if (o->deliver_domain) {
+		t->body = SCREEN_DELIVER;
 	}
 
 	/* stderr into a file while curses runs */
@@ -474,8 +481,10 @@ run(struct config *cfg, const struct tui_opts *o, bool sweep, const char *ports)
 	session_renew(t);
 	if (sweep)
 		adv_start(t);
+	if (t->body == SCREEN_DELIVER)
+		ui_screen[SCREEN_DELIVER]->open(t);
 	ui_relayout(t);
-	if (!sweep && cfg->user && !cfg->password)
+	if (t->body == SCREEN_SESSION && cfg->user && !cfg->password)
 		ui_open(t, SCREEN_PASSWORD);
 	if (used)
 		tui_message(t, true, "TERM=%s is not known here: drawn as %s.", asked,
@@ -487,6 +496,8 @@ run(struct config *cfg, const struct tui_opts *o, bool sweep, const char *ports)
 	if (t->body == SCREEN_ADVISOR)
 		status = t->adv.w && sweep_done(t->adv.w) ?
 			 sweep_exit_status(t->adv.w) : TUI_EXIT_INTERRUPTED;
+	else if (t->body == SCREEN_DELIVER)
+		status = dlv_exit_status(t);
 	else
 		status = t->s->finished ? session_exit_status(t->s) :
 			 t->s->started ? TUI_EXIT_INTERRUPTED : 0;
@@ -505,6 +516,7 @@ run(struct config *cfg, const struct tui_opts *o, bool sweep, const char *ports)
 	delscreen(scr);
 	session_free(t->s);
 	adv_free(t);
+	dlv_free(t);
 	cmdline_free(t->cl);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
