@@ -310,12 +310,27 @@ static const struct dt_node tree[] = {
 	{ "rcpt.rate", "Does the server name a rate or connection limit?", T_VOCAB,
 	  "RATE", { Y("=session.rate_limited"), N("rcpt.enh") } },
 	{ "rcpt.enh", "Which enhanced status code came with it?", T_ENH, NULL, {
-		{ "5.1.10", "rcpt.5110" }, { "5.1.1", "=rcpt.unknown_user" },
+		{ "5.1.10", "rcpt.5110" }, { "5.1.1", "rcpt.511" },
 		{ "5.1.2", "=rcpt.domain_not_found" },
 		{ "4.1.2", "rcpt.t.domain" },
 		{ "5.2.2", "=rcpt.mailbox_full" }, { "4.2.2", "=rcpt.mailbox_full" },
 		{ "5.7.54", "=rcpt.relay_denied" }, { "5.7.57", "=mail.auth_required" },
 		ANY("rcpt.sender") } },
+	/*
+	 * 5.1.1 is "no such mailbox", but some server libraries put an
+	 * enhanced code on every reply by its number alone (Nodemailer's
+	 * smtp-server: 550 -> 5.1.1, whatever the app's reason), so an
+	 * app's "550 5.1.1 Relay access denied" is a relay refusal.  Words
+	 * that say no such user agree with the code and end it; only words
+	 * of another meaning overrule it.
+	 */
+	{ "rcpt.511", "Does the server say there is no such user, as the "
+	  "code 5.1.1 does?", T_VOCAB, "USER_UNKNOWN",
+	  { Y("=rcpt.unknown_user"), N("rcpt.511.relay") } },
+	{ "rcpt.511.relay", "Do the words refuse to relay, against the code?",
+	  T_VOCAB, "RELAY", { Y("=rcpt.relay_denied"), N("rcpt.511.auth") } },
+	{ "rcpt.511.auth", "Do the words ask for a login, against the code?",
+	  T_VOCAB, "AUTH_REQUIRED", { Y("=mail.auth_required"), N("=rcpt.unknown_user") } },
 	{ "rcpt.5110", "Is it Microsoft's 'recipient not found' rather than a null MX?",
 	  T_VOCAB, "USER_UNKNOWN",
 	  { Y("=rcpt.unknown_user"), N("=rcpt.domain_no_mail") } },
@@ -411,7 +426,15 @@ static const struct dt_node tree[] = {
 	  { Y("=data.size_exceeded"), N("data.enh") } },
 	{ "data.enh", "Which enhanced status code came with it?", T_ENH, NULL, {
 		{ "5.3.4", "=data.size_exceeded" }, { "5.2.3", "=data.size_exceeded" },
+		{ "5.2.2", "data.552" }, { "none", "data.552" },
 		ANY("data.class") } },
+	/* 552 after the message is RFC 1870's size refusal ("exceeded storage
+	 * allocation"), unless the words say the mailbox is full: a code
+	 * that names another cause (5.7.x: content) went to data.class */
+	{ "data.552", "Is the code 552 (exceeded storage allocation)?", T_CODE,
+	  NULL, { { "552", "data.552.full" }, ANY("data.class") } },
+	{ "data.552.full", "Does the server say the mailbox is full?", T_VOCAB,
+	  "MAILBOX_FULL", { Y("=rcpt.mailbox_full"), N("=data.size_exceeded") } },
 	{ "data.class", "Was the refusal temporary (4xx)?", T_CLASS, NULL, {
 		{ "4xx", "=data.temporary" }, ANY("=data.rejected") } },
 

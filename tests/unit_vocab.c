@@ -292,6 +292,40 @@ static const struct vcase vcases[] = {
 	{ "aiosmtpd", STEP_MAIL, "553 5.1.3 Error: malformed address", 0,
 	  "mail.sender_rejected", "smtp.py:1289" },
 
+	/* ---- Nodemailer smtp-server (lib/smtp-connection.js, 3.18.0): with
+	 * enhanced codes on, the library puts one on every reply by number
+	 * alone (550 -> 5.1.1, 552 -> 5.2.2), whatever the app's words ---- */
+	{ "smtp-server", STEP_RCPT, "550 5.1.1 Relay access denied",
+	  NOLOGIN_OFFERED, "rcpt.relay_denied",
+	  "onRcptTo new Error(), ENHANCED_STATUS_CODES[550]" },
+	{ "smtp-server", STEP_RCPT, "550 5.1.1 Error: authentication Required",
+	  NOLOGIN_OFFERED, "mail.auth_required", "an app's onRcptTo, 550 -> 5.1.1" },
+	{ "smtp-server", STEP_RCPT, "550 5.1.1 Not accepted", VF_OWN | LOGGED_IN,
+	  "rcpt.unknown_user", "examples/server.js:81, 550 -> 5.1.1" },
+	{ "smtp-server", STEP_RCPT, "550 Relay access denied", NOLOGIN_OFFERED,
+	  "rcpt.relay_denied", "onRcptTo new Error(), enhanced codes off" },
+	{ "smtp-server", STEP_MAIL, "530 Error: authentication Required",
+	  NOLOGIN_OFFERED, "mail.auth_required", "smtp-connection.js:633" },
+	{ "smtp-server", STEP_MAIL, "552 Error: message exceeds fixed maximum "
+	  "message size 200", LOGGED_IN, "mail.size_exceeded",
+	  "smtp-connection.js:1582" },
+	{ "smtp-server", STEP_DATA, "552 5.2.2 Error: message exceeds fixed "
+	  "maximum message size 10 MB", LOGGED_IN, "data.size_exceeded",
+	  "examples/server.js:100" },
+	{ "smtp-server", STEP_AUTH, "538 Error: Must issue a STARTTLS command first",
+	  VF_PLAIN | VF_AUTH, "auth.requires_tls", "smtp-connection.js:1448" },
+	/* 552 after the message: RFC 1870's size refusal, unless full */
+	{ "generic", STEP_DATA, "552 Requested mail action aborted: exceeded "
+	  "storage allocation", LOGGED_IN, "data.size_exceeded",
+	  "RFC 5321 §4.2.2 text for 552" },
+	{ "Dovecot", STEP_DATA, "552 5.2.2 <bob@example.com> Quota exceeded "
+	  "(mailbox for user is full)", VF_OWN | LOGGED_IN, "rcpt.mailbox_full",
+	  "quota plugin quota_exceeded_message, LMTP after DATA" },
+	{ "Gmail", STEP_DATA, "552-5.7.0 This message was blocked because its "
+	  "content presents a potential\n552-5.7.0 security issue.", LOGGED_IN,
+	  "data.rejected", "support.google.com/mail/answer/6590 (5.7.0 is "
+	  "content, not size)" },
+
 	/* ---- temporary is not refused (issue 9) ---- */
 	{ "Postfix", STEP_RCPT, "450 4.3.0 <bob@example.com>: Temporary lookup "
 	  "failure", VF_OWN, "rcpt.temporary", "issue 9" },
@@ -397,6 +431,9 @@ static const struct oracle oracles[] = {
 	{ "rcpt.kind", O_KIND, NULL }, { "rcpt.code", O_CODE, NULL },
 	{ "rcpt.rate", O_VOCAB, "RATE" }, { "rcpt.enh", O_ENH, NULL },
 	{ "rcpt.5110", O_VOCAB, "USER_UNKNOWN" },
+	{ "rcpt.511", O_VOCAB, "USER_UNKNOWN" },
+	{ "rcpt.511.relay", O_VOCAB, "RELAY" },
+	{ "rcpt.511.auth", O_VOCAB, "AUTH_REQUIRED" },
 	{ "rcpt.sender", O_VOCAB, "SENDER_NOT_OWNED" },
 	{ "rcpt.sender_domain", O_VOCAB, "SENDER_DOMAIN" },
 	{ "rcpt.helo", O_VOCAB, "HELO" }, { "rcpt.client", O_VOCAB, "CLIENT_HOST" },
@@ -429,6 +466,7 @@ static const struct oracle oracles[] = {
 	{ "data.auth", O_VOCAB, "UNAUTHENTICATED" },
 	{ "data.ses", O_VOCAB, "IDENTITY" }, { "data.size", O_VOCAB, "SIZE" },
 	{ "data.enh", O_ENH, NULL }, { "data.class", O_CLASS, NULL },
+	{ "data.552", O_CODE, NULL }, { "data.552.full", O_VOCAB, "MAILBOX_FULL" },
 	{ "any.kind", O_KIND, NULL }, { "any.reply", O_CODE, NULL },
 	{ "any.sync", O_VOCAB, "SYNC" }, { "any.421", O_VOCAB, "TOO_MANY_ERRORS" },
 	{ "any.421.rate", O_VOCAB, "RATE" }, { "any.421.tls", O_VOCAB, "TLS_VERSION" },
