@@ -289,7 +289,12 @@ static const struct dt_node tree[] = {
 	{ "mail.sender", "Does the server say this sender is not yours to use?",
 	  T_VOCAB, "SENDER_NOT_OWNED", { Y("=mail.sender_rejected"), N("mail.class") } },
 	{ "mail.class", "Was the refusal temporary (4xx)?", T_CLASS, NULL, {
-		{ "4xx", "mail.t.domain" }, ANY("=mail.sender_rejected") } },
+		{ "4xx", "mail.t.domain" }, ANY("mail.utf8.offered") } },
+	/* a non-ASCII address to a server without SMTPUTF8 is not SMTP it
+	 * can read, whatever code it answers with (aiosmtpd: 500) */
+	{ "mail.utf8.offered", "Does the sender hold non-ASCII characters, "
+	  "and the server not offer SMTPUTF8?", T_FLAG, "from_utf8_unoffered",
+	  { Y("=mail.smtputf8_required"), N("=mail.sender_rejected") } },
 	{ "mail.t.domain", "Does the server say the sender's domain does not resolve?",
 	  T_VOCAB, "SENDER_DOMAIN",
 	  { Y("=mail.sender_rejected"), N("=mail.temporary") } },
@@ -345,7 +350,10 @@ static const struct dt_node tree[] = {
 	{ "rcpt.dnsbl", "Is our address on a block list?", T_VOCAB, "BLOCKLIST",
 	  { Y("=rcpt.blocklisted"), N("rcpt.class") } },
 	{ "rcpt.class", "Was the refusal temporary (4xx) or permanent (5xx)?",
-	  T_CLASS, NULL, { { "4xx", "rcpt.t.grey" }, ANY("rcpt.login") } },
+	  T_CLASS, NULL, { { "4xx", "rcpt.t.grey" }, ANY("rcpt.utf8") } },
+	{ "rcpt.utf8", "Does the recipient hold non-ASCII characters, and the "
+	  "server not offer SMTPUTF8?", T_FLAG, "rcpt_utf8_unoffered",
+	  { Y("=rcpt.smtputf8_required"), N("rcpt.login") } },
 
 	/* RCPT, 4xx: not a refusal; what is the server waiting for? */
 	{ "rcpt.t.grey", "Is it greylisting?", T_VOCAB, "GREYLIST",
@@ -780,6 +788,7 @@ static const char *const flag_names[] = {
 	"auth_offered", "has_user", "from_given", "user_is_address",
 	"rcpt_own", "rcpt_foreign", "port25", "cafile_given",
 	"dsn_dropped", "oauth_error", "oauthbearer_microsoft", "client_cert",
+	"from_utf8_unoffered", "rcpt_utf8_unoffered",
 };
 
 bool
@@ -860,6 +869,10 @@ flag(const struct facts *f, const char *name)
 		       (f->kind == FK_MECH_UNSUPPORTED || f->kind == FK_REPLY);
 	if (!strcmp(name, "client_cert"))
 		return f->client_cert;
+	if (!strcmp(name, "from_utf8_unoffered"))
+		return has_non_ascii(f->from) && !f->smtputf8_offered;
+	if (!strcmp(name, "rcpt_utf8_unoffered"))
+		return has_non_ascii(f->to) && !f->smtputf8_offered;
 	return false;
 }
 

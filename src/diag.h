@@ -123,6 +123,7 @@ struct facts {
 	const char *dsn_evidence;
 	bool starttls_offered;	/* in the plaintext EHLO */
 	bool auth_offered;	/* the latest EHLO offered AUTH */
+	bool smtputf8_offered;	/* the latest EHLO offered SMTPUTF8 */
 	bool raw_transaction;	/* a MAIL FROM typed on the ':' line opened a
 				 * transaction the steps did not plan for */
 	bool from_given;	/* the user named the sender (--from) */

@@ -598,6 +598,7 @@ finish(struct session *s)
 	f->dsn_evidence = p->ev_dsn;
 	f->starttls_offered = p->starttls_offered;
 	f->auth_offered = s->caps.valid && s->caps.auth;
+	f->smtputf8_offered = s->caps.valid && s->caps.smtputf8;
 	f->cafile_given = s->cfg.cafile != NULL;
 	f->raw_transaction = p->raw_txn;
 	f->from_given = s->cfg.from != NULL ||

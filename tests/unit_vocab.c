@@ -14,6 +14,9 @@ enum {
 	VF_OWN = 4,		/* recipient in the server's own domain */
 	VF_PLAIN = 8,		/* no TLS */
 	VF_NOFROM = 16,		/* no --from: smtpdx's default sender */
+	VF_UTF8TO = 32,		/* a non-ASCII recipient (bøb@) */
+	VF_UTF8FROM = 64,	/* a non-ASCII sender (ålice@) */
+	VF_SMTPUTF8 = 128,	/* the server offered SMTPUTF8 */
 };
 
 struct vcase {
@@ -326,6 +329,22 @@ static const struct vcase vcases[] = {
 	  "data.rejected", "support.google.com/mail/answer/6590 (5.7.0 is "
 	  "content, not size)" },
 
+	/* ---- a non-ASCII address, no SMTPUTF8 in EHLO (RFC 6531) ---- */
+	{ "aiosmtpd", STEP_RCPT, "500 Error: strict ASCII mode",
+	  VF_UTF8TO | VF_OWN | LOGGED_IN, "rcpt.smtputf8_required",
+	  "smtp.py:693 (enable_SMTPUTF8=False)" },
+	{ "aiosmtpd", STEP_MAIL, "500 Error: strict ASCII mode",
+	  VF_UTF8FROM | LOGGED_IN, "mail.smtputf8_required",
+	  "smtp.py:693 (enable_SMTPUTF8=False)" },
+	{ "Postfix", STEP_RCPT, "550 5.1.1 <b\xc3\xb8" "b@example.com>: Recipient "
+	  "address rejected: User unknown in local recipient table",
+	  VF_UTF8TO | VF_OWN | LOGGED_IN | VF_SMTPUTF8, "rcpt.unknown_user",
+	  "smtpd_check.c:5421, SMTPUTF8 offered: the address was valid" },
+	{ "Postfix", STEP_MAIL, "553 5.7.1 <\xc3\xa5lice@example.com>: Sender "
+	  "address rejected: not owned by user carol", VF_UTF8FROM | LOGGED_IN |
+	  VF_SMTPUTF8, "mail.sender_rejected",
+	  "smtpd_check.c:3966, SMTPUTF8 offered" },
+
 	/* ---- temporary is not refused (issue 9) ---- */
 	{ "Postfix", STEP_RCPT, "450 4.3.0 <bob@example.com>: Temporary lookup "
 	  "failure", VF_OWN, "rcpt.temporary", "issue 9" },
@@ -354,6 +373,12 @@ vcase_facts(struct facts *f, const struct vcase *c, char *text, size_t textlen)
 		f->tls_version = 0;
 	}
 	f->to = (c->facts & VF_OWN) ? "bob@example.com" : "bob@example.org";
+	if (c->facts & VF_UTF8TO)
+		f->to = (c->facts & VF_OWN) ? "b\xc3\xb8" "b@example.com"
+					    : "b\xc3\xb8" "b@example.org";
+	if (c->facts & VF_UTF8FROM)
+		f->from = "\xc3\xa5lice@example.com";
+	f->smtputf8_offered = c->facts & VF_SMTPUTF8;
 	/* the reply as the session keeps it: the text after "NNN-"/"NNN "
 	 * of each line, joined with " / " */
 	size_t o = 0;
@@ -427,6 +452,8 @@ static const struct oracle oracles[] = {
 	{ "mail.size", O_VOCAB, "SIZE" }, { "mail.552", O_CODE, NULL },
 	{ "mail.sender", O_VOCAB, "SENDER_NOT_OWNED" },
 	{ "mail.class", O_CLASS, NULL },
+	{ "mail.utf8.offered", O_FLAG, "a non-ASCII sender, no SMTPUTF8 offered" },
+	{ "rcpt.utf8", O_FLAG, "a non-ASCII recipient, no SMTPUTF8 offered" },
 	{ "mail.t.domain", O_VOCAB, "SENDER_DOMAIN" },
 	{ "rcpt.kind", O_KIND, NULL }, { "rcpt.code", O_CODE, NULL },
 	{ "rcpt.rate", O_VOCAB, "RATE" }, { "rcpt.enh", O_ENH, NULL },
@@ -512,6 +539,14 @@ flag_oracle(const char *what, const struct facts *f)
 			if ((unsigned char)*p >= 0x80)
 				return true;
 		return false;
+	}
+	if (!strcmp(what, "a non-ASCII sender, no SMTPUTF8 offered") ||
+	    !strcmp(what, "a non-ASCII recipient, no SMTPUTF8 offered")) {
+		const char *a = strstr(what, "sender") ? f->from : f->to;
+		bool wide = false;
+		for (const char *p = a; p && *p; p++)
+			wide = wide || (unsigned char)*p >= 0x80;
+		return wide && !f->smtputf8_offered;
 	}
 	if (!strcmp(what, "the session logged in"))
 		return f->authenticated;
