@@ -462,7 +462,10 @@ static const struct dt_node tree[] = {
 	{ "any.sync", "Does the server complain about protocol synchronization?",
 	  T_VOCAB, "SYNC", { Y("=proto.sync_error"), N("=session.closed") } },
 	{ "any.421", "Does the 421 say there were too many errors?", T_VOCAB,
-	  "TOO_MANY_ERRORS", { Y("=session.too_many_errors"), N("any.421.rate") } },
+	  "TOO_MANY_ERRORS", { Y("=session.too_many_errors"), N("any.421.limit") } },
+	{ "any.421.limit", "Does the 421 say a command was sent too many times?",
+	  T_VOCAB, "COMMAND_LIMIT",
+	  { Y("=session.command_limit"), N("any.421.rate") } },
 	{ "any.421.rate", "Is it a rate, connection or reputation limit?", T_VOCAB,
 	  "RATE", { Y("=session.rate_limited"), N("any.421.tls") } },
 	{ "any.421.tls", "Does it talk about TLS versions?", T_VOCAB,
@@ -788,7 +791,7 @@ static const char *const flag_names[] = {
 	"auth_offered", "has_user", "from_given", "user_is_address",
 	"rcpt_own", "rcpt_foreign", "port25", "cafile_given",
 	"dsn_dropped", "oauth_error", "oauthbearer_microsoft", "client_cert",
-	"from_utf8_unoffered", "rcpt_utf8_unoffered",
+	"from_utf8_unoffered", "rcpt_utf8_unoffered", "tls_implicit",
 };
 
 bool
@@ -869,6 +872,8 @@ flag(const struct facts *f, const char *name)
 		       (f->kind == FK_MECH_UNSUPPORTED || f->kind == FK_REPLY);
 	if (!strcmp(name, "client_cert"))
 		return f->client_cert;
+	if (!strcmp(name, "tls_implicit"))
+		return f->tls_mode == TLSM_IMPLICIT && f->encrypted;
 	if (!strcmp(name, "from_utf8_unoffered"))
 		return has_non_ascii(f->from) && !f->smtputf8_offered;
 	if (!strcmp(name, "rcpt_utf8_unoffered"))

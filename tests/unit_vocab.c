@@ -329,6 +329,11 @@ static const struct vcase vcases[] = {
 	  "data.rejected", "support.google.com/mail/answer/6590 (5.7.0 is "
 	  "content, not size)" },
 
+	{ "aiosmtpd", STEP_EHLO_TLS, "421 4.7.0 EHLO sent too many times", 0,
+	  "session.command_limit", "smtp.py:722 (command_call_limit)" },
+	{ "aiosmtpd", STEP_RCPT, "421 4.7.0 RCPT sent too many times", LOGGED_IN,
+	  "session.command_limit", "smtp.py:722 (command_call_limit)" },
+
 	/* ---- a non-ASCII address, no SMTPUTF8 in EHLO (RFC 6531) ---- */
 	{ "aiosmtpd", STEP_RCPT, "500 Error: strict ASCII mode",
 	  VF_UTF8TO | VF_OWN | LOGGED_IN, "rcpt.smtputf8_required",
@@ -496,7 +501,8 @@ static const struct oracle oracles[] = {
 	{ "data.552", O_CODE, NULL }, { "data.552.full", O_VOCAB, "MAILBOX_FULL" },
 	{ "any.kind", O_KIND, NULL }, { "any.reply", O_CODE, NULL },
 	{ "any.sync", O_VOCAB, "SYNC" }, { "any.421", O_VOCAB, "TOO_MANY_ERRORS" },
-	{ "any.421.rate", O_VOCAB, "RATE" }, { "any.421.tls", O_VOCAB, "TLS_VERSION" },
+	{ "any.421.rate", O_VOCAB, "RATE" },
+	{ "any.421.limit", O_VOCAB, "COMMAND_LIMIT" }, { "any.421.tls", O_VOCAB, "TLS_VERSION" },
 	{ "w.tls", O_FLAG, "TLS 1.0 or 1.1 was negotiated" },
 	{ "w.auth", O_FLAG, "AUTH was offered before TLS" },
 	{ "w.port25", O_FLAG, "a login on port 25" },

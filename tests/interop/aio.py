@@ -142,7 +142,7 @@ def cases(srv, state, certs):
         ("utf8-recipient-offered", base("open") + login + ["--to", "b\u00f8b@" + DOMAIN],
          "rcpt.unknown_user", "550 5.1.1", None),
         # command_call_limit {"EHLO": 1}: the EHLO after STARTTLS
-        ("command-call-limit", base("calllimit") + login + me, "session.closed",
+        ("command-call-limit", base("calllimit") + login + me, "session.command_limit",
          "421 4.7.0 EHLO sent too many times", None),
         # proxy_protocol_timeout: no greeting, closed after 3 s
         ("proxy-protocol-listener", base("proxy") + login + me, "session.closed",
