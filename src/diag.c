@@ -342,7 +342,14 @@ static const struct dt_node tree[] = {
 	{ "rcpt.sender", "Is it the sender the server objects to?", T_VOCAB,
 	  "SENDER_NOT_OWNED", { Y("=rcpt.sender_not_owned"), N("rcpt.sender_domain") } },
 	{ "rcpt.sender_domain", "Does the sender's domain fail to resolve?", T_VOCAB,
-	  "SENDER_DOMAIN", { Y("=mail.sender_rejected"), N("rcpt.helo") } },
+	  "SENDER_DOMAIN", { Y("=mail.sender_rejected"), N("rcpt.names_sender") } },
+	/* a fact before the recipient's words: Exim's sender verification
+	 * answers RCPT with "550-Verification failed for <sender> /
+	 * 550-Unrouteable address / 550 Sender verify failed", whose
+	 * "Unrouteable address" is the sender's, not the recipient's */
+	{ "rcpt.names_sender", "Does the reply quote the sender's address, and "
+	  "not the recipient's?", T_FLAG, "reply_names_sender",
+	  { Y("=mail.sender_rejected"), N("rcpt.helo") } },
 	{ "rcpt.helo", "Is the server rejecting our EHLO name?", T_VOCAB, "HELO",
 	  { Y("=rcpt.helo_rejected"), N("rcpt.client") } },
 	{ "rcpt.client", "Is it our address or its reverse DNS?", T_VOCAB,
@@ -780,6 +787,19 @@ has_non_ascii(const char *s)
 	return false;
 }
 
+/* Does text quote the address as "<addr>", in any case?  An empty
+ * address (the null sender) is never found. */
+static bool
+quotes_address(const char *text, const char *addr)
+{
+	if (!text || !addr || !*addr)
+		return false;
+	char *q = xasprintf("<%s>", addr);
+	bool hit = strcasestr_ascii(text, q);
+	free(q);
+	return hit;
+}
+
 /* The names flag() knows: tree nodes and {?name:...} segments use them. */
 static const char *const flag_names[] = {
 	"probe_ok", "encrypted", "starttls_offered", "cert_trusted",
@@ -792,6 +812,7 @@ static const char *const flag_names[] = {
 	"rcpt_own", "rcpt_foreign", "port25", "cafile_given",
 	"dsn_dropped", "oauth_error", "oauthbearer_microsoft", "client_cert",
 	"from_utf8_unoffered", "rcpt_utf8_unoffered", "tls_implicit",
+	"reply_names_sender",
 };
 
 bool
@@ -872,6 +893,9 @@ flag(const struct facts *f, const char *name)
 		       (f->kind == FK_MECH_UNSUPPORTED || f->kind == FK_REPLY);
 	if (!strcmp(name, "client_cert"))
 		return f->client_cert;
+	if (!strcmp(name, "reply_names_sender"))
+		return quotes_address(f->text, f->from) &&
+		       !quotes_address(f->text, f->to);
 	if (!strcmp(name, "tls_implicit"))
 		return f->tls_mode == TLSM_IMPLICIT && f->encrypted;
 	if (!strcmp(name, "from_utf8_unoffered"))

@@ -334,6 +334,17 @@ static const struct vcase vcases[] = {
 	{ "aiosmtpd", STEP_RCPT, "421 4.7.0 RCPT sent too many times", LOGGED_IN,
 	  "session.command_limit", "smtp.py:722 (command_call_limit)" },
 
+	/* ---- Exim sender verification (acl.c), at RCPT: the lines are
+	 * about the sender, "Unrouteable address" included ---- */
+	{ "Exim", STEP_RCPT, "550-Verification failed for <alice@example.com>\n"
+	  "550-Unrouteable address\n550 Sender verify failed", VF_OWN | LOGGED_IN,
+	  "mail.sender_rejected", "acl.c (verify = sender), interop exim" },
+	{ "Exim", STEP_RCPT, "550-Verification failed for <alice@example.com>\n"
+	  "550-Unrouteable address\n550 Sender verify failed", NOLOGIN_OFFERED,
+	  "mail.sender_rejected", "acl.c (verify = sender), foreign recipient" },
+	{ "Exim", STEP_RCPT, "550 Administrative prohibition", VF_OWN | LOGGED_IN,
+	  "rcpt.rejected", "acl.c, a deny without a message" },
+
 	/* ---- a non-ASCII address, no SMTPUTF8 in EHLO (RFC 6531) ---- */
 	{ "aiosmtpd", STEP_RCPT, "500 Error: strict ASCII mode",
 	  VF_UTF8TO | VF_OWN | LOGGED_IN, "rcpt.smtputf8_required",
@@ -468,6 +479,7 @@ static const struct oracle oracles[] = {
 	{ "rcpt.511.auth", O_VOCAB, "AUTH_REQUIRED" },
 	{ "rcpt.sender", O_VOCAB, "SENDER_NOT_OWNED" },
 	{ "rcpt.sender_domain", O_VOCAB, "SENDER_DOMAIN" },
+	{ "rcpt.names_sender", O_FLAG, "the reply names the sender, not the recipient" },
 	{ "rcpt.helo", O_VOCAB, "HELO" }, { "rcpt.client", O_VOCAB, "CLIENT_HOST" },
 	{ "rcpt.dnsbl", O_VOCAB, "BLOCKLIST" }, { "rcpt.class", O_CLASS, NULL },
 	{ "rcpt.t.grey", O_VOCAB, "GREYLIST" },
@@ -553,6 +565,13 @@ flag_oracle(const char *what, const struct facts *f)
 		for (const char *p = a; p && *p; p++)
 			wide = wide || (unsigned char)*p >= 0x80;
 		return wide && !f->smtputf8_offered;
+	}
+	if (!strcmp(what, "the reply names the sender, not the recipient")) {
+		char s[300], r[300];
+		snprintf(s, sizeof s, "<%s>", f->from ? f->from : "");
+		snprintf(r, sizeof r, "<%s>", f->to ? f->to : "");
+		return f->text && f->from && *f->from && strcasestr(f->text, s) &&
+		       !strcasestr(f->text, r);
 	}
 	if (!strcmp(what, "the session logged in"))
 		return f->authenticated;
