@@ -20,7 +20,7 @@ DOMAIN = "smtp-server.test"
 HOST = "mx." + DOMAIN
 VERSION = "3.18.0"
 LISTENERS = ["sub", "implicit", "open", "size", "sizehidden", "enhanced", "nostarttls",
-             "noauth", "hidestarttls", "proxy", "refuse"]
+             "noauth", "hidestarttls", "busy", "proxy", "refuse"]
 
 
 def install():
@@ -190,6 +190,9 @@ def cases(srv, state, certs):
         # useProxy: nothing is said until a PROXY header arrives
         ("proxy-protocol-listener", base("proxy", "3") + login + me,
          "greeting.timeout", None, None),
+        # maxClients reached: the library's 421 at connect
+        ("max-clients", base("busy") + login + me, "greeting.busy",
+         "421 " + HOST + " Too many connected clients", None),
         ("connect-refused-554", base("refuse") + login + me, "greeting.rejected",
          "554 Your IP is not allowed to connect", None),
     ]

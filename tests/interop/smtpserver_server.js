@@ -10,6 +10,7 @@
 
 const fs = require('fs');
 const path = require('path');
+const net = require('net');
 const { SMTPServer } = require('smtp-server');
 
 const [STATE, CERTS, PORTS] = process.argv.slice(2);
@@ -107,6 +108,8 @@ const SERVERS = {
     noauth: { ...tls('chain.pem'), disabledCommands: ['AUTH'] },
     // STARTTLS works but is not advertised
     hidestarttls: { ...tls('chain.pem'), hideSTARTTLS: true },
+    // maxClients 1, and one client (ours, held below) already there
+    busy: { ...tls('chain.pem'), maxClients: 1 },
     // a listener behind a load balancer: waits for a PROXY protocol header
     proxy: { ...tls('chain.pem'), useProxy: true },
     // refuses every client at connect (onConnect), as its docs show
@@ -148,9 +151,19 @@ for (const [name, opts] of Object.entries(SERVERS)) {
         process.stderr.write(`${name}: ${e.code || ''} ${e.message}\n`);
     });
     srv.listen(ports[name], '127.0.0.1', () => {
-        if (++listening === Object.keys(SERVERS).length && !failed) {
-            process.stdout.write(JSON.stringify(ports) + '\n');
+        const ready = () => {
+            if (++listening === Object.keys(SERVERS).length && !failed) {
+                process.stdout.write(JSON.stringify(ports) + '\n');
+            }
+        };
+        if (name !== 'busy') {
+            return ready();
         }
+        // the one client maxClients allows, held open until the end
+        const hold = net.connect(ports[name], '127.0.0.1');
+        hold.on('error', () => {});
+        hold.once('data', ready);   // its greeting: it counts now
+        servers.push({ close: cb => { hold.destroy(); cb(); } });
     });
     servers.push(srv);
 }
