@@ -342,6 +342,10 @@ static const struct vcase vcases[] = {
 	{ "Exim", STEP_RCPT, "550-Verification failed for <alice@example.com>\n"
 	  "550-Unrouteable address\n550 Sender verify failed", NOLOGIN_OFFERED,
 	  "mail.sender_rejected", "acl.c (verify = sender), foreign recipient" },
+	{ "Exim", STEP_RCPT, "550-rejected because 192.0.2.10 is in a black list "
+	  "at bl.spamcop.net\n550 Blocked - see https://www.spamcop.net/bl.shtml"
+	  "?192.0.2.10", VF_OWN, "rcpt.blocklisted",
+	  "configure.default dnslists message" },
 	{ "Exim", STEP_RCPT, "550 Administrative prohibition", VF_OWN | LOGGED_IN,
 	  "rcpt.rejected", "acl.c, a deny without a message" },
 

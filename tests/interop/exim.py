@@ -17,7 +17,7 @@ HOST = "mx." + DOMAIN
 UID = 64911   # Debian-exim inside the namespace only; owns the state dir
 PORTS = ["sub", "implicit", "noint", "clientcert", "size", "rate", "grey",
          "temp", "mailtemp", "authreq", "sverify", "adminpro", "mailrate",
-         "connectdeny"]
+         "connectdeny", "dnsbl"]
 
 CONFIG = r"""
 # smtpdx interop: an Exim of its own (tests/interop/exim.py)
@@ -74,6 +74,11 @@ acl_rcpt:
           message = 450 4.7.1 Greylisted, please try again later
   defer   condition = ${if eq{$received_port}{@temp@}{yes}{no}}
           message = 451 4.3.0 Temporary local problem - please try later
+  # configure.default's dnslists message, word for word (the list is
+  # named, not looked up: no DNS here)
+  deny    condition = ${if eq{$received_port}{@dnsbl@}{yes}{no}}
+          message = rejected because $sender_host_address is in a black list \
+                    at bl.example.test\nListed: see http://bl.example.test/
   # a bare deny: Exim's own "Administrative prohibition"
   deny    condition = ${if eq{$received_port}{@adminpro@}{yes}{no}}
   # sender verification: a sender Exim cannot route
@@ -264,6 +269,8 @@ def cases(srv, state, certs):
         # a bare deny in the RCPT ACL: no reason given
         ("administrative-prohibition", base("adminpro") + login + me,
          "rcpt.rejected", "550 Administrative prohibition", None),
+        ("dnsbl-default-message", base("dnsbl") + login + me, "rcpt.blocklisted",
+         "is in a black list at bl.example.test", None),
         # a bare deny in the connect ACL
         ("connect-denied", base("connectdeny") + login + me, "greeting.rejected",
          "550 Administrative prohibition", None),
