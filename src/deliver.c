@@ -649,6 +649,27 @@ connect_to(const char *host, int port, double timeout, char *err, size_t errlen)
 	return fd;
 }
 
+/*
+ * Each wait of a fetch is bounded by its own deadline, not only each
+ * recv(): a server that trickles a byte now and then, or streams a line
+ * without end, would otherwise keep the check going for hours.  Sets the
+ * socket's time limits to what is left; false once nothing is.
+ */
+static bool
+arm(int fd, double deadline)
+{
+	double left = deadline - now_mono();
+	if (left <= 0)
+		return false;
+	struct timeval tv = { (time_t)left,
+			      (suseconds_t)((left - (long)left) * 1e6) };
+	if (!tv.tv_sec && tv.tv_usec < 1000)
+		tv.tv_usec = 1000;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	return true;
+}
+
 /* GET https://host/.well-known/mta-sts.txt; the body (heap) or NULL with
  * err. */
 static char *
@@ -685,9 +706,10 @@ https_get(const char *host, const struct deliver_opts *o, char *err, size_t errl
 	gnutls_session_set_verify_cert(s, host, 0);
 	gnutls_transport_set_int(s, fd);
 	gnutls_handshake_set_timeout(s, (unsigned)(o->timeout * 1000));
+	double hs_deadline = now_mono() + o->timeout;
 	do {
 		rc = gnutls_handshake(s);
-	} while (rc < 0 && !gnutls_error_is_fatal(rc));
+	} while (rc < 0 && !gnutls_error_is_fatal(rc) && arm(fd, hs_deadline));
 	if (rc < 0) {
 		if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
 			gnutls_datum_t d;
@@ -716,14 +738,21 @@ https_get(const char *host, const struct deliver_opts *o, char *err, size_t errl
 		goto out;
 	}
 	char chunk[4096];
-	ssize_t got;
-	while (in.len < STS_MAX + 4096 &&
+	ssize_t got = 1;
+	double deadline = now_mono() + o->timeout;
+	bool late = false;
+	while (in.len < STS_MAX + 4096 && !(late = !arm(fd, deadline)) &&
 	       (got = gnutls_record_recv(s, chunk, sizeof chunk)) != 0) {
 		if (got == GNUTLS_E_AGAIN || got == GNUTLS_E_INTERRUPTED)
 			continue;
 		if (got < 0)
 			break;	/* a close without close_notify: take what came */
 		buf_add(&in, chunk, (size_t)got);
+	}
+	if (late) {
+		snprintf(err, errlen, "https://%s: no complete answer within "
+			 "%g s (%zu bytes came)", host, o->timeout, in.len);
+		goto out;
 	}
 	if (!in.len) {
 		snprintf(err, errlen, "https://%s: no answer", host);
@@ -887,12 +916,18 @@ check_mtasts(struct deliver_report *r, const char *domain,
 
 /* Read one SMTP reply (all its lines) from fd; its code, or -1. */
 static int
-smtp_reply(int fd, char *last, size_t lastlen)
+smtp_reply(int fd, double timeout, char *last, size_t lastlen)
 {
 	char line[1024];
-	size_t n = 0;
-	for (int lines = 0; lines < 200;) {
+	size_t n = 0, total = 0;
+	double deadline = now_mono() + timeout;
+	for (int lines = 0; lines < 200 && total < 65536; total++) {
 		char ch;
+		if (!arm(fd, deadline)) {
+			snprintf(last, lastlen, "(no complete reply within %g s)",
+				 timeout);
+			return -1;
+		}
 		ssize_t got = recv(fd, &ch, 1, 0);
 		if (got <= 0)
 			return -1;
@@ -913,6 +948,7 @@ smtp_reply(int fd, char *last, size_t lastlen)
 			return -1;
 		n = 0;
 	}
+	snprintf(last, lastlen, "(a reply of more than 200 lines or 64 KiB)");
 	return -1;
 }
 
@@ -934,11 +970,11 @@ peer_chain(const char *host, const struct deliver_opts *o, gnutls_datum_t *out,
 	gnutls_session_t s = NULL;
 	gnutls_certificate_credentials_t cred = NULL;
 	static const char ehlo[] = "EHLO smtpdx.invalid\r\n", stls[] = "STARTTLS\r\n";
-	if (smtp_reply(fd, last, sizeof last) != 220 ||
+	if (smtp_reply(fd, o->timeout, last, sizeof last) != 220 ||
 	    send(fd, ehlo, sizeof ehlo - 1, MSG_NOSIGNAL) < 0 ||
-	    smtp_reply(fd, last, sizeof last) != 250 ||
+	    smtp_reply(fd, o->timeout, last, sizeof last) != 250 ||
 	    send(fd, stls, sizeof stls - 1, MSG_NOSIGNAL) < 0 ||
-	    smtp_reply(fd, last, sizeof last) != 220) {
+	    smtp_reply(fd, o->timeout, last, sizeof last) != 220) {
 		char *l = safe(last);
 		snprintf(err, errlen, "%s port 25: no STARTTLS (last reply: %s)",
 			 host, *l ? l : "none");
@@ -953,9 +989,10 @@ peer_chain(const char *host, const struct deliver_opts *o, gnutls_datum_t *out,
 	gnutls_transport_set_int(s, fd);
 	gnutls_handshake_set_timeout(s, (unsigned)(o->timeout * 1000));
 	int rc;
+	double hs_deadline = now_mono() + o->timeout;
 	do {
 		rc = gnutls_handshake(s);
-	} while (rc < 0 && !gnutls_error_is_fatal(rc));
+	} while (rc < 0 && !gnutls_error_is_fatal(rc) && arm(fd, hs_deadline));
 	if (rc < 0) {
 		snprintf(err, errlen, "%s port 25: TLS: %s", host, gnutls_strerror(rc));
 		goto out;
@@ -1011,7 +1048,7 @@ check_dane(struct deliver_report *r, const struct mxlist *mx,
 		"many European providers) cannot be fooled by a forged "
 		"certificate, and refuse to deliver when the certificate does "
 		"not match.");
-	struct buf rec = { 0 }, bad = { 0 }, ok = { 0 };
+	struct buf rec = { 0 }, bad = { 0 }, ok = { 0 }, unreach = { 0 };
 	int with = 0;
 	bool all_ad = true;
 	for (int i = 0; i < mx->n && i < 4; i++) {
@@ -1041,8 +1078,9 @@ check_dane(struct deliver_report *r, const struct mxlist *mx,
 		int nchain = peer_chain(mx->names[i], o, chain, 8, err, sizeof err);
 		char *host = safe(mx->names[i]);
 		if (nchain <= 0) {
+			/* not compared is not a mismatch: said, not diagnosed */
 			char *e = safe(err[0] ? err : "no certificate");
-			buf_printf(&bad, "%s%s: %s", bad.len ? "; " : "", host, e);
+			buf_printf(&unreach, "%s%s", unreach.len ? "; " : "", e);
 			free(e);
 		} else {
 			dane_state_t st = NULL;
@@ -1102,13 +1140,20 @@ check_dane(struct deliver_report *r, const struct mxlist *mx,
 		char *v = xasprintf("%s %s", c->verdict, dnssec);
 		free(c->verdict);
 		c->verdict = v;
+		if (unreach.len) {
+			v = xasprintf("%s Not compared (no certificate to compare "
+				      "with): %s.", c->verdict, unreach.data);
+			free(c->verdict);
+			c->verdict = v;
+		}
 		if (bad.len)
 			add_diag(c, r->domain, "dane.mismatch", xstrdup(bad.data), NULL);
-		else if (!all_ad && c->status == DS_OK)
+		else if ((!all_ad || unreach.len) && c->status == DS_OK)
 			c->status = DS_WARN;
 	}
 	buf_free(&ok);
 	buf_free(&bad);
+	buf_free(&unreach);
 }
 
 /* ---- the whole run ------------------------------------------------------- */

@@ -87,7 +87,8 @@ try:
               "--load-ca-certificate", ca, "--load-ca-privkey", ca_key,
               "--outfile", crt],
              'cn = "mta-sts.good.test"\ndns_name = "mta-sts.good.test"\n'
-             'dns_name = "mta-sts.stsmx.test"\ntls_www_server\n'
+             'dns_name = "mta-sts.stsmx.test"\n'
+             'dns_name = "mta-sts.hang.test"\ntls_www_server\n'
              'expiration_days = 30\n')
 
     # --- an SMTP server on port 25 (the lab, STARTTLS), for DANE: its
@@ -177,6 +178,13 @@ s.quit()
         "--mx-host=danebad.test,mx.danebad.test,10",
         "--host-record=mx.danebad.test,127.0.0.1",
         "--dns-rr=_25._tcp.mx.danebad.test,52,030101" + "ab" * 32,
+        # hang.test: hostile hosts at 127.0.0.4 (below): the policy server
+        # trickles a byte now and then, the MX streams a line without end
+        "--mx-host=hang.test,mx.hang.test,10",
+        "--host-record=mx.hang.test,127.0.0.4",
+        "--host-record=mta-sts.hang.test,127.0.0.4",
+        "--txt-record=_mta-sts.hang.test,v=STSv1; id=1",
+        "--dns-rr=_25._tcp.mx.hang.test,52,030101" + "ab" * 32,
     ] + inc
     procs.append(subprocess.Popen(dns, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL))
@@ -309,6 +317,70 @@ s.serve_forever()
     report("rdns.mismatch" in ids and "127.0.0.3" in by["rdns"]["record"],
            "--sending-ip without a PTR that resolves back: rdns.mismatch",
            "%r %r" % (ids, by.get("rdns")))
+
+    # hang.test: neither a policy server that trickles nor an MX whose
+    # greeting never ends holds the checks past their time limit
+    hostile = r'''
+import socket, ssl, sys, threading, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+def https(c):
+    try:
+        c = ctx.wrap_socket(c, server_side=True)
+        c.recv(4096)
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n")
+        while True:
+            c.sendall(b"v")
+            time.sleep(0.5)
+    except OSError:
+        pass
+def smtp(c):
+    try:
+        c.sendall(b"220 ")
+        while True:
+            c.sendall(b"a" * 4096)
+    except OSError:
+        pass
+def serve(port, fn):
+    l = socket.socket()
+    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind(("127.0.0.4", port))
+    l.listen(8)
+    ready.release()
+    while True:
+        c, _ = l.accept()
+        threading.Thread(target=fn, args=(c,), daemon=True).start()
+ready = threading.Semaphore(0)
+for port, fn in ((443, https), (25, smtp)):
+    threading.Thread(target=serve, args=(port, fn), daemon=True).start()
+ready.acquire(); ready.acquire()
+print("ready", flush=True)
+sys.stdin.read()
+'''
+    hp = subprocess.Popen(run + [sys.executable, "-c", hostile, crt, key],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL)
+    procs.append(hp)
+    hready = hp.stdout.readline().decode().strip() == "ready"
+    t0 = time.monotonic()
+    try:
+        rc, rep, by, ids, err = check("hang.test")
+        took = time.monotonic() - t0
+    except subprocess.TimeoutExpired:
+        rc, rep, by, ids, err, took = -1, {}, {}, [], "", 60.0
+    ev = [d["evidence"] for d in rep.get("diagnoses", [])
+          if d["id"] == "mtasts.policy_unreachable"]
+    report(hready and rc >= 0 and ev and "within 3 s" in ev[0],
+           "hang.test: a policy server that trickles is cut off at the time "
+           "limit (mtasts.policy_unreachable)",
+           "took %.1f s, rc %d, %r %r" % (took, rc, ids, ev))
+    dane = by.get("dane", {})
+    report(hready and rc >= 0 and "mx.hang.test" in dane.get("verdict", "")
+           and "more than 200 lines or 64 KiB" in dane["verdict"] and
+           dane.get("status") == "warn" and "dane.mismatch" not in ids,
+           "hang.test: an MX whose greeting never ends is cut off (the DANE "
+           "check says it could not compare; no dane.mismatch claimed)",
+           "took %.1f s: %s" % (took, json.dumps(dane)[-700:]))
 
     rc, rep, by, ids, err = check("rdnsbad.test")
     report("rdns.mismatch" in ids, "rdnsbad.test: its MX fails reverse DNS",
