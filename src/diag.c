@@ -812,7 +812,7 @@ static const char *const flag_names[] = {
 	"rcpt_own", "rcpt_foreign", "port25", "cafile_given",
 	"dsn_dropped", "oauth_error", "oauthbearer_microsoft", "client_cert",
 	"from_utf8_unoffered", "rcpt_utf8_unoffered", "tls_implicit",
-	"reply_names_sender",
+	"reply_names_sender", "oauth_only", "mech_auto",
 };
 
 bool
@@ -893,6 +893,10 @@ flag(const struct facts *f, const char *name)
 		       (f->kind == FK_MECH_UNSUPPORTED || f->kind == FK_REPLY);
 	if (!strcmp(name, "client_cert"))
 		return f->client_cert;
+	if (!strcmp(name, "oauth_only"))
+		return f->oauth_only;
+	if (!strcmp(name, "mech_auto"))
+		return f->mech_auto;
 	if (!strcmp(name, "reply_names_sender"))
 		return quotes_address(f->text, f->from) &&
 		       !quotes_address(f->text, f->to);

@@ -124,6 +124,9 @@ struct facts {
 	bool starttls_offered;	/* in the plaintext EHLO */
 	bool auth_offered;	/* the latest EHLO offered AUTH */
 	bool smtputf8_offered;	/* the latest EHLO offered SMTPUTF8 */
+	bool oauth_only;	/* AUTH offered XOAUTH2/OAUTHBEARER and nothing
+				 * else: a token, never a password */
+	bool mech_auto;		/* --auth auto (the default) */
 	bool raw_transaction;	/* a MAIL FROM typed on the ':' line opened a
 				 * transaction the steps did not plan for */
 	bool from_given;	/* the user named the sender (--from) */

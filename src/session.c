@@ -560,6 +560,20 @@ greeting_name(const struct transcript *tr)
 	return NULL;
 }
 
+/* Does the AUTH line offer OAuth 2.0 mechanisms and nothing else? */
+static bool
+oauth_only(const char *mechs)
+{
+	char *copy = xstrdup(mechs), *save = NULL;
+	int n = 0, oauth = 0;
+	for (char *m = strtok_r(copy, " ", &save); m; m = strtok_r(NULL, " ", &save)) {
+		n++;
+		oauth += !strcasecmp(m, "XOAUTH2") || !strcasecmp(m, "OAUTHBEARER");
+	}
+	free(copy);
+	return n > 0 && n == oauth;
+}
+
 static void
 finish(struct session *s)
 {
@@ -599,6 +613,8 @@ finish(struct session *s)
 	f->starttls_offered = p->starttls_offered;
 	f->auth_offered = s->caps.valid && s->caps.auth;
 	f->smtputf8_offered = s->caps.valid && s->caps.smtputf8;
+	f->oauth_only = s->caps.valid && s->caps.auth && oauth_only(s->caps.mechs);
+	f->mech_auto = s->cfg.mech == AM_AUTO;
 	f->cafile_given = s->cfg.cafile != NULL;
 	f->raw_transaction = p->raw_txn;
 	f->from_given = s->cfg.from != NULL ||

@@ -797,6 +797,39 @@ test_vocab_corpus(void)
 	}
 }
 
+/* auth.mech_unsupported: a server that offers only OAuth 2.0 wants a
+ * token, and "use --auth auto" is no advice to a session that did. */
+static void
+test_mech_fix_texts(void)
+{
+	struct facts f;
+	struct diag_list l = { 0 };
+	facts_init(&f);
+	f.failed_step = STEP_AUTH;
+	f.kind = FK_MECH_UNSUPPORTED;
+	f.has_user = true;
+	f.auth_offered = true;
+	f.oauth_only = true;
+	f.mech_auto = true;
+	f.evidence = "server offers AUTH XOAUTH2; smtpdx was asked for auto";
+	diag_decide(&f, &l);
+	CHECK(l.n && !strcmp(diag_info(l.v[0].id)->id, "auth.mech_unsupported") &&
+	      has(l.v[0].fix, "--auth xoauth2") && has(l.v[0].fix, "token") &&
+	      !has(l.v[0].fix, "let smtpdx pick"),
+	      "fix: only XOAUTH2 offered, --auth auto: give a token with --auth xoauth2");
+	diag_list_free(&l);
+	f.oauth_only = false;
+	diag_decide(&f, &l);
+	CHECK(l.n && !has(l.v[0].fix, "--auth auto") && has(l.v[0].fix, "with --auth"),
+	      "fix: no mechanism in common under --auth auto does not say 'use --auth auto'");
+	diag_list_free(&l);
+	f.mech_auto = false;
+	diag_decide(&f, &l);
+	CHECK(l.n && has(l.v[0].fix, "use --auth auto"),
+	      "fix: an explicit --auth may be told to try --auth auto");
+	diag_list_free(&l);
+}
+
 /* Fix texts say only what applies: no "add -u" after a login, no empty
  * "-f " when there is no login, no "add -f" when --from was given. */
 static void
@@ -1141,5 +1174,6 @@ test_vocab(void)
 	test_vocab_domains();
 	test_vocab_corpus();
 	test_vocab_fix_texts();
+	test_mech_fix_texts();
 	test_vocab_honest_paths();
 }

@@ -20,7 +20,7 @@ DOMAIN = "smtp-server.test"
 HOST = "mx." + DOMAIN
 VERSION = "3.18.0"
 LISTENERS = ["sub", "implicit", "open", "size", "sizehidden", "enhanced", "nostarttls",
-             "noauth", "hidestarttls", "busy", "proxy", "refuse"]
+             "noauth", "hidestarttls", "oauth", "busy", "proxy", "refuse"]
 
 
 def install():
@@ -190,6 +190,19 @@ def cases(srv, state, certs):
         # useProxy: nothing is said until a PROXY header arrives
         ("proxy-protocol-listener", base("proxy", "3") + login + me,
          "greeting.timeout", None, None),
+        # authMethods ['XOAUTH2']: a token works, a wrong one gets the
+        # error JSON in a 334 and then "535 Error: Username and Password
+        # not accepted"; a password with PLAIN finds no common mechanism
+        ("xoauth2-token", base("oauth") + login + me + ["--auth", "xoauth2"],
+         None, None, None),
+        ("xoauth2-token-refused", base("oauth") + wrong + me + ["--auth", "xoauth2"],
+         "auth.oauth_token_rejected", None, None),
+        ("xoauth2-only-password-given", base("oauth") + login + me,
+         "auth.mech_unsupported", "AUTH XOAUTH2",
+         lambda rep: (lib.fix_lacks("let smtpdx pick", "--auth auto was used")(rep)[0]
+                      and "--auth xoauth2" in lib.error_fix(rep),
+                      "the fix does not say a token with --auth xoauth2: "
+                      + lib.error_fix(rep)[:300])),
         # maxClients reached: the library's 421 at connect
         ("max-clients", base("busy") + login + me, "greeting.busy",
          "421 " + HOST + " Too many connected clients", None),

@@ -28,6 +28,16 @@ const tls = name => ({
 // library's own "535 5.7.8 Error: Authentication credentials invalid"
 // (sasl.js: a response without a user)
 function onAuth(auth, session, callback) {
+    if (auth.method === 'XOAUTH2') {
+        // the README's XOAUTH2 pattern: a refused token answered with
+        // the error JSON (a 334), then 535 to the client's empty reply
+        if (auth.username === USER && auth.accessToken === PASSWORD) {
+            return callback(null, { user: USER });
+        }
+        return callback(null, {
+            data: { status: '401', schemes: 'bearer mac', scope: 'my_smtp_access_scope_name' }
+        });
+    }
     if (auth.username === USER && auth.password === PASSWORD) {
         return callback(null, { user: USER });
     }
@@ -108,6 +118,8 @@ const SERVERS = {
     noauth: { ...tls('chain.pem'), disabledCommands: ['AUTH'] },
     // STARTTLS works but is not advertised
     hidestarttls: { ...tls('chain.pem'), hideSTARTTLS: true },
+    // OAuth 2.0 only (authMethods ['XOAUTH2'])
+    oauth: { ...tls('chain.pem'), authMethods: ['XOAUTH2'] },
     // maxClients 1, and one client (ours, held below) already there
     busy: { ...tls('chain.pem'), maxClients: 1 },
     // a listener behind a load balancer: waits for a PROXY protocol header
