@@ -17,7 +17,7 @@ HOST = "mx." + DOMAIN
 UID = 64911   # Debian-exim inside the namespace only; owns the state dir
 PORTS = ["sub", "implicit", "noint", "clientcert", "size", "rate", "grey",
          "temp", "mailtemp", "authreq", "sverify", "adminpro", "mailrate",
-         "connectdeny", "dnsbl"]
+         "connectdeny", "dnsbl", "heloverify"]
 
 CONFIG = r"""
 # smtpdx interop: an Exim of its own (tests/interop/exim.py)
@@ -54,6 +54,10 @@ acl_connect:
   accept
 
 acl_mail:
+  # HELO verification (the EHLO name must resolve to the client's
+  # address), as a MAIL ACL does it; Exim's own reply
+  deny    condition = ${if eq{$received_port}{@heloverify@}{yes}{no}}
+          !verify = helo
   deny    condition = ${if eq{$received_port}{@authreq@}{yes}{no}}
           !authenticated = *
           message = 530 5.7.0 Authentication required
@@ -271,6 +275,15 @@ def cases(srv, state, certs):
          "rcpt.rejected", "550 Administrative prohibition", None),
         ("dnsbl-default-message", base("dnsbl") + login + me, "rcpt.blocklisted",
          "is in a black list at bl.example.test", None),
+        # '!verify = helo' in the MAIL ACL: the EHLO name does not resolve
+        # to 127.0.0.1; Exim's bare deny names no reason, and the
+        # explanation names the EHLO name among the causes
+        ("helo-verify-failed", base("heloverify") + login + me, "mail.sender_rejected",
+         "550 Administrative prohibition",
+         lambda rep: ("EHLO name" in (rep["diagnoses"][0].get("explanation") or ""),
+                      "the explanation does not name the EHLO name")),
+        ("helo-verify-literal", base("heloverify") + login + me + ["--helo", "[127.0.0.1]"],
+         None, None, None),
         # a bare deny in the connect ACL
         ("connect-denied", base("connectdeny") + login + me, "greeting.rejected",
          "550 Administrative prohibition", None),
