@@ -162,7 +162,10 @@ static const struct dt_node tree[] = {
 	{ "ehlo.kind", "How did the server answer EHLO?", T_KIND, NULL, {
 		{ "error reply", "ehlo.code" }, ANY("any.kind") } },
 	{ "ehlo.code", "Is it a 421 (the server is closing the session)?", T_CODE, NULL, {
-		{ "421", "any.421" }, ANY("=ehlo.rejected") } },
+		{ "421", "any.421" }, ANY("ehlo.unknown") } },
+	{ "ehlo.unknown", "Did the server answer both EHLO and HELO with 500 or "
+	  "502 (command unknown, not a name refused)?", T_FLAG, "hello_unknown",
+	  { Y("=ehlo.not_understood"), N("=ehlo.rejected") } },
 
 	/* STARTTLS */
 	{ "starttls.kind", "What went wrong with STARTTLS?", T_KIND, NULL, {
@@ -812,7 +815,7 @@ static const char *const flag_names[] = {
 	"rcpt_own", "rcpt_foreign", "port25", "cafile_given",
 	"dsn_dropped", "oauth_error", "oauthbearer_microsoft", "client_cert",
 	"from_utf8_unoffered", "rcpt_utf8_unoffered", "tls_implicit",
-	"reply_names_sender", "oauth_only", "mech_auto",
+	"reply_names_sender", "oauth_only", "mech_auto", "hello_unknown",
 };
 
 bool
@@ -893,6 +896,8 @@ flag(const struct facts *f, const char *name)
 		       (f->kind == FK_MECH_UNSUPPORTED || f->kind == FK_REPLY);
 	if (!strcmp(name, "client_cert"))
 		return f->client_cert;
+	if (!strcmp(name, "hello_unknown"))
+		return f->hello_unknown;
 	if (!strcmp(name, "oauth_only"))
 		return f->oauth_only;
 	if (!strcmp(name, "mech_auto"))

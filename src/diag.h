@@ -118,6 +118,7 @@ struct facts {
 	const char *auth_plain_evidence;
 	bool has_user, authenticated, encrypted;
 	bool helo_fallback;
+	bool hello_unknown;	/* EHLO and then HELO answered 500/502 */
 	const char *helo_evidence;
 	bool dsn_dropped;	/* DSN asked for, not offered: left out */
 	const char *dsn_evidence;

@@ -17,6 +17,7 @@ enum {
 	VF_UTF8TO = 32,		/* a non-ASCII recipient (bøb@) */
 	VF_UTF8FROM = 64,	/* a non-ASCII sender (ålice@) */
 	VF_SMTPUTF8 = 128,	/* the server offered SMTPUTF8 */
+	VF_HELLO500 = 256,	/* EHLO got 500/502 before this reply to HELO */
 };
 
 struct vcase {
@@ -349,6 +350,15 @@ static const struct vcase vcases[] = {
 	{ "Exim", STEP_RCPT, "550 Administrative prohibition", VF_OWN | LOGGED_IN,
 	  "rcpt.rejected", "acl.c, a deny without a message" },
 
+	/* ---- EHLO and HELO unknown: an LMTP port (RFC 2033) ---- */
+	{ "smtp-server", STEP_EHLO, "500 Error: HELO not allowed in LMTP server",
+	  VF_HELLO500, "ehlo.not_understood", "smtp-connection.js:587 (lmtp: true)" },
+	{ "aiosmtpd", STEP_EHLO, "500 Error: command \"HELO\" not recognized",
+	  VF_HELLO500, "ehlo.not_understood", "smtp.py:745, aiosmtpd.lmtp.LMTP" },
+	{ "Postfix", STEP_EHLO, "501 5.5.2 <localhost>: Helo command rejected: "
+	  "need fully-qualified hostname", VF_HELLO500, "ehlo.rejected",
+	  "a name refused after EHLO's 500: not 'unknown'" },
+
 	/* ---- a non-ASCII address, no SMTPUTF8 in EHLO (RFC 6531) ---- */
 	{ "aiosmtpd", STEP_RCPT, "500 Error: strict ASCII mode",
 	  VF_UTF8TO | VF_OWN | LOGGED_IN, "rcpt.smtputf8_required",
@@ -399,6 +409,8 @@ vcase_facts(struct facts *f, const struct vcase *c, char *text, size_t textlen)
 	if (c->facts & VF_UTF8FROM)
 		f->from = "\xc3\xa5lice@example.com";
 	f->smtputf8_offered = c->facts & VF_SMTPUTF8;
+	f->hello_unknown = (c->facts & VF_HELLO500) &&
+		(atoi(c->line) == 500 || atoi(c->line) == 502);
 	/* the reply as the session keeps it: the text after "NNN-"/"NNN "
 	 * of each line, joined with " / " */
 	size_t o = 0;
@@ -443,6 +455,7 @@ static const struct oracle oracles[] = {
 	{ "greeting.class", O_CLASS, NULL },
 	{ "greeting.rate", O_VOCAB, "RATE" }, { "greeting.sync", O_VOCAB, "SYNC" },
 	{ "ehlo.kind", O_KIND, NULL }, { "ehlo.code", O_CODE, NULL },
+	{ "ehlo.unknown", O_FLAG, "EHLO and HELO both answered 500 or 502" },
 	{ "starttls.kind", O_KIND, NULL }, { "starttls.version", O_WORDS, NULL },
 	{ "tls.kind", O_KIND, NULL }, { "tls.silent", O_TLSMODE, NULL },
 	{ "tls.cert", O_FLAG, "the chain reaches a trusted authority" },
@@ -577,6 +590,8 @@ flag_oracle(const char *what, const struct facts *f)
 		return f->text && f->from && *f->from && strcasestr(f->text, s) &&
 		       !strcasestr(f->text, r);
 	}
+	if (!strcmp(what, "EHLO and HELO both answered 500 or 502"))
+		return f->hello_unknown;
 	if (!strcmp(what, "the session logged in"))
 		return f->authenticated;
 	if (!strcmp(what, "AUTH was offered and not used"))

@@ -20,7 +20,7 @@ DOMAIN = "smtp-server.test"
 HOST = "mx." + DOMAIN
 VERSION = "3.18.0"
 LISTENERS = ["sub", "implicit", "open", "size", "sizehidden", "enhanced", "nostarttls",
-             "noauth", "hidestarttls", "oauth", "busy", "proxy", "refuse"]
+             "noauth", "hidestarttls", "oauth", "lmtp", "busy", "proxy", "refuse"]
 
 
 def install():
@@ -203,6 +203,9 @@ def cases(srv, state, certs):
                       and "--auth xoauth2" in lib.error_fix(rep),
                       "the fix does not say a token with --auth xoauth2: "
                       + lib.error_fix(rep)[:300])),
+        # an LMTP listener (lmtp: true): EHLO and HELO are unknown there
+        ("lmtp-port", base("lmtp") + plain + me, "ehlo.not_understood",
+         "500 Error: HELO not allowed in LMTP server", None),
         # maxClients reached: the library's 421 at connect
         ("max-clients", base("busy") + login + me, "greeting.busy",
          "421 " + HOST + " Too many connected clients", None),

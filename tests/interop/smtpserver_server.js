@@ -118,6 +118,8 @@ const SERVERS = {
     noauth: { ...tls('chain.pem'), disabledCommands: ['AUTH'] },
     // STARTTLS works but is not advertised
     hidestarttls: { ...tls('chain.pem'), hideSTARTTLS: true },
+    // LMTP mode: EHLO and HELO refused ("not allowed in LMTP server")
+    lmtp: { lmtp: true, authOptional: true },
     // OAuth 2.0 only (authMethods ['XOAUTH2'])
     oauth: { ...tls('chain.pem'), authMethods: ['XOAUTH2'] },
     // maxClients 1, and one client (ours, held below) already there
