@@ -125,8 +125,6 @@ struct facts {
 	bool starttls_offered;	/* in the plaintext EHLO */
 	bool auth_offered;	/* the latest EHLO offered AUTH */
 	bool smtputf8_offered;	/* the latest EHLO offered SMTPUTF8 */
-	bool oauth_only;	/* AUTH offered XOAUTH2/OAUTHBEARER and nothing
-				 * else: a token, never a password */
 	bool mech_auto;		/* --auth auto (the default) */
 	bool raw_transaction;	/* a MAIL FROM typed on the ':' line opened a
 				 * transaction the steps did not plan for */
@@ -136,6 +134,8 @@ struct facts {
 				 * error JSON (RFC 7628 §3.2.2) */
 	bool oauthbearer_microsoft;	/* OAUTHBEARER at a Microsoft host */
 	bool client_cert;	/* --cert: a client certificate was offered */
+	bool oauth_only;	/* AUTH offers only XOAUTH2/OAUTHBEARER and
+				 * smtpdx was not asked for either */
 	/*
 	 * Names that tell which domains the server calls its own, for the
 	 * recipient-domain question (diag_rcpt_domain()); NULL or "" when

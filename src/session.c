@@ -561,18 +561,23 @@ greeting_name(const struct transcript *tr)
 	return NULL;
 }
 
-/* Does the AUTH line offer OAuth 2.0 mechanisms and nothing else? */
+/* Does the server offer only OAuth 2.0 mechanisms (a token, never a
+ * password, logs in there)? */
 static bool
-oauth_only(const char *mechs)
+oauth_only(const struct caps *c)
 {
-	char *copy = xstrdup(mechs), *save = NULL;
-	int n = 0, oauth = 0;
-	for (char *m = strtok_r(copy, " ", &save); m; m = strtok_r(NULL, " ", &save)) {
-		n++;
-		oauth += !strcasecmp(m, "XOAUTH2") || !strcasecmp(m, "OAUTHBEARER");
+	if (!c->valid || !c->auth || !c->mechs[0])
+		return false;
+	const char *p = c->mechs;
+	while (*p) {
+		size_t n = strcspn(p, " ");
+		if (!(n == 7 && !strncmp(p, "XOAUTH2", 7)) &&
+		    !(n == 11 && !strncmp(p, "OAUTHBEARER", 11)))
+			return false;
+		p += n;
+		p += strspn(p, " ");
 	}
-	free(copy);
-	return n > 0 && n == oauth;
+	return !c->mechs_left_out;
 }
 
 static void
@@ -614,7 +619,6 @@ finish(struct session *s)
 	f->starttls_offered = p->starttls_offered;
 	f->auth_offered = s->caps.valid && s->caps.auth;
 	f->smtputf8_offered = s->caps.valid && s->caps.smtputf8;
-	f->oauth_only = s->caps.valid && s->caps.auth && oauth_only(s->caps.mechs);
 	f->mech_auto = s->cfg.mech == AM_AUTO;
 	f->cafile_given = s->cfg.cafile != NULL;
 	f->raw_transaction = p->raw_txn;
@@ -633,6 +637,8 @@ finish(struct session *s)
 			 !strcasecmp(s->auth_mech, "OAUTHBEARER"));
 	}
 	f->client_cert = s->cfg.cert != NULL;
+	f->oauth_only = oauth_only(&s->caps) && s->cfg.mech != AM_XOAUTH2 &&
+		s->cfg.mech != AM_OAUTHBEARER;
 	diag_decide(f, &s->diags);
 	provider_annotate(&s->diags, provider_by_host(s->cfg.host),
 			  config_port(&s->cfg), s->tls_mode);
