@@ -1531,6 +1531,28 @@ t_fixit() {
 	wait_for "$1" "Settings"
 	keys "$1" Down Down Right
 	wait_for "$1" "implicit"
+	keys "$1" C-s
+	wait_for "$1" "New settings"
+	keys "$1" r
+	wait_for "$1" "PASSED"
+	wait_for "$1" "Fixed: the session passes"
+	grep -q '^fixed 1$' "$XDG_STATE_HOME/smtpdx/workshop"
+}
+check g3 "--lab fixit: the session fails, h gives hints one at a time, the fix through e passes" t_fixit
+
+t_fixit_server() {
+	start "$1" 110x40 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" L
+	wait_for "$1" "Lab scenarios ("
+	k=$($BIN --lab list | awk -F '\t' '$1 == "tls.cert_expired" { print NR - 1 }')
+	i=0
+	while [ $i -lt "$k" ]; do keys "$1" Down; i=$((i + 1)); done
+	wait_for "$1" "tls.cert_expired"
+	keys "$1" f
+	wait_for "$1" "the fix is on the server's side: On the server: renew"
+}
+check g4 "fix-it on a server-side scenario says the fix is on the server, and what it is" t_fixit_server
 
 # the settings form's field for OPTION's label: Down until it is selected
 # (the selected field's help line is shown under the fields)
@@ -1561,25 +1583,6 @@ t_form_new() {
 	wait_for "$1" "New settings"
 	keys "$1" r
 	wait_for "$1" "PASSED"
-	wait_for "$1" "Fixed: the session passes"
-	grep -q '^fixed 1$' "$XDG_STATE_HOME/smtpdx/workshop"
-}
-check g3 "--lab fixit: the session fails, h gives hints one at a time, the fix through e passes" t_fixit
-
-t_fixit_server() {
-	start "$1" 110x40 -- --lab ok
-	wait_for "$1" "Nothing sent yet"
-	keys "$1" L
-	wait_for "$1" "Lab scenarios ("
-	k=$($BIN --lab list | awk -F '\t' '$1 == "tls.cert_expired" { print NR - 1 }')
-	i=0
-	while [ $i -lt "$k" ]; do keys "$1" Down; i=$((i + 1)); done
-	wait_for "$1" "tls.cert_expired"
-	keys "$1" f
-	wait_for "$1" "the fix is on the server's side: On the server: renew"
-}
-check g4 "fix-it on a server-side scenario says the fix is on the server, and what it is" t_fixit_server
-
 	seek "$1" "NOTIFY=SUCCESS"
 	# TLS mode implicit on the STARTTLS port: the lab's diagnosis
 	keys "$1" e
