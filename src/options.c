@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "imap.h"
 #include "message.h"
 #include "options.h"
 #include "profile.h"
@@ -26,7 +27,8 @@ enum {
 	O_BATCH, O_JSON, O_LAB, O_LIST, O_VERSION, O_NOCOLOR, O_TLSMIN,
 	O_LABSERVER, O_PROVIDER, O_POLICY, O_DELIVER, O_SENDINGIP, O_DKIMSEL, O_FINDFIX, O_PROFILE, O_CONFIG, O_PASSCMD,
 	O_PROXY, O_CERT, O_KEY,
-	O_BODY, O_HEADER, O_DATA, O_NOTIFY, O_RET, O_ENVID, O_REQUIRETLS, O_BDAT
+	O_BODY, O_HEADER, O_DATA, O_NOTIFY, O_RET, O_ENVID, O_REQUIRETLS, O_BDAT,
+	O_FETCHBACK
 };
 
 static const struct option longopts[] = {
@@ -70,6 +72,7 @@ static const struct option longopts[] = {
 	{ "envid", required_argument, NULL, O_ENVID },
 	{ "requiretls", no_argument, NULL, O_REQUIRETLS },
 	{ "bdat", no_argument, NULL, O_BDAT },
+	{ "fetch-back", required_argument, NULL, O_FETCHBACK },
 	{ "proxy", required_argument, NULL, O_PROXY },
 	{ "cert", required_argument, NULL, O_CERT },
 	{ "key", required_argument, NULL, O_KEY },
@@ -101,11 +104,11 @@ options_usage(FILE *out)
 "      --provider NAME   gmail, ses, ...    --profile NAME     [--config FILE]\n"
 "      --policy FILE     team port policy   --find-fix         smallest fix\n"
 "      --deliverability DOMAIN  SPF, DMARC, MTA-STS, TLS-RPT, DANE, reverse DNS\n"
+"      --fetch-back imaps://USER@HOST[:PORT]  read the message back (IMAP)\n"
 "      --body F --header H --data F  --bdat --requiretls --notify --ret --envid\n"
 "      --batch, --json   no TUI: text, or one JSON report\n"
 "      --list-diagnoses  the catalog        --no-color  --version  --help\n"
-"      --lab-server [CA] [-p PORT]  the lab for other clients\n"
-"      --proxy URL       socks5://, socks5h://, http://HOST:PORT (CONNECT)\n"
+"      --lab-server [CA] [-p PORT]  the lab  --proxy URL  socks5[h]://, http://\n"
 "exit: 0 ok, 1 failure diagnosed, 2 usage, 3 internal, 4 interrupted.  man smtpdx\n", out);
 }
 
@@ -450,6 +453,14 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			o->cfg.requiretls = true;
 			o->set |= OB_REQUIRETLS;
 			break;
+		case O_FETCHBACK: {
+			struct fb_url u;
+			if (fb_url_parse(optarg, &u, err, errlen) < 0)
+				return -1;
+			free(o->fetch_back);
+			o->fetch_back = xstrdup(optarg);
+			break;
+		}
 		case O_BDAT:
 			o->cfg.bdat = true;
 			o->set |= OB_BDAT;
@@ -591,6 +602,25 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 						o->cfg.key_pass, NULL, 0, err,
 						errlen) < 0)
 		return -1;
+	if (o->fetch_back && (o->sweep || o->cfg.mx || o->deliverability ||
+			      o->find_fix))
+		return usage_err(err, errlen, "--fetch-back reads back the message "
+				 "of one session: not with --sweep, --mx, --find-fix "
+				 "or --deliverability");
+	if (o->fetch_back && o->cfg.no_send)
+		return usage_err(err, errlen, "--fetch-back reads back the test "
+				 "message: drop --no-send");
+	/* the mailbox's password, when it is not the SMTP login's */
+	const char *ipw = getenv("SMTPDX_IMAP_PASSWORD");
+	if (ipw && o->fetch_back) {
+		secrets_protect();
+		free(o->imap_password);
+		o->imap_password = xstrdup(ipw);
+	}
+	if (ipw) {
+		wipe((char *)ipw, strlen(ipw));
+		unsetenv("SMTPDX_IMAP_PASSWORD");
+	}
 	/* read once, then never a child's (a --password-command) */
 	const char *ppw = getenv("SMTPDX_PROXY_PASSWORD");
 	if (ppw && o->cfg.proxy_user && !o->cfg.proxy_pass)
@@ -859,4 +889,9 @@ options_free(struct options *o)
 	free(o->password_command);
 	free(o->body_file);
 	free(o->data_file);
+	free(o->fetch_back);
+	if (o->imap_password) {
+		wipe(o->imap_password, strlen(o->imap_password));
+		free(o->imap_password);
+	}
 }
