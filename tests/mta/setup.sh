@@ -29,6 +29,10 @@
 #   MTA_MX        port-25 style: STARTTLS offered, no AUTH
 #   MTA_IMAPS     Dovecot IMAP over implicit TLS (tester@mta.test's INBOX)
 #   MTA_IMAP      Dovecot IMAP with STARTTLS
+#   MTA_SIGNED    submission (STARTTLS, AUTH) whose mail OpenDKIM signs
+#                 (d=mta.test, s=sel) and hands, through a content filter,
+#                 to MTA_MX, where OpenDKIM verifies it: two hops, a real
+#                 dkim=pass
 #
 # Mail for @mta.test goes to STATE/mail; anything else is refused (Relay
 # access denied) or, once accepted, bounced by the error transport:
@@ -42,7 +46,7 @@ STATE=${1:?usage: setup.sh STATE}
 MTA_USER=tester@mta.test
 MTA_PASSWORD=${MTA_PASSWORD:-mta-Secret-77}
 SUB=${MTA_SUB:?} IMPLICIT=${MTA_IMPLICIT:?} MX=${MTA_MX:?}
-IMAPS=${MTA_IMAPS:-} IMAP=${MTA_IMAP:-}
+IMAPS=${MTA_IMAPS:-} IMAP=${MTA_IMAP:-} SIGNED=${MTA_SIGNED:-}
 log() { echo "mta-setup: $*" >&2; }
 skip() { log "$*"; exit 77; }
 
@@ -151,23 +155,30 @@ service anvil {
 }
 EOC
 
-# ---- OpenDKIM: a milter that verifies, on the port-25 listener ---------
+# ---- OpenDKIM: a milter that signs and verifies ------------------------
 # The key of mta.test (selector "sel") is ours; verifiers look it up in
-# TestDNSData instead of DNS.  InternalHosts names no one, so mail from
-# 127.0.0.1 is verified, not signed.
+# TestDNSData instead of DNS.  It signs what an authenticated client
+# sends from @mta.test (MTA_SIGNED); InternalHosts names no one, so mail
+# from 127.0.0.1 without a login is verified, not signed.
 milter=
 if command -v opendkim >/dev/null 2>&1 && id opendkim >/dev/null 2>&1; then
 	dk=$STATE/opendkim
 	mkdir -p "$dk" && chown opendkim "$dk" && chmod 755 "$dk"
 	certtool --generate-privkey --key-type=rsa --bits=2048 \
-		--outfile "$dk/sel.key" >/dev/null 2>&1 &&
+		--outfile "$dk/sel.txt" >/dev/null 2>&1 &&
+	sed -n '/^-----BEGIN/,/^-----END/p' "$dk/sel.txt" > "$dk/sel.key" &&
+	rm -f "$dk/sel.txt" &&
 	pub=$(certtool --load-privkey "$dk/sel.key" --pubkey-info --outder 2>/dev/null |
 		base64 -w0) && [ -n "$pub" ] ||
 		{ log "certtool could not make the DKIM key"; exit 1; }
 	chown opendkim "$dk/sel.key" && chmod 600 "$dk/sel.key"
 	echo "sel._domainkey.mta.test v=DKIM1; k=rsa; p=$pub" > "$dk/dns"
+	echo "sel._domainkey.mta.test mta.test:sel:$dk/sel.key" > "$dk/keys"
+	echo "*@mta.test sel._domainkey.mta.test" > "$dk/signing"
 	cat > "$dk/opendkim.conf" <<EOC
-Mode v
+Mode sv
+KeyTable file:$dk/keys
+SigningTable refile:$dk/signing
 Socket local:$dk/sock
 UMask 000
 PidFile $dk/pid
@@ -177,6 +188,7 @@ AlwaysAddARHeader yes
 AuthservID mail.mta.test
 InternalHosts 192.0.2.1
 TestDNSData file:$dk/dns
+RequireSafeKeys no
 EOC
 	opendkim -x "$dk/opendkim.conf" </dev/null >>"$STATE/opendkim.log" 2>&1 ||
 		{ log "opendkim would not start: $(tail -n 3 "$STATE/opendkim.log")"; exit 1; }
@@ -243,7 +255,12 @@ smtpd_client_connection_rate_limit = 0
 smtpd_error_sleep_time = 0
 smtpd_soft_error_limit = 100
 smtpd_hard_error_limit = 100
+header_checks = regexp:$etc/header_checks
 EOC
+# a filter rule that accepts a message and drops it (--fetch-back's
+# "never arrives"): only for a header no other test sends
+printf '%s\n' '/^X-Smtpdx-Test: discard/ DISCARD dropped by the test header_checks' \
+	> "$etc/header_checks"
 # master.cf: the package's internal services without chroot (the private
 # queue directory holds no copy of /etc), our three listeners, postlog.
 {
@@ -251,6 +268,26 @@ EOC
 	echo "127.0.0.1:$MX inet n - n - - smtpd"
 	[ -n "$milter" ] && echo "  -o smtpd_milters=$milter" &&
 		echo "  -o milter_default_action=tempfail"
+	if [ -n "$milter" ] && [ -n "$SIGNED" ]; then
+		echo "127.0.0.1:$SIGNED inet n - n - - smtpd"
+		echo "  -o syslog_name=postfix/signed"
+		echo "  -o smtpd_tls_security_level=encrypt"
+		echo "  -o smtpd_sasl_auth_enable=yes"
+		echo "  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject"
+		echo "  -o smtpd_milters=$milter"
+		echo "  -o milter_default_action=tempfail"
+		echo "  -o content_filter=tomx:[127.0.0.2]:$MX"
+		# the port-25 service once more, on 127.0.0.2: an address that
+		# is not in inet_interfaces, and an SMTP client with a name of
+		# its own, or Postfix would see itself: "mail for 127.0.0.1
+		# loops back to myself"
+		echo "127.0.0.2:$MX inet n - n - - smtpd"
+		echo "  -o smtpd_milters=$milter"
+		echo "  -o milter_default_action=tempfail"
+		echo "tomx unix - - n - - smtp"
+		echo "  -o myhostname=relay.mta.test"
+		echo "  -o smtp_tls_security_level=may"
+	fi
 	echo "127.0.0.1:$SUB inet n - n - - smtpd"
 	echo "  -o syslog_name=postfix/submission"
 	echo "  -o smtpd_tls_security_level=encrypt"
