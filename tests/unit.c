@@ -20,6 +20,7 @@
 
 #include "../src/config.h"
 #include "../src/diag.h"
+#include "../src/imap.h"
 #include "../src/options.h"
 #include "../src/provider.h"
 #include "../src/reply.h"
@@ -147,6 +148,7 @@ has(const char *s, const char *needle)
 #include "unit_replies.c"
 #include "unit_settings.c"
 #include "unit_provider.c"
+#include "unit_imap.c"
 
 int
 main(void)
@@ -180,6 +182,9 @@ main(void)
 	test_sync_tree();
 	test_settings();
 	test_provider();
+	test_fb_url();
+	test_fb_dates();
+	test_fb_header();
 
 	options_pool_free();
 	printf("1..%d\n", n_tests);
