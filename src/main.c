@@ -304,12 +304,16 @@ run_batch(const struct config *cfg, bool json, bool color, bool find_fix,
 		struct report_extra x = { .used = -1,
 					  .diags = fetched ? &fb.diags : NULL };
 		char *j = report_json_ex(s, &x);
-		if (fetched) {
+		if (req->url) {
+			/* not accepted: nothing was read back, and it says so */
 			size_t n = strlen(j);
 			struct buf b = { 0 };
 			buf_add(&b, j, n - 2);
 			buf_adds(&b, ",\"fetch_back\":");
-			fetchback_json(&b, &fb);
+			if (fetched)
+				fetchback_json(&b, &fb);
+			else
+				buf_adds(&b, "{\"status\":\"not_sent\"}");
 			buf_adds(&b, "}\n");
 			free(j);
 			j = buf_steal(&b);
@@ -336,6 +340,8 @@ run_batch(const struct config *cfg, bool json, bool color, bool find_fix,
 			fetchback_text(stdout, &fb, color);
 			for (size_t i = 0; i < fb.diags.n; i++)
 				report_diagnosis(stdout, &fb.diags.v[i], color, false);
+			printf("result with the read-back: %s (%.3f s)\n",
+			       status ? "fail" : "ok", fb.seconds);
 		}
 	}
 	fflush(stdout);

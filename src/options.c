@@ -607,6 +607,9 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 		return usage_err(err, errlen, "--fetch-back reads back the message "
 				 "of one session: not with --sweep, --mx, --find-fix "
 				 "or --deliverability");
+	if (o->fetch_back && o->cfg.proxy)
+		return usage_err(err, errlen, "--fetch-back connects to the IMAP "
+				 "server directly: not with --proxy");
 	if (o->fetch_back && o->cfg.no_send)
 		return usage_err(err, errlen, "--fetch-back reads back the test "
 				 "message: drop --no-send");
