@@ -856,13 +856,14 @@ run_cmd(struct conn *c, struct cmd *m)
 					free(cur);
 				free(first);
 				free(lit);
+				char n[32];
+				if (ls < 0)
+					snprintf(n, sizeof n, "a billion or more");
+				else
+					snprintf(n, sizeof n, "%ld", ls);
 				cfail(c, CF_PROTO, "a literal of %s bytes announced "
-				      "(more than %d KiB: not read)", ls < 0 ?
-				      "a billion or more" : "many", FB_LITERAL_MAX / 1024);
-				if (ls > 0)
-					snprintf(c->why, sizeof c->why, "a literal of %ld "
-						 "bytes announced (more than %d KiB: not "
-						 "read)", ls, FB_LITERAL_MAX / 1024);
+				      "(more than %d KiB: not read)", n,
+				      FB_LITERAL_MAX / 1024);
 				return -1;
 			}
 			while (c->in.len < (size_t)ls)
@@ -1107,12 +1108,10 @@ static void
 cmd_failed(struct conn *c, const struct subst *sb, const char *what)
 {
 	struct diag_list *l = &c->fb->diags;
-	if (c->fail == CF_TIMEOUT)
-		add_diag(l, D_FETCHBACK_TIMEOUT, sb, "%s: %s", what, c->why);
-	else if (c->fail == CF_CLOSED || c->fail == CF_IO)
-		add_diag(l, D_FETCHBACK_PROTOCOL_ERROR, sb, "%s: %s", what, c->why);
-	else
-		add_diag(l, D_FETCHBACK_PROTOCOL_ERROR, sb, "%s: %s", what, c->why);
+	/* no answer in time, or one that broke the protocol (a closed
+	 * connection included: a server that hangs up mid-command) */
+	add_diag(l, c->fail == CF_TIMEOUT ? D_FETCHBACK_TIMEOUT :
+		 D_FETCHBACK_PROTOCOL_ERROR, sb, "%s: %s", what, c->why);
 }
 
 /* Quote s as an IMAP quoted string into b; -1 if it cannot be quoted. */
