@@ -390,6 +390,28 @@ def main():
     report(q.returncode == 2 and b"SMTPDX_IMAP_PASSWORD" in q.stderr,
            "no IMAP password and no terminal: exit 2, saying how to give it",
            q.stderr[-300:])
+    # ---- SMTPDX_IMAP_PASSWORD never reaches a child (--password-command)
+    probe = os.path.join(tmp, "probe.sh")
+    seen_file = os.path.join(tmp, "child-env")
+    with open(probe, "w") as f:
+        f.write("#!/bin/sh\necho \"${SMTPDX_IMAP_PASSWORD:-clean}\" > %s\n"
+                "echo some-smtp-password\n" % seen_file)
+    os.chmod(probe, 0o700)
+    env2 = dict(env, SMTPDX_IMAP_PASSWORD=PASSWORD)
+    q = subprocess.run([SMTPDX, "127.0.0.1:%d" % smtp_port, "--tls", "none",
+                        "--batch", "--timeout", str(TIMEOUT), "--cafile", ca,
+                        "-f", "alice@example.test", "-t", USER,
+                        "--password-command", probe, "--fetch-back",
+                        "imaps://%s@127.0.0.1:%d" % (USER, ports["ok"])],
+                       stdin=subprocess.DEVNULL, capture_output=True, env=env2,
+                       timeout=60)
+    try:
+        child = open(seen_file).read().strip()
+    except OSError:
+        child = "(the command did not run)"
+    report(child == "clean" and b"the message arrived" in q.stdout,
+           "SMTPDX_IMAP_PASSWORD is not in a --password-command's environment, "
+           "and still serves the read-back", child + q.stdout.decode()[-300:])
     shutil.rmtree(tmp, ignore_errors=True)
     return tap.summary()
 
