@@ -377,7 +377,8 @@ parse_received(const char *v, struct fb_hop *h)
 	h->id = clean(start[4] ? start[4] : "", len[4]);
 	h->date = semi ? clean(semi + 1, strlen(semi + 1)) : xstrdup("");
 	h->epoch = semi ? fb_parse_date(semi + 1) : -1;
-	h->delay = -1;
+	h->delay = 0;
+	h->has_delay = false;
 }
 
 /* Copy s without (comments), nested or not. */
@@ -511,7 +512,11 @@ fb_header_parse(const char *hdr, size_t len, struct fb_header *h)
 	double prev = h->date ? fb_parse_date(h->date) : -1;
 	for (size_t i = 0; i < h->nhops; i++) {
 		double e = h->hops[i].epoch;
-		h->hops[i].delay = e >= 0 && prev >= 0 ? e - prev : -1;
+		if (e >= 0 && prev >= 0) {
+			double d = e - prev;
+			h->hops[i].has_delay = true;
+			h->hops[i].delay = d < 0 && d > -FB_SKEW ? 0 : d;
+		}
 		if (e >= 0)
 			prev = e;
 	}
@@ -1427,10 +1432,10 @@ fetchback_text(FILE *out, const struct fetchback *fb, bool color)
 	for (size_t i = 0; i < h->nhops; i++) {
 		const struct fb_hop *p = &h->hops[i];
 		char delay[32] = "";
-		if (p->delay >= 0)
+		if (p->has_delay && p->delay >= 0)
 			snprintf(delay, sizeof delay, "+%.0f s", p->delay);
-		else if (p->delay < -0.5 && p->epoch >= 0)
-			snprintf(delay, sizeof delay, "clock skew");
+		else if (p->has_delay)
+			snprintf(delay, sizeof delay, "%.0f s?", p->delay);
 		fprintf(out, "  %3zu  %-8s by %s\n", i + 1, delay,
 			*p->by ? p->by : "?");
 		if (*p->from)
@@ -1497,7 +1502,7 @@ fetchback_json(struct buf *b, const struct fetchback *fb)
 		buf_addc(b, ',');
 		kv(b, "date", p->date);
 		buf_adds(b, ",\"delay\":");
-		if (p->delay >= 0)
+		if (p->has_delay)
 			buf_printf(b, "%.0f", p->delay);
 		else
 			buf_adds(b, "null");

@@ -42,6 +42,7 @@
 #define FB_LITERAL_MAX	(1024 * 1024)
 #define FB_UNTAGGED_MAX	10000
 #define FB_TOKEN_HEADER	"X-Smtpdx-Token"
+#define FB_SKEW		5	/* seconds a hop may seem early */
 
 struct fb_url {
 	bool implicit;		/* imaps:// (993); imap:// is STARTTLS (143) */
@@ -58,8 +59,13 @@ struct fb_hop {
 	char *from, *by, *with, *id;	/* safe text, "" when absent */
 	char *date;			/* after the ';', "" none */
 	double epoch;			/* parsed date, or -1 */
+	bool has_delay;			/* both dates read */
 	double delay;			/* seconds since the hop before (or
-					 * the Date: header), or -1 unknown */
+					 * the Date: header); under FB_SKEW
+					 * behind counts as 0 (one-second
+					 * stamps, Date: written at DATA
+					 * while the hop stamps at MAIL);
+					 * more is clock skew: negative */
 };
 
 struct fb_auth {

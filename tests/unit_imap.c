@@ -76,7 +76,7 @@ test_fb_header(void)
 	fb_header_parse(hdr, sizeof hdr - 1, &h);
 	CHECK_INT(h.nhops, 3, "fb_header: three Received, the body's ignored");
 	CHECK(h.nhops == 3 && !strcmp(h.hops[0].by, "localhost") &&
-	      h.hops[0].epoch < 0 && h.hops[0].delay < 0,
+	      h.hops[0].epoch < 0 && !h.hops[0].has_delay,
 	      "fb_header: the bottom Received is the oldest; no date, no delay");
 	CHECK(h.nhops == 3 && !strcmp(h.hops[1].by, "mx.example.org (Postfix)") &&
 	      !strcmp(h.hops[1].with, "ESMTPSA") && !strcmp(h.hops[1].id, "222BBB") &&
@@ -128,6 +128,17 @@ test_fb_header(void)
 		buf_adds(&big, "Received: from a by b; Wed, 2 Dec 2026 04:00:00 +0000\r\n");
 	fb_header_parse(big.data, big.len, &h);
 	CHECK(h.nhops == 100, "fb_header: at most 100 hops kept of 5000");
+	fb_header_free(&h);
+	static const char skew[] =
+		"Received: by c; Wed, 2 Dec 2026 03:59:00 +0000\r\n"
+		"Received: by b; Wed, 2 Dec 2026 04:00:00 +0000\r\n"
+		"Received: by a; Wed, 2 Dec 2026 04:00:08 +0000\r\n"
+		"Date: Wed, 2 Dec 2026 04:00:10 +0000\r\n\r\n";
+	fb_header_parse(skew, sizeof skew - 1, &h);
+	CHECK(h.nhops == 3 && h.hops[0].has_delay && h.hops[0].delay == 0 &&
+	      h.hops[1].delay == -8 && h.hops[2].delay == -60,
+	      "fb_header: 2 s before Date: is 0 (stamps at MAIL, Date: at "
+	      "DATA); 8 s and a minute early are clock skew, negative");
 	fb_header_free(&h);
 	buf_free(&big);
 	fb_header_parse("", 0, &h);
