@@ -478,10 +478,12 @@ fb_header_parse(const char *hdr, size_t len, struct fb_header *h)
 	memset(h, 0, sizeof *h);
 	struct field *f = NULL;
 	size_t n = split_fields(hdr, len, &f);
-	size_t nrec = 0;
+	size_t nrec = 0, last_rec = 0;
 	for (size_t i = 0; i < n; i++)
-		if (!strcasecmp(f[i].name, "Received"))
+		if (!strcasecmp(f[i].name, "Received")) {
 			nrec++;
+			last_rec = i;
+		}
 	if (nrec > 100)
 		nrec = 100;
 	h->hops = nrec ? xcalloc(nrec, sizeof *h->hops) : NULL;
@@ -489,6 +491,11 @@ fb_header_parse(const char *hdr, size_t len, struct fb_header *h)
 	size_t k = nrec;
 	for (size_t i = 0; i < n; i++) {
 		const char *name = f[i].name, *v = f[i].value;
+		/* RFC 8601 §5: a verdict counts only where a receiver wrote
+		 * it; what sits below the oldest Received came with the
+		 * message, and anyone can write that */
+		bool trusted = nrec && i < last_rec;
+		size_t nauth0 = h->nauth;
 		if (!strcasecmp(name, "Received")) {
 			if (k > 0)
 				parse_received(v, &h->hops[--k]);
@@ -505,8 +512,11 @@ fb_header_parse(const char *hdr, size_t len, struct fb_header *h)
 			h->spam = xrealloc(h->spam, (h->nspam + 1) * sizeof *h->spam);
 			h->spam[h->nspam].name = clean(name, strlen(name));
 			h->spam[h->nspam].value = clean(v, strlen(v));
+			h->spam[h->nspam].trusted = trusted;
 			h->nspam++;
 		}
+		for (size_t j = nauth0; j < h->nauth; j++)
+			h->auth[j].trusted = trusted;
 	}
 	h->nhops = nrec;
 	double prev = h->date ? fb_parse_date(h->date) : -1;
@@ -565,11 +575,13 @@ fb_judge(const struct fb_header *h, const char *from, struct diag_list *l)
 	struct subst sb = { .from = from };
 	bool dkim_pass = false;
 	for (size_t i = 0; i < h->nauth; i++)
-		if (!strcmp(h->auth[i].method, "dkim") &&
+		if (h->auth[i].trusted && !strcmp(h->auth[i].method, "dkim") &&
 		    !strcmp(h->auth[i].result, "pass"))
 			dkim_pass = true;
 	for (size_t i = 0; i < h->nauth; i++) {
 		const struct fb_auth *a = &h->auth[i];
+		if (!a->trusted)
+			continue;
 		const char *m = a->method, *r = a->result;
 		bool bad = !strcmp(r, "fail") || !strcmp(r, "permerror");
 		if (!strcmp(m, "spf") && (bad || !strcmp(r, "softfail")))
@@ -588,6 +600,8 @@ fb_judge(const struct fb_header *h, const char *from, struct diag_list *l)
 	}
 	for (size_t i = 0; i < h->nspam; i++) {
 		const char *n = h->spam[i].name, *v = h->spam[i].value;
+		if (!h->spam[i].trusted)
+			continue;
 		bool flagged =
 			(!strcasecmp(n, "X-Spam-Flag") && !strncasecmp(v, "yes", 3)) ||
 			(!strcasecmp(n, "X-Spam-Status") && !strncasecmp(v, "yes", 3)) ||
@@ -1453,15 +1467,18 @@ fetchback_text(FILE *out, const struct fetchback *fb, bool color)
 		fprintf(out, "  Authentication-Results:\n");
 	for (size_t i = 0; i < h->nauth; i++) {
 		const struct fb_auth *a = &h->auth[i];
-		fprintf(out, "    %-6s %-9s (%s)%s%s\n", a->method, a->result,
-			a->authserv, *a->detail ? " " : "", a->detail);
+		fprintf(out, "    %-6s %-9s (%s)%s%s%s\n", a->method, a->result,
+			a->authserv, *a->detail ? " " : "", a->detail,
+			a->trusted ? "" : "  [came with the message: not a "
+			"receiver's verdict]");
 	}
 	if (!h->nspam)
 		fprintf(out, "  Spam headers: none\n");
 	else
 		fprintf(out, "  Spam headers:\n");
 	for (size_t i = 0; i < h->nspam; i++)
-		fprintf(out, "    %s: %s\n", h->spam[i].name, h->spam[i].value);
+		fprintf(out, "    %s: %s%s\n", h->spam[i].name, h->spam[i].value,
+			h->spam[i].trusted ? "" : "  [came with the message]");
 }
 
 static void
@@ -1519,7 +1536,7 @@ fetchback_json(struct buf *b, const struct fetchback *fb)
 		kv(b, "result", a->result);
 		buf_addc(b, ',');
 		kv(b, "detail", a->detail);
-		buf_addc(b, '}');
+		buf_printf(b, ",\"trusted\":%s}", a->trusted ? "true" : "false");
 	}
 	buf_adds(b, "],\"spam\":[");
 	for (size_t i = 0; i < h->nspam; i++) {
@@ -1527,7 +1544,8 @@ fetchback_json(struct buf *b, const struct fetchback *fb)
 		kv(b, "name", h->spam[i].name);
 		buf_addc(b, ',');
 		kv(b, "value", h->spam[i].value);
-		buf_addc(b, '}');
+		buf_printf(b, ",\"trusted\":%s}", h->spam[i].trusted ? "true" :
+			   "false");
 	}
 	buf_adds(b, "],\"transcript\":");
 	report_json_transcript(b, &fb->tr);

@@ -73,10 +73,13 @@ struct fb_auth {
 	char *method;		/* "spf", "dkim", "dmarc", "arc", ... */
 	char *result;		/* "pass", "fail", "none", ... */
 	char *detail;		/* the rest of the resinfo (properties) */
+	bool trusted;		/* above the oldest Received: added on the
+				 * way, not written by the sender */
 };
 
 struct fb_spam {
 	char *name, *value;	/* safe text */
+	bool trusted;		/* as for fb_auth */
 };
 
 struct fb_header {

@@ -109,6 +109,23 @@ test_fb_header(void)
 	diag_list_free(&l);
 	fb_header_free(&h);
 
+	/* what the sender wrote below the oldest Received is shown, not
+	 * believed */
+	static const char forged[] =
+		"Authentication-Results: mx.example.org; dkim=pass header.d=a.example\r\n"
+		"Received: from c by mx.example.org; Wed, 2 Dec 2026 04:00:02 +0000\r\n"
+		"Authentication-Results: mx.example.org; dmarc=fail; spf=fail\r\n"
+		"X-Spam-Flag: YES\r\n"
+		"Subject: hi\r\n\r\n";
+	fb_header_parse(forged, sizeof forged - 1, &h);
+	CHECK(h.nauth == 3 && h.auth[0].trusted && !h.auth[1].trusted &&
+	      !h.auth[2].trusted && h.nspam == 1 && !h.spam[0].trusted,
+	      "fb_header: verdicts below the oldest Received are the sender's");
+	fb_judge(&h, "a@a.example", &l);
+	CHECK(l.n == 0, "fb_judge: a forged dmarc=fail or spam flag is not believed");
+	diag_list_free(&l);
+	fb_header_free(&h);
+
 	/* hostile shapes: no crash, no hop without a name, bounded */
 	static const char junk[] =
 		" continuation of nothing\r\n"

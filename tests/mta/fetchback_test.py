@@ -156,6 +156,20 @@ def main():
     else:
         tap.skip("a forged DKIM signature", "OpenDKIM is not installed")
 
+    # ---- verdicts the sender wrote itself are shown, not believed
+    p, rep, secs = smtpdx(P["MX"], imaps(), "--header",
+                          "Authentication-Results: evil.example; dmarc=fail; spf=fail",
+                          "--header", "X-Spam-Flag: YES", imap_pw=PASSWORD)
+    fb = (rep or {}).get("fetch_back", {})
+    forged = [a for a in fb.get("authentication_results", [])
+              if a["authserv_id"] == "evil.example"]
+    report(len(forged) == 2 and not any(a["trusted"] for a in forged) and
+           not [i for i in ids(rep) if i in ("fetchback.dmarc_fail",
+                                             "fetchback.spf_fail",
+                                             "fetchback.spam_flagged")],
+           "forged A-R and spam flag in the message: shown untrusted, no diagnosis",
+           json.dumps(fb.get("authentication_results"))[:800] + repr(ids(rep)))
+
     # ---- accepted (250), then dropped by a filter rule: it never arrives
     p, rep, secs = smtpdx(P["SUB"], imaps(), "-u", USER, "--password-file", pwfile,
                           "--header", "X-Smtpdx-Test: discard", timeout=3)
