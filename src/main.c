@@ -808,6 +808,9 @@ main(int argc, char **argv)
 		}
 		have_po = true;
 		options_apply_provider(&po);
+		/* fetch-back = URL in the profile, under the command line's */
+		if (!o.fetch_back && po.fetch_back)
+			o.fetch_back = xstrdup(po.fetch_back);
 		if (!(o.set & OB_HOST) && !(po.set & OB_HOST)) {
 			fprintf(stderr, "smtpdx: [profile %s] names no host (add "
 				"host = ...)\n", o.profile);

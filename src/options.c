@@ -609,7 +609,7 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 				 "message: drop --no-send");
 	/* the mailbox's password, when it is not the SMTP login's */
 	const char *ipw = getenv("SMTPDX_IMAP_PASSWORD");
-	if (ipw && o->fetch_back) {
+	if (ipw) {	/* (a profile may name the URL) */
 		secrets_protect();
 		free(o->imap_password);
 		o->imap_password = xstrdup(ipw);

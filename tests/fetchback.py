@@ -412,6 +412,20 @@ def main():
     report(child == "clean" and b"the message arrived" in q.stdout,
            "SMTPDX_IMAP_PASSWORD is not in a --password-command's environment, "
            "and still serves the read-back", child + q.stdout.decode()[-300:])
+    # ---- fetch-back = URL in a profile
+    cfg = os.path.join(tmp, "config")
+    with open(cfg, "w") as f:
+        f.write("[profile fb]\nhost = 127.0.0.1:%d\ntls = none\nfrom = alice@example.test\n"
+                "to = %s\ncafile = %s\nfetch-back = imaps://%s@127.0.0.1:%d\n"
+                % (smtp_port, USER, ca, USER, ports["ok"]))
+    q = subprocess.run([SMTPDX, "--profile", "fb", "--config", cfg, "--json",
+                        "--timeout", str(TIMEOUT)], stdin=subprocess.DEVNULL,
+                       capture_output=True, env=env2, timeout=60)
+    try:
+        st = json.loads(q.stdout.decode())["fetch_back"]["status"]
+    except Exception as e:
+        st = repr(e) + q.stderr.decode()[-300:]
+    report(st == "found", "a profile's fetch-back = URL reads the message back", st)
     shutil.rmtree(tmp, ignore_errors=True)
     return tap.summary()
 
