@@ -148,6 +148,7 @@ has(const char *s, const char *needle)
 #include "unit_replies.c"
 #include "unit_settings.c"
 #include "unit_provider.c"
+#include "unit_middlebox.c"
 #include "unit_imap.c"
 
 int
@@ -182,6 +183,8 @@ main(void)
 	test_sync_tree();
 	test_settings();
 	test_provider();
+	test_middlebox();
+	test_provider_recognise();
 	test_fb_url();
 	test_fb_dates();
 	test_fb_header();
