@@ -1288,3 +1288,11 @@ diag_has_error(const struct diag_list *l)
 			return true;
 	return false;
 }
+
+const char *
+diag_step_name(const struct diagnosis *d)
+{
+	if (!strncmp(diag_info(d->id)->id, "fetchback.", 10))
+		return "fetch_back";
+	return step_name(d->step);
+}

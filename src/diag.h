@@ -250,6 +250,9 @@ struct diag_list {
 void diag_decide(const struct facts *f, struct diag_list *out);
 void diag_list_free(struct diag_list *l);
 bool diag_has_error(const struct diag_list *l);
+/* The step a diagnosis is reported under: its step's name, or
+ * "fetch_back" for the fetchback.* ids (after the session). */
+const char *diag_step_name(const struct diagnosis *d);
 
 /* The tree, for the TUI's view of it: node ids, questions. */
 struct dt_view {

@@ -11,12 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "deliver.h"
 #include "diag.h"
+#include "imap.h"
 #include "lab/lab.h"
 #include "lab/workshop.h"
 #include "mx.h"
@@ -416,8 +418,48 @@ drive(struct session *s, const struct config *cfg, bool json, bool color)
 static int g_argc;
 static char **g_argv;
 
+/* --fetch-back: what the read-back needs besides the session. */
+struct fb_req {
+	const char *url;		/* NULL: no read-back */
+	const char *password;
+	const char *servername;		/* --servername when the IMAP host is
+					 * the SMTP host, else NULL */
+};
+
+/* Read the session's message back (--fetch-back), when it was accepted.
+ * Returns true when it ran (fb filled). */
+static bool
+fetch_back(const struct session *s, const struct config *cfg,
+	   const struct fb_req *req, struct fetchback *fb)
+{
+	enum step_status st = s->status[STEP_DATA];
+	if ((st != SS_OK && st != SS_WARN) || !s->sent.token_header ||
+	    !s->sent.token[0])
+		return false;
+	struct fb_opts fo = {
+		.password = req->password,
+		.cafile = cfg->cafile,
+		.servername = req->servername,
+		.insecure = cfg->insecure,
+		.tls_min = cfg->tls_min,
+		.family = cfg->family == FAM_V4 ? AF_INET :
+			  cfg->family == FAM_V6 ? AF_INET6 : AF_UNSPEC,
+		.timeout = cfg->timeout,
+		.token_header = s->sent.token_header,
+		.token = s->sent.token,
+	};
+	char err[256];
+	if (fb_url_parse(req->url, &fo.url, err, sizeof err) < 0)
+		return false;	/* checked by options_parse already */
+	fetchback_run(&fo, fb);
+	if (!strcmp(fb->status, "found"))
+		fb_judge(&fb->h, session_sender(s), &fb->diags);
+	return true;
+}
+
 static int
-run_batch(const struct config *cfg, bool json, bool color, bool find_fix)
+run_batch(const struct config *cfg, bool json, bool color, bool find_fix,
+	  const struct fb_req *req)
 {
 	struct session *s = session_new(cfg);
 
@@ -427,8 +469,34 @@ run_batch(const struct config *cfg, bool json, bool color, bool find_fix)
 	bool tried = find_fix && status != 0;
 	if (tried)
 		findfix_run(cfg, s, g_argc, g_argv, &ff);
+	struct fetchback fb;
+	bool fetched = req->url && fetch_back(s, cfg, req, &fb);
+	if (fetched && diag_has_error(&fb.diags))
+		status = 1;
+	if (req->url && !fetched && !json) {
+		struct tr_line l = { .dir = TR_INFO, .step = -1, .text =
+				     (char *)"--fetch-back: nothing to read back "
+				     "(the message was not accepted)" };
+		report_line(stdout, &l, color);
+	}
 	if (json) {
-		char *j = report_json(s);
+		struct report_extra x = { .used = -1,
+					  .diags = fetched ? &fb.diags : NULL };
+		char *j = report_json_ex(s, &x);
+		if (req->url) {
+			/* not accepted: nothing was read back, and it says so */
+			size_t n = strlen(j);
+			struct buf b = { 0 };
+			buf_add(&b, j, n - 2);
+			buf_adds(&b, ",\"fetch_back\":");
+			if (fetched)
+				fetchback_json(&b, &fb);
+			else
+				buf_adds(&b, "{\"status\":\"not_sent\"}");
+			buf_adds(&b, "}\n");
+			free(j);
+			j = buf_steal(&b);
+		}
 		size_t n = strlen(j);
 		if (tried && n >= 2 && j[n - 2] == '}') {
 			struct buf b = { 0 };
@@ -444,10 +512,22 @@ run_batch(const struct config *cfg, bool json, bool color, bool find_fix)
 		report_summary(stdout, s, color);
 		if (tried)
 			findfix_text(stdout, &ff, s, color);
+		if (fetched) {
+			fputc('\n', stdout);
+			for (size_t i = 0; i < fb.tr.n; i++)
+				report_line(stdout, &fb.tr.v[i], color);
+			fetchback_text(stdout, &fb, color);
+			for (size_t i = 0; i < fb.diags.n; i++)
+				report_diagnosis(stdout, &fb.diags.v[i], color, false);
+			printf("result with the read-back: %s (%.3f s)\n",
+			       status ? "fail" : "ok", fb.seconds);
+		}
 	}
 	fflush(stdout);
 	if (tried)
 		findfix_free(&ff);
+	if (fetched)
+		fetchback_free(&fb);
 	session_free(s);
 	return status;
 }
@@ -947,6 +1027,9 @@ main(int argc, char **argv)
 		}
 		have_po = true;
 		options_apply_provider(&po);
+		/* fetch-back = URL in the profile, under the command line's */
+		if (!o.fetch_back && po.fetch_back)
+			o.fetch_back = xstrdup(po.fetch_back);
 		if (!(o.set & OB_HOST) && !(po.set & OB_HOST)) {
 			fprintf(stderr, "smtpdx: [profile %s] names no host (add "
 				"host = ...)\n", o.profile);
@@ -1106,6 +1189,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 
+	/* the read-back is a report, after the session: no TUI screen yet */
+	if (o.fetch_back && !o.json)
+		o.batch = true;
 	bool tui = !o.batch && !o.json;
 	if (tui && !terminal_usable()) {
 		/* A terminal that cannot show the TUI (TERM=dumb: Emacs'
@@ -1177,7 +1263,44 @@ main(int argc, char **argv)
 				goto out;
 			}
 		}
-		status = run_batch(&cfg, o.json, color, o.find_fix);
+		struct fb_req req = { .url = o.fetch_back };
+		char *imap_pw = NULL;
+		if (o.fetch_back) {
+			struct fb_url u;
+			fb_url_parse(o.fetch_back, &u, err, sizeof err);
+			/* the mailbox's password: SMTPDX_IMAP_PASSWORD; else
+			 * the SMTP login's means (--password-file, -command,
+			 * SMTPDX_PASSWORD, the prompt) when the IMAP user is
+			 * the SMTP user or there is no SMTP login; else ask */
+			if (o.imap_password)
+				imap_pw = xstrdup(o.imap_password);
+			else if (cfg.password &&
+				 (!cfg.user || !strcmp(cfg.user, u.user)))
+				imap_pw = xstrdup(cfg.password);
+			else {
+				char who[600];
+				snprintf(who, sizeof who, "%s (IMAP %s)", u.user,
+					 u.host);
+				imap_pw = prompt_password(who);
+			}
+			if (!imap_pw) {
+				fprintf(stderr, "smtpdx: --fetch-back needs the "
+					"password of %s: SMTPDX_IMAP_PASSWORD, or "
+					"--password-file / SMTPDX_PASSWORD when it is "
+					"the SMTP login's\n", u.user);
+				status = EXIT_USAGE;
+				goto out;
+			}
+			req.password = imap_pw;
+			if (cfg.servername && cfg.host &&
+			    !strcasecmp(cfg.host, u.host))
+				req.servername = cfg.servername;
+		}
+		status = run_batch(&cfg, o.json, color, o.find_fix, &req);
+		if (imap_pw) {
+			wipe(imap_pw, strlen(imap_pw));
+			free(imap_pw);
+		}
 	}
 out:
 	if (o.lab)

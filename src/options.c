@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "deliver.h"
+#include "imap.h"
 #include "message.h"
 #include "options.h"
 #include "profile.h"
@@ -29,6 +30,7 @@ enum {
 	O_PROXY, O_CERT, O_KEY,
 	O_BODY, O_HEADER, O_DATA, O_NOTIFY, O_RET, O_ENVID, O_REQUIRETLS, O_BDAT,
 	O_FORMAT,
+	O_FETCHBACK,
 };
 
 static const struct option longopts[] = {
@@ -73,6 +75,7 @@ static const struct option longopts[] = {
 	{ "requiretls", no_argument, NULL, O_REQUIRETLS },
 	{ "bdat", no_argument, NULL, O_BDAT },
 	{ "format", required_argument, NULL, O_FORMAT },
+	{ "fetch-back", required_argument, NULL, O_FETCHBACK },
 	{ "proxy", required_argument, NULL, O_PROXY },
 	{ "cert", required_argument, NULL, O_CERT },
 	{ "key", required_argument, NULL, O_KEY },
@@ -104,11 +107,11 @@ options_usage(FILE *out)
 "      --provider NAME   gmail, ses, ...    --profile NAME     [--config FILE]\n"
 "      --policy FILE     team port policy   --find-fix         smallest fix\n"
 "      --deliverability DOMAIN  SPF, DMARC, MTA-STS, TLS-RPT, DANE, reverse DNS\n"
+"      --fetch-back imaps://USER@HOST[:PORT]  read the message back (IMAP)\n"
 "      --body F --header H --data F  --bdat --requiretls --notify --ret --envid\n"
 "      --batch, --json   no TUI: text, or one JSON report\n"
 "      --list-diagnoses  the catalog        --no-color  --version  --help\n"
-"      --lab-server [CA] [-p PORT]  the lab for other clients\n"
-"      --proxy URL       socks5://, socks5h://, http://HOST:PORT (CONNECT)\n"
+"      --lab-server [CA] [-p PORT]  the lab  --proxy URL  socks5[h]://, http://\n"
 "exit: 0 ok, 1 failure diagnosed, 2 usage, 3 internal, 4 interrupted.  man smtpdx\n", out);
 }
 
@@ -457,6 +460,14 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			o->cfg.requiretls = true;
 			o->set |= OB_REQUIRETLS;
 			break;
+		case O_FETCHBACK: {
+			struct fb_url u;
+			if (fb_url_parse(optarg, &u, err, errlen) < 0)
+				return -1;
+			free(o->fetch_back);
+			o->fetch_back = xstrdup(optarg);
+			break;
+		}
 		case O_BDAT:
 			o->cfg.bdat = true;
 			o->set |= OB_BDAT;
@@ -603,6 +614,28 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 						o->cfg.key_pass, NULL, 0, err,
 						errlen) < 0)
 		return -1;
+	if (o->fetch_back && (o->sweep || o->cfg.mx || o->deliverability ||
+			      o->find_fix))
+		return usage_err(err, errlen, "--fetch-back reads back the message "
+				 "of one session: not with --sweep, --mx, --find-fix "
+				 "or --deliverability");
+	if (o->fetch_back && o->cfg.proxy)
+		return usage_err(err, errlen, "--fetch-back connects to the IMAP "
+				 "server directly: not with --proxy");
+	if (o->fetch_back && o->cfg.no_send)
+		return usage_err(err, errlen, "--fetch-back reads back the test "
+				 "message: drop --no-send");
+	/* the mailbox's password, when it is not the SMTP login's */
+	const char *ipw = getenv("SMTPDX_IMAP_PASSWORD");
+	if (ipw) {	/* (a profile may name the URL) */
+		secrets_protect();
+		free(o->imap_password);
+		o->imap_password = xstrdup(ipw);
+	}
+	if (ipw) {
+		wipe((char *)ipw, strlen(ipw));
+		unsetenv("SMTPDX_IMAP_PASSWORD");
+	}
 	/* read once, then never a child's (a --password-command) */
 	const char *ppw = getenv("SMTPDX_PROXY_PASSWORD");
 	if (ppw && o->cfg.proxy_user && !o->cfg.proxy_pass)
@@ -879,4 +912,9 @@ options_free(struct options *o)
 	free(o->password_command);
 	free(o->body_file);
 	free(o->data_file);
+	free(o->fetch_back);
+	if (o->imap_password) {
+		wipe(o->imap_password, strlen(o->imap_password));
+		free(o->imap_password);
+	}
 }

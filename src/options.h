@@ -53,6 +53,8 @@ struct options {
 	struct team_policy policy;	/* its rules; cfg.policy points here */
 	char *body_file, *data_file;	/* --body, --data as given */
 	bool proxy_pass_in_argv;	/* --proxy URL held a password */
+	char *fetch_back;		/* --fetch-back URL (checked) */
+	char *imap_password;		/* SMTPDX_IMAP_PASSWORD (secret) */
 };
 
 int options_parse(struct options *o, int argc, char **argv, char *err,

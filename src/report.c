@@ -132,7 +132,7 @@ report_diagnosis(FILE *out, const struct diagnosis *d, bool color, bool path)
 
 	fprintf(out, "%s[%s] %s%s  %s (%s, at step %s)\n", col(color, c), mark,
 		col(color, C_BOLD), di->title, di->id, severity_name(d->sev),
-		step_name(d->step));
+		diag_step_name(d));
 	fputs(col(color, C_RESET), out);
 	if (*d->evidence) {
 		fputs("  evidence: ", out);
@@ -302,7 +302,7 @@ json_diag_items(struct buf *b, const struct diag_list *l, bool *first)
 		buf_addc(b, '{');
 		json_kv_str(b, "id", di->id, true);
 		json_kv_str(b, "severity", severity_name(d->sev), true);
-		json_kv_str(b, "step", step_name(d->step), true);
+		json_kv_str(b, "step", diag_step_name(d), true);
 		json_kv_str(b, "title", di->title, true);
 		json_kv_str(b, "explanation", d->explanation, true);
 		json_kv_str(b, "fix", d->fix, true);
@@ -682,8 +682,8 @@ report_sweep_text(FILE *out, const struct sweep *w, bool color)
 		sweep_seconds(w));
 }
 
-static void
-json_transcript(struct buf *b, const struct transcript *tr)
+void
+report_json_transcript(struct buf *b, const struct transcript *tr)
 {
 	buf_addc(b, '[');
 	for (size_t i = 0; i < tr->n; i++) {
@@ -752,7 +752,7 @@ json_sweep_port(struct buf *b, const struct sweep_port *p)
 		buf_adds(b, m++ ? ",{" : "{");
 		json_kv_str(b, "tls_mode", tls_mode_name(ss[k]->tls_mode), true);
 		buf_adds(b, "\"transcript\":");
-		json_transcript(b, &ss[k]->tr);
+		report_json_transcript(b, &ss[k]->tr);
 		buf_addc(b, '}');
 	}
 	buf_adds(b, "]}");

@@ -27,6 +27,8 @@ void report_summary(FILE *out, const struct session *s, bool color);
 /* A JSON array of the diagnoses in l, appended to b. */
 struct buf;
 void report_json_diags(struct buf *b, const struct diag_list *l);
+/* A transcript as the JSON array of CONTRACT.md, appended to b. */
+void report_json_transcript(struct buf *b, const struct transcript *tr);
 /* The whole JSON report; new string. */
 char *report_json(const struct session *s);
 /* Word-wrap text to width columns with an indent on continuation lines. */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -817,6 +818,35 @@ gen_header(struct buf *b, const struct session *s, const char *name,
 	free(v);
 }
 
+/* --data: the message's own Message-ID, when it has one of safe
+ * characters, is what --fetch-back searches for. */
+static void
+data_token(struct session *s)
+{
+	const char *d = s->cfg.data;
+	while (*d && strncmp(d, "\r\n", 2)) {
+		if (!strncasecmp(d, "Message-ID:", 11)) {
+			const char *v = d + 11;
+			v += strspn(v, " \t");
+			size_t n = strcspn(v, "\r\n");
+			while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+				n--;
+			if (n && n < sizeof s->sent.token &&
+			    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU"
+				   "VWXYZ0123456789<>@.-_+=$%!#") >= n) {
+				memcpy(s->sent.token, v, n);
+				s->sent.token[n] = '\0';
+				s->sent.token_header = "Message-ID";
+			}
+			return;
+		}
+		const char *nl = strstr(d, "\r\n");
+		if (!nl)
+			return;
+		d = nl + 2;
+	}
+}
+
 /*
  * The message, CRLF lines, each ended: --data as given; otherwise the
  * generated headers (each unless a --header names it), the --header
@@ -832,8 +862,10 @@ make_message(struct session *s)
 	struct buf b = { 0 };
 	struct timespec ts;
 
-	if (s->cfg.data)
+	if (s->cfg.data) {
+		data_token(s);
 		return xstrdup(s->cfg.data);
+	}
 	localtime_r(&t, &tm);
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S %z", &tm);
 	gmtime_r(&t, &tm);
@@ -858,6 +890,16 @@ make_message(struct session *s)
 	gen_header(&b, s, "Content-Type", "text/plain; charset=%s",
 		   s->cfg.body && !msg_ascii(s->cfg.body) ? "utf-8" : "us-ascii");
 	gen_header(&b, s, "X-Mailer", "smtpdx " SMTPDX_VERSION);
+	/* a mark no other message carries: --fetch-back searches for it */
+	unsigned char rnd[16];
+	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+		for (size_t i = 0; i < sizeof rnd; i++)
+			rnd[i] = (unsigned char)((unsigned long)ts.tv_nsec >> (i % 4 * 8) ^
+						 (unsigned long)getpid() * (i + 1));
+	for (size_t i = 0; i < sizeof rnd; i++)
+		snprintf(s->sent.token + 2 * i, 3, "%02x", rnd[i]);
+	s->sent.token_header = "X-Smtpdx-Token";
+	buf_printf(&b, "X-Smtpdx-Token: %s\r\n", s->sent.token);
 	if (s->cfg.headers)
 		buf_adds(&b, s->cfg.headers);
 	buf_adds(&b, "\r\n");

@@ -65,6 +65,12 @@ struct session {
 		size_t bytes;		/* message octets (before dot-stuffing) */
 		bool dsn_sent;		/* DSN parameters went on MAIL/RCPT */
 		bool requiretls_sent;
+		/* the message's unique mark, for --fetch-back (issue 13):
+		 * X-Smtpdx-Token's value, or with --data the Message-ID's;
+		 * "" none */
+		char token[256];
+		const char *token_header;	/* "X-Smtpdx-Token",
+						 * "Message-ID", NULL */
 	} sent;
 };
 

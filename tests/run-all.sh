@@ -44,9 +44,11 @@ valgrind|valgrind: every lab scenario|sh tests/sanitize.sh valgrind
 tui|TUI in tmux|sh tests/tui/run.sh
 secrets|secrets never show|sh tests/secrets.sh
 hostile|hostile servers|python3 tests/hostile.py
+fetchback|--fetch-back: IMAP servers of our own, hostile ones|python3 tests/fetchback.py
 replay|replay: foreign servers, behaviours (replies tied to commands, TLS mode in seconds)|python3 tests/replay.py
 e2e|lab end-to-end|python3 tests/e2e.py
 mta|real MTA: a private Postfix + Dovecot|sh tests/mta/run.sh
+fetchback-mta|--fetch-back: Postfix, Dovecot IMAP, OpenDKIM|sh tests/mta/fetchback.sh
 interop|interop: Exim, OpenSMTPD, aiosmtpd, Haraka, smtp-server, replays|sh tests/interop/run.sh
 local|local files, secrets, escaping, lab limits|python3 tests/local.py
 message|the message, DSN, REQUIRETLS, BDAT on the wire|python3 tests/message.py

@@ -5,7 +5,8 @@
 #  1. builds smtpdx and the unit tests with -fsanitize=address,undefined
 #     -fno-sanitize-recover=all into build-asan/ (never mixing with build/);
 #  2. runs the unit tests, the whole lab end-to-end suite (tests/e2e.py),
-#     the hostile suite (tests/hostile.py) and, where Postfix can run, the
+#     the hostile suite (tests/hostile.py), the IMAP servers of
+#     --fetch-back (tests/fetchback.py) and, where Postfix can run, the
 #     real-MTA suite (tests/mta/mta_test.py) with that binary, leak
 #     detection on; every report (also from the lab's forked server
 #     processes) goes to build-asan/san.*, and any such file is a failure;
@@ -82,6 +83,12 @@ else
 	check "SASL attack servers under ASan+UBSan: $(printf '%s\n' "$out" | tail -n 1)" [ $rc -eq 0 ]
 	[ $rc -eq 0 ] || printf '%s\n' "$out" | grep -v '^ok' | indent
 	check "SASL attack servers: no sanitizer report" reports
+
+	out=$(SMTPDX=$B/smtpdx HOSTILE_MAX_KIB=$((512 * 1024)) HOSTILE_SLACK=20 \
+		python3 tests/fetchback.py 2>&1); rc=$?
+	check "--fetch-back IMAP servers under ASan+UBSan: $(printf '%s\n' "$out" | tail -n 1)" [ $rc -eq 0 ]
+	[ $rc -eq 0 ] || printf '%s\n' "$out" | grep -v '^ok' | indent
+	check "--fetch-back IMAP servers: no sanitizer report" reports
 
 	# the real Postfix + Dovecot: a private instance (tests/mta/with-mta.sh)
 	out=$(SMTPDX=$B/smtpdx sh tests/mta/with-mta.sh python3 tests/mta/mta_test.py 2>&1); rc=$?

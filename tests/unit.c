@@ -20,6 +20,7 @@
 
 #include "../src/config.h"
 #include "../src/diag.h"
+#include "../src/imap.h"
 #include "../src/options.h"
 #include "../src/profile.h"
 #include "../src/findfix.h"
@@ -152,6 +153,7 @@ has(const char *s, const char *needle)
 #include "unit_middlebox.c"
 #include "unit_workshop.c"
 #include "unit_profile.c"
+#include "unit_imap.c"
 
 int
 main(void)
@@ -190,6 +192,9 @@ main(void)
 	test_workshop();
 	test_profile_save();
 	test_findfix_codec();
+	test_fb_url();
+	test_fb_dates();
+	test_fb_header();
 
 	options_pool_free();
 	printf("1..%d\n", n_tests);

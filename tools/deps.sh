@@ -56,6 +56,8 @@ for tier in "$@"; do
 		have dnsmasq || need dnsmasq-base
 		have postfix || need postfix
 		have dovecot || need dovecot-core
+		[ -x /usr/lib/dovecot/imap ] || need dovecot-imapd
+		have opendkim || need opendkim
 		have certtool || need gnutls-bin
 		have ip || need iproute2
 		{ have iptables || [ -x /usr/sbin/iptables ]; } || need iptables

@@ -12,8 +12,13 @@
 # without -c, nothing in /etc/postfix.  sendmail/postdrop (set-gid, they
 # would need alternate_config_directories in the system's main.cf) are
 # never used: every test goes through SMTP.  Dovecot runs from its own
-# config (base_dir, state_dir, log under STATE) and serves SASL only, on a
-# socket inside the private queue directory.
+# config (base_dir, state_dir, log under STATE) and serves SASL, on a
+# socket inside the private queue directory, and IMAP for the mailbox
+# (--fetch-back reads the test message back from it).  Where OpenDKIM is
+# installed it runs as a milter on the port-25 listener (its own config,
+# socket and pid file under STATE; DNS answers from TestDNSData) and adds
+# a real Authentication-Results header: dkim=none for unsigned mail, fail
+# for a signature that does not verify, pass for one that does.
 #
 # Listeners, on 127.0.0.1 (the ports come from the environment;
 # with-mta.sh picks them: the standard numbers inside a network namespace
@@ -22,6 +27,12 @@
 #   MTA_SUB       submission: STARTTLS required, AUTH PLAIN LOGIN (Dovecot)
 #   MTA_IMPLICIT  submission over implicit TLS, the same AUTH
 #   MTA_MX        port-25 style: STARTTLS offered, no AUTH
+#   MTA_IMAPS     Dovecot IMAP over implicit TLS (tester@mta.test's INBOX)
+#   MTA_IMAP      Dovecot IMAP with STARTTLS
+#   MTA_SIGNED    submission (STARTTLS, AUTH) whose mail OpenDKIM signs
+#                 (d=mta.test, s=sel) and hands, through a content filter,
+#                 to MTA_MX, where OpenDKIM verifies it: two hops, a real
+#                 dkim=pass
 #
 # Mail for @mta.test goes to STATE/mail; anything else is refused (Relay
 # access denied) or, once accepted, bounced by the error transport:
@@ -35,6 +46,7 @@ STATE=${1:?usage: setup.sh STATE}
 MTA_USER=tester@mta.test
 MTA_PASSWORD=${MTA_PASSWORD:-mta-Secret-77}
 SUB=${MTA_SUB:?} IMPLICIT=${MTA_IMPLICIT:?} MX=${MTA_MX:?}
+IMAPS=${MTA_IMAPS:-} IMAP=${MTA_IMAP:-} SIGNED=${MTA_SIGNED:-}
 OAUTH=${MTA_OAUTH:?} TOKENINFO=${MTA_TOKENINFO:?}
 log() { echo "mta-setup: $*" >&2; }
 skip() { log "$*"; exit 77; }
@@ -83,20 +95,43 @@ certtool --generate-certificate --load-privkey "$pki/server.key" \
 chmod 600 "$pki/ca.key" "$pki/server.key"
 chmod 644 "$pki/ca.pem"
 
-# ---- Dovecot: SASL only, from a config of its own ----------------------
+# ---- Dovecot: SASL, and IMAP when its listeners are asked for ----------
 # passwd-file passdb, no PAM; the auth socket in Postfix's private queue
-# directory.  No protocols: no IMAP/POP listener, the auth service only.
+# directory.  IMAP (dovecot-imapd) on MTA_IMAPS (TLS) and MTA_IMAP
+# (STARTTLS), the maildir Postfix delivers to.
 printf '%s:{PLAIN}%s::::::\n' "$MTA_USER" "$MTA_PASSWORD" > "$STATE/passwd"
 chmod 640 "$STATE/passwd"
 chgrp dovecot "$STATE/passwd" 2>/dev/null
 mkdir -p "$q/private" && chown postfix "$q/private"
+protocols= imap_conf= sslv=no
+if [ -n "$IMAPS" ] && [ -x /usr/lib/dovecot/imap ]; then
+	protocols=imap sslv=yes
+	imap_conf="ssl_cert = <$pki/server.pem
+ssl_key = <$pki/server.key
+mail_location = maildir:$STATE/mail/tester
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $IMAP
+  }
+  inet_listener imaps {
+    address = 127.0.0.1
+    port = $IMAPS
+    ssl = yes
+  }
+}"
+elif [ -n "$IMAPS" ]; then
+	log "no IMAP: dovecot-imapd is not installed (--fetch-back tests skip)"
+fi
 cat > "$STATE/dovecot.conf" <<EOC
-# smtpdx tests/mta/setup.sh: a private Dovecot, SASL for Postfix only
-protocols =
+# smtpdx tests/mta/setup.sh: a private Dovecot, SASL for Postfix and IMAP
+protocols = $protocols
 base_dir = $STATE/dovecot/base
 state_dir = $STATE/dovecot/state
 log_path = $STATE/dovecot.log
-ssl = no
+ssl = $sslv
+listen = 127.0.0.1
+$imap_conf
 disable_plaintext_auth = no
 auth_mechanisms = plain login oauthbearer xoauth2
 auth_failure_delay = 0
@@ -134,6 +169,48 @@ tokeninfo_url = http://127.0.0.1:$TOKENINFO/tokeninfo?access_token=
 username_attribute = email
 timeout_msecs = 5000
 EOC
+
+# ---- OpenDKIM: a milter that signs and verifies ------------------------
+# The key of mta.test (selector "sel") is ours; verifiers look it up in
+# TestDNSData instead of DNS.  It signs what an authenticated client
+# sends from @mta.test (MTA_SIGNED); InternalHosts names no one, so mail
+# from 127.0.0.1 without a login is verified, not signed.
+milter=
+if command -v opendkim >/dev/null 2>&1 && id opendkim >/dev/null 2>&1; then
+	dk=$STATE/opendkim
+	mkdir -p "$dk" && chown opendkim "$dk" && chmod 755 "$dk"
+	certtool --generate-privkey --key-type=rsa --bits=2048 \
+		--outfile "$dk/sel.txt" >/dev/null 2>&1 &&
+	sed -n '/^-----BEGIN/,/^-----END/p' "$dk/sel.txt" > "$dk/sel.key" &&
+	rm -f "$dk/sel.txt" &&
+	pub=$(certtool --load-privkey "$dk/sel.key" --pubkey-info --outder 2>/dev/null |
+		base64 -w0) && [ -n "$pub" ] ||
+		{ log "certtool could not make the DKIM key"; exit 1; }
+	chown opendkim "$dk/sel.key" && chmod 600 "$dk/sel.key"
+	echo "sel._domainkey.mta.test v=DKIM1; k=rsa; p=$pub" > "$dk/dns"
+	echo "sel._domainkey.mta.test mta.test:sel:$dk/sel.key" > "$dk/keys"
+	echo "*@mta.test sel._domainkey.mta.test" > "$dk/signing"
+	cat > "$dk/opendkim.conf" <<EOC
+Mode sv
+KeyTable file:$dk/keys
+SigningTable refile:$dk/signing
+Socket local:$dk/sock
+UMask 000
+PidFile $dk/pid
+UserID opendkim
+Syslog no
+AlwaysAddARHeader yes
+AuthservID mail.mta.test
+InternalHosts 192.0.2.1
+TestDNSData file:$dk/dns
+RequireSafeKeys no
+EOC
+	opendkim -x "$dk/opendkim.conf" </dev/null >>"$STATE/opendkim.log" 2>&1 ||
+		{ log "opendkim would not start: $(tail -n 3 "$STATE/opendkim.log")"; exit 1; }
+	milter="unix:$dk/sock"
+else
+	log "no Authentication-Results: opendkim is not installed"
+fi
 
 # ---- Postfix: an instance of its own -----------------------------------
 # The package's compiled-in program and metadata paths, spelled out so
@@ -195,12 +272,39 @@ smtpd_client_connection_rate_limit = 0
 smtpd_error_sleep_time = 0
 smtpd_soft_error_limit = 100
 smtpd_hard_error_limit = 100
+header_checks = regexp:$etc/header_checks
 EOC
+# a filter rule that accepts a message and drops it (--fetch-back's
+# "never arrives"): only for a header no other test sends
+printf '%s\n' '/^X-Smtpdx-Test: discard/ DISCARD dropped by the test header_checks' \
+	> "$etc/header_checks"
 # master.cf: the package's internal services without chroot (the private
 # queue directory holds no copy of /etc), our three listeners, postlog.
 {
 	echo "# smtpdx tests/mta/setup.sh"
 	echo "127.0.0.1:$MX inet n - n - - smtpd"
+	[ -n "$milter" ] && echo "  -o smtpd_milters=$milter" &&
+		echo "  -o milter_default_action=tempfail"
+	if [ -n "$milter" ] && [ -n "$SIGNED" ]; then
+		echo "127.0.0.1:$SIGNED inet n - n - - smtpd"
+		echo "  -o syslog_name=postfix/signed"
+		echo "  -o smtpd_tls_security_level=encrypt"
+		echo "  -o smtpd_sasl_auth_enable=yes"
+		echo "  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject"
+		echo "  -o smtpd_milters=$milter"
+		echo "  -o milter_default_action=tempfail"
+		echo "  -o content_filter=tomx:[127.0.0.2]:$MX"
+		# the port-25 service once more, on 127.0.0.2: an address that
+		# is not in inet_interfaces, and an SMTP client with a name of
+		# its own, or Postfix would see itself: "mail for 127.0.0.1
+		# loops back to myself"
+		echo "127.0.0.2:$MX inet n - n - - smtpd"
+		echo "  -o smtpd_milters=$milter"
+		echo "  -o milter_default_action=tempfail"
+		echo "tomx unix - - n - - smtp"
+		echo "  -o myhostname=relay.mta.test"
+		echo "  -o smtp_tls_security_level=may"
+	fi
 	echo "127.0.0.1:$SUB inet n - n - - smtpd"
 	echo "  -o syslog_name=postfix/submission"
 	echo "  -o smtpd_tls_security_level=encrypt"
@@ -232,7 +336,7 @@ postfix -c "$etc" start </dev/null >>"$STATE/postfix-start.log" 2>&1 ||
 
 # Ready when the ports greet and the auth socket exists: polled, with a
 # ceiling generous enough for a loaded machine.
-python3 - "$MX" "$SUB" "$q/private/auth" <<'P' ||
+python3 - "$MX" "$SUB" "$q/private/auth" ${protocols:+"$IMAPS"} <<'P' ||
 import os, socket, sys, time
 def greets(port):
     try:
@@ -241,13 +345,20 @@ def greets(port):
             return s.recv(100).startswith(b"220")
     except OSError:
         return False
+def listens(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), 2).close()
+        return True
+    except OSError:
+        return False
 end = time.monotonic() + 60
 while time.monotonic() < end:
-    if os.path.exists(sys.argv[3]) and all(greets(int(p)) for p in sys.argv[1:3]):
+    if os.path.exists(sys.argv[3]) and all(greets(int(p)) for p in sys.argv[1:3]) \
+            and all(listens(int(p)) for p in sys.argv[4:]):
         sys.exit(0)
     time.sleep(0.2)
 sys.exit(1)
 P
 	{ log "not ready after 60 s: $(tail -n 5 "$STATE/postfix.log" "$STATE/dovecot.log" 2>/dev/null)"; exit 1; }
-log "ready: $SUB (STARTTLS+AUTH) $IMPLICIT (TLS+AUTH) $MX (no AUTH), state in $STATE"
+log "ready: $SUB (STARTTLS+AUTH) $IMPLICIT (TLS+AUTH) $MX (no AUTH${milter:+, OpenDKIM}), ${protocols:+IMAP $IMAPS $IMAP, }state in $STATE"
 exit 0

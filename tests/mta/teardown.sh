@@ -1,5 +1,6 @@
 #!/bin/sh
-# teardown.sh STATE - stop the private Postfix and Dovecot of setup.sh
+# teardown.sh STATE - stop the private Postfix, Dovecot and OpenDKIM of
+# setup.sh
 # STATE, and wait until their master processes are gone.  Only those:
 # their own pid files, their own config.
 set -u
@@ -14,6 +15,11 @@ if [ -f "$STATE/dovecot.conf" ]; then
 	p=$(head -n 1 "$STATE/dovecot/base/master.pid" 2>/dev/null)
 	doveadm -c "$STATE/dovecot.conf" stop </dev/null >/dev/null 2>&1 ||
 		{ [ -n "$p" ] && kill "$p" 2>/dev/null; }
+	pids="$pids $p"
+fi
+if [ -f "$STATE/opendkim/pid" ]; then
+	p=$(head -n 1 "$STATE/opendkim/pid" 2>/dev/null)
+	[ -n "$p" ] && kill "$p" 2>/dev/null
 	pids="$pids $p"
 fi
 for pid in $pids; do
