@@ -131,6 +131,8 @@ struct facts {
 				 * error JSON (RFC 7628 §3.2.2) */
 	bool oauthbearer_microsoft;	/* OAUTHBEARER at a Microsoft host */
 	bool client_cert;	/* --cert: a client certificate was offered */
+	bool smtputf8_missing;	/* an address with a non-ASCII local part,
+				 * and the EHLO reply lists no SMTPUTF8 */
 	/*
 	 * Names that tell which domains the server calls its own, for the
 	 * recipient-domain question (diag_rcpt_domain()); NULL or "" when

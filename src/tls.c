@@ -11,6 +11,7 @@
 #include <time.h>
 #include <arpa/inet.h>
 
+#include "addr.h"
 #include "tls.h"
 #include "util.h"
 
@@ -100,7 +101,8 @@ tls_new(int fd, const struct tls_opts *o, char *err, size_t errlen)
 		inited = 1;
 	}
 	t->fd = fd;
-	t->servername = xstrdup(o->servername ? o->servername : "");
+	/* SNI and the certificate's names are A-labels (RFC 6066 §3) */
+	t->servername = idna_lookup_name(o->servername ? o->servername : "");
 	if ((rc = gnutls_certificate_allocate_credentials(&t->cred)) < 0) {
 		where = "credentials";
 		goto fail;
