@@ -86,6 +86,9 @@ enum lab_tls_flag {
 	LT_NO_DSN	= 1u << 6,	/* DSN not advertised (RFC 3461) */
 	LT_NO_REQUIRETLS = 1u << 7,	/* REQUIRETLS not advertised inside TLS */
 	LT_NO_CHUNKING	= 1u << 8,	/* CHUNKING not advertised, BDAT refused */
+	LT_NO_SMTPUTF8	= 1u << 9,	/* SMTPUTF8 not advertised (RFC 6531):
+					 * the parameter refused, and a non-ASCII
+					 * address without it (always) too */
 };
 
 enum lab_cert {
