@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "../src/addr.h"
 #include "../src/config.h"
 #include "../src/diag.h"
 #include "../src/options.h"
@@ -147,6 +148,7 @@ has(const char *s, const char *needle)
 #include "unit_replies.c"
 #include "unit_settings.c"
 #include "unit_provider.c"
+#include "unit_addr.c"
 
 int
 main(void)
@@ -180,6 +182,7 @@ main(void)
 	test_sync_tree();
 	test_settings();
 	test_provider();
+	test_addr();
 
 	options_pool_free();
 	printf("1..%d\n", n_tests);
