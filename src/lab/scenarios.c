@@ -40,7 +40,7 @@ static const struct lab_scenario scenarios[] = {
 	},
 	{
 		.name = "ok-smtputf8",
-		.desc = "SMTPUTF8 (RFC 6531): jösé@bücher.lab writes to zoë@bücher.lab",
+		.desc = "SMTPUTF8: jösé@bücher.lab writes to zoë@bücher.lab",
 		.from = "jösé@bücher.lab",
 		.to = "zoë@bücher.lab",
 	},
@@ -358,7 +358,7 @@ static const struct lab_scenario scenarios[] = {
 	},
 	{
 		.name = "mail.smtputf8_not_offered",
-		.desc = "A recipient jösé@...; the server lists no SMTPUTF8",
+		.desc = "To jösé@...: no SMTPUTF8 offered, no mail sent",
 		.tls_flags = LT_NO_SMTPUTF8,
 		.to = "jösé@smtpdx.lab",
 		.expect = "mail.smtputf8_not_offered", .expect_exit = 1,
