@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "message.h"
 #include "options.h"
 #include "profile.h"
@@ -433,16 +434,28 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			o->cfg.policy = &o->policy;
 			o->set |= OB_POLICY;
 			break;
-		case O_DELIVER:
-			if (!*optarg || strlen(optarg) > 253 ||
-			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
+		case O_DELIVER: {
+			/* an internationalised domain: its A-labels, which
+			 * DNS, DKIM and MTA-STS all use */
+			char *dom = NULL, why[300];
+			if (idna_involved(optarg) &&
+			    idna_to_ascii(optarg, &dom, why, sizeof why) < 0)
+				return usage_err(err, errlen, "--deliverability %s",
+						 why);
+			const char *d = dom ? dom : optarg;
+			if (!*d || strlen(d) > 253 ||
+			    strspn(d, "abcdefghijklmnopqrstuvwxyz"
 				   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
-			    strlen(optarg) || optarg[0] == '.' || optarg[0] == '-')
+			    strlen(d) || d[0] == '.' || d[0] == '-') {
+				free(dom);
 				return usage_err(err, errlen, "--deliverability wants a "
 						 "domain name, not '%s'", optarg);
+			}
 			free(o->deliverability);
-			o->deliverability = xstrdup(optarg);
+			o->deliverability = xstrdup(d);
+			free(dom);
 			break;
+		}
 		case O_DKIMSEL:
 			if (!*optarg || strlen(optarg) > 63 ||
 			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
