@@ -1266,6 +1266,11 @@ begin_mail(struct session *s)
 			if ((unsigned char)*c >= 0x80)
 				utf8_headers = true;
 	}
+	if (utf8_headers && !s->caps.smtputf8)
+		info(s, "the message's header lines hold UTF-8 and the server "
+		     "lists no SMTPUTF8: sent as they are (RFC 6532 allows raw "
+		     "UTF-8 headers only with SMTPUTF8; RFC 2047 words are the "
+		     "portable form)");
 	for (int i = 0; i <= s->cfg.nto; i++) {
 		/* the text views: U-labels beside the A-labels */
 		if (!addr_ascii(p->af[i].given) || p->af[i].idn) {

@@ -427,6 +427,14 @@ def t_smtputf8():
            "UTF-8 local part: JSON smtputf8 true, the transcript shows RCPT as sent",
            repr(rep and rep["message"]))
 
+    # UTF-8 in a --header line wants SMTPUTF8 too (RFC 6532), when offered
+    srv = Server(BASIC + ["SMTPUTF8"])
+    p, rep = session(srv, ["--header", "Subject: Grüße"])
+    mail = [l.decode("utf-8", "replace") for l in srv.commands if l.startswith(b"MAIL")]
+    report(p.returncode == 0 and mail and mail[0].endswith(" SMTPUTF8")
+           and "Subject: Grüße\r\n".encode() in (srv.data or b""),
+           "a UTF-8 --header: MAIL FROM carries SMTPUTF8", repr(mail))
+
     # ... not offered: no MAIL at all, and the diagnosis says why
     srv = Server(BASIC)
     p, rep = session(srv, ["-t", "jösé@bücher.test"])
