@@ -1255,7 +1255,6 @@ begin_mail(struct session *s)
 		     "be sent without it", need->given);
 		return;
 	}
-	p->utf8 = need != NULL;
 	/* UTF-8 in the message's own header lines wants it too (RFC 6532
 	 * §3.7), when offered */
 	const char *msg = s->cfg.data ? s->cfg.data : s->cfg.headers;
@@ -1266,6 +1265,7 @@ begin_mail(struct session *s)
 			if ((unsigned char)*c >= 0x80)
 				utf8_headers = true;
 	}
+	p->utf8 = need || (utf8_headers && s->caps.smtputf8);
 	if (utf8_headers && !s->caps.smtputf8)
 		info(s, "the message's header lines hold UTF-8 and the server "
 		     "lists no SMTPUTF8: sent as they are (RFC 6532 allows raw "
@@ -1304,8 +1304,7 @@ begin_mail(struct session *s)
 	buf_printf(&b, "MAIL FROM:<%s>", wire_from(s));
 	if (s->caps.size)
 		buf_printf(&b, " SIZE=%zu", message_size_estimate(s));
-	if (p->utf8 || (utf8_headers && s->caps.smtputf8)) {
-		p->utf8 = true;
+	if (p->utf8) {
 		s->sent.smtputf8_sent = true;
 		buf_adds(&b, " SMTPUTF8");
 	}
