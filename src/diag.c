@@ -761,6 +761,7 @@ static const char *const flag_names[] = {
 	"rcpt_own", "rcpt_foreign", "port25", "cafile_given",
 	"dsn_dropped", "oauth_error", "oauthbearer_microsoft", "client_cert",
 	"smtputf8_missing",
+	"oauth_only",
 };
 
 bool
@@ -843,6 +844,8 @@ flag(const struct facts *f, const char *name)
 		       (f->kind == FK_MECH_UNSUPPORTED || f->kind == FK_REPLY);
 	if (!strcmp(name, "client_cert"))
 		return f->client_cert;
+	if (!strcmp(name, "oauth_only"))
+		return f->oauth_only;
 	return false;
 }
 

@@ -133,6 +133,8 @@ struct facts {
 	bool client_cert;	/* --cert: a client certificate was offered */
 	bool smtputf8_missing;	/* an address with a non-ASCII local part,
 				 * and the EHLO reply lists no SMTPUTF8 */
+	bool oauth_only;	/* AUTH offers only XOAUTH2/OAUTHBEARER and
+				 * smtpdx was not asked for either */
 	/*
 	 * Names that tell which domains the server calls its own, for the
 	 * recipient-domain question (diag_rcpt_domain()); NULL or "" when

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "deliver.h"
 #include "message.h"
 #include "options.h"
 #include "profile.h"
@@ -443,10 +444,7 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 				return usage_err(err, errlen, "--deliverability %s",
 						 why);
 			const char *d = dom ? dom : optarg;
-			if (!*d || strlen(d) > 253 ||
-			    strspn(d, "abcdefghijklmnopqrstuvwxyz"
-				   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
-			    strlen(d) || d[0] == '.' || d[0] == '-') {
+			if (!deliver_domain_ok(d)) {
 				free(dom);
 				return usage_err(err, errlen, "--deliverability wants a "
 						 "domain name, not '%s'", optarg);
@@ -457,10 +455,7 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			break;
 		}
 		case O_DKIMSEL:
-			if (!*optarg || strlen(optarg) > 63 ||
-			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
-				   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
-			    strlen(optarg))
+			if (!deliver_selector_ok(optarg))
 				return usage_err(err, errlen, "--dkim-selector wants a "
 						 "selector name, not '%s'", optarg);
 			free(o->dkim_selector);
@@ -473,7 +468,6 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 				return usage_err(err, errlen, "--sending-ip wants an IPv4 "
 						 "or IPv6 address, not '%s'", optarg);
 			free(o->sending_ip);
-	free(o->dkim_selector);
 			o->sending_ip = xstrdup(optarg);
 			break;
 		}
@@ -949,6 +943,7 @@ options_free(struct options *o)
 	free(o->policy_file);
 	free(o->deliverability);
 	free(o->sending_ip);
+	free(o->dkim_selector);
 	free(o->profile);
 	free(o->config_file);
 	free(o->password_command);

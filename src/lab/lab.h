@@ -86,7 +86,10 @@ enum lab_tls_flag {
 	LT_NO_DSN	= 1u << 6,	/* DSN not advertised (RFC 3461) */
 	LT_NO_REQUIRETLS = 1u << 7,	/* REQUIRETLS not advertised inside TLS */
 	LT_NO_CHUNKING	= 1u << 8,	/* CHUNKING not advertised, BDAT refused */
-	LT_NO_SMTPUTF8	= 1u << 9,	/* SMTPUTF8 not advertised (RFC 6531):
+	LT_LOGIN_ADDRESS = 1u << 9,	/* the login is the full address
+					 * (LAB_FROM), not LAB_USER: as on
+					 * Microsoft 365, Gmail, Fastmail */
+	LT_NO_SMTPUTF8	= 1u << 10,	/* SMTPUTF8 not advertised (RFC 6531):
 					 * the parameter refused, and a non-ASCII
 					 * address without it (always) too */
 };
