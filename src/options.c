@@ -566,9 +566,13 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			break;
 		}
 		case O_CERT:
-		case O_KEY:
-			if (setting_check("cafile", optarg, err, errlen) < 0)
-				return -1;
+		case O_KEY: {
+			char why[128];
+			if (file_input_check(optarg, FILE_INPUT_MAX, why,
+					     sizeof why) < 0)
+				return usage_err(err, errlen, "%s %s%s%s", c == O_CERT ?
+						 "--cert" : "--key", optarg,
+						 why[0] == 'i' ? " " : ": ", why);
 			if (access(optarg, R_OK) < 0)
 				return usage_err(err, errlen, "%s %s: %s", c == O_CERT ?
 						 "--cert" : "--key", optarg,
@@ -576,6 +580,7 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			config_set(c == O_CERT ? &o->cfg.cert : &o->cfg.key, optarg);
 			o->set |= OB_CERT;
 			break;
+		}
 		case O_NOCOLOR:
 			o->no_color = true;
 			break;

@@ -53,6 +53,7 @@ message|the message, DSN, REQUIRETLS, BDAT on the wire|python3 tests/message.py
 sasl|SASL attack servers|python3 tests/sasl_attack.py
 sweep|port advisor (--sweep)|python3 tests/sweep.py
 netpat|port advisor on filtering networks|python3 tests/netpat.py
+middlebox|middleboxes: ASA inspection, TLS interception, providers by greeting|python3 tests/middlebox.py
 deliver|deliverability (--deliverability, dnsmasq + HTTPS)|python3 tests/deliver.py
 policy|team port policy (--policy)|python3 tests/policy.py
 proxy|--proxy: SOCKS5 and HTTP CONNECT proxies of our own|python3 tests/proxy.py

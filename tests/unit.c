@@ -149,6 +149,7 @@ has(const char *s, const char *needle)
 #include "unit_settings.c"
 #include "unit_provider.c"
 #include "unit_addr.c"
+#include "unit_middlebox.c"
 
 int
 main(void)
@@ -183,6 +184,8 @@ main(void)
 	test_settings();
 	test_provider();
 	test_addr();
+	test_middlebox();
+	test_provider_recognise();
 
 	options_pool_free();
 	printf("1..%d\n", n_tests);
