@@ -78,6 +78,11 @@ struct config {
 	/* --cert, --key: a client certificate for the TLS handshake */
 	char *cert, *key;	/* PEM files, or NULL */
 	char *key_pass;		/* secret: an encrypted key's passphrase */
+	/* where settings came from, by the names the user gave (for a
+	 * profile or a command line written back; the session reads none) */
+	char *provider;		/* --provider NAME, or NULL */
+	char *password_command;	/* --password-command CMD (not a secret) */
+	char *body_file, *data_file;	/* --body FILE, --data FILE */
 };
 
 enum { DSN_RET_NONE, DSN_RET_FULL, DSN_RET_HDRS };

@@ -28,7 +28,8 @@ enum {
 	O_BATCH, O_JSON, O_LAB, O_LIST, O_VERSION, O_NOCOLOR, O_TLSMIN,
 	O_LABSERVER, O_PROVIDER, O_POLICY, O_DELIVER, O_SENDINGIP, O_DKIMSEL, O_FINDFIX, O_PROFILE, O_CONFIG, O_PASSCMD,
 	O_PROXY, O_CERT, O_KEY, O_KEYPASSCMD,
-	O_BODY, O_HEADER, O_DATA, O_NOTIFY, O_RET, O_ENVID, O_REQUIRETLS, O_BDAT
+	O_BODY, O_HEADER, O_DATA, O_NOTIFY, O_RET, O_ENVID, O_REQUIRETLS, O_BDAT,
+	O_FORMAT,
 };
 
 static const struct option longopts[] = {
@@ -72,6 +73,7 @@ static const struct option longopts[] = {
 	{ "envid", required_argument, NULL, O_ENVID },
 	{ "requiretls", no_argument, NULL, O_REQUIRETLS },
 	{ "bdat", no_argument, NULL, O_BDAT },
+	{ "format", required_argument, NULL, O_FORMAT },
 	{ "proxy", required_argument, NULL, O_PROXY },
 	{ "cert", required_argument, NULL, O_CERT },
 	{ "key", required_argument, NULL, O_KEY },
@@ -88,7 +90,7 @@ options_usage(FILE *out)
 	/* one screen (80x24); the man page has the rest */
 	fputs(
 "usage: smtpdx [OPTIONS] HOST[:PORT]     walk through an SMTP session, explained\n"
-"       smtpdx --lab [SCENARIO]          the same on the built-in lab: --lab list\n"
+"       smtpdx --lab [SCENARIO]          on the built-in lab: list mystery fixit\n"
 "  -p, --port N          port (587)         --tls MODE  starttls implicit none\n"
 "      --cafile FILE     trust these CAs    --servername NAME  SNI and cert name\n"
 "      --insecure        past a bad cert    --tls-min V  1.0 1.1 1.2 1.3\n"
@@ -410,6 +412,13 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 		case O_LIST:
 			o->list_diagnoses = true;
 			break;
+		case O_FORMAT:	/* --lab handout --format html */
+			if (strcmp(optarg, "markdown") && strcmp(optarg, "html"))
+				return usage_err(err, errlen, "--format: markdown or "
+						 "html, not '%s'", optarg);
+			free(o->format);
+			o->format = xstrdup(optarg);
+			break;
 		case O_LABSERVER:
 			/* CAFILE is optional: "--lab-server -p 2525" */
 			o->lab = o->lab_server = true;
@@ -426,6 +435,7 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 						 "(--provider list names them)", optarg);
 			free(o->provider);
 			o->provider = xstrdup(optarg);
+			config_set(&o->cfg.provider, optarg);
 			break;
 		case O_POLICY:
 			free(o->policy_file);
@@ -489,6 +499,7 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 				return usage_err(err, errlen, "--password-command is empty");
 			free(o->password_command);
 			o->password_command = xstrdup(optarg);
+			config_set(&o->cfg.password_command, optarg);
 			break;
 		case O_KEYPASSCMD:
 			if (!*optarg)
@@ -502,6 +513,8 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			char **f = c == O_BODY ? &o->body_file : &o->data_file;
 			free(*f);
 			*f = xstrdup(optarg);
+			config_set(c == O_BODY ? &o->cfg.body_file : &o->cfg.data_file,
+				   optarg);
 			o->set |= OB_MESSAGE;
 			break;
 		}
@@ -785,7 +798,13 @@ options_merge(struct config *b, const struct options *o)
 		config_set(&b->body, u->body);
 		config_set(&b->headers, u->headers);
 		config_set(&b->data, u->data);
+		config_set(&b->body_file, u->body_file);
+		config_set(&b->data_file, u->data_file);
 	}
+	if (u->provider)
+		config_set(&b->provider, u->provider);
+	if (u->password_command)
+		config_set(&b->password_command, u->password_command);
 	if (o->set & OB_DSN) {
 		config_set(&b->notify, u->notify);
 		config_set(&b->envid, u->envid);
@@ -944,6 +963,7 @@ options_free(struct options *o)
 	free(o->ports);
 	free(o->password_file);
 	free(o->lab_server_ca);
+	free(o->format);
 	free(o->provider);
 	free(o->policy_file);
 	free(o->deliverability);

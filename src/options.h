@@ -38,6 +38,8 @@ struct options {
 	char *ports;			/* --ports list */
 	char *password_file;
 	char *lab_server_ca;		/* --lab-server CAFILE: serve only */
+	char *format;			/* --format (--lab handout): "markdown",
+					 * "html"; NULL: markdown */
 	bool lab_server;		/* --lab-server given (CAFILE or not) */
 	bool find_fix;			/* --find-fix */
 	char *profile;			/* --profile NAME */

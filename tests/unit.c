@@ -22,6 +22,8 @@
 #include "../src/config.h"
 #include "../src/diag.h"
 #include "../src/options.h"
+#include "../src/profile.h"
+#include "../src/findfix.h"
 #include "../src/provider.h"
 #include "../src/reply.h"
 #include "../src/sasl.h"
@@ -150,6 +152,8 @@ has(const char *s, const char *needle)
 #include "unit_provider.c"
 #include "unit_addr.c"
 #include "unit_middlebox.c"
+#include "unit_workshop.c"
+#include "unit_profile.c"
 
 int
 main(void)
@@ -186,6 +190,9 @@ main(void)
 	test_addr();
 	test_middlebox();
 	test_provider_recognise();
+	test_workshop();
+	test_profile_save();
+	test_findfix_codec();
 
 	options_pool_free();
 	printf("1..%d\n", n_tests);

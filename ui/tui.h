@@ -16,10 +16,27 @@ struct mx_result;
 struct tui_opts {
 	bool no_color;		/* --no-color or NO_COLOR */
 	const char *lab_name;	/* the lab scenario in use, NULL: none */
+	/* the config file of profiles (--config, or the default path):
+	 * `p` lists and loads its profiles, the form's Ctrl-P saves one */
+	const char *config_path;
+	/* the settings under the user's: the lab scenario's, or the
+	 * defaults.  A profile loads over these, and what a saved profile
+	 * or a fix's command line holds is what differs from them. */
+	const struct config *base;
 	/* tui_run_sweep() only: --mx, the mail domain's hosts, looked up
 	 * before curses starts (mx_lookup() blocks); swept in preference
 	 * order, moving on when no port of one answers.  NULL: cfg->host. */
 	const struct mx_result *mx;
+	/* the lab's workshop modes (issue 14): 0 a scenario by name, 1
+	 * mystery (its name hidden until the student names the diagnosis),
+	 * 2 fix-it (the student fixes the client's settings) */
+	int lab_mode;
+	unsigned lab_seed;		/* mystery picks in the TUI start here */
+	/* The lab again on another scenario, cfg made afresh for it (the
+	 * picker, `L`); NULL: no lab.  Returns 0, or -1 with err. */
+	int (*lab_switch)(void *ctx, const char *name, struct config *cfg,
+			  char *err, size_t errlen);
+	void *lab_ctx;
 	/* --deliverability DOMAIN on a terminal: open on the deliverability
 	 * screen, checking it (NULL: the session screen; `D` opens it
 	 * there with --from's domain).  Its --dkim-selector, --sending-ip. */

@@ -218,6 +218,7 @@ enum {
 
 struct cmdline;
 struct form;
+struct lab_scenario;
 struct mx_result;
 
 /* The sweep screen's state (advisor.c).  The sweep engine (src/sweep.c)
@@ -320,6 +321,19 @@ struct tui {
 	int cl_curx;			/* the cursor's column in the footer */
 	int ov_cury, ov_curx;		/* a form's cursor, -1: none */
 
+	/* the lab as a workshop (workshop.c) */
+	struct {
+		const struct lab_scenario *sc;	/* NULL: not the lab */
+		int mode;		/* tui_opts.lab_mode */
+		bool named, right;	/* mystery: named, and rightly */
+		const char *choices[5];	/* mystery: the ids to name it from */
+		size_t nchoices;
+		int hints;		/* fix-it: hints given so far */
+		bool solved;		/* fix-it: a session passed */
+		unsigned seed;
+		int sel;		/* picker, guess: the row selected */
+	} ws;
+
 	/* what was last drawn, to see what changed */
 	size_t seen_tr;
 	enum step_status seen_status[STEP_COUNT];
@@ -406,6 +420,30 @@ void adv_handle(struct tui *t, const struct pollfd *pfd, int n);
 /* Words for a TLS mode: "implicit TLS", "STARTTLS". */
 const char *adv_mode_words(enum tls_mode m);
 
+/* workshop.c: the lab as a workshop (issue 14) */
+enum { WS_PLAIN, WS_MYSTERY, WS_FIXIT };	/* tui_opts.lab_mode */
+void ws_init(struct tui *t);
+/* The scenario in use now, in mode (the picker's choice). */
+void ws_set(struct tui *t, const struct lab_scenario *sc, int mode);
+/* Count a mystery named (right or not) or a session fixed (mystery
+ * false, right true) in the score file. */
+void ws_progress(struct tui *t, bool mystery, bool right);
+/* Mystery mode, the diagnosis not named yet: hide the scenario's name,
+ * the diagnosis and the tree. */
+bool ws_secret(const struct tui *t);
+/* The scenario's name to show ("mystery" while secret); NULL: no lab. */
+const char *ws_label(const struct tui *t);
+/* The lab's login in words, into buf (the password unless the session
+ * uses it); NULL: no lab. */
+const char *ws_login(const struct tui *t, char *buf, size_t len);
+void ws_plan(const struct tui *t, struct doc *d);	/* the plan's lab lines */
+void ws_hidden(const struct tui *t, struct doc *d);	/* the pane, secret */
+void ws_help(struct doc *d, const struct tui *t);	/* `?`: the lab */
+void ws_finished(struct tui *t);	/* the session just finished */
+void ws_hint(struct tui *t);		/* `h` */
+void ws_picker(struct tui *t);		/* `L` */
+void ws_name_it(struct tui *t);		/* `d` */
+
 /* deliver.c: the deliverability screen's run, driven from the loop */
 /* The job's descriptor, -1: no run under way. */
 int dlv_pollfd(struct tui *t);
@@ -420,16 +458,32 @@ void dlv_free(struct tui *t);	/* at the end of the TUI */
 struct form *form_settings(const struct config *cfg);
 struct form *form_password(const char *user, const char *where);
 struct form *form_save(const char *suggest);
-enum form_rc { FORM_MORE, FORM_DONE, FORM_CANCEL };
+/* FORM_PROFILE: the settings form's Ctrl-P, a profile name typed */
+enum form_rc { FORM_MORE, FORM_DONE, FORM_CANCEL, FORM_PROFILE };
 enum form_rc form_key(struct form *f, int ch, bool keycode);
 /* Draw into w (h x wd, inside its border); *cy, *cx: where the cursor
  * goes, -1 for none. */
 void form_draw(struct form *f, WINDOW *w, int h, int wd, int *cy, int *cx);
 void form_error(struct form *f, const char *msg);
+/* News on the error line (a profile saved); ends the name prompt. */
+void form_info(struct form *f, const char *msg);
 int form_height(const struct form *f);
 /* After FORM_DONE: apply the settings to cfg.  Returns 0, or -1 with a
  * reason in err (the form stays open). */
 int form_apply(struct form *f, struct config *cfg, char *err, size_t errlen);
+/*
+ * The settings the form holds, over cur, in out (a new struct config, the
+ * caller frees it): the form is read as the command line it stands for
+ * and parsed by options_parse(), so it refuses what the command line
+ * refuses, in its words.  Returns 0, or -1 with one line in err (shown
+ * in the form, the cursor on the field it names).
+ */
+int form_check(struct form *f, const struct config *cur, struct config *out,
+	       char *err, size_t errlen);
+/* Was a new password command typed (and no password)?  Run it then. */
+bool form_passcmd_changed(const struct form *f, const struct config *cur);
+/* After FORM_PROFILE: the name typed (new string). */
+char *form_profile_name(const struct form *f);
 /* After FORM_DONE on a prompt: the text typed (new string; the caller
  * wipes a password). */
 char *form_value(const struct form *f);
