@@ -7,7 +7,7 @@ DESTDIR  ?=
 VERSION  := 0.1.0
 
 CC       ?= cc
-PKGS     := ncursesw gnutls gnutls-dane libedit libgsasl inih
+PKGS     := ncursesw gnutls gnutls-dane libedit libgsasl inih libidn2
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wwrite-strings -Wformat=2 -Wundef \
             -Wno-unused-parameter

@@ -290,8 +290,11 @@ static const struct dt_node tree[] = {
 	/* MAIL: the facts (code, encryption, login) before the words */
 	{ "mail.kind", "How did the server answer MAIL FROM?", T_KIND, NULL, {
 		{ "error reply", "mail.code" },
-		{ "extension not offered", "=mail.requiretls_not_offered" },
+		{ "extension not offered", "mail.ext" },
 		ANY("any.kind") } },
+	{ "mail.ext", "Was it SMTPUTF8 that an address needed?", T_FLAG,
+	  "smtputf8_missing", { Y("=mail.smtputf8_not_offered"),
+	  N("=mail.requiretls_not_offered") } },
 	{ "mail.code", "Which reply code did MAIL FROM get?", T_CODE, NULL, {
 		{ "421", "any.421" }, { "555", "mail.utf8" }, ANY("mail.rate") } },
 	{ "mail.utf8", "Does the sender address hold non-ASCII characters?", T_FLAG,
@@ -853,6 +856,7 @@ static const char *const flag_names[] = {
 	"auth_offered", "has_user", "from_given", "user_is_address",
 	"rcpt_own", "rcpt_foreign", "port25", "cafile_given",
 	"dsn_dropped", "oauth_error", "oauthbearer_microsoft", "client_cert",
+	"smtputf8_missing",
 	"middlebox_banner", "middlebox_note", "cert_intercepted", "cert_stopped",
 	"cb_intercepted", "middlebox_asked",
 	"from_utf8_unoffered", "rcpt_utf8_unoffered", "tls_implicit",
@@ -894,6 +898,8 @@ flag(const struct facts *f, const char *name)
 		return f->cert_problems & CP_NOT_YET_VALID;
 	if (!strcmp(name, "cert_hostname"))
 		return f->cert_problems & CP_HOSTNAME;
+	if (!strcmp(name, "smtputf8_missing"))
+		return f->smtputf8_missing;
 	if (!strcmp(name, "from_utf8"))
 		return has_non_ascii(f->from);
 	if (!strcmp(name, "middlebox_banner"))

@@ -134,6 +134,8 @@ struct facts {
 				 * error JSON (RFC 7628 §3.2.2) */
 	bool oauthbearer_microsoft;	/* OAUTHBEARER at a Microsoft host */
 	bool client_cert;	/* --cert: a client certificate was offered */
+	bool smtputf8_missing;	/* an address with a non-ASCII local part,
+				 * and the EHLO reply lists no SMTPUTF8 */
 	/* something on the path answered in the server's place
 	 * (middlebox.h): strong marks, a note, and what showed them */
 	bool middlebox_banner;	/* a masked banner, XXXX, an AV proxy */

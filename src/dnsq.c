@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "addr.h"
 #include "dnsq.h"
 #include "util.h"
 
@@ -100,7 +101,9 @@ query(const char *name, ns_type type, struct dnsq_answer *a,
 		return;
 	}
 	st.options |= RES_USE_DNSSEC;	/* ask for the AD bit */
-	int len = res_nquery(&st, name, ns_c_in, type, ans, sizeof ans);
+	char *qname = idna_lookup_name(name);	/* U-labels: A-labels */
+	int len = res_nquery(&st, qname, ns_c_in, type, ans, sizeof ans);
+	free(qname);
 	int herr = st.res_h_errno;
 	res_nclose(&st);
 	if (len > (int)sizeof ans)

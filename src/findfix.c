@@ -191,7 +191,8 @@ static const char *const takes_value[] = {
 	"--password-file", "--auth", "-f", "--from", "-t", "--to", "--helo",
 	"--timeout", "--tls-min", "--ports", "--lab-server", "--provider",
 	"--policy", "--deliverability", "--sending-ip", "--profile", "--config",
-	"--password-command", "--proxy", "--cert", "--key", "--notify", "--ret",
+	"--password-command", "--proxy", "--cert", "--key",
+	"--key-password-command", "--notify", "--ret",
 	"--envid", "--body", "--header", NULL
 };
 

@@ -336,10 +336,10 @@ prompt_signal(int sig)
 	errno = saved_errno;
 }
 
-/* Ask for the password on the terminal, without echo.  NULL if there is
- * no terminal. */
+/* Ask for a secret on the terminal ("password for alice: "), without
+ * echo.  NULL if there is no terminal. */
 static char *
-prompt_password(const char *user)
+prompt_secret(const char *what, const char *whose)
 {
 	static const int sigs[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGTSTP };
 	struct sigaction sa = { .sa_handler = prompt_signal }, old_sa[5];
@@ -360,8 +360,10 @@ prompt_password(const char *user)
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
 		sigaction(sigs[i], &sa, &old_sa[i]);
-	dprintf(fd, "password for %s: ", user);
+	/* echo off before the prompt shows: what is typed once it is seen
+	 * must never be echoed (nor flushed away) */
 	tcsetattr(fd, TCSAFLUSH, &quiet);
+	dprintf(fd, "%s for %s: ", what, whose);
 	/* a line, whole: a long token is not cut (the terminal's own line
 	 * limit, 4095 bytes on Linux, is the only one) */
 	size_t cap = 64 * 1024, n = 0;
@@ -391,6 +393,19 @@ prompt_password(const char *user)
 	wipe(buf, cap + 1);
 	free(buf);
 	return p;
+}
+
+static char *
+prompt_password(const char *user)
+{
+	return prompt_secret("password", user);
+}
+
+/* An encrypted --key's passphrase (options_set_key_prompt()). */
+static char *
+prompt_key_passphrase(const char *key)
+{
+	return prompt_secret("passphrase", key);
 }
 
 struct line_out {
@@ -999,6 +1014,7 @@ main(int argc, char **argv)
 	setlocale(LC_ALL, "");
 	signal(SIGPIPE, SIG_IGN);
 
+	options_set_key_prompt(prompt_key_passphrase);
 	if (options_parse(&o, argc, argv, err, sizeof err) < 0 ||
 	    options_password(&o, err, sizeof err) < 0) {
 		fprintf(stderr, "smtpdx: %s\n", err);

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "addr.h"
 #include "dnsq.h"
 #include "mx.h"
 #include "util.h"
@@ -50,7 +51,9 @@ host_addresses(res_state st, struct mx_host *h, const char *name, enum family fa
 		if ((fam == FAM_V4 && q[k].af != AF_INET) ||
 		    (fam == FAM_V6 && q[k].af != AF_INET6))
 			continue;
-		int len = res_nquery(st, name, ns_c_in, q[k].type, ans, sizeof ans);
+		char *qname = idna_lookup_name(name);
+		int len = res_nquery(st, qname, ns_c_in, q[k].type, ans, sizeof ans);
+		free(qname);
 		/* a truncated answer reports its full length: parse only
 		 * what the buffer holds */
 		if (len > (int)sizeof ans)
@@ -78,7 +81,10 @@ host_addresses(res_state st, struct mx_host *h, const char *name, enum family fa
 	struct addrinfo hints = { 0 }, *res = NULL;
 	hints.ai_family = fam == FAM_V4 ? AF_INET : fam == FAM_V6 ? AF_INET6 : AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(name, NULL, &hints, &res) != 0)
+	char *qname = idna_lookup_name(name);
+	int grc = getaddrinfo(qname, NULL, &hints, &res);
+	free(qname);
+	if (grc != 0)
 		return;
 	for (struct addrinfo *a = res; a && h->naddr < MX_MAX_ADDRS; a = a->ai_next) {
 		const void *p = a->ai_family == AF_INET
@@ -125,7 +131,9 @@ mx_lookup(const char *domain, enum family fam, struct mx_result *r)
 		return -1;
 	}
 
-	int len = res_nquery(&st, domain, ns_c_in, ns_t_mx, ans, sizeof ans);
+	char *qname = idna_lookup_name(domain);	/* U-labels: A-labels */
+	int len = res_nquery(&st, qname, ns_c_in, ns_t_mx, ans, sizeof ans);
+	free(qname);
 	if (len > (int)sizeof ans)
 		len = (int)sizeof ans;
 	int herr = st.res_h_errno;

@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "net.h"
 #include "util.h"
 
@@ -92,7 +93,7 @@ resolve_start(const char *host, int port, int family)
 	if (pipe2(r->pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		fatal("pipe: %s", strerror(errno));
 	}
-	r->host = xstrdup(host);
+	r->host = idna_lookup_name(host);	/* U-labels: the A-labels */
 	snprintf(r->port, sizeof r->port, "%d", port);
 	r->family = family;
 	if (is_invalid_tld(host)) {

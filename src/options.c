@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "deliver.h"
 #include "imap.h"
 #include "message.h"
@@ -27,7 +28,7 @@ enum {
 	O_PLAINAUTH, O_HELO, O_NOSEND, O_TIMEOUT, O_SWEEP, O_PORTS, O_MX,
 	O_BATCH, O_JSON, O_LAB, O_LIST, O_VERSION, O_NOCOLOR, O_TLSMIN,
 	O_LABSERVER, O_PROVIDER, O_POLICY, O_DELIVER, O_SENDINGIP, O_DKIMSEL, O_FINDFIX, O_PROFILE, O_CONFIG, O_PASSCMD,
-	O_PROXY, O_CERT, O_KEY,
+	O_PROXY, O_CERT, O_KEY, O_KEYPASSCMD,
 	O_BODY, O_HEADER, O_DATA, O_NOTIFY, O_RET, O_ENVID, O_REQUIRETLS, O_BDAT,
 	O_FORMAT,
 	O_FETCHBACK,
@@ -79,6 +80,7 @@ static const struct option longopts[] = {
 	{ "proxy", required_argument, NULL, O_PROXY },
 	{ "cert", required_argument, NULL, O_CERT },
 	{ "key", required_argument, NULL, O_KEY },
+	{ "key-password-command", required_argument, NULL, O_KEYPASSCMD },
 	{ "no-color", no_argument, NULL, O_NOCOLOR },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ "help", no_argument, NULL, 'h' },
@@ -98,7 +100,7 @@ options_usage(FILE *out)
 "  -u, --user NAME       AUTH as NAME       --password-file F  or SMTPDX_PASSWORD\n"
 "      --password-command CMD  a keyring    --auth MECH  auto plain login\n"
 "      cram-md5 scram-sha-256 xoauth2 oauthbearer external (--cert F --key F)\n"
-"      --allow-plaintext-auth              AUTH without TLS (don't)\n"
+"      --allow-plaintext-auth  no TLS (don't)  --key-password-command CMD (--key)\n"
 "  -f, --from ADDR       sender             -t, --to ADDR      recipient (repeat)\n"
 "      --helo NAME       EHLO name          --no-send          stop after RCPT\n"
 "      --timeout SECS    per step (15)      -4, -6             IPv4 or IPv6 only\n"
@@ -184,6 +186,87 @@ parse_target(struct options *o, const char *arg, char *err, size_t errlen)
 		o->set |= OB_PORT;
 	}
 	return 0;
+}
+
+/* ---- an encrypted key's passphrase ---------------------------------- */
+
+static char *(*key_prompt)(const char *key);
+
+void
+options_set_key_prompt(char *(*prompt)(const char *key))
+{
+	key_prompt = prompt;
+}
+
+/* Is the PEM key file encrypted (PKCS #8 "ENCRYPTED PRIVATE KEY", or the
+ * old OpenSSL "Proc-Type: 4,ENCRYPTED")?  Unreadable: no (the load then
+ * says why). */
+static bool
+key_encrypted(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	char line[256];
+	bool enc = false;
+	while (!enc && fgets(line, sizeof line, f))
+		enc = strstr(line, "-----BEGIN ENCRYPTED PRIVATE KEY-----") ||
+		      strstr(line, "Proc-Type: 4,ENCRYPTED");
+	fclose(f);
+	return enc;
+}
+
+/*
+ * --key's passphrase, when it needs one: --key-password-command, else
+ * SMTPDX_KEY_PASSWORD (read once, then out of the environment, so no
+ * child sees it), else the prompt on the terminal.  Then the certificate
+ * and key are loaded to check them; a passphrase that does not open the
+ * key is named with where it came from.
+ */
+static int
+key_passphrase(struct options *o, char *err, size_t errlen)
+{
+	const char *from = NULL;
+	char *env = getenv("SMTPDX_KEY_PASSWORD");
+	if (env) {
+		secrets_protect();
+		if (o->cfg.key && !o->cfg.key_pass && !o->key_password_command) {
+			config_set(&o->cfg.key_pass, env);
+			from = "SMTPDX_KEY_PASSWORD";
+		}
+		unsetenv("SMTPDX_KEY_PASSWORD");
+	}
+	if (o->cfg.key && !o->cfg.key_pass && o->key_password_command) {
+		secrets_protect();
+		char *pw = password_command("--key-password-command",
+					    o->key_password_command, 60, err,
+					    errlen);
+		if (!pw)
+			return -1;
+		config_set(&o->cfg.key_pass, pw);
+		wipe(pw, strlen(pw));
+		free(pw);
+		from = "--key-password-command";
+	}
+	if (o->cfg.key && !o->cfg.key_pass && key_prompt &&
+	    isatty(STDIN_FILENO) && key_encrypted(o->cfg.key)) {
+		char *pw = key_prompt(o->cfg.key);
+		if (pw) {
+			config_set(&o->cfg.key_pass, pw);
+			wipe(pw, strlen(pw));
+			free(pw);
+			from = "the terminal";
+		}
+	}
+	if (!o->cfg.cert)
+		return 0;
+	int rc = tls_client_cert_load(o->cfg.cert, o->cfg.key, o->cfg.key_pass,
+				      NULL, 0, err, errlen);
+	if (rc == TLS_KEY_LOCKED && from)
+		return usage_err(err, errlen, "--key %s: the passphrase from %s "
+				 "is wrong: it does not decrypt the key",
+				 o->cfg.key, from);
+	return rc < 0 ? -1 : 0;
 }
 
 int
@@ -365,13 +448,25 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			o->cfg.policy = &o->policy;
 			o->set |= OB_POLICY;
 			break;
-		case O_DELIVER:
-			if (!deliver_domain_ok(optarg))
+		case O_DELIVER: {
+			/* an internationalised domain: its A-labels, which
+			 * DNS, DKIM and MTA-STS all use */
+			char *dom = NULL, why[300];
+			if (idna_involved(optarg) &&
+			    idna_to_ascii(optarg, &dom, why, sizeof why) < 0)
+				return usage_err(err, errlen, "--deliverability %s",
+						 why);
+			const char *d = dom ? dom : optarg;
+			if (!deliver_domain_ok(d)) {
+				free(dom);
 				return usage_err(err, errlen, "--deliverability wants a "
 						 "domain name, not '%s'", optarg);
+			}
 			free(o->deliverability);
-			o->deliverability = xstrdup(optarg);
+			o->deliverability = xstrdup(d);
+			free(dom);
 			break;
+		}
 		case O_DKIMSEL:
 			if (!deliver_selector_ok(optarg))
 				return usage_err(err, errlen, "--dkim-selector wants a "
@@ -408,6 +503,13 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			free(o->password_command);
 			o->password_command = xstrdup(optarg);
 			config_set(&o->cfg.password_command, optarg);
+			break;
+		case O_KEYPASSCMD:
+			if (!*optarg)
+				return usage_err(err, errlen, "--key-password-command "
+						 "is empty");
+			free(o->key_password_command);
+			o->key_password_command = xstrdup(optarg);
 			break;
 		case O_BODY:
 		case O_DATA: {
@@ -604,15 +706,7 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 	if (o->cfg.mech == AM_EXTERNAL && !o->cfg.cert && !o->lab)
 		return usage_err(err, errlen, "--auth external logs in with a "
 				 "client certificate: add --cert FILE --key FILE");
-	/* an encrypted key's passphrase: from the environment only */
-	const char *kpw = getenv("SMTPDX_KEY_PASSWORD");
-	if (kpw && o->cfg.key && !o->cfg.key_pass)
-		config_set(&o->cfg.key_pass, kpw);
-	if (kpw)
-		unsetenv("SMTPDX_KEY_PASSWORD");
-	if (o->cfg.cert && tls_client_cert_load(o->cfg.cert, o->cfg.key,
-						o->cfg.key_pass, NULL, 0, err,
-						errlen) < 0)
+	if (key_passphrase(o, err, errlen) < 0)
 		return -1;
 	if (o->fetch_back && (o->sweep || o->cfg.mx || o->deliverability ||
 			      o->find_fix))
@@ -871,7 +965,8 @@ options_password(struct options *o, char *err, size_t errlen)
 		return read_password_file(o, err, errlen);
 	} else if (o->password_command) {
 		secrets_protect();
-		char *pw = password_command(o->password_command, 60, err, errlen);
+		char *pw = password_command("--password-command",
+					    o->password_command, 60, err, errlen);
 		if (!pw)
 			return -1;
 		config_set(&o->cfg.password, pw);
@@ -910,6 +1005,7 @@ options_free(struct options *o)
 	free(o->profile);
 	free(o->config_file);
 	free(o->password_command);
+	free(o->key_password_command);
 	free(o->body_file);
 	free(o->data_file);
 	free(o->fetch_back);

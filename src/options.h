@@ -45,6 +45,7 @@ struct options {
 	char *profile;			/* --profile NAME */
 	char *config_file;		/* --config FILE */
 	char *password_command;		/* --password-command CMD */
+	char *key_password_command;	/* --key-password-command CMD */
 	char *provider;			/* --provider NAME ("list": print) */
 	char *policy_file;		/* --policy FILE */
 	char *deliverability;		/* --deliverability DOMAIN */
@@ -56,6 +57,15 @@ struct options {
 	char *fetch_back;		/* --fetch-back URL (checked) */
 	char *imap_password;		/* SMTPDX_IMAP_PASSWORD (secret) */
 };
+
+/*
+ * An encrypted --key's passphrase comes from --key-password-command, else
+ * SMTPDX_KEY_PASSWORD, else this prompt: called with the key's file name
+ * when the key is encrypted and stdin is a terminal; returns the
+ * passphrase (heap, the caller wipes it) or NULL.  main.c sets it (the
+ * terminal is its business); NULL, the default: never asked.
+ */
+void options_set_key_prompt(char *(*prompt)(const char *key));
 
 int options_parse(struct options *o, int argc, char **argv, char *err,
 		  size_t errlen);

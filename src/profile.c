@@ -729,7 +729,8 @@ split_words(const char *cmd, int *n)
 }
 
 char *
-password_command(const char *cmd, double timeout, char *err, size_t errlen)
+password_command(const char *opt, const char *cmd, double timeout, char *err,
+		 size_t errlen)
 {
 	int n;
 	char **argv = split_words(cmd, &n);
@@ -739,21 +740,24 @@ password_command(const char *cmd, double timeout, char *err, size_t errlen)
 	struct buf out = { 0 };
 
 	if (n == 0) {
-		snprintf(err, errlen, "--password-command is empty");
+		snprintf(err, errlen, "%s is empty", opt);
 		goto done;
 	}
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		snprintf(err, errlen, "--password-command: pipe: %s", strerror(errno));
+		snprintf(err, errlen, "%s: pipe: %s", opt, strerror(errno));
 		goto done;
 	}
-	/* the environment without SMTPDX_PASSWORD */
+	/* the environment without SMTPDX_PASSWORD (and the key's and the
+	 * proxy's, should they still be there) */
 	size_t ne = 0;
 	while (environ[ne])
 		ne++;
 	char **env = xcalloc(ne + 1, sizeof *env);
 	size_t k = 0;
 	for (size_t i = 0; i < ne; i++)
-		if (strncmp(environ[i], "SMTPDX_PASSWORD=", 16) != 0)
+		if (strncmp(environ[i], "SMTPDX_PASSWORD=", 16) != 0 &&
+		    strncmp(environ[i], "SMTPDX_KEY_PASSWORD=", 20) != 0 &&
+		    strncmp(environ[i], "SMTPDX_PROXY_PASSWORD=", 22) != 0)
 			env[k++] = environ[i];
 	pid = fork();
 	if (pid == 0) {
@@ -768,7 +772,7 @@ password_command(const char *cmd, double timeout, char *err, size_t errlen)
 	close(pfd[1]);
 	pfd[1] = -1;
 	if (pid < 0) {
-		snprintf(err, errlen, "--password-command: fork: %s", strerror(errno));
+		snprintf(err, errlen, "%s: fork: %s", opt, strerror(errno));
 		goto done;
 	}
 	/*
@@ -825,16 +829,16 @@ password_command(const char *cmd, double timeout, char *err, size_t errlen)
 	}
 	timed_out = timed_out && !exited;
 	if (timed_out) {
-		snprintf(err, errlen, "--password-command %s: no answer within %.0f s",
-			 argv[0], timeout);
+		snprintf(err, errlen, "%s %s: no answer within %.0f s",
+			 opt, argv[0], timeout);
 	} else if (WIFEXITED(st) && WEXITSTATUS(st) == 127) {
-		snprintf(err, errlen, "--password-command: cannot run %s", argv[0]);
+		snprintf(err, errlen, "%s: cannot run %s", opt, argv[0]);
 	} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		snprintf(err, errlen, "--password-command %s failed (exit status %d)",
-			 argv[0], WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+		snprintf(err, errlen, "%s %s failed (exit status %d)",
+			 opt, argv[0], WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	} else if (!out.len || out.data[0] == '\n' || out.data[0] == '\r') {
-		snprintf(err, errlen, "--password-command %s printed no password",
-			 argv[0]);
+		snprintf(err, errlen, "%s %s printed no password",
+			 opt, argv[0]);
 	} else {
 		size_t l = strcspn(out.data, "\r\n");
 		result = xstrndup(out.data, l);

@@ -95,11 +95,13 @@ int profile_name_check(const char *name, char *err, size_t errlen);
 
 /*
  * Run cmd (split into words like a shell does, quotes honoured, no shell
- * run) with the environment minus SMTPDX_PASSWORD, and return the first
- * line it prints (heap; the caller wipes it).  Its output is never
- * logged.  NULL with err when it cannot run, exits non-zero, prints
- * nothing, or takes longer than timeout seconds.
+ * run) with the environment minus every SMTPDX_*PASSWORD, stdin from
+ * /dev/null, and return the first line it prints (heap; the caller wipes
+ * it).  Its output is never logged.  NULL with err when it cannot run,
+ * exits non-zero, prints nothing, or takes longer than timeout seconds;
+ * opt ("--password-command", "--key-password-command") names it there.
  */
-char *password_command(const char *cmd, double timeout, char *err, size_t errlen);
+char *password_command(const char *opt, const char *cmd, double timeout,
+		       char *err, size_t errlen);
 
 #endif

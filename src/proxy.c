@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "proxy.h"
 
 enum {
@@ -111,7 +112,9 @@ proxy_hs_start(struct proxy_hs *h, const struct config *c, const char *host,
 	h->note = cb;
 	h->arg = arg;
 	h->kind = c->proxy;
-	snprintf(h->name, sizeof h->name, "%s", host);
+	char *aname = idna_lookup_name(host);	/* the proxy resolves A-labels */
+	snprintf(h->name, sizeof h->name, "%s", aname);
+	free(aname);
 	snprintf(h->addr, sizeof h->addr, "%s", addr ? addr : "");
 	h->port = port;
 	bool v6 = strchr(*h->addr ? h->addr : h->name, ':') != NULL;

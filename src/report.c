@@ -446,6 +446,17 @@ json_session(struct buf *bp, const struct session *s, const char *result,
 	} else {
 		buf_adds(&b, "null,");
 	}
+	/* the addresses as given and as sent (IDNA A-labels, SMTPUTF8) */
+	buf_printf(&b, "\"smtputf8\":%s,\"addresses\":[",
+		   s->sent.smtputf8_sent ? "true" : "false");
+	for (int i = 0; session_address(s, i, false); i++) {
+		buf_adds(&b, i ? ",{" : "{");
+		json_kv_str(&b, "role", i ? "to" : "from", true);
+		json_kv_str(&b, "given", session_address(s, i, false), true);
+		json_kv_str(&b, "sent", session_address(s, i, true), false);
+		buf_addc(&b, '}');
+	}
+	buf_adds(&b, "],");
 	buf_printf(&b, "\"requiretls\":%s}", s->cfg.requiretls ?
 		   s->sent.requiretls_sent ? "\"sent\"" : "\"not_sent\"" : "null");
 	buf_adds(&b, ",\"diagnoses\":");

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "message.h"
 #include "middlebox.h"
 #include "sasl.h"
@@ -122,6 +123,11 @@ struct session_priv {
 	char *ev_oauth;		/* the server's OAuth error JSON, explained */
 	char *hostname;			/* for EHLO */
 	char *from, *to_default;
+	/* the addresses' forms (IDNA2008, RFC 6531): [0] the sender, then
+	 * each --to; which form goes is decided with MAIL FROM */
+	struct addr_forms af[1 + MAX_RCPT];
+	bool utf8;			/* SMTPUTF8 went on MAIL FROM */
+	bool smtputf8_missing;		/* ... was needed, not offered */
 	/* --bdat: the message in chunks (RFC 3030) */
 	char *bdat_msg;
 	size_t bdat_off, bdat_len;
@@ -358,6 +364,34 @@ default_hostname(void)
 	return xstrdup(h);
 }
 
+/* The forms of addr; an address the option checks did not see (the
+ * TUI's form checks it too) goes as it is. */
+static void
+set_forms(struct addr_forms *f, const char *addr)
+{
+	char err[300];
+	if (addr_forms(addr, f, err, sizeof err) < 0) {
+		f->given = xstrdup(addr);
+		f->ascii = xstrdup(addr);
+		f->utf8_local = !addr_ascii(addr);
+	}
+}
+
+/* The sender and the i-th recipient as they go on the wire (the sender
+ * when no --to was given). */
+static const char *
+wire_from(const struct session *s)
+{
+	return addr_wire(&s->p->af[0], s->p->utf8);
+}
+
+static const char *
+wire_to(const struct session *s, int i)
+{
+	return s->cfg.nto ? addr_wire(&s->p->af[1 + i], s->p->utf8)
+			  : wire_from(s);
+}
+
 struct session *
 session_new(const struct config *cfg)
 {
@@ -382,6 +416,8 @@ session_new(const struct config *cfg)
 		p->from = xstrdup(s->cfg.user);
 	else
 		p->from = xasprintf("smtpdx@%s", p->hostname);
+	for (int i = 0; i <= s->cfg.nto; i++)
+		set_forms(&p->af[i], i ? s->cfg.to[i - 1] : p->from);
 
 	const int *o = step_order(s);
 	for (int st = 0; st < STEP_COUNT; st++) {
@@ -436,6 +472,8 @@ session_free(struct session *s)
 	free(p->hostname);
 	free(p->from);
 	free(p->to_default);
+	for (size_t i = 0; i < ARRAY_SIZE(p->af); i++)
+		addr_forms_free(&p->af[i]);
 	free(p);
 	tls_info_free(&s->tls);
 	diag_list_free(&s->diags);
@@ -626,8 +664,9 @@ finish(struct session *s)
 	f->servername = s->cfg.servername ? s->cfg.servername : f->host;
 	f->user = s->cfg.user ? s->cfg.user : "";
 	f->helo = p->hostname;
-	f->from = p->from;
-	f->to = s->cfg.nto ? s->cfg.to[0] : p->from;
+	f->from = wire_from(s);		/* as sent (or as it would have gone) */
+	f->to = wire_to(s, 0);
+	f->smtputf8_missing = p->smtputf8_missing;
 	f->mech = *s->auth_mech ? s->auth_mech : auth_mech_name(s->cfg.mech);
 	f->evidence = p->ev ? p->ev : "";
 	f->text = p->text ? p->text : "";
@@ -874,12 +913,13 @@ make_message(struct session *s)
 	clock_gettime(CLOCK_REALTIME, &ts);
 
 	gen_header(&b, s, "Date", "%s", date);
-	gen_header(&b, s, "From", "<%s>", p->from);
+	/* RFC 6532: raw UTF-8 in headers only with SMTPUTF8; otherwise the
+	 * addresses as they went in the envelope (A-labels) */
+	gen_header(&b, s, "From", "<%s>", wire_from(s));
 	if (!msg_has_header(s->cfg.headers, "To")) {
 		buf_adds(&b, "To: ");
 		for (int i = 0; i < s->cfg.nto || i == 0; i++) {
-			const char *to = s->cfg.nto ? s->cfg.to[i] : p->from;
-			buf_printf(&b, "%s<%s>", i ? ", " : "", to);
+			buf_printf(&b, "%s<%s>", i ? ", " : "", wire_to(s, i));
 		}
 		buf_adds(&b, "\r\n");
 	}
@@ -912,7 +952,7 @@ make_message(struct session *s)
 		   "to check that mail from <%s> is accepted.\r\n"
 		   ".\r\n"
 		   "Nothing needs to be done; it can be deleted.\r\n",
-		   s->cfg.host ? s->cfg.host : "?", s->port, stamp, p->from);
+		   s->cfg.host ? s->cfg.host : "?", s->port, stamp, wire_from(s));
 	return buf_steal(&b);
 }
 
@@ -1321,7 +1361,52 @@ static void
 begin_mail(struct session *s)
 {
 	struct session_priv *p = s->p;
-	bool utf8 = false;
+
+	/* RFC 6531 §3.4: an address with a non-ASCII local part exists only
+	 * with SMTPUTF8; one with a non-ASCII domain only needs its A-labels
+	 * (RFC 5890), which any server takes. */
+	const struct addr_forms *need = NULL;
+	for (int i = 0; i <= s->cfg.nto && !need; i++)
+		if (p->af[i].utf8_local)
+			need = &p->af[i];
+	if (need && !s->caps.smtputf8) {
+		p->smtputf8_missing = true;
+		fail(s, STEP_MAIL, FK_NOT_OFFERED, NULL, "the EHLO reply lists no "
+		     "SMTPUTF8, and <%s> has a non-ASCII local part: it cannot "
+		     "be sent without it", need->given);
+		return;
+	}
+	/* UTF-8 in the message's own header lines wants it too (RFC 6532
+	 * §3.7), when offered */
+	const char *msg = s->cfg.data ? s->cfg.data : s->cfg.headers;
+	bool utf8_headers = false;
+	if (msg && !addr_ascii(msg)) {
+		const char *eoh = s->cfg.data ? strstr(msg, "\r\n\r\n") : NULL;
+		for (const char *c = msg; *c && (!eoh || c < eoh); c++)
+			if ((unsigned char)*c >= 0x80)
+				utf8_headers = true;
+	}
+	p->utf8 = need || (utf8_headers && s->caps.smtputf8);
+	if (utf8_headers && !s->caps.smtputf8)
+		info(s, "the message's header lines hold UTF-8 and the server "
+		     "lists no SMTPUTF8: sent as they are (RFC 6532 allows raw "
+		     "UTF-8 headers only with SMTPUTF8; RFC 2047 words are the "
+		     "portable form)");
+	for (int i = 0; i <= s->cfg.nto; i++) {
+		/* the text views: U-labels beside the A-labels */
+		if (!addr_ascii(p->af[i].given) || p->af[i].idn) {
+			char *d = addr_display(&p->af[i], p->utf8);
+			if (p->utf8)
+				info(s, "%s goes as given, with SMTPUTF8 (RFC 6531)", d);
+			else if (strcmp(p->af[i].given, p->af[i].ascii))
+				info(s, "%s goes as <%s>: A-labels, no SMTPUTF8 "
+				     "needed", p->af[i].given, p->af[i].ascii);
+			else
+				info(s, "%s goes as given: A-labels, no SMTPUTF8 "
+				     "needed", d);
+			free(d);
+		}
+	}
 
 	/* RFC 8689 §4.1: REQUIRETLS only on a TLS connection, and only to a
 	 * server that offers it; otherwise no mail goes at all. */
@@ -1336,19 +1421,14 @@ begin_mail(struct session *s)
 		     "reply inside TLS lists no REQUIRETLS");
 		return;
 	}
-	for (const char *c = p->from; *c; c++)
-		if ((unsigned char)*c >= 0x80)
-			utf8 = true;
-	for (int i = 0; i < s->cfg.nto; i++)	/* RFC 6531: any address */
-		for (const char *c = s->cfg.to[i]; *c; c++)
-			if ((unsigned char)*c >= 0x80)
-				utf8 = true;
 	struct buf b = { 0 };
-	buf_printf(&b, "MAIL FROM:<%s>", p->from);
+	buf_printf(&b, "MAIL FROM:<%s>", wire_from(s));
 	if (s->caps.size)
 		buf_printf(&b, " SIZE=%zu", message_size_estimate(s));
-	if (utf8 && s->caps.smtputf8)
+	if (p->utf8) {
+		s->sent.smtputf8_sent = true;
 		buf_adds(&b, " SMTPUTF8");
+	}
 	if (dsn_wanted(s) && s->caps.dsn) {
 		s->sent.dsn_sent = true;
 		if (s->cfg.ret)
@@ -1387,7 +1467,7 @@ begin_mail(struct session *s)
 	if (p->mode == RUN_ALL && s->caps.pipelining) {
 		int n = s->cfg.nto ? s->cfg.nto : 1;
 		for (int i = 0; i < n; i++) {
-			char *r = rcpt_cmd(s, s->cfg.nto ? s->cfg.to[i] : p->from);
+			char *r = rcpt_cmd(s, wire_to(s, i));
 			send_cmd(s, C_RCPT, r, NULL);
 			free(r);
 		}
@@ -1408,18 +1488,19 @@ begin_rcpt(struct session *s)
 		return;		/* already out with MAIL */
 	int n = s->cfg.nto ? s->cfg.nto : 1;
 	if (!s->cfg.nto)
-		info(s, "no --to given: sending the test to the sender, <%s>", p->from);
+		info(s, "no --to given: sending the test to the sender, <%s>",
+		     wire_from(s));
 	/* Stepping by hand: one RCPT per step would hide nothing useful, so
 	 * all recipients go together (pipelined if allowed, else in turn). */
 	if (s->caps.pipelining || n == 1) {
 		for (int i = 0; i < n; i++) {
-			char *r = rcpt_cmd(s, s->cfg.nto ? s->cfg.to[i] : p->from);
+			char *r = rcpt_cmd(s, wire_to(s, i));
 			send_cmd(s, C_RCPT, r, NULL);
 			free(r);
 		}
 		p->rcpt_sent = n;
 	} else {
-		char *r = rcpt_cmd(s, s->cfg.to[0]);
+		char *r = rcpt_cmd(s, wire_to(s, 0));
 		send_cmd(s, C_RCPT, r, NULL);
 		free(r);
 		p->rcpt_sent = 1;
@@ -1787,7 +1868,7 @@ on_rcpt(struct session *s, struct reply *r)
 	/* sent one at a time (no PIPELINING): the next recipient */
 	int n = s->cfg.nto ? s->cfg.nto : 1;
 	if (p->rcpt_sent < n && p->rcpt_fail.code == 0) {
-		char *c = rcpt_cmd(s, s->cfg.to[p->rcpt_sent]);
+		char *c = rcpt_cmd(s, wire_to(s, p->rcpt_sent));
 		send_cmd(s, C_RCPT, c, NULL);
 		free(c);
 		p->rcpt_sent++;
@@ -3112,4 +3193,12 @@ const char *
 session_sender(const struct session *s)
 {
 	return s->p->from;
+}
+
+const char *
+session_address(const struct session *s, int i, bool wire)
+{
+	if (i < 0 || i > s->cfg.nto)
+		return NULL;
+	return wire ? addr_wire(&s->p->af[i], s->p->utf8) : s->p->af[i].given;
 }

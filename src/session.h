@@ -71,6 +71,7 @@ struct session {
 		char token[256];
 		const char *token_header;	/* "X-Smtpdx-Token",
 						 * "Message-ID", NULL */
+		bool smtputf8_sent;	/* SMTPUTF8 went on MAIL FROM */
 	} sent;
 };
 
@@ -94,6 +95,10 @@ int session_step_order(const struct session *s, int out[STEP_COUNT]);
 /* The envelope sender MAIL FROM will name (--from; else the user when it
  * is an address; else smtpdx@ the EHLO name).  Owned by s. */
 const char *session_sender(const struct session *s);
+/* Address i (0: the sender, then each recipient; NULL past the last) as
+ * the user gave it, or (wire) as it goes on the wire: A-labels, or as
+ * given with SMTPUTF8 (addr.h).  Valid while s lives. */
+const char *session_address(const struct session *s, int i, bool wire);
 
 /* What to wait for: p->fd (-1: nothing) and p->events; *deadline is the
  * monotonic time (now_mono()) by which session_handle() must be called. */

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "addr.h"
 #include "settings.h"
 #include "util.h"
 
@@ -102,7 +103,17 @@ check_host(const char *name, const char *v, char *err, size_t errlen)
 	if (strchr(v, ':') && !ip_literal(v))
 		return fail(err, errlen, "%s '%s' is neither a host name nor an IPv6 "
 			    "address (a port goes after one colon: host:587)", name, v);
-	if (!ip_literal(v) && !dns_name(v))
+	if (ip_literal(v))
+		return 0;
+	/* an internationalised name: valid IDNA2008, looked up as A-labels */
+	char *ascii = NULL;
+	if (idna_involved(v)) {
+		if (idna_to_ascii(v, &ascii, err, errlen) < 0)
+			return -1;
+	}
+	bool ok = dns_name(ascii ? ascii : v);
+	free(ascii);
+	if (!ok)
 		return fail(err, errlen, "%s '%s' is not a host name (letters, digits, "
 			    "'-' and dots) nor an address", name, v);
 	return 0;
@@ -120,7 +131,19 @@ check_address(const char *name, const char *v, char *err, size_t errlen)
 			    "(a bare name would be sent as it is, and most servers "
 			    "refuse it or guess)", name, v);
 	const char *dom = at + 1;
-	if (dom[0] == '[' ? dom[strlen(dom) - 1] != ']' : !dns_name(dom))
+	if (dom[0] == '[')
+		return dom[strlen(dom) - 1] != ']' ?
+			fail(err, errlen, "%s '%s': '%s' is not a domain", name, v,
+			     dom) : 0;
+	/* UTF-8 local parts (RFC 6531) and U-label domains (IDNA2008) */
+	struct addr_forms f;
+	char why[300];
+	if (addr_forms(v, &f, why, sizeof why) < 0)
+		return fail(err, errlen, "%s '%s': %s", name, v, why);
+	const char *adom = strrchr(f.ascii, '@') + 1;
+	bool ok = dns_name(adom);
+	addr_forms_free(&f);
+	if (!ok)
 		return fail(err, errlen, "%s '%s': '%s' is not a domain", name, v, dom);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <arpa/inet.h>
 
+#include "addr.h"
 #include "tls.h"
 #include "util.h"
 
@@ -100,7 +101,8 @@ tls_new(int fd, const struct tls_opts *o, char *err, size_t errlen)
 		inited = 1;
 	}
 	t->fd = fd;
-	t->servername = xstrdup(o->servername ? o->servername : "");
+	/* SNI and the certificate's names are A-labels (RFC 6066 §3) */
+	t->servername = idna_lookup_name(o->servername ? o->servername : "");
 	if ((rc = gnutls_certificate_allocate_credentials(&t->cred)) < 0) {
 		where = "credentials";
 		goto fail;
@@ -733,10 +735,12 @@ tls_client_cert_load(const char *cert, const char *key, const char *pass,
 			rc == GNUTLS_E_PKCS1_WRONG_PAD;
 		snprintf(err, errlen, "--cert %s --key %s: %s%s", cert, key,
 			 gnutls_strerror(rc), locked ? (pass ?
-			 " (a wrong SMTPDX_KEY_PASSWORD?)" : " (an encrypted key: "
-			 "put its passphrase in SMTPDX_KEY_PASSWORD)") : "");
+			 " (a wrong passphrase?)" : " (an encrypted key: give its "
+			 "passphrase with --key-password-command CMD or "
+			 "SMTPDX_KEY_PASSWORD, or run on a terminal to be asked)")
+			 : "");
 		gnutls_certificate_free_credentials(cred);
-		return -1;
+		return locked ? TLS_KEY_LOCKED : -1;
 	}
 	if (subject && sublen &&
 	    gnutls_certificate_get_x509_crt(cred, 0, &crts, &ncrt) == 0) {

@@ -98,7 +98,9 @@ struct tls_opts {
 
 /* Load a client certificate and its key (PEM; pass for an encrypted
  * key) to check them: 0 with the certificate's subject in subject, or -1
- * with why in err (one line). */
+ * with why in err (one line); TLS_KEY_LOCKED (also < 0) when the key is
+ * encrypted and pass (NULL or wrong) does not open it. */
+#define TLS_KEY_LOCKED (-2)
 int tls_client_cert_load(const char *cert, const char *key, const char *pass,
 			 char *subject, size_t sublen, char *err, size_t errlen);
 

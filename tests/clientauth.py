@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """clientauth.py - logging in without a password: client certificates
-(--cert/--key, an encrypted key's passphrase from SMTPDX_KEY_PASSWORD),
+(--cert/--key, an encrypted key's passphrase from SMTPDX_KEY_PASSWORD,
+--key-password-command or the terminal),
 SASL EXTERNAL, OAUTHBEARER (RFC 7628) and XOAUTH2 tokens, against the lab
 (--lab-server hands out a client certificate from its CA) and small
 servers of our own: the OAuth error JSON decoded and explained, the %x01
@@ -64,6 +65,44 @@ def lab(scenario, name):
     port = int(p.stdout.readline().decode().strip())
     info = "".join(p.stdout.readline().decode() for _ in range(4))
     return p, port, ca, os.path.join(TMP, name + "-client.pem"), info
+
+
+def on_pty(argv, typed, timeout=30):
+    """Run argv with a pty as its controlling terminal (stdin, stdout and
+    /dev/tty); type typed and Enter once it asks for a passphrase.
+    Returns (exit status, everything the terminal showed)."""
+    import pty
+    import select
+    import time
+    e = dict(os.environ)
+    for k in ("SMTPDX_PASSWORD", "SMTPDX_KEY_PASSWORD"):
+        e.pop(k, None)
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(argv[0], argv, e)
+    shown, sent = b"", False
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        r, _, _ = select.select([fd], [], [], 0.5)
+        if r:
+            try:
+                d = os.read(fd, 4096)
+            except OSError:
+                break
+            if not d:
+                break
+            shown += d
+        if not sent and b"passphrase for " in shown:
+            os.write(fd, typed.encode() + b"\n")
+            sent = True
+    try:
+        os.kill(pid, 9) if time.monotonic() >= end else None
+    except OSError:
+        pass
+    _, st = os.waitpid(pid, 0)
+    os.close(fd)
+    return (os.WEXITSTATUS(st) if os.WIFEXITED(st) else -1,
+            shown.decode("utf-8", "replace"))
 
 
 # ---- client certificates and EXTERNAL --------------------------------------
@@ -155,6 +194,50 @@ try:
         report(rc == 0 and "key-Pass-9" not in out + err,
                "an encrypted key with SMTPDX_KEY_PASSWORD works; the "
                "passphrase shows nowhere", err + out[-300:])
+        encargs = ["127.0.0.1:%d" % rport, "--cafile", rca, "--cert", certf,
+                   "--key", encf, "--no-send"] + base
+        rc, j, out, err = run(encargs, env={"SMTPDX_KEY_PASSWORD": "not-it-1"})
+        report(rc == 2 and len(err.strip().splitlines()) == 1 and
+               "passphrase from SMTPDX_KEY_PASSWORD is wrong" in err and
+               "not-it-1" not in out + err,
+               "a wrong SMTPDX_KEY_PASSWORD: one line naming it, exit 2", err)
+        # --key-password-command: run without a shell, its output unseen,
+        # no SMTPDX_*PASSWORD in its environment; it wins over the variable
+        envf = os.path.join(TMP, "cmd-env")
+        cmd = "sh -c 'env > %s; echo key-Pass-9'" % envf
+        rc, j, out, err = run(encargs + ["--key-password-command", cmd],
+                              env={"SMTPDX_KEY_PASSWORD": "not-it-1",
+                                   "SMTPDX_PASSWORD": "pw-Not-For-Child"})
+        child = open(envf).read() if os.path.exists(envf) else "(not run)"
+        report(rc == 0 and "key-Pass-9" not in out + err,
+               "--key-password-command: the key opens; the passphrase shows "
+               "nowhere", err + out[-300:])
+        report("SMTPDX_KEY_PASSWORD" not in child and "SMTPDX_PASSWORD" not in child
+               and "PATH=" in child,
+               "--key-password-command: no SMTPDX_*PASSWORD in the command's "
+               "environment", child[:300])
+        rc, j, out, err = run(encargs + ["--key-password-command", "echo not-it-2"])
+        report(rc == 2 and len(err.strip().splitlines()) == 1 and
+               "passphrase from --key-password-command is wrong" in err and
+               "not-it-2" not in out + err,
+               "a wrong --key-password-command: one line naming it, exit 2", err)
+        rc, j, out, err = run(encargs + ["--key-password-command", "false"])
+        report(rc == 2 and "--key-password-command false failed" in err,
+               "a failing --key-password-command: usage error naming it", err)
+        # on a terminal: asked for without echo
+        for typed, want_rc, what in (("key-Pass-9", 0, "the right passphrase"),
+                                     ("not-it-3", 2, "a wrong passphrase")):
+            rc, shown = on_pty([SMTPDX] + encargs, typed)
+            if want_rc == 0:
+                report(rc == 0 and "passphrase for %s: " % encf in shown
+                       and typed not in shown,
+                       "on a terminal, %s: asked for, not echoed, the key opens" % what,
+                       shown[-600:])
+            else:
+                report(rc == 2 and "passphrase from the terminal is wrong" in shown
+                       and typed not in shown,
+                       "on a terminal, %s: named as the terminal's, exit 2" % what,
+                       shown[-600:])
     else:
         skip("an encrypted client key", "no certtool")
 finally:

@@ -27,6 +27,7 @@ SPECIAL = {
     "auth-xoauth2-expired": ("auth.oauth_token_rejected", 1),
     "auth-user-form": ("auth.failed", 1),
     "ok-relay": (None, 0),
+    "ok-smtputf8": (None, 0),
     "hostile-escapes": (None, 0),
     "hostile-trickle": ("greeting.timeout", 1),
     "hostile-drop": ("session.closed", 1),

@@ -382,6 +382,130 @@ def t_requiretls():
            "REQUIRETLS not offered: no MAIL, no mail sent", repr(sent))
 
 
+def t_smtputf8():
+    # RFC 6531 / IDNA2008: an ASCII local part at a U-label domain goes as
+    # A-labels, with no SMTPUTF8 and no byte above 0x7f anywhere ...
+    srv = Server(BASIC + ["SMTPUTF8"])
+    p, rep = session(srv, ["-t", "user@bücher.test", "-t", "ok@example.org"])
+    sent = [l.decode("utf-8", "replace") for l in srv.commands]
+    report(p.returncode == 0 and "RCPT TO:<user@xn--bcher-kva.test>" in sent
+           and "RCPT TO:<ok@example.org>" in sent,
+           "U-label domain: RCPT TO names the A-labels", repr(sent))
+    report(all(not l.startswith("MAIL") or "SMTPUTF8" not in l for l in sent)
+           and all(b < 0x80 for b in srv.raw),
+           "U-label domain, ASCII local part: no SMTPUTF8, not one non-ASCII byte sent",
+           repr(sent[:4]))
+    report(b"To: <b@example.org>, <user@xn--bcher-kva.test>, <ok@example.org>\r\n"
+           in (srv.data or b""),
+           "U-label domain: the To: header holds the A-labels (RFC 6532: no raw UTF-8)",
+           repr((srv.data or b"")[:300]))
+    report(rep and rep["message"]["smtputf8"] is False and
+           {"role": "to", "given": "user@bücher.test", "sent": "user@xn--bcher-kva.test"}
+           in rep["message"]["addresses"],
+           "U-label domain: JSON message.addresses: given and as sent",
+           repr(rep and rep["message"]))
+    p, _ = session(Server(BASIC), ["-t", "user@bücher.test"], json_out=False)
+    out = p.stdout.decode("utf-8", "replace")
+    report("user@bücher.test goes as <user@xn--bcher-kva.test>" in out,
+           "U-label domain: --batch shows the U-labels beside the A-labels", out[-600:])
+
+    # ... a non-ASCII local part needs SMTPUTF8: offered, it goes as given
+    srv = Server(BASIC + ["SMTPUTF8"])
+    p, rep = session(srv, ["-f", "zoë@bücher.test", "-t", "jösé@bücher.test"])
+    sent = [l.decode("utf-8", "replace") for l in srv.commands]
+    mail = [l for l in sent if l.startswith("MAIL")]
+    report(p.returncode == 0 and mail and mail[0].startswith("MAIL FROM:<zoë@bücher.test>")
+           and mail[0].endswith(" SMTPUTF8") and "RCPT TO:<jösé@bücher.test>" in sent,
+           "UTF-8 local part: MAIL FROM:<zoë@...> SMTPUTF8, RCPT TO:<jösé@...>", repr(sent))
+    d = srv.data or b""
+    report("From: <zoë@bücher.test>\r\n".encode() in d and
+           "To: <b@example.org>, <jösé@bücher.test>\r\n".encode() in d,
+           "UTF-8 local part: From:/To: hold raw UTF-8 (RFC 6532, with SMTPUTF8)", repr(d[:300]))
+    report(rep and rep["message"]["smtputf8"] is True and
+           [t["text"] for t in rep["transcript"] if t["text"].startswith("RCPT")]
+           == ["RCPT TO:<b@example.org>", "RCPT TO:<jösé@bücher.test>"],
+           "UTF-8 local part: JSON smtputf8 true, the transcript shows RCPT as sent",
+           repr(rep and rep["message"]))
+
+    # UTF-8 in a --header line wants SMTPUTF8 too (RFC 6532), when offered
+    srv = Server(BASIC + ["SMTPUTF8"])
+    p, rep = session(srv, ["--header", "Subject: Grüße"])
+    mail = [l.decode("utf-8", "replace") for l in srv.commands if l.startswith(b"MAIL")]
+    report(p.returncode == 0 and mail and mail[0].endswith(" SMTPUTF8")
+           and "Subject: Grüße\r\n".encode() in (srv.data or b""),
+           "a UTF-8 --header: MAIL FROM carries SMTPUTF8", repr(mail))
+
+    # ... not offered: no MAIL at all, and the diagnosis says why
+    srv = Server(BASIC)
+    p, rep = session(srv, ["-t", "jösé@bücher.test"])
+    sent = [l.decode("utf-8", "replace") for l in srv.commands]
+    report(p.returncode == 1 and rep and rep["diagnoses"][0]["id"] == "mail.smtputf8_not_offered"
+           and "jösé@bücher.test" in rep["diagnoses"][0]["evidence"],
+           "no SMTPUTF8 offered: mail.smtputf8_not_offered, naming the address",
+           repr(rep and rep["diagnoses"][:1]))
+    report(not any(l.startswith(("MAIL", "RCPT", "DATA")) for l in sent),
+           "no SMTPUTF8 offered: no MAIL, nothing malformed sent", repr(sent))
+
+    # the lab checks it too: no SMTPUTF8 there, the same diagnosis
+    p = run(["--lab", "mail.smtputf8_not_offered", "--json"])
+    rep = json.loads(p.stdout)
+    report(p.returncode == 1 and rep["diagnoses"][0]["id"] == "mail.smtputf8_not_offered",
+           "lab without SMTPUTF8: mail.smtputf8_not_offered", repr(rep["diagnoses"][:1]))
+    p = run(["--lab", "ok-smtputf8", "--json"])
+    rep = json.loads(p.stdout)
+    mail = [t["text"] for t in rep["transcript"] if t["dir"] == "C" and t["text"].startswith("MAIL")]
+    report(p.returncode == 0 and mail and mail[0].endswith(" SMTPUTF8"),
+           "lab ok-smtputf8: the lab takes jösé@bücher.lab with SMTPUTF8", repr(mail))
+
+    # not IDNA2008: one line, exit 2, nothing connects
+    for args, what in ((["-t", "a@☃.net"], "a disallowed character"),
+                       (["-f", "a@xn--zz.test"], "invalid punycode"),
+                       (["-t", "a@ab--cd.bücher.test"], "hyphens in places 3 and 4")):
+        srv = Server(BASIC)
+        p = run(["127.0.0.1:%d" % srv.port, "--tls", "none", "--batch"] + args)
+        err = p.stderr.decode("utf-8", "replace")
+        report(p.returncode == 2 and not srv.connected and err.count("\n") == 1
+               and "IDNA2008" in err,
+               "%s: not IDNA2008 (%s): one-line usage error, exit 2" % (args[1], what), err)
+        srv.ls.close()
+    p = run(["☃.example:25", "--batch"])
+    err = p.stderr.decode("utf-8", "replace")
+    report(p.returncode == 2 and "IDNA2008" in err and err.count("\n") == 1,
+           "host ☃.example: one-line usage error, exit 2", err)
+
+    # a U-label host is looked up as A-labels: a proxy that resolves
+    # names (HTTP CONNECT) sees which name smtpdx asks for
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(1)
+    ls.settimeout(20)
+    got = []
+
+    def proxy():
+        try:
+            c, _ = ls.accept()
+            c.settimeout(10)
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                d = c.recv(4096)
+                if not d:
+                    break
+                buf += d
+            got.append(buf.split(b"\r\n")[0])
+            c.sendall(b"HTTP/1.1 502 Bad Gateway\r\n\r\n")
+            c.close()
+        except OSError:
+            pass
+    t = threading.Thread(target=proxy, daemon=True)
+    t.start()
+    p = run(["bücher.test:2525", "--tls", "none", "--proxy",
+             "http://127.0.0.1:%d" % ls.getsockname()[1], "--batch", "--timeout", "5"])
+    t.join(20)
+    ls.close()
+    report(got == [b"CONNECT xn--bcher-kva.test:2525 HTTP/1.1"],
+           "host bücher.test: asked for as xn--bcher-kva.test (A-labels)", repr(got))
+
+
 def t_secret():
     path = write("leak.txt", b"my password is Sw0rdfish-77 ok\n")
     srv = Server(BASIC)
@@ -399,7 +523,7 @@ def t_secret():
 
 
 def main():
-    for t in (t_data, t_body_headers, t_usage, t_dsn, t_bdat, t_requiretls, t_secret):
+    for t in (t_data, t_body_headers, t_usage, t_dsn, t_bdat, t_requiretls, t_smtputf8, t_secret):
         try:
             t()
         except Exception as e:

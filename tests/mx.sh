@@ -63,6 +63,8 @@ $run dnsmasq --keep-in-foreground --no-resolv --no-hosts --user=root --group= \
 	--host-record=mx2.smtpdx.test,127.0.0.1 \
 	--host-record=mx3.smtpdx.test,127.0.0.4 \
 	--host-record=nomx.test,127.0.0.1 \
+	--mx-host=xn--bcher-kva.test,mx.xn--bcher-kva.test,10 \
+	--host-record=mx.xn--bcher-kva.test,127.0.0.1 \
 	--mx-host=nullmx.test,.,0 &
 dnspid=$!
 $run "$SMTPDX" --lab ok --lab-server "$tmp/ca.pem" >"$tmp/port" &
@@ -136,6 +138,12 @@ check "no MX: status implicit, the domain is the host" jq_py \
 	'r["mx"]["status"] == "implicit" and r["mx"]["hosts"] == [{"preference": 0, "host": "nomx.test", "addresses": ["127.0.0.1"]}]'
 check "no MX: dns.no_mx, severity info" jq_py \
 	'[(d["id"], d["severity"]) for d in r["diagnoses"]] == [("dns.no_mx", "info")] and r["result"] == "ok"'
+
+# 3b. an internationalised mail domain: asked for as its A-labels
+sx --mx bücher.test -p "$port" --json -f alice@smtpdx.lab -t bob@smtpdx.lab --no-send
+check "U-label domain bücher.test: exit 0" rc_is 0
+check "U-label domain: its MX (asked for as xn--bcher-kva.test) found and used" jq_py \
+	'r["mx"]["status"] == "found" and r["mx"]["hosts"] == [{"preference": 10, "host": "mx.xn--bcher-kva.test", "addresses": ["127.0.0.1"]}] and r["result"] == "ok"'
 
 # 4. null MX: dns.null_mx, exit 1, nothing tried
 sx --mx nullmx.test --json

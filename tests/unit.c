@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "../src/addr.h"
 #include "../src/config.h"
 #include "../src/diag.h"
 #include "../src/imap.h"
@@ -150,6 +151,7 @@ has(const char *s, const char *needle)
 #include "unit_replies.c"
 #include "unit_settings.c"
 #include "unit_provider.c"
+#include "unit_addr.c"
 #include "unit_middlebox.c"
 #include "unit_workshop.c"
 #include "unit_profile.c"
@@ -187,6 +189,7 @@ main(void)
 	test_sync_tree();
 	test_settings();
 	test_provider();
+	test_addr();
 	test_middlebox();
 	test_provider_recognise();
 	test_workshop();

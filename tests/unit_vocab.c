@@ -477,6 +477,7 @@ static const struct oracle oracles[] = {
 	{ "auth.oauth", O_FLAG, "the server answered the token with its error" },
 	{ "mail.kind", O_KIND, NULL }, { "mail.code", O_CODE, NULL },
 	{ "mail.utf8", O_FLAG, "the sender holds non-ASCII" },
+	{ "mail.ext", O_FLAG, "an address needed SMTPUTF8, not offered" },
 	{ "mail.rate", O_VOCAB, "RATE" },
 	{ "mail.encrypted", O_FLAG, "the session was encrypted" },
 	{ "mail.tls", O_VOCAB, "TLS_REQUIRED" },
@@ -579,6 +580,8 @@ flag_oracle(const char *what, const struct facts *f)
 		return f->encrypted;
 	if (!strcmp(what, "the server offered STARTTLS"))
 		return f->starttls_offered;
+	if (!strcmp(what, "an address needed SMTPUTF8, not offered"))
+		return f->smtputf8_missing;
 	if (!strcmp(what, "the sender holds non-ASCII")) {
 		for (const char *p = f->from; p && *p; p++)
 			if ((unsigned char)*p >= 0x80)
@@ -1131,6 +1134,7 @@ test_vocab_honest_paths(void)
 				f.helo_fallback = m == 5;
 				f.auth_before_tls = m == 6;
 				f.dsn_dropped = m == 7;
+				f.smtputf8_missing = m == 9;
 				f.oauth_error = (m & 24) == 24;
 				f.oauthbearer_microsoft = m == 3 || m == 35;
 				f.middlebox_banner = m == 9 || m == 41;

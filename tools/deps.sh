@@ -40,6 +40,7 @@ for tier in "$@"; do
 		have_pc libedit || need libedit-dev
 		have_pc libgsasl || need libgsasl-dev
 		have_pc inih || need libinih-dev
+		have_pc libidn2 || need libidn2-dev
 	esac
 	case $tier in test|all)
 		have tmux || need tmux

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "ui.h"
+#include "../src/addr.h"
 #include "../src/deliver.h"
 #include "../src/util.h"
 
@@ -220,19 +221,25 @@ edit_done(struct tui *t)
 {
 	struct dlv *d = dlv_of(t);
 	const char *dom = d->edit[F_DOMAIN], *sel = d->edit[F_SELECTOR];
-	if (!deliver_domain_ok(dom)) {
+	/* an internationalised domain: checked and queried as A-labels */
+	char *adom = idna_lookup_name(dom);
+	if (!deliver_domain_ok(adom)) {
 		tui_message(t, true, "'%s' is not a domain name (letters, digits, "
-			    "dots, hyphens): type one, Esc leaves.", dom);
+			    "dots, hyphens, or valid IDNA2008): type one, Esc "
+			    "leaves.", dom);
 		d->editing = F_DOMAIN;
+		free(adom);
 		return;
 	}
 	if (*sel && !deliver_selector_ok(sel)) {
 		tui_message(t, true, "'%s' is not a DKIM selector: letters, digits, "
 			    "hyphens, dots.", sel);
 		d->editing = F_SELECTOR;
+		free(adom);
 		return;
 	}
-	snprintf(d->domain, sizeof d->domain, "%s", dom);
+	snprintf(d->domain, sizeof d->domain, "%s", adom);
+	free(adom);
 	snprintf(d->selector, sizeof d->selector, "%s", sel);
 	d->editing = F_NONE;
 	dlv_start(t);
@@ -875,11 +882,14 @@ dlv_open(struct tui *t)
 	if (t->opts->dkim_selector)
 		snprintf(d->selector, sizeof d->selector, "%s",
 			 t->opts->dkim_selector);
-	if (dom && deliver_domain_ok(dom)) {
-		snprintf(d->domain, sizeof d->domain, "%s", dom);
+	char *adom = dom ? idna_lookup_name(dom) : NULL;	/* A-labels */
+	if (adom && deliver_domain_ok(adom)) {
+		snprintf(d->domain, sizeof d->domain, "%s", adom);
+		free(adom);
 		dlv_start(t);
 		return;
 	}
+	free(adom);
 	edit_begin(t, F_DOMAIN);
 }
 

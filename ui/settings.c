@@ -105,7 +105,8 @@ settings_key(struct tui *t, int action, wint_t ch, bool keycode)
 		return;
 	if (form_passcmd_changed(t->form, t->cfg)) {
 		/* a keyring answers at once; 20 s at most */
-		char *pw = password_command(n.password_command, 20, err, sizeof err);
+		char *pw = password_command("--password-command", n.password_command, 20,
+					    err, sizeof err);
 		if (!pw) {
 			form_error(t->form, err);
 			config_free(&n);

@@ -89,6 +89,9 @@ enum lab_tls_flag {
 	LT_LOGIN_ADDRESS = 1u << 9,	/* the login is the full address
 					 * (LAB_FROM), not LAB_USER: as on
 					 * Microsoft 365, Gmail, Fastmail */
+	LT_NO_SMTPUTF8	= 1u << 10,	/* SMTPUTF8 not advertised (RFC 6531):
+					 * the parameter refused, and a non-ASCII
+					 * address without it (always) too */
 };
 
 enum lab_cert {

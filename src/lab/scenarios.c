@@ -39,6 +39,12 @@ static const struct lab_scenario scenarios[] = {
 		.flags = LF_IMPLICIT,
 	},
 	{
+		.name = "ok-smtputf8",
+		.desc = "SMTPUTF8: jösé@bücher.lab writes to zoë@bücher.lab",
+		.from = "jösé@bücher.lab",
+		.to = "zoë@bücher.lab",
+	},
+	{
 		.name = "ok-relay",
 		.desc = "A port-25 MX: STARTTLS, no AUTH, mail to a local user taken",
 		.flags = LF_NO_AUTH,
@@ -356,6 +362,13 @@ static const struct lab_scenario scenarios[] = {
 		.tls_flags = LT_NO_REQUIRETLS,
 		.requiretls = true,
 		.expect = "mail.requiretls_not_offered", .expect_exit = 1,
+	},
+	{
+		.name = "mail.smtputf8_not_offered",
+		.desc = "To jösé@...: no SMTPUTF8 offered, no mail sent",
+		.tls_flags = LT_NO_SMTPUTF8,
+		.to = "jösé@smtpdx.lab",
+		.expect = "mail.smtputf8_not_offered", .expect_exit = 1,
 	},
 	{
 		.name = "mail.dsn_not_offered",

@@ -93,6 +93,7 @@ struct conn {
 	bool authed;
 	bool in_mail;			/* MAIL accepted, transaction open */
 	char mail_from[256];		/* its sender */
+	bool smtputf8;			/* ... declared SMTPUTF8 (RFC 6531) */
 	int nrcpt;			/* RCPTs accepted in the transaction */
 	size_t bdat_size;		/* BDAT octets so far in the transaction */
 	int errors;			/* client errors so far */
@@ -556,8 +557,30 @@ static void
 reset_transaction(struct conn *c)
 {
 	c->in_mail = false;
+	c->smtputf8 = false;
 	c->nrcpt = 0;
 	c->bdat_size = 0;
+}
+
+/* RFC 6531: SMTPUTF8, offered unless the scenario hides it. */
+static bool
+smtputf8_offered(const struct conn *c)
+{
+	return !(c->sc->tls_flags & LT_NO_SMTPUTF8);
+}
+
+/* RFC 6531 §3.4: a non-ASCII address only in a transaction that declared
+ * SMTPUTF8 (Postfix's words when it is not). */
+static bool
+utf8_address_refused(struct conn *c, const char *addr)
+{
+	for (const char *p = addr; *p; p++)
+		if ((unsigned char)*p >= 0x80 && !c->smtputf8) {
+			reply_error(c, "553 5.6.7 Must declare SMTPUTF8 to send "
+				    "unicode address");
+			return true;
+		}
+	return false;
 }
 
 /* RFC 3461: DSN, offered unless the scenario hides it. */
@@ -837,7 +860,8 @@ cmd_ehlo(struct conn *c, char *args)
 		}
 		caps[n++] = "ENHANCEDSTATUSCODES";
 		caps[n++] = "8BITMIME";
-		caps[n++] = "SMTPUTF8";
+		if (smtputf8_offered(c))
+			caps[n++] = "SMTPUTF8";
 		if (!(c->sc->tls_flags & LT_NO_CHUNKING))
 			caps[n++] = "CHUNKING";
 		if (dsn_offered(c))
@@ -1368,8 +1392,11 @@ cmd_mail(struct conn *c, char *args)
 		reply_error(c, "530 5.7.0 Authentication required");
 		return;
 	}
+	bool utf8 = false;
 	for (char *p = strtok(params, " "); p; p = strtok(NULL, " ")) {
-		if (strncasecmp(p, "SIZE=", 5) == 0) {
+		if (smtputf8_offered(c) && !strcasecmp(p, "SMTPUTF8")) {
+			utf8 = true;
+		} else if (strncasecmp(p, "SIZE=", 5) == 0) {
 			if (strtoull(p + 5, NULL, 10) > c->size_limit) {
 				reply_error(c, "552 5.3.4 Message size exceeds "
 					    "fixed limit");
@@ -1386,11 +1413,15 @@ cmd_mail(struct conn *c, char *args)
 		} else if (requiretls_offered(c) && !strcasecmp(p, "REQUIRETLS")) {
 			continue;
 		} else if (strncasecmp(p, "BODY=", 5) != 0 &&
-			   strcasecmp(p, "SMTPUTF8") != 0 &&
 			   strncasecmp(p, "AUTH=", 5) != 0) {
 			reply_error(c, "555 5.5.4 Unsupported option: %s", p);
 			return;
 		}
+	}
+	c->smtputf8 = utf8;
+	if (utf8_address_refused(c, addr)) {
+		c->smtputf8 = false;
+		return;
 	}
 	reply(c, "250 2.1.0 Ok");
 	c->in_mail = true;
@@ -1441,6 +1472,8 @@ cmd_rcpt(struct conn *c, char *args)
 			return;
 		}
 	}
+	if (utf8_address_refused(c, addr))
+		return;
 	const char *r = canned(c, "RCPT");
 	if (r) {
 		reply_text(c, r);

@@ -32,6 +32,8 @@ static const struct lab_lesson lessons[] = {
 	       "Nothing to fix: every step works"),
 	SERVER("ok-relay", 1, "Hand mail to a server the way one MX hands it to another",
 	       "Nothing to fix: every step works"),
+	SERVER("ok-smtputf8", 2, "Mail jösé@bücher.lab: which form goes on the wire?",
+	       "Nothing to fix: every step works"),
 
 	/* resolve and connect */
 	{ .name = "dns.not_found", .level = 1, .client = true,
@@ -200,6 +202,8 @@ static const struct lab_lesson lessons[] = {
 	       "On the server: its lookup tables fail; try later"),
 	SERVER("mail.requiretls_not_offered", 3, "Send a mail that must stay in TLS",
 	       "On the server: offer REQUIRETLS (RFC 8689)"),
+	SERVER("mail.smtputf8_not_offered", 2, "Write to jösé@...: why does no mail go?",
+	       "On the server: offer SMTPUTF8 (RFC 6531); or use an ASCII address"),
 	SERVER("mail.dsn_not_offered", 3, "Ask for a delivery report: do you get one?",
 	       "On the server: offer DSN (RFC 3461)"),
 

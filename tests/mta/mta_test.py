@@ -278,6 +278,84 @@ def test_bdat_dsn():
     clean("DSN to Postfix", p)
 
 
+def box_files(box):
+    d = os.path.join(STATE, "mail", box)
+    return set(glob.glob(os.path.join(d, "new", "*")) + glob.glob(os.path.join(d, "cur", "*")))
+
+
+def wait_box(box, before, msgid):
+    """The file in maildir box holding msgid (delivery is asynchronous)."""
+    for _ in range(300):
+        for path in box_files(box) - before:
+            with open(path, "rb") as f:
+                data = f.read()
+            if msgid and msgid.encode() in data:
+                return data
+        time.sleep(0.1)
+    return None
+
+
+def test_smtputf8():
+    """Internationalised addresses end to end (RFC 6531, 6532, IDNA2008):
+    Postfix with smtputf8_enable = yes takes jösé@bücher.test (a UTF-8
+    local part at a U-label domain) only with SMTPUTF8, and
+    ascii@bücher.test as its A-labels without it; both messages are read
+    back from their mailboxes."""
+    auth = ["-u", USER, "--password-file", pwfile]
+    before = box_files("eai")
+    p, rep = smtpdx(SUB, *auth, "-t", "jösé@bücher.test", "--header", "Subject: Grüße, jösé")
+    ok = rep is not None and p.returncode == 0
+    report(ok, "SMTPUTF8 to Postfix: the session succeeds", repr(p.stderr[:300]) +
+           repr(rep and rep.get("diagnoses"))[:300])
+    if not ok:
+        return
+    sent = [t["text"] for t in rep["transcript"] if t["dir"] == "C"]
+    report(rep["capabilities"]["smtputf8"] and rep["message"]["smtputf8"] is True
+           and any(l.startswith("MAIL FROM:<%s>" % USER) and l.endswith(" SMTPUTF8") for l in sent)
+           and "RCPT TO:<jösé@bücher.test>" in sent,
+           "SMTPUTF8 to Postfix: MAIL ... SMTPUTF8, RCPT TO:<jösé@bücher.test> as given",
+           repr(sent[:8]))
+    msgid = sent_header(rep, "Message-ID")
+    got = wait_box("eai", before, msgid)
+    report(got is not None, "SMTPUTF8 to Postfix: delivered to jösé@bücher.test's mailbox",
+           "%s, %s" % (msgid, sorted(box_files("eai"))))
+    if got:
+        head = got.partition(b"\n\n")[0] + b"\n"
+        rcvd = re.search(rb"Received: from [^\n]*(?:\n[ \t][^\n]*)*", head)
+        report(rcvd is not None and re.search(rb"with UTF8E?SMTP", rcvd.group(0)) is not None,
+               "SMTPUTF8 to Postfix: its Received line says UTF8SMTP (RFC 6531 §3.7.3)",
+               rcvd.group(0) if rcvd else head[:400])
+        report("To: <jösé@bücher.test>\n".encode() in head and
+               "Subject: Grüße, jösé\n".encode() in head and
+               "Delivered-To: jösé@bücher.test".encode() in head,
+               "SMTPUTF8 to Postfix: To:, Subject: and Delivered-To: arrived as raw UTF-8, intact",
+               head[:800])
+    clean("SMTPUTF8 to Postfix", p)
+
+    before = box_files("idn")
+    p, rep = smtpdx(SUB, *auth, "-t", "ascii@bücher.test")
+    ok = rep is not None and p.returncode == 0
+    report(ok, "U-label domain to Postfix: the session succeeds", p.stderr[:300])
+    if not ok:
+        return
+    sent = [t["text"] for t in rep["transcript"] if t["dir"] == "C"]
+    report(not any("SMTPUTF8" in l for l in sent if l.startswith("MAIL"))
+           and "RCPT TO:<ascii@xn--bcher-kva.test>" in sent,
+           "U-label domain to Postfix: A-labels in RCPT, no SMTPUTF8", repr(sent[:8]))
+    msgid = sent_header(rep, "Message-ID")
+    got = wait_box("idn", before, msgid)
+    report(got is not None, "U-label domain to Postfix: delivered to ascii@xn--bcher-kva.test",
+           msgid)
+    if got:
+        head = got.partition(b"\n\n")[0] + b"\n"
+        rcvd = re.search(rb"Received: from [^\n]*(?:\n[ \t][^\n]*)*", head)
+        report(b"To: <ascii@xn--bcher-kva.test>\n" in head and all(b < 0x80 for b in got)
+               and rcvd is not None and b"UTF8" not in rcvd.group(0),
+               "U-label domain to Postfix: To: in A-labels, all ASCII, a plain ESMTP Received",
+               head[:800])
+    clean("U-label domain to Postfix", p)
+
+
 def test_smtpdx():
     # Positive cases first: Dovecot delays AUTH after a failure (we set
     # auth_failure_delay = 0, but older versions ignore it).
@@ -466,7 +544,7 @@ def test_swaks():
         s = swaks_lines(sargs)
         p, rep = smtpdx(*dargs)
         if rep is None:
-            report(False, "swaks vs smtpdx, %s: smtpdx report" % name)
+            report(False, "swaks vs smtpdx, %s: smtpdx report" % name, repr((p.returncode, p.stdout[:300], p.stderr[:300])))
             continue
         d = smtpdx_lines(rep)
         same = s == d
@@ -493,6 +571,7 @@ def main():
     try:
         test_smtpdx()
         test_bdat_dsn()
+        test_smtputf8()
         test_oauth()
         test_swaks()
     finally:

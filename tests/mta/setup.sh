@@ -34,6 +34,9 @@
 #                 to MTA_MX, where OpenDKIM verifies it: two hops, a real
 #                 dkim=pass
 #
+# Internationalised mail (SMTPUTF8, RFC 6531): jösé@bücher.test (a UTF-8
+# local part at a U-label domain) goes to STATE/mail/eai,
+# ascii@xn--bcher-kva.test (the same domain in A-labels) to STATE/mail/idn.
 # Mail for @mta.test goes to STATE/mail; anything else is refused (Relay
 # access denied) or, once accepted, bounced by the error transport:
 # nothing can leave the machine.
@@ -248,9 +251,10 @@ append_dot_mydomain = no
 readme_directory = no
 alias_maps =
 alias_database =
-virtual_mailbox_domains = mta.test
+virtual_mailbox_domains = mta.test, bücher.test, xn--bcher-kva.test
 virtual_mailbox_base = $STATE/mail
-virtual_mailbox_maps = inline:{ $MTA_USER=tester/ }
+virtual_mailbox_maps = inline:{ $MTA_USER=tester/, jösé@bücher.test=eai/, jösé@xn--bcher-kva.test=eai/, ascii@xn--bcher-kva.test=idn/ }
+smtputf8_enable = yes
 virtual_uid_maps = static:65534
 virtual_gid_maps = static:65534
 virtual_minimum_uid = 100
