@@ -397,7 +397,7 @@ run_advisor(struct config *cfg, const struct options *o, bool json, bool color,
 	char err[256];
 
 	if (o->sweep) {
-		if (o->lab && !o->ports) {
+		if (o->lab && !o->ports && !cfg->nportmap) {
 			ports[nports++] = cfg->port;
 		} else if ((nports = sweep_parse_ports(o->ports ? o->ports :
 				SWEEP_DEFAULT_PORTS, ports, SWEEP_MAX_PORTS, err,
@@ -596,8 +596,9 @@ run_advisor_tui(struct config *cfg, const struct options *o, bool no_color,
 
 	if (cfg->mx && !(o->set & OB_PORT))
 		cfg->port = 25;
-	if (!o->sweep || (o->lab && !o->ports)) {
-		/* --mx alone: its one port; --lab --sweep: the lab's */
+	if (!o->sweep || (o->lab && !o->ports && !cfg->nportmap)) {
+		/* --mx alone: its one port; --lab --sweep: the lab's (its
+		 * mail host plays the usual ports: those, then) */
 		snprintf(list, sizeof list, "%d", config_port(cfg));
 		plist = list;
 	}
@@ -800,6 +801,9 @@ main(int argc, char **argv)
 		}
 		if (o.lab_server && (o.set & OB_PORT))
 			ls.want_port = o.cfg.port;
+		/* the whole mail host for --sweep and the TUI's `w`; a
+		 * --lab-server serves the one scenario */
+		ls.mailhost = !o.lab_server;
 		if (lab_start(sc, &ls, err, sizeof err) < 0) {
 			fprintf(stderr, "smtpdx: lab: %s\n", err);
 			options_free(&o);

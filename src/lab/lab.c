@@ -264,6 +264,8 @@ serve(int lfd, const struct lab_scenario *sc, const struct lab_tls *t,
 static void
 clear(struct lab_server *ls)
 {
+	ls->nhost = 0;
+	ls->others = NULL;
 	ls->pid = 0;
 	ls->port = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(ls->holdfd); i++)
@@ -272,48 +274,44 @@ clear(struct lab_server *ls)
 	ls->client_pem = NULL;
 }
 
-int
-lab_start(const struct lab_scenario *sc, struct lab_server *ls,
-	  char *err, size_t errlen)
+/*
+ * Start one server for sc with the certificates of pki (not owned) into
+ * ls, which clear() emptied.  Returns 0, or -1 with a message in err
+ * (what was started is left in ls for lab_stop()).
+ */
+static int
+start_one(const struct lab_scenario *sc, struct lab_server *ls,
+	  const struct lab_pki *pki, char *err, size_t errlen)
 {
-	struct lab_pki pki;
 	struct sockaddr_in sa;
 	struct lab_tls *t;
 	int lfd;
 
-	clear(ls);
-	if (lab_pki_make(&pki, sc->cert, err, errlen) < 0)
-		return -1;
-	ls->ca_pem = xstrdup(pki.ca_pem);
-	ls->client_pem = xstrdup(pki.client_pem);
-
 	if ((lfd = bind_loopback(&sa, ls->want_port, &ls->port, err, errlen)) < 0)
-		goto fail;
+		return -1;
 
 	if (sc->flags & LF_REFUSE) {
 		/* Nobody listens: the kernel answers the SYN with a RST. */
 		close(lfd);
-		lab_pki_free(&pki);
 		return 0;
 	}
 	if (sc->flags & LF_BACKLOG_FULL) {
 		if (fill_backlog(ls, lfd, &sa, err, errlen) < 0) {
 			if (ls->holdfd[0] != lfd)
 				close(lfd);
-			goto fail;
+			return -1;
 		}
-		lab_pki_free(&pki);
 		return 0;
 	}
 
 	if (listen(lfd, LISTEN_BACKLOG) < 0) {
 		fail(err, errlen, "lab: listen: %s", strerror(errno));
 		close(lfd);
-		goto fail;
+		return -1;
 	}
-	if (!(t = lab_tls_new(&pki, sc->flags, err, errlen))) {
+	if (!(t = lab_tls_new(pki, sc->flags, err, errlen))) {
 		close(lfd);
-		goto fail;
+		return -1;
 	}
 
 	lab_idle_init();
@@ -324,19 +322,110 @@ lab_start(const struct lab_scenario *sc, struct lab_server *ls,
 	int fork_errno = errno;
 	close(lfd);
 	lab_tls_free(t);
-	lab_pki_free(&pki);
-	if (pid < 0) {
-		fail(err, errlen, "lab: fork: %s", strerror(fork_errno));
+	if (pid < 0)
+		return fail(err, errlen, "lab: fork: %s", strerror(fork_errno));
+	ls->pid = pid;
+	return 0;
+}
+
+/* The kinds of port of the mail host, and the scenario that plays each. */
+static const struct {
+	const char *kind, *scenario;
+} port_kinds[] = {
+	{ "starttls", "ok" },
+	{ "implicit", "ok-implicit" },
+	{ "relay", "ok-relay" },
+	{ "refused", "connect.refused" },
+	{ "dropped", "connect.timeout" },
+};
+
+/* The kind that plays role in spec ("465=implicit,25=relay"), or NULL. */
+static const char *
+spec_kind(const char *spec, int role, char *out, size_t outlen)
+{
+	for (const char *s = spec; s && *s;) {
+		char *end;
+		long r = strtol(s, &end, 10);
+		size_t n = strcspn(s, ",");
+		if (*end == '=' && r == role) {
+			size_t k = n - (size_t)(end + 1 - s);
+			snprintf(out, outlen, "%.*s", (int)k, end + 1);
+			return out;
+		}
+		s += n + (s[n] == ',');
+	}
+	return NULL;
+}
+
+/*
+ * The rest of the mail host beside the scenario's own server, which
+ * plays main_role: the ports 587, 465, 2525 and 25, each by the kind the
+ * scenario's mailhost spec names or the default.
+ */
+static int
+start_host(const struct lab_scenario *sc, struct lab_server *ls,
+	   const struct lab_pki *pki, char *err, size_t errlen)
+{
+	static const struct {
+		int role;
+		const char *kind;
+	} deflt[LAB_HOST_PORTS] = {
+		{ 587, "starttls" }, { 465, "implicit" }, { 2525, "refused" },
+		{ 25, "relay" },
+	};
+	int main_role = sc->role_port ? sc->role_port :
+			(sc->flags & LF_IMPLICIT) ? 465 : 587;
+
+	ls->host[0] = (struct lab_host_port){ main_role, ls->port, "main" };
+	ls->nhost = 1;
+	ls->others = xcalloc(LAB_HOST_PORTS - 1, sizeof *ls->others);
+	for (int i = 0; i < LAB_HOST_PORTS - 1; i++)
+		clear(&ls->others[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(deflt); i++) {
+		if (deflt[i].role == main_role || ls->nhost >= LAB_HOST_PORTS)
+			continue;
+		char buf[16];
+		const char *kind = spec_kind(sc->mailhost, deflt[i].role, buf,
+					     sizeof buf);
+		size_t k = 0;
+		while (k < ARRAY_SIZE(port_kinds) &&
+		       strcmp(port_kinds[k].kind, kind ? kind : deflt[i].kind))
+			k++;
+		const struct lab_scenario *ksc = k < ARRAY_SIZE(port_kinds) ?
+			lab_find(port_kinds[k].scenario) : NULL;
+		if (!ksc)
+			return fail(err, errlen, "lab: scenario %s: no port kind "
+				    "'%s'", sc->name, kind);
+		struct lab_server *o = &ls->others[ls->nhost - 1];
+		if (start_one(ksc, o, pki, err, errlen) < 0)
+			return -1;
+		ls->host[ls->nhost++] = (struct lab_host_port){
+			deflt[i].role, o->port, port_kinds[k].kind };
+	}
+	return 0;
+}
+
+int
+lab_start(const struct lab_scenario *sc, struct lab_server *ls,
+	  char *err, size_t errlen)
+{
+	struct lab_pki pki;
+	bool host = ls->mailhost;
+
+	clear(ls);
+	ls->mailhost = host;
+	if (lab_pki_make(&pki, sc->cert, err, errlen) < 0)
+		return -1;
+	ls->ca_pem = xstrdup(pki.ca_pem);
+	ls->client_pem = xstrdup(pki.client_pem);
+	if (start_one(sc, ls, &pki, err, errlen) < 0 ||
+	    (host && start_host(sc, ls, &pki, err, errlen) < 0)) {
+		lab_pki_free(&pki);
 		lab_stop(ls);
 		return -1;
 	}
-	ls->pid = pid;
-	return 0;
-
-fail:
 	lab_pki_free(&pki);
-	lab_stop(ls);
-	return -1;
+	return 0;
 }
 
 /*
@@ -360,6 +449,11 @@ lab_stop(struct lab_server *ls)
 	for (size_t i = 0; i < ARRAY_SIZE(ls->holdfd); i++)
 		if (ls->holdfd[i] > 2)
 			close(ls->holdfd[i]);
+	if (ls->others) {
+		for (int i = 0; i < LAB_HOST_PORTS - 1; i++)
+			lab_stop(&ls->others[i]);
+		free(ls->others);
+	}
 	free(ls->ca_pem);
 	if (ls->client_pem)
 		wipe(ls->client_pem, strlen(ls->client_pem));
@@ -401,4 +495,10 @@ lab_apply(const struct lab_scenario *sc, const struct lab_server *ls,
 		cfg->family = sc->family;
 	cfg->requiretls = sc->requiretls;
 	config_set(&cfg->notify, sc->notify);
+	cfg->nportmap = 0;
+	for (int i = 0; i < ls->nhost && i < CONFIG_MAX_PORTMAP; i++) {
+		cfg->portmap[i].role = ls->host[i].role;
+		cfg->portmap[i].port = ls->host[i].port;
+		cfg->nportmap++;
+	}
 }
