@@ -631,7 +631,7 @@ run_advisor_tui(struct config *cfg, const struct options *o, bool no_color,
 /* --lab-server: hand the lab to another client (swaks, curl, a test). */
 static int
 serve_lab(const struct lab_server *ls, const struct lab_scenario *sc,
-	  const char *cafile)
+	  const char *cafile, const char *card_file)
 {
 	char deflt[256];
 	if (!cafile) {
@@ -660,13 +660,30 @@ serve_lab(const struct lab_server *ls, const struct lab_scenario *sc,
 	}
 	/* the first line is the port, alone: scripts read it */
 	printf("%d\n", ls->port);
-	printf("# lab scenario %s on 127.0.0.1 port %d (%s)\n"
-	       "# login: user %s, password %s\n"
+	if (sc)
+		printf("# lab scenario %s on 127.0.0.1 port %d (%s)\n", sc->name,
+		       ls->port, sc->flags & LF_IMPLICIT ? "implicit TLS" : "STARTTLS");
+	else
+		printf("# every lab scenario, one port each, on 127.0.0.1 ports "
+		       "%d-%d\n", ls->all[0].port, ls->all[ls->nall - 1].port);
+	printf("# login: user %s, password %s\n"
 	       "# CA: %s (trust it: swaks --tls-ca-path, curl --cacert); "
-	       "server name %s\n",
-	       sc->name, ls->port, sc->flags & LF_IMPLICIT ? "implicit TLS" :
-	       "STARTTLS", LAB_USER, LAB_PASSWORD, cafile, LAB_SERVERNAME);
+	       "server name %s\n", LAB_USER, LAB_PASSWORD, cafile, LAB_SERVERNAME);
 	printf("# client certificate: --cert %s --key %s\n", client, client);
+	if (!sc) {
+		/* the table: one line per port, what to try there */
+		printf("# %-5s  %-8s  %-28s  %s\n", "port", "TLS", "scenario",
+		       "what to try");
+		for (int i = 0; i < ls->nall; i++) {
+			const struct lab_scenario *s = ls->all[i].sc;
+			printf("# %-5d  %-8s  %-28s  %s\n", ls->all[i].port,
+			       s->flags & LF_IMPLICIT ? "implicit" : "starttls",
+			       s->name, s->desc);
+		}
+	}
+	printf("# a report card per connection follows (how careful the client "
+	       "was)%s%s\n", card_file ? "; JSON lines in " : "",
+	       card_file ? card_file : "");
 	fflush(stdout);
 	sigset_t set;
 	int sig;
@@ -792,8 +809,9 @@ main(int argc, char **argv)
 			options_free(&o);
 			return lab_handout();
 		}
-		const struct lab_scenario *sc = lab_find(name);
-		if (!sc) {
+		const struct lab_scenario *sc = strcmp(name, "all") ?
+						lab_find(name) : NULL;
+		if (!sc && strcmp(name, "all")) {
 			fprintf(stderr, "smtpdx: no lab scenario '%s' (smtpdx --lab list)\n",
 				name);
 			options_free(&o);
@@ -801,6 +819,43 @@ main(int argc, char **argv)
 		}
 		if (o.lab_server && (o.set & OB_PORT))
 			ls.want_port = o.cfg.port;
+		if (o.lab_server) {
+			/* report cards: text on stdout, JSON lines to
+			 * --report-card FILE */
+			ls.card_fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+			if (o.report_card) {
+				int fd = open(o.report_card, O_WRONLY | O_CREAT |
+					      O_APPEND | O_CLOEXEC, 0644);
+				if (fd < 0) {
+					fprintf(stderr, "smtpdx: --report-card %s: %s\n",
+						o.report_card, strerror(errno));
+					options_free(&o);
+					return EXIT_USAGE;
+				}
+				ls.card_json_fd = fd > 2 ? fd :
+					fcntl(fd, F_DUPFD_CLOEXEC, 3);
+			}
+		} else if (o.report_card) {
+			fprintf(stderr, "smtpdx: --report-card goes with "
+				"--lab-server\n");
+			options_free(&o);
+			return EXIT_USAGE;
+		}
+		if (!strcmp(name, "all")) {
+			if (!o.lab_server) {
+				fprintf(stderr, "smtpdx: --lab all goes with "
+					"--lab-server (every scenario, a port each)\n");
+				options_free(&o);
+				return EXIT_USAGE;
+			}
+			if (lab_start_all(&ls, err, sizeof err) < 0) {
+				fprintf(stderr, "smtpdx: lab: %s\n", err);
+				options_free(&o);
+				return ls.want_port ? EXIT_USAGE : EXIT_INTERNAL;
+			}
+			status = serve_lab(&ls, NULL, o.lab_server_ca, o.report_card);
+			goto out;
+		}
 		/* the whole mail host for --sweep and the TUI's `w`; a
 		 * --lab-server serves the one scenario */
 		ls.mailhost = !o.lab_server;
@@ -811,7 +866,7 @@ main(int argc, char **argv)
 		}
 		lab_apply(sc, &ls, &cfg);
 		if (o.lab_server) {
-			status = serve_lab(&ls, sc, o.lab_server_ca);
+			status = serve_lab(&ls, sc, o.lab_server_ca, o.report_card);
 			goto out;
 		}
 	}

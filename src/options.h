@@ -39,6 +39,8 @@ struct options {
 	char *password_file;
 	char *lab_server_ca;		/* --lab-server CAFILE: serve only */
 	bool lab_server;		/* --lab-server given (CAFILE or not) */
+	char *report_card;		/* --report-card FILE: the lab server's
+					 * cards as JSON lines, or NULL */
 	bool find_fix;			/* --find-fix */
 	char *profile;			/* --profile NAME */
 	char *config_file;		/* --config FILE */

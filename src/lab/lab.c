@@ -163,10 +163,11 @@ close_from(int from)
  * (the handlers smtpdx installed are not for it; SIGPIPE ignored so a
  * vanished client is an EPIPE; SIGCHLD ignored so children reap
  * themselves), no signal blocked, /dev/null for stdio, and no descriptor
- * but keep_fd, which is moved to SERVER_FD.
+ * but keep[0..n), which are moved to SERVER_FD, SERVER_FD + 1, ... (a
+ * negative one is left closed there).
  */
 static void
-detach(int keep_fd)
+detach(const int *keep, int n)
 {
 	sigset_t none;
 
@@ -178,86 +179,124 @@ detach(int keep_fd)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
+	/* out of the way first (a kept fd may sit where another goes) */
+	int high[n > 0 ? n : 1];
+	for (int i = 0; i < n; i++)
+		high[i] = keep[i] > 2 ? fcntl(keep[i], F_DUPFD, SERVER_FD + n) : -1;
 	int null = open("/dev/null", O_RDWR);
 	if (null >= 0) {
 		dup2(null, 0);
 		dup2(null, 1);
 		dup2(null, 2);
 	}
-	if (keep_fd != SERVER_FD) {
-		dup2(keep_fd, SERVER_FD);	/* keep_fd > 2: above_stdio() */
-		close(keep_fd);
+	for (int i = 0; i < n; i++) {
+		if (high[i] >= 0)
+			dup2(high[i], SERVER_FD + i);
+		else
+			close(SERVER_FD + i);
 	}
-	close_from(SERVER_FD + 1);
+	close_from(SERVER_FD + n);
 }
 
 /*
- * The server process: accept, fork a child per connection, forever; at
- * most MAX_CONNS at once.  One more is told "421 4.3.2" and closed at
- * once, by this process, without a fork: 200 idle connections cost
- * MAX_CONNS processes, not 200, and the lab still serves as soon as some
- * end (each child ends at the latest after the idle timeout).
+ * The server process: accept on every listener, fork a child per
+ * connection, forever; at most per_max at once per listener and all_max
+ * in total.  One more is told "421 4.3.2" and closed at once, by this
+ * process, without a fork: 200 idle connections cost all_max processes,
+ * not 200, and the lab still serves as soon as some end (each child ends
+ * at the latest after the idle timeout).
  */
-#define MAX_CONNS	32
+#define MAX_CONNS	32	/* one scenario's server */
+#define MAX_CONNS_ALL	64	/* --lab all: every scenario's together */
+
+struct slot {
+	const struct lab_scenario *sc;
+	const struct lab_tls *t;
+	int live;
+};
 
 static void __attribute__((noreturn))
-serve(int lfd, const struct lab_scenario *sc, const struct lab_tls *t,
-      pid_t parent)
+serve(int n, const int *fds, struct slot *slot, int per_max, int all_max,
+      const int *cards, pid_t parent)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)	/* the parent died before prctl() */
 		_exit(0);
-	detach(lfd);
+	int keep[n + 2];
+	for (int i = 0; i < n; i++)
+		keep[i] = fds[i];
+	keep[n] = cards[0];
+	keep[n + 1] = cards[1];
+	detach(keep, n + 2);
+	lab_grade_fds(cards[0] > 2 ? SERVER_FD + n : -1,
+		      cards[1] > 2 ? SERVER_FD + n + 1 : -1);
 	signal(SIGCHLD, SIG_DFL);	/* reaped here, to count them */
 
 	pid_t self = getpid();
 	int live = 0;
+	struct { pid_t pid; int slot; } kids[MAX_CONNS_ALL];
+	struct pollfd *pl = xcalloc((size_t)n, sizeof *pl);
 	for (;;) {
-		while (live > 0 && waitpid(-1, NULL, WNOHANG) > 0)
-			live--;
+		pid_t done;
+		while (live > 0 && (done = waitpid(-1, NULL, WNOHANG)) > 0)
+			for (int k = 0; k < live; k++)
+				if (kids[k].pid == done) {
+					slot[kids[k].slot].live--;
+					kids[k] = kids[--live];
+					break;
+				}
 		/* wake up now and then to reap, even with no client */
-		struct pollfd pl = { .fd = SERVER_FD, .events = POLLIN };
-		if (poll(&pl, 1, 200) <= 0)
+		for (int i = 0; i < n; i++)
+			pl[i] = (struct pollfd){ .fd = SERVER_FD + i, .events = POLLIN };
+		if (poll(pl, (nfds_t)n, 200) <= 0)
 			continue;
-		int fd = accept4(SERVER_FD, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0) {
-			switch (errno) {
-			case EINTR:
-			case EAGAIN:
-			case ECONNABORTED:	/* the client gave up first */
-			case EPROTO:
+		for (int i = 0; i < n; i++) {
+			if (!(pl[i].revents & POLLIN))
 				continue;
-			case EMFILE:
-			case ENFILE:
-			case ENOBUFS:
-			case ENOMEM:
-				usleep(100000);	/* let connections finish */
+			int fd = accept4(SERVER_FD + i, NULL, NULL, SOCK_CLOEXEC);
+			if (fd < 0) {
+				switch (errno) {
+				case EINTR:
+				case EAGAIN:
+				case ECONNABORTED:	/* the client gave up first */
+				case EPROTO:
+					continue;
+				case EMFILE:
+				case ENFILE:
+				case ENOBUFS:
+				case ENOMEM:
+					usleep(100000);	/* let connections finish */
+					continue;
+				default:		/* the listener is broken */
+					_exit(1);
+				}
+			}
+			if (live >= all_max || slot[i].live >= per_max) {
+				static const char busy[] = "421 4.3.2 too many connections\r\n";
+				if (send(fd, busy, sizeof busy - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+					(void)0;	/* the client is gone already */
+				shutdown(fd, SHUT_WR);
+				close(fd);
 				continue;
-			default:		/* the listener is broken */
-				_exit(1);
+			}
+			pid_t pid = fork();
+			if (pid == 0) {
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
+				if (getppid() != self)
+					_exit(0);
+				for (int k = 0; k < n; k++)
+					close(SERVER_FD + k);
+				lab_smtpd(fd, slot[i].sc, slot[i].t);
+			}
+			close(fd);
+			if (pid > 0) {
+				kids[live].pid = pid;
+				kids[live++].slot = i;
+				slot[i].live++;
+			} else {	/* the client saw a close; do not spin */
+				usleep(100000);
 			}
 		}
-		if (live >= MAX_CONNS) {
-			static const char busy[] = "421 4.3.2 too many connections\r\n";
-			if (send(fd, busy, sizeof busy - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-				(void)0;	/* the client is gone already */
-			shutdown(fd, SHUT_WR);
-			close(fd);
-			continue;
-		}
-		pid_t pid = fork();
-		if (pid == 0) {
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			if (getppid() != self)
-				_exit(0);
-			close(SERVER_FD);
-			lab_smtpd(fd, sc, t);
-		}
-		close(fd);
-		if (pid > 0)
-			live++;
-		else	/* the client saw a close; do not spin */
-			usleep(100000);
 	}
 }
 
@@ -266,6 +305,10 @@ clear(struct lab_server *ls)
 {
 	ls->nhost = 0;
 	ls->others = NULL;
+	ls->extra = NULL;
+	ls->nextra = 0;
+	ls->all = NULL;
+	ls->nall = 0;
 	ls->pid = 0;
 	ls->port = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(ls->holdfd); i++)
@@ -317,8 +360,11 @@ start_one(const struct lab_scenario *sc, struct lab_server *ls,
 	lab_idle_init();
 	pid_t parent = getpid();
 	pid_t pid = fork();
-	if (pid == 0)
-		serve(lfd, sc, t, parent);
+	if (pid == 0) {
+		struct slot one = { sc, t, 0 };
+		int cards[2] = { ls->card_fd, ls->card_json_fd };
+		serve(1, &lfd, &one, MAX_CONNS, MAX_CONNS, cards, parent);
+	}
 	int fork_errno = errno;
 	close(lfd);
 	lab_tls_free(t);
@@ -411,9 +457,12 @@ lab_start(const struct lab_scenario *sc, struct lab_server *ls,
 {
 	struct lab_pki pki;
 	bool host = ls->mailhost;
+	int card = ls->card_fd, card_json = ls->card_json_fd;
 
 	clear(ls);
 	ls->mailhost = host;
+	ls->card_fd = card;
+	ls->card_json_fd = card_json;
 	if (lab_pki_make(&pki, sc->cert, err, errlen) < 0)
 		return -1;
 	ls->ca_pem = xstrdup(pki.ca_pem);
@@ -426,6 +475,117 @@ lab_start(const struct lab_scenario *sc, struct lab_server *ls,
 	}
 	lab_pki_free(&pki);
 	return 0;
+}
+
+/*
+ * --lab all: every scenario on a port of its own, in one server process
+ * (lab.h).  The certificates come from one CA; a scenario's server is
+ * what lab_start() would run, but the connections are counted together.
+ */
+#define MAX_CONNS_SCENARIO 16	/* --lab all: one scenario's share */
+
+int
+lab_start_all(struct lab_server *ls, char *err, size_t errlen)
+{
+	const struct lab_scenario *v[256];
+	size_t n = lab_ordered(v, ARRAY_SIZE(v));
+	int want = ls->want_port;
+	int card = ls->card_fd, card_json = ls->card_json_fd;
+	struct lab_pki pki[LC_NO_INTERMEDIATE + 1];
+	bool made[LC_NO_INTERMEDIATE + 1] = { false };
+	struct lab_tls *tls[256] = { NULL };
+	struct slot slot[256];
+	int fds[256], nfd = 0, rc = -1;
+
+	clear(ls);
+	ls->want_port = want;
+	ls->card_fd = card;
+	ls->card_json_fd = card_json;
+	if (want && want + (int)n - 1 > 65535)
+		return fail(err, errlen, "--lab all needs %zu ports from %d: past "
+			    "65535", n, want);
+	struct lab_ca *ca = lab_ca_new(err, errlen);
+	if (!ca)
+		return -1;
+	ls->all = xcalloc(n, sizeof *ls->all);
+	ls->extra = xcalloc(n * 3, sizeof *ls->extra);
+	for (size_t i = 0; i < n; i++) {
+		const struct lab_scenario *sc = v[i];
+		enum lab_cert k = sc->cert;
+		if (!made[k]) {
+			if (lab_pki_make_ca(&pki[k], ca, k, err, errlen) < 0)
+				goto out;
+			made[k] = true;
+			if (!ls->ca_pem) {
+				ls->ca_pem = xstrdup(pki[k].ca_pem);
+				ls->client_pem = xstrdup(pki[k].client_pem);
+			}
+		}
+		struct sockaddr_in sa;
+		int port, lfd = bind_loopback(&sa, want ? want + (int)i : 0, &port,
+					      err, errlen);
+		if (lfd < 0)
+			goto out;
+		ls->all[ls->nall].sc = sc;
+		ls->all[ls->nall++].port = port;
+		if (sc->flags & LF_REFUSE) {
+			close(lfd);
+			continue;
+		}
+		if (sc->flags & LF_BACKLOG_FULL) {
+			struct lab_server tmp;
+			clear(&tmp);
+			if (fill_backlog(&tmp, lfd, &sa, err, errlen) < 0) {
+				if (tmp.holdfd[0] != lfd)
+					close(lfd);
+				lab_stop(&tmp);
+				goto out;
+			}
+			for (int h = 0; h < 3; h++)
+				ls->extra[ls->nextra++] = tmp.holdfd[h];
+			continue;
+		}
+		if (listen(lfd, LISTEN_BACKLOG) < 0) {
+			fail(err, errlen, "lab: listen: %s", strerror(errno));
+			close(lfd);
+			goto out;
+		}
+		fds[nfd] = lfd;
+		if (!(tls[nfd] = lab_tls_new(&pki[k], sc->flags, err, errlen))) {
+			close(lfd);
+			goto out;
+		}
+		slot[nfd] = (struct slot){ sc, tls[nfd], 0 };
+		nfd++;
+	}
+
+	lab_idle_init();
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		int cards[2] = { ls->card_fd, ls->card_json_fd };
+		serve(nfd, fds, slot, MAX_CONNS_SCENARIO, MAX_CONNS_ALL, cards,
+		      parent);
+	}
+	if (pid < 0)
+		fail(err, errlen, "lab: fork: %s", strerror(errno));
+	else {
+		ls->pid = pid;
+		ls->port = ls->nall ? ls->all[0].port : 0;
+		rc = 0;
+	}
+out:
+	for (int i = 0; i < nfd; i++) {
+		close(fds[i]);
+		lab_tls_free(tls[i]);
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(made); k++)
+		if (made[k])
+			lab_pki_free(&pki[k]);
+	lab_ca_free(ca);
+	if (rc < 0)
+		lab_stop(ls);
+	return rc;
 }
 
 /*
@@ -454,6 +614,11 @@ lab_stop(struct lab_server *ls)
 			lab_stop(&ls->others[i]);
 		free(ls->others);
 	}
+	for (int i = 0; i < ls->nextra; i++)
+		if (ls->extra[i] > 2)
+			close(ls->extra[i]);
+	free(ls->extra);
+	free(ls->all);
 	free(ls->ca_pem);
 	if (ls->client_pem)
 		wipe(ls->client_pem, strlen(ls->client_pem));

@@ -177,6 +177,18 @@ struct lab_server {
 	struct lab_host_port host[LAB_HOST_PORTS];
 	int nhost;
 	struct lab_server *others;	/* LAB_HOST_PORTS - 1 of them, or NULL */
+	/* report cards (lab_grade.h): descriptors above 2 the server writes
+	 * each connection's card to, as text and as a JSON line; set by the
+	 * caller before lab_start(); 0 or -1: none */
+	int card_fd, card_json_fd;
+	/* lab_start_all(): each scenario and its port, in lab_ordered()
+	 * order, and the sockets that keep dropped ports dropped */
+	struct lab_all_port {
+		const struct lab_scenario *sc;
+		int port;
+	} *all;
+	int nall;
+	int *extra, nextra;
 };
 
 const struct lab_scenario *lab_scenarios(size_t *n);
@@ -218,6 +230,16 @@ const struct lab_scenario *lab_find(const char *name);
 int lab_start(const struct lab_scenario *sc, struct lab_server *ls,
 	      char *err, size_t errlen);
 void lab_stop(struct lab_server *ls);
+
+/*
+ * --lab all --lab-server: every scenario at once, each on a port of its
+ * own (ls->want_port, want_port + 1, ... in lab_ordered() order; any free
+ * ports when 0), in one server process: at most 16 connections at once
+ * per scenario and 64 in total, the idle timeout as for one.  All the
+ * certificates come from one CA (ls->ca_pem).  ls->all lists the ports.
+ * Returns 0, or -1 with a message in err (a port in use, ...).
+ */
+int lab_start_all(struct lab_server *ls, char *err, size_t errlen);
 
 /* Set the client side of the scenario into cfg (host, port, CA, ...). */
 void lab_apply(const struct lab_scenario *sc, const struct lab_server *ls,
