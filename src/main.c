@@ -663,9 +663,12 @@ serve_lab(const struct lab_server *ls, const struct lab_scenario *sc,
 	if (sc)
 		printf("# lab scenario %s on 127.0.0.1 port %d (%s)\n", sc->name,
 		       ls->port, sc->flags & LF_IMPLICIT ? "implicit TLS" : "STARTTLS");
-	else
+	else if (ls->want_port)
 		printf("# every lab scenario, one port each, on 127.0.0.1 ports "
 		       "%d-%d\n", ls->all[0].port, ls->all[ls->nall - 1].port);
+	else
+		printf("# every lab scenario, one port each, on 127.0.0.1 (the "
+		       "ports below)\n");
 	printf("# login: user %s, password %s\n"
 	       "# CA: %s (trust it: swaks --tls-ca-path, curl --cacert); "
 	       "server name %s\n", LAB_USER, LAB_PASSWORD, cafile, LAB_SERVERNAME);
@@ -677,6 +680,8 @@ serve_lab(const struct lab_server *ls, const struct lab_scenario *sc,
 		for (int i = 0; i < ls->nall; i++) {
 			const struct lab_scenario *s = ls->all[i].sc;
 			printf("# %-5d  %-8s  %-28s  %s\n", ls->all[i].port,
+			       s->flags & LF_REFUSE ? "refused" :
+			       s->flags & LF_BACKLOG_FULL ? "dropped" :
 			       s->flags & LF_IMPLICIT ? "implicit" : "starttls",
 			       s->name, s->desc);
 		}

@@ -81,17 +81,22 @@ g_cert(const struct lab_facts *f, struct verdict *v)
 			strncat(v->text, ")", sizeof v->text - strlen(v->text) - 1);
 		return;
 	}
+	/* a wrong name under a trusted CA: what a client that checks the
+	 * chain and not the name lets through */
+	const char *what = f->sc->cert == LC_WRONG_NAME ?
+		"did not verify the certificate's name" :
+		"did not verify the certificate";
 	if (f->auth_after_tls)
-		say(v, M_FAIL, "did not verify the certificate: went on after "
-		    "a handshake with %s, up to AUTH: the password went to a "
-		    "server it cannot tell from an impostor", bad);
+		say(v, M_FAIL, "%s: went on after a handshake with %s, up to "
+		    "AUTH: the password went to a server it cannot tell from an "
+		    "impostor", what, bad);
 	else if (f->cmds_after_tls)
-		say(v, M_FAIL, "did not verify the certificate: went on after "
-		    "a handshake with %s (%d command%s inside TLS)", bad,
-		    f->cmds_after_tls, f->cmds_after_tls == 1 ? "" : "s");
+		say(v, M_FAIL, "%s: went on after a handshake with %s (%d "
+		    "command%s inside TLS)", what, bad, f->cmds_after_tls,
+		    f->cmds_after_tls == 1 ? "" : "s");
 	else
-		say(v, M_PASS, "hung up after a handshake with %s without a "
-		    "command", bad);
+		say(v, M_PASS, "hung up after the handshake (%s) without a "
+		    "command inside TLS", bad);
 }
 
 static void
@@ -175,17 +180,30 @@ g_mechanism(const struct lab_facts *f, struct verdict *v)
 	else if (!strncasecmp(f->mech, "SCRAM", 5))
 		say(v, M_PASS, "used %s (%s was offered too: it also binds the "
 		    "login to the TLS session)", f->mech, best);
+	else if (!strcasecmp(f->mech, "CRAM-MD5"))
+		say(v, M_WARN, "used CRAM-MD5 although %s was offered: CRAM-MD5 "
+		    "rests on MD5 and makes the server keep the password in the "
+		    "clear; SCRAM proves the password without either (RFC 7677)",
+		    best);
 	else
-		say(v, M_WARN, "used %s although %s was offered: %s sends the "
-		    "password itself (or a hash the server must store in the "
-		    "clear); SCRAM proves it without sending it (RFC 7677)",
-		    f->mech, best, f->mech);
+		say(v, M_WARN, "used %s although %s was offered: %s hands the "
+		    "password itself to the server (inside TLS, so only the "
+		    "server sees it); SCRAM proves it without sending it "
+		    "(RFC 7677)", f->mech, best, f->mech);
 }
 
 static void
 g_tempfail(const struct lab_facts *f, struct verdict *v)
 {
-	if (!f->rcpt_4xx)
+	if (f->grey_retry > 0 && f->grey_passed)
+		say(v, M_PASS, "retried %.0f s after the greylisting 4xx (the "
+		    "greylist wants %.0f s) and got through", f->grey_retry,
+		    f->grey_delay);
+	else if (f->grey_retry > 0)
+		say(v, M_WARN, "retried after %.0f s, before the greylist's %.0f s: "
+		    "a 4xx again; a mail server retries with a back-off of "
+		    "minutes", f->grey_retry, f->grey_delay);
+	else if (!f->rcpt_4xx)
 		say(v, M_NA, "no 4xx to answer (try rcpt.greylisted)");
 	else if (f->data_after_4xx)
 		say(v, M_FAIL, "pushed on to DATA after the 4xx to RCPT, with no "
@@ -237,13 +255,11 @@ g_message(const struct lab_facts *f, struct verdict *v)
 		say(v, M_NA, "no message sent");
 		return;
 	}
-	char miss[64] = "";
+	char miss[32] = "";
 	if (!f->hdr_date)
-		strcat(miss, " Date");
+		strcat(miss, "Date");
 	if (!f->hdr_from)
-		strcat(miss, " From");
-	if (!f->hdr_msgid)
-		strcat(miss, " Message-ID");
+		strcat(miss, *miss ? ", From" : "From");
 	if (f->bare_lf || f->unstuffed || !f->hdr_date || !f->hdr_from) {
 		struct buf b = { 0 };
 		if (f->bare_lf)
@@ -256,9 +272,11 @@ g_message(const struct lab_facts *f, struct verdict *v)
 				   b.len ? "; " : "", f->unstuffed,
 				   f->unstuffed == 1 ? "" : "s");
 		if (!f->hdr_date || !f->hdr_from)
-			buf_printf(&b, "%smissing header%s:%s (RFC 5322 §3.6)",
-				   b.len ? "; " : "", strchr(miss + 1, ' ') ? "s" : "",
+			buf_printf(&b, "%smissing header%s: %s (RFC 5322 §3.6)",
+				   b.len ? "; " : "", strchr(miss, ',') ? "s" : "",
 				   miss);
+		if (!f->hdr_msgid)
+			buf_printf(&b, "; no Message-ID (§3.6.4: SHOULD)");
 		say(v, M_FAIL, "%s", b.data);
 		buf_free(&b);
 	} else if (!f->hdr_msgid)
@@ -321,9 +339,8 @@ grade_card(const struct lab_facts *f, int text_fd, int json_fd)
 	double secs = now_mono() - f->t0;
 
 	struct buf t = { 0 };
-	buf_printf(&t, "--- report card: client %s, scenario %s (port %d), "
-		   "%.2f s, %d command%s\n", f->client, f->sc->name, f->port, secs,
-		   f->commands, f->commands == 1 ? "" : "s");
+	buf_printf(&t, "--- report card for %s on %s (port %d)\n", f->client,
+		   f->sc->name, f->port);
 	for (size_t i = 0; i < ARRAY_SIZE(rules); i++) {
 		buf_printf(&t, "  %s  %-26s ", mark_tag[v[i].m], rules[i].title);
 		/* wrap the words under themselves, 78 columns */
@@ -349,8 +366,9 @@ grade_card(const struct lab_facts *f, int text_fd, int json_fd)
 		buf_addc(&t, '\n');
 	}
 	buf_printf(&t, "  grade: %d passed, %d failed, %d warning%s, %d not "
-		   "tested here\n", count[M_PASS], count[M_FAIL], count[M_WARN],
-		   count[M_WARN] == 1 ? "" : "s", count[M_NA]);
+		   "tested here (%d command%s, %.2f s)\n", count[M_PASS],
+		   count[M_FAIL], count[M_WARN], count[M_WARN] == 1 ? "" : "s",
+		   count[M_NA], f->commands, f->commands == 1 ? "" : "s", secs);
 	put(text_fd, t.data, t.len);
 	buf_free(&t);
 

@@ -76,6 +76,13 @@ struct lab_facts {
 	char no_wait[16];		/* the first verb not waited for, "" */
 	/* temporary failure */
 	bool rcpt_4xx;			/* a 4xx reply to RCPT */
+	bool rcpt_pipelined;		/* the last RCPT had more behind it */
+	unsigned ip;			/* the client's IPv4 address (network
+					 * order): the greylist's key */
+	double grey_retry;		/* a retry of a greylisted try: seconds
+					 * since the first; 0: none */
+	bool grey_passed;		/* ... and it came after the delay */
+	double grey_delay;		/* the greylist's delay */
 	bool data_after_4xx;		/* DATA with no recipient accepted */
 	bool ended_after_4xx;		/* RSET or QUIT after it */
 	/* the message (DATA) */
