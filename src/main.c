@@ -99,7 +99,13 @@ lab_handout(void)
 	       "on purpose.\n"
 	       "- Your own client: `smtpdx --lab ok --lab-server ca.pem -p 2525` "
 	       "serves the\n  lab on port 2525 for swaks, curl or a mail "
-	       "program (trust ca.pem).\n",
+	       "program (trust ca.pem).\n"
+	       "- Every scenario at once: `smtpdx --lab all --lab-server ca.pem "
+	       "-p 2500` prints\n  a table of ports; each client that connects "
+	       "gets a report card (did it\n  verify the certificate, keep the "
+	       "password off plaintext, ...).\n"
+	       "- Which port? `w` in the TUI (or `--sweep`) advises on the lab's "
+	       "own mail host:\n  `smtpdx --lab ports.587-blocked`, then `w`.\n",
 	       LAB_USER, LAB_PASSWORD, LAB_FROM, LAB_TO, LAB_SERVERNAME);
 	const char *stage = NULL;
 	for (size_t i = 0; i < n; i++) {
@@ -828,6 +834,7 @@ main(int argc, char **argv)
 			/* report cards: text on stdout, JSON lines to
 			 * --report-card FILE */
 			ls.card_fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+			ls.card_color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 			if (o.report_card) {
 				int fd = open(o.report_card, O_WRONLY | O_CREAT |
 					      O_APPEND | O_CLOEXEC, 0644);

@@ -106,7 +106,7 @@ options_usage(FILE *out)
 "      --batch, --json   no TUI: text, or one JSON report\n"
 "      --list-diagnoses  the catalog        --no-color  --version  --help\n"
 "      --lab-server [CA] [-p PORT]  the lab for other clients (--lab all: each\n"
-"                        scenario on its own port); --report-card FILE  JSON lines\n"
+"                        scenario on a port); --report-card FILE: cards as JSON\n"
 "      --proxy URL       socks5://, socks5h://, http://HOST:PORT (CONNECT)\n"
 "exit: 0 ok, 1 failure diagnosed, 2 usage, 3 internal, 4 interrupted.  man smtpdx\n", out);
 }

@@ -328,8 +328,11 @@ put(int fd, const char *p, size_t n)
 #define INDENT 35	/* "  " tag "  " title(26) " " */
 
 void
-grade_card(const struct lab_facts *f, int text_fd, int json_fd)
+grade_card(const struct lab_facts *f, int text_fd, int json_fd, bool color)
 {
+	/* SGR for each mark's tag: green, red bold, yellow, dim */
+	static const char *const sgr[] = { "\033[32m", "\033[1;31m",
+					   "\033[33m", "\033[2m" };
 	struct verdict v[ARRAY_SIZE(rules)];
 	int count[4] = { 0 };
 	for (size_t i = 0; i < ARRAY_SIZE(rules); i++) {
@@ -339,10 +342,12 @@ grade_card(const struct lab_facts *f, int text_fd, int json_fd)
 	double secs = now_mono() - f->t0;
 
 	struct buf t = { 0 };
-	buf_printf(&t, "--- report card for %s on %s (port %d)\n", f->client,
-		   f->sc->name, f->port);
+	buf_printf(&t, "%s--- report card for %s on %s (port %d)%s\n",
+		   color ? "\033[1m" : "", f->client, f->sc->name, f->port,
+		   color ? "\033[0m" : "");
 	for (size_t i = 0; i < ARRAY_SIZE(rules); i++) {
-		buf_printf(&t, "  %s  %-26s ", mark_tag[v[i].m], rules[i].title);
+		buf_printf(&t, "  %s%s%s  %-26s ", color ? sgr[v[i].m] : "",
+			   mark_tag[v[i].m], color ? "\033[0m" : "", rules[i].title);
 		/* wrap the words under themselves, 78 columns */
 		const char *s = v[i].text;
 		int col = INDENT;

@@ -94,6 +94,7 @@ struct lab_facts {
 };
 
 /* Write the card for f to the text and JSON descriptors (-1: none). */
-void grade_card(const struct lab_facts *f, int text_fd, int json_fd);
+void grade_card(const struct lab_facts *f, int text_fd, int json_fd,
+		bool color);
 
 #endif

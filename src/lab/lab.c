@@ -222,14 +222,14 @@ serve(int n, const int *fds, struct slot *slot, int per_max, int all_max,
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)	/* the parent died before prctl() */
 		_exit(0);
-	int keep[n + 2];
+	int keep[n + 2];	/* cards: text fd, JSON fd, colour */
 	for (int i = 0; i < n; i++)
 		keep[i] = fds[i];
 	keep[n] = cards[0];
 	keep[n + 1] = cards[1];
 	detach(keep, n + 2);
 	lab_grade_fds(cards[0] > 2 ? SERVER_FD + n : -1,
-		      cards[1] > 2 ? SERVER_FD + n + 1 : -1);
+		      cards[1] > 2 ? SERVER_FD + n + 1 : -1, cards[2] > 0);
 	signal(SIGCHLD, SIG_DFL);	/* reaped here, to count them */
 
 	pid_t self = getpid();
@@ -362,7 +362,7 @@ start_one(const struct lab_scenario *sc, struct lab_server *ls,
 	pid_t pid = fork();
 	if (pid == 0) {
 		struct slot one = { sc, t, 0 };
-		int cards[2] = { ls->card_fd, ls->card_json_fd };
+		int cards[3] = { ls->card_fd, ls->card_json_fd, ls->card_color };
 		serve(1, &lfd, &one, MAX_CONNS, MAX_CONNS, cards, parent);
 	}
 	int fork_errno = errno;
@@ -458,9 +458,11 @@ lab_start(const struct lab_scenario *sc, struct lab_server *ls,
 	struct lab_pki pki;
 	bool host = ls->mailhost;
 	int card = ls->card_fd, card_json = ls->card_json_fd;
+	bool color = ls->card_color;
 
 	clear(ls);
 	ls->mailhost = host;
+	ls->card_color = color;
 	ls->card_fd = card;
 	ls->card_json_fd = card_json;
 	if (lab_pki_make(&pki, sc->cert, err, errlen) < 0)
@@ -491,6 +493,7 @@ lab_start_all(struct lab_server *ls, char *err, size_t errlen)
 	size_t n = lab_ordered(v, ARRAY_SIZE(v));
 	int want = ls->want_port;
 	int card = ls->card_fd, card_json = ls->card_json_fd;
+	bool color = ls->card_color;
 	struct lab_pki pki[LC_NO_INTERMEDIATE + 1];
 	bool made[LC_NO_INTERMEDIATE + 1] = { false };
 	struct lab_tls *tls[256] = { NULL };
@@ -501,6 +504,7 @@ lab_start_all(struct lab_server *ls, char *err, size_t errlen)
 	ls->want_port = want;
 	ls->card_fd = card;
 	ls->card_json_fd = card_json;
+	ls->card_color = color;
 	if (want && want + (int)n - 1 > 65535)
 		return fail(err, errlen, "--lab all needs %zu ports from %d: past "
 			    "65535", n, want);
@@ -563,7 +567,7 @@ lab_start_all(struct lab_server *ls, char *err, size_t errlen)
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid == 0) {
-		int cards[2] = { ls->card_fd, ls->card_json_fd };
+		int cards[3] = { ls->card_fd, ls->card_json_fd, ls->card_color };
 		serve(nfd, fds, slot, MAX_CONNS_SCENARIO, MAX_CONNS_ALL, cards,
 		      parent);
 	}

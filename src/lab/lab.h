@@ -181,6 +181,7 @@ struct lab_server {
 	 * each connection's card to, as text and as a JSON line; set by the
 	 * caller before lab_start(); 0 or -1: none */
 	int card_fd, card_json_fd;
+	bool card_color;		/* the text card in colour (a terminal) */
 	/* lab_start_all(): each scenario and its port, in lab_ordered()
 	 * order, and the sockets that keep dropped ports dropped */
 	struct lab_all_port {

@@ -140,11 +140,14 @@ struct grey_entry {
 static struct grey_entry *grey;
 static double grey_delay = GREY_DELAY;
 
+static bool card_color;
+
 void
-lab_grade_fds(int text_fd, int json_fd)
+lab_grade_fds(int text_fd, int json_fd, bool color)
 {
 	card_text_fd = text_fd;
 	card_json_fd = json_fd;
+	card_color = color;
 	if (text_fd < 0 && json_fd < 0)
 		return;
 	void *m = mmap(NULL, GREY_MAX * sizeof *grey, PROT_READ | PROT_WRITE,
@@ -212,7 +215,7 @@ static void
 leave(void)
 {
 	if (cur && grading())
-		grade_card(&cur->f, card_text_fd, card_json_fd);
+		grade_card(&cur->f, card_text_fd, card_json_fd, card_color);
 	_exit(0);
 }
 
