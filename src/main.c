@@ -886,6 +886,13 @@ main(int argc, char **argv)
 		options_merge(&cfg, &po);
 	options_merge(&cfg, &o);
 	config_set(&o.cfg.password, NULL);	/* one copy is enough: wiped */
+	if (o.lab && (o.set & OB_PORT) && config_mapped_port(&cfg, cfg.port) !=
+	    cfg.port) {
+		/* `--lab ports.587-blocked -p 465`: the lab's listener that
+		 * plays 465, so the advice can be followed in the lab */
+		cfg.role_port = cfg.port;
+		cfg.port = config_mapped_port(&cfg, cfg.port);
+	}
 
 	if (msg_holds_secret(&cfg)) {
 		/* the message goes to the server and into the transcript */
