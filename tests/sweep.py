@@ -415,6 +415,22 @@ def lab_host_part():
            (r["recommendation"]["port"], r["recommendation"].get("network")),
            (2525, "25-465-587-filtered"))
 
+    # the session on the dropped port: its fix names the port that works
+    # (the host's other ports probed in parallel), and that advice can be
+    # followed in the lab: -p 465 is the listener that plays 465
+    p, _ = run(["--lab", "ports.587-blocked", "--json"])
+    rep = json.loads(p.stdout.decode())
+    fix = " ".join(d["fix"] for d in rep["diagnoses"] if d["id"] == "connect.timeout")
+    report("From here, port 465 answers with implicit TLS" in fix and
+           "-p 465 --tls implicit" in fix,
+           "ports.587-blocked session: the fix says 465 works, with the option",
+           fix[-400:])
+    p, _ = run(["--lab", "ports.587-blocked", "-p", "465", "--tls", "implicit",
+                "--json"])
+    rep = json.loads(p.stdout.decode())
+    eq("ports.587-blocked -p 465 --tls implicit: the session passes on the "
+       "lab's 465", (rep["result"], p.returncode), ("ok", 0))
+
     # the text report: the numbers the lesson talks about
     p, _ = run(["--lab", "ports.587-blocked", "--sweep", "--batch"])
     out = p.stdout.decode()
