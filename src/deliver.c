@@ -37,12 +37,79 @@ dstatus_name(enum dstatus s)
 	return s == DS_OK ? "ok" : s == DS_WARN ? "warn" : "fail";
 }
 
+#define NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+		   "0123456789.-_"
+
+bool
+deliver_domain_ok(const char *s)
+{
+	size_t n = strlen(s);
+	return n && n <= 253 && strspn(s, NAME_CHARS) == n && s[0] != '.' &&
+	       s[0] != '-';
+}
+
+bool
+deliver_selector_ok(const char *s)
+{
+	size_t n = strlen(s);
+	return n && n <= 63 && strspn(s, NAME_CHARS) == n;
+}
+
 static char *
 safe(const char *s)
 {
 	return vis_escape(s, strlen(s));
 }
 
+
+/* The fix as a record: "NAME. TXT \"VALUE\"" (name and value safe text
+ * already; quotes in the value escaped as a zone file wants). */
+static char *
+txt_line(const char *name, const char *value)
+{
+	struct buf b = { 0 };
+	buf_printf(&b, "%s. TXT \"", name);
+	for (const char *p = value; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_addc(&b, '\\');
+		buf_addc(&b, *p);
+	}
+	buf_addc(&b, '"');
+	return buf_steal(&b);
+}
+
+/* record's tags ("k=v; k=v") with tag key set to value (added at the
+ * end when absent). */
+static char *
+tag_set(const char *record, const char *key, const char *value)
+{
+	struct buf b = { 0 };
+	char *copy = xstrdup(record), *save = NULL;
+	bool done = false;
+	int n = 0;
+	size_t kl = strlen(key);
+	for (char *t = strtok_r(copy, ";", &save); t; t = strtok_r(NULL, ";", &save)) {
+		while (*t == ' ' || *t == '\t')
+			t++;
+		size_t tl = strlen(t);
+		while (tl && (t[tl - 1] == ' ' || t[tl - 1] == '\t'))
+			t[--tl] = '\0';
+		if (!tl)
+			continue;
+		const char *eq = strchr(t, '=');
+		if (eq && (size_t)(eq - t) == kl && !strncasecmp(t, key, kl)) {
+			if (!done)
+				buf_printf(&b, "%s%s=%s", n++ ? "; " : "", key, value);
+			done = true;
+			continue;
+		}
+		buf_printf(&b, "%s%s", n++ ? "; " : "", t);
+	}
+	if (!done)
+		buf_printf(&b, "%s%s=%s", n ? "; " : "", key, value);
+	free(copy);
+	return b.data ? buf_steal(&b) : xstrdup("");
+}
 
 /* Append diagnosis id with its catalog texts; fix_extra (owned) is the
  * concrete record to publish, appended to the catalog's fix. */
@@ -234,6 +301,7 @@ check_spf(struct deliver_report *r, const char *domain)
 			 xasprintf("For example: %s. TXT \"v=spf1 mx -all\" (then "
 				   "add the include: of each provider that sends "
 				   "for you).", r->domain));
+		c->publish = txt_line(r->domain, "v=spf1 mx -all");
 		return;
 	}
 	if (n > 1) {
@@ -267,6 +335,12 @@ check_spf(struct deliver_report *r, const char *domain)
 		char *rec = safe(first);
 		add_diag(c, r->domain, "spf.permissive",
 			 xasprintf("%s: \"%call\"", rec, q), NULL);
+		/* the same record, ending in -all */
+		char *e = strstr(rec, q == '+' ? "+all" : "?all");
+		if (e) {
+			*e = '-';
+			c->publish = txt_line(r->domain, rec);
+		}
 		free(rec);
 	}
 	free(first);
@@ -327,6 +401,12 @@ check_dmarc(struct deliver_report *r, const char *domain)
 				   "p=none; rua=mailto:dmarc@%s\" to start, then "
 				   "p=quarantine once the reports look clean.",
 				   r->domain, r->domain));
+		char *nm = xasprintf("_dmarc.%s", r->domain);
+		char *v = xasprintf("v=DMARC1; p=none; rua=mailto:dmarc@%s",
+				    r->domain);
+		c->publish = txt_line(nm, v);
+		free(v);
+		free(nm);
 		return;
 	}
 	char *p = tag_value(first, "p"), *rua = tag_value(first, "rua");
@@ -343,6 +423,22 @@ check_dmarc(struct deliver_report *r, const char *domain)
 	else if (!strcasecmp(p, "none"))
 		add_diag(c, r->domain, "dmarc.monitor_only",
 			 xasprintf("p=none in _dmarc.%s", r->domain), NULL);
+	if (!p || !strcasecmp(p, "none")) {
+		/* the same record with a policy that acts, and reports */
+		char *rec = safe(first), *v = tag_set(rec, "p", "quarantine");
+		if (!rua) {
+			char *to = xasprintf("mailto:dmarc@%s", r->domain);
+			char *w = tag_set(v, "rua", to);
+			free(v);
+			free(to);
+			v = w;
+		}
+		char *nm = xasprintf("_dmarc.%s", r->domain);
+		c->publish = txt_line(nm, v);
+		free(nm);
+		free(v);
+		free(rec);
+	}
 	free(p);
 	free(rua);
 	free(adkim);
@@ -369,6 +465,12 @@ check_tlsrpt(struct deliver_report *r, const char *domain)
 				       "one: _smtp._tls.%s. TXT \"v=TLSRPTv1; "
 				       "rua=mailto:tls-reports@%s\".", r->domain,
 				       r->domain, r->domain);
+		char *nm = xasprintf("_smtp._tls.%s", r->domain);
+		char *v = xasprintf("v=TLSRPTv1; rua=mailto:tls-reports@%s",
+				    r->domain);
+		c->publish = txt_line(nm, v);
+		free(v);
+		free(nm);
 		return;
 	}
 	char *rua = tag_value(first, "rua");
@@ -413,6 +515,9 @@ check_dkim(struct deliver_report *r, const char *domain, const char *selector)
 		c->verdict = xasprintf("No DKIM key at %s._domainkey.%s (%s): mail "
 				       "signed with selector %s fails DKIM.", sel,
 				       r->domain, dnsq_status_words(st), sel);
+		c->publish = xasprintf("%s._domainkey.%s. TXT \"v=DKIM1; k=rsa; "
+				       "p=(the public key your signer made, "
+				       "base64)\"", sel, r->domain);
 		free(sel);
 		return;
 	}
@@ -506,6 +611,30 @@ check_mx(struct deliver_report *r, const char *domain, struct mxlist *mx)
 	dnsq_free(&a);
 }
 
+/* The name a PTR record of addr lives at: 4.3.2.1.in-addr.arpa, or the
+ * nibbles of an IPv6 address under ip6.arpa.  False: not an address. */
+static bool
+reverse_name(const char *addr, char *out, size_t n)
+{
+	unsigned char b[16];
+	if (inet_pton(AF_INET, addr, b) == 1) {
+		snprintf(out, n, "%u.%u.%u.%u.in-addr.arpa", b[3], b[2], b[1], b[0]);
+		return true;
+	}
+	if (inet_pton(AF_INET6, addr, b) != 1 || n < 74)
+		return false;
+	static const char hex[] = "0123456789abcdef";
+	size_t k = 0;
+	for (int i = 15; i >= 0; i--) {
+		out[k++] = hex[b[i] & 15];
+		out[k++] = '.';
+		out[k++] = hex[b[i] >> 4];
+		out[k++] = '.';
+	}
+	snprintf(out + k, n - k, "ip6.arpa");
+	return true;
+}
+
 /* Does the PTR name of addr resolve back to addr?  Adds to b. */
 static bool
 fcrdns(const char *addr, struct buf *b)
@@ -540,7 +669,7 @@ check_rdns(struct deliver_report *r, const struct mxlist *mx, const char *relay)
 		"Receivers look up the sending address's name (PTR) and check "
 		"that the name leads back to the address; without it many "
 		"refuse the connection or score the mail as spam.");
-	struct buf rec = { 0 }, bad = { 0 };
+	struct buf rec = { 0 }, bad = { 0 }, fix = { 0 };
 	int checked = 0;
 	const char *hosts[17];
 	int nh = 0;
@@ -563,6 +692,18 @@ check_rdns(struct deliver_report *r, const struct mxlist *mx, const char *relay)
 			buf_printf(&rec, "%s%s", rec.len ? "; " : "", one.data);
 			if (!ok)
 				buf_printf(&bad, "%s%s", bad.len ? "; " : "", one.data);
+			char rev[80];
+			if (!ok && reverse_name(a.v[k], rev, sizeof rev)) {
+				/* the PTR names the host; its A/AAAA leads back */
+				char *hn = hosts[h] ? safe(hosts[h]) :
+					   xstrdup("(the relay's name)");
+				char *ad = safe(a.v[k]);
+				buf_printf(&fix, "%s%s. PTR %s.\n%s. %s %s", fix.len ?
+					   "\n" : "", rev, hn, hn, strchr(ad, ':') ?
+					   "AAAA" : "A", ad);
+				free(ad);
+				free(hn);
+			}
 			buf_free(&one);
 			checked++;
 		}
@@ -580,11 +721,14 @@ check_rdns(struct deliver_report *r, const struct mxlist *mx, const char *relay)
 				   "or cloud provider) to set its PTR to the "
 				   "server's name, and give that name an A/AAAA "
 				   "record with the same address."));
+		if (fix.len)
+			c->publish = buf_steal(&fix);
 	} else {
 		c->verdict = xasprintf("%d address%s checked; each name resolves "
 				       "back.", checked, checked == 1 ? "" : "es");
 	}
 	buf_free(&bad);
+	buf_free(&fix);
 }
 
 /* ---- MTA-STS ---------------------------------------------------------------- */
@@ -649,6 +793,27 @@ connect_to(const char *host, int port, double timeout, char *err, size_t errlen)
 	return fd;
 }
 
+/*
+ * Each wait of a fetch is bounded by its own deadline, not only each
+ * recv(): a server that trickles a byte now and then, or streams a line
+ * without end, would otherwise keep the check going for hours.  Sets the
+ * socket's time limits to what is left; false once nothing is.
+ */
+static bool
+arm(int fd, double deadline)
+{
+	double left = deadline - now_mono();
+	if (left <= 0)
+		return false;
+	struct timeval tv = { (time_t)left,
+			      (suseconds_t)((left - (long)left) * 1e6) };
+	if (!tv.tv_sec && tv.tv_usec < 1000)
+		tv.tv_usec = 1000;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	return true;
+}
+
 /* GET https://host/.well-known/mta-sts.txt; the body (heap) or NULL with
  * err. */
 static char *
@@ -685,9 +850,10 @@ https_get(const char *host, const struct deliver_opts *o, char *err, size_t errl
 	gnutls_session_set_verify_cert(s, host, 0);
 	gnutls_transport_set_int(s, fd);
 	gnutls_handshake_set_timeout(s, (unsigned)(o->timeout * 1000));
+	double hs_deadline = now_mono() + o->timeout;
 	do {
 		rc = gnutls_handshake(s);
-	} while (rc < 0 && !gnutls_error_is_fatal(rc));
+	} while (rc < 0 && !gnutls_error_is_fatal(rc) && arm(fd, hs_deadline));
 	if (rc < 0) {
 		if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
 			gnutls_datum_t d;
@@ -716,14 +882,21 @@ https_get(const char *host, const struct deliver_opts *o, char *err, size_t errl
 		goto out;
 	}
 	char chunk[4096];
-	ssize_t got;
-	while (in.len < STS_MAX + 4096 &&
+	ssize_t got = 1;
+	double deadline = now_mono() + o->timeout;
+	bool late = false;
+	while (in.len < STS_MAX + 4096 && !(late = !arm(fd, deadline)) &&
 	       (got = gnutls_record_recv(s, chunk, sizeof chunk)) != 0) {
 		if (got == GNUTLS_E_AGAIN || got == GNUTLS_E_INTERRUPTED)
 			continue;
 		if (got < 0)
 			break;	/* a close without close_notify: take what came */
 		buf_add(&in, chunk, (size_t)got);
+	}
+	if (late) {
+		snprintf(err, errlen, "https://%s: no complete answer within "
+			 "%g s (%zu bytes came)", host, o->timeout, in.len);
+		goto out;
 	}
 	if (!in.len) {
 		snprintf(err, errlen, "https://%s: no answer", host);
@@ -801,6 +974,13 @@ check_mtasts(struct deliver_report *r, const char *domain,
 		c->verdict = xasprintf("No MTA-STS record at _mta-sts.%s: senders "
 				       "use TLS opportunistically, and a man in the "
 				       "middle can strip it.", r->domain);
+		char *h = safe(mx->n ? mx->names[0] : domain);
+		c->publish = xasprintf("_mta-sts.%s. TXT \"v=STSv1; id=1\"\n"
+				       "and serve https://mta-sts.%s/.well-known/"
+				       "mta-sts.txt: version: STSv1, mode: testing, "
+				       "mx: %s, max_age: 86400", r->domain,
+				       r->domain, h);
+		free(h);
 		return;
 	}
 	free(first);
@@ -852,7 +1032,7 @@ check_mtasts(struct deliver_report *r, const char *domain,
 				       "§3.2: version STSv1, mode, max_age and at "
 				       "least one mx line).");
 	} else {
-		struct buf miss = { 0 };
+		struct buf miss = { 0 }, add = { 0 };
 		for (int i = 0; i < mx->n; i++) {
 			bool hit = false;
 			for (int k = 0; k < npat && !hit; k++)
@@ -860,9 +1040,16 @@ check_mtasts(struct deliver_report *r, const char *domain,
 			if (!hit) {
 				char *h = safe(mx->names[i]);
 				buf_printf(&miss, "%s%s", miss.len ? ", " : "", h);
+				buf_printf(&add, "\nmx: %s", h);
 				free(h);
 			}
 		}
+		if (add.len)
+			c->publish = xasprintf("in https://mta-sts.%s/.well-known/"
+					       "mta-sts.txt, a line for each MX host "
+					       "(then a new id= in _mta-sts.%s):%s",
+					       r->domain, r->domain, add.data);
+		buf_free(&add);
 		c->verdict = xasprintf("Mode %s; %d mx pattern%s for %d MX host%s.",
 				       sm, npat, npat == 1 ? "" : "s", mx->n,
 				       mx->n == 1 ? "" : "s");
@@ -887,12 +1074,18 @@ check_mtasts(struct deliver_report *r, const char *domain,
 
 /* Read one SMTP reply (all its lines) from fd; its code, or -1. */
 static int
-smtp_reply(int fd, char *last, size_t lastlen)
+smtp_reply(int fd, double timeout, char *last, size_t lastlen)
 {
 	char line[1024];
-	size_t n = 0;
-	for (int lines = 0; lines < 200;) {
+	size_t n = 0, total = 0;
+	double deadline = now_mono() + timeout;
+	for (int lines = 0; lines < 200 && total < 65536; total++) {
 		char ch;
+		if (!arm(fd, deadline)) {
+			snprintf(last, lastlen, "(no complete reply within %g s)",
+				 timeout);
+			return -1;
+		}
 		ssize_t got = recv(fd, &ch, 1, 0);
 		if (got <= 0)
 			return -1;
@@ -913,6 +1106,7 @@ smtp_reply(int fd, char *last, size_t lastlen)
 			return -1;
 		n = 0;
 	}
+	snprintf(last, lastlen, "(a reply of more than 200 lines or 64 KiB)");
 	return -1;
 }
 
@@ -934,11 +1128,11 @@ peer_chain(const char *host, const struct deliver_opts *o, gnutls_datum_t *out,
 	gnutls_session_t s = NULL;
 	gnutls_certificate_credentials_t cred = NULL;
 	static const char ehlo[] = "EHLO smtpdx.invalid\r\n", stls[] = "STARTTLS\r\n";
-	if (smtp_reply(fd, last, sizeof last) != 220 ||
+	if (smtp_reply(fd, o->timeout, last, sizeof last) != 220 ||
 	    send(fd, ehlo, sizeof ehlo - 1, MSG_NOSIGNAL) < 0 ||
-	    smtp_reply(fd, last, sizeof last) != 250 ||
+	    smtp_reply(fd, o->timeout, last, sizeof last) != 250 ||
 	    send(fd, stls, sizeof stls - 1, MSG_NOSIGNAL) < 0 ||
-	    smtp_reply(fd, last, sizeof last) != 220) {
+	    smtp_reply(fd, o->timeout, last, sizeof last) != 220) {
 		char *l = safe(last);
 		snprintf(err, errlen, "%s port 25: no STARTTLS (last reply: %s)",
 			 host, *l ? l : "none");
@@ -953,9 +1147,10 @@ peer_chain(const char *host, const struct deliver_opts *o, gnutls_datum_t *out,
 	gnutls_transport_set_int(s, fd);
 	gnutls_handshake_set_timeout(s, (unsigned)(o->timeout * 1000));
 	int rc;
+	double hs_deadline = now_mono() + o->timeout;
 	do {
 		rc = gnutls_handshake(s);
-	} while (rc < 0 && !gnutls_error_is_fatal(rc));
+	} while (rc < 0 && !gnutls_error_is_fatal(rc) && arm(fd, hs_deadline));
 	if (rc < 0) {
 		snprintf(err, errlen, "%s port 25: TLS: %s", host, gnutls_strerror(rc));
 		goto out;
@@ -1011,7 +1206,7 @@ check_dane(struct deliver_report *r, const struct mxlist *mx,
 		"many European providers) cannot be fooled by a forged "
 		"certificate, and refuse to deliver when the certificate does "
 		"not match.");
-	struct buf rec = { 0 }, bad = { 0 }, ok = { 0 };
+	struct buf rec = { 0 }, bad = { 0 }, ok = { 0 }, unreach = { 0 };
 	int with = 0;
 	bool all_ad = true;
 	for (int i = 0; i < mx->n && i < 4; i++) {
@@ -1041,8 +1236,9 @@ check_dane(struct deliver_report *r, const struct mxlist *mx,
 		int nchain = peer_chain(mx->names[i], o, chain, 8, err, sizeof err);
 		char *host = safe(mx->names[i]);
 		if (nchain <= 0) {
+			/* not compared is not a mismatch: said, not diagnosed */
 			char *e = safe(err[0] ? err : "no certificate");
-			buf_printf(&bad, "%s%s: %s", bad.len ? "; " : "", host, e);
+			buf_printf(&unreach, "%s%s", unreach.len ? "; " : "", e);
 			free(e);
 		} else {
 			dane_state_t st = NULL;
@@ -1102,13 +1298,20 @@ check_dane(struct deliver_report *r, const struct mxlist *mx,
 		char *v = xasprintf("%s %s", c->verdict, dnssec);
 		free(c->verdict);
 		c->verdict = v;
+		if (unreach.len) {
+			v = xasprintf("%s Not compared (no certificate to compare "
+				      "with): %s.", c->verdict, unreach.data);
+			free(c->verdict);
+			c->verdict = v;
+		}
 		if (bad.len)
 			add_diag(c, r->domain, "dane.mismatch", xstrdup(bad.data), NULL);
-		else if (!all_ad && c->status == DS_OK)
+		else if ((!all_ad || unreach.len) && c->status == DS_OK)
 			c->status = DS_WARN;
 	}
 	buf_free(&ok);
 	buf_free(&bad);
+	buf_free(&unreach);
 }
 
 /* ---- the whole run ------------------------------------------------------- */
@@ -1122,17 +1325,30 @@ deliver_run(const char *domain, const struct deliver_opts *o,
 	snprintf(r->domain, sizeof r->domain, "%s", d);
 	free(d);
 	struct mxlist mx = { 0 };
+#define STEP(name) do { if (o->progress) o->progress(o->progress_ctx, name); } while (0)
+	STEP("mx");
 	check_mx(r, domain, &mx);
+	STEP("spf");
 	check_spf(r, domain);
+	STEP("dmarc");
 	check_dmarc(r, domain);
+	STEP("mta-sts");
 	check_mtasts(r, domain, &mx, o);
+	STEP("tls-rpt");
 	check_tlsrpt(r, domain);
-	if (o->dkim_selector)
+	if (o->dkim_selector) {
+		STEP("dkim");
 		check_dkim(r, domain, o->dkim_selector);
-	if (!mx.null_mx)
+	}
+	if (!mx.null_mx) {
+		STEP("dane");
 		check_dane(r, &mx, o);
-	if (!mx.null_mx || o->sending_ip)
+	}
+	if (!mx.null_mx || o->sending_ip) {
+		STEP("rdns");
 		check_rdns(r, &mx, o->sending_ip);
+	}
+#undef STEP
 	for (int i = 0; i < mx.n; i++)
 		free(mx.names[i]);
 }
@@ -1143,6 +1359,7 @@ deliver_free(struct deliver_report *r)
 	for (int i = 0; i < r->n; i++) {
 		free(r->v[i].record);
 		free(r->v[i].verdict);
+		free(r->v[i].publish);
 		diag_list_free(&r->v[i].diags);
 	}
 	r->n = 0;

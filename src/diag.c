@@ -757,6 +757,7 @@ static const char *const flag_names[] = {
 	"auth_offered", "has_user", "from_given", "user_is_address",
 	"rcpt_own", "rcpt_foreign", "port25", "cafile_given",
 	"dsn_dropped", "oauth_error", "oauthbearer_microsoft", "client_cert",
+	"oauth_only",
 };
 
 bool
@@ -837,6 +838,8 @@ flag(const struct facts *f, const char *name)
 		       (f->kind == FK_MECH_UNSUPPORTED || f->kind == FK_REPLY);
 	if (!strcmp(name, "client_cert"))
 		return f->client_cert;
+	if (!strcmp(name, "oauth_only"))
+		return f->oauth_only;
 	return false;
 }
 

@@ -131,6 +131,8 @@ struct facts {
 				 * error JSON (RFC 7628 §3.2.2) */
 	bool oauthbearer_microsoft;	/* OAUTHBEARER at a Microsoft host */
 	bool client_cert;	/* --cert: a client certificate was offered */
+	bool oauth_only;	/* AUTH offers only XOAUTH2/OAUTHBEARER and
+				 * smtpdx was not asked for either */
 	/*
 	 * Names that tell which domains the server calls its own, for the
 	 * recipient-domain question (diag_rcpt_domain()); NULL or "" when

@@ -771,6 +771,22 @@ main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	options_apply_provider(&o);
+	if (o.deliverability && !o.help && !o.version && !o.batch && !o.json &&
+	    terminal_usable()) {
+		/* on a terminal: the deliverability screen (`d` in the TUI) */
+		config_defaults(&cfg);
+		options_merge(&cfg, &o);
+		struct tui_opts to = {
+			.no_color = o.no_color || getenv("NO_COLOR") != NULL,
+			.deliver_domain = o.deliverability,
+			.dkim_selector = o.dkim_selector,
+			.sending_ip = o.sending_ip,
+		};
+		status = tui_run(&cfg, &to);
+		config_free(&cfg);
+		options_free(&o);
+		return status;
+	}
 	if (o.deliverability && !o.help && !o.version) {
 		struct deliver_report dr;
 		struct deliver_opts dopt = {

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "deliver.h"
 #include "message.h"
 #include "options.h"
 #include "profile.h"
@@ -358,20 +359,14 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			o->set |= OB_POLICY;
 			break;
 		case O_DELIVER:
-			if (!*optarg || strlen(optarg) > 253 ||
-			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
-				   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
-			    strlen(optarg) || optarg[0] == '.' || optarg[0] == '-')
+			if (!deliver_domain_ok(optarg))
 				return usage_err(err, errlen, "--deliverability wants a "
 						 "domain name, not '%s'", optarg);
 			free(o->deliverability);
 			o->deliverability = xstrdup(optarg);
 			break;
 		case O_DKIMSEL:
-			if (!*optarg || strlen(optarg) > 63 ||
-			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
-				   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
-			    strlen(optarg))
+			if (!deliver_selector_ok(optarg))
 				return usage_err(err, errlen, "--dkim-selector wants a "
 						 "selector name, not '%s'", optarg);
 			free(o->dkim_selector);
@@ -384,7 +379,6 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 				return usage_err(err, errlen, "--sending-ip wants an IPv4 "
 						 "or IPv6 address, not '%s'", optarg);
 			free(o->sending_ip);
-	free(o->dkim_selector);
 			o->sending_ip = xstrdup(optarg);
 			break;
 		}
@@ -861,6 +855,7 @@ options_free(struct options *o)
 	free(o->policy_file);
 	free(o->deliverability);
 	free(o->sending_ip);
+	free(o->dkim_selector);
 	free(o->profile);
 	free(o->config_file);
 	free(o->password_command);

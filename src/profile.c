@@ -316,29 +316,59 @@ password_command(const char *cmd, double timeout, char *err, size_t errlen)
 		snprintf(err, errlen, "--password-command: fork: %s", strerror(errno));
 		goto done;
 	}
-	double end = now_mono() + timeout;
-	bool timed_out = false;
-	for (;;) {
+	/*
+	 * Read until the command has exited and its output is drained, or the
+	 * time is up.  Neither the end of the output nor the command's exit
+	 * alone will do: a command may close its output and go on waiting, or
+	 * leave a background process (an agent) holding the pipe open.
+	 */
+	double end = now_mono() + timeout, eof_at = 0;
+	bool timed_out = false, eof = false, exited = false;
+	int st = 0;
+	while (!(exited && eof)) {
 		int ms = (int)((end - now_mono()) * 1000);
 		if (ms <= 0) {
 			timed_out = true;
 			break;
 		}
+		/* its line printed and its output closed, it lingers: a second
+		 * for its exit status, then it is not waited for */
+		if (eof && !exited && memchr(out.data, '\n', out.len) &&
+		    now_mono() > eof_at + 1.0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			st = 0;
+			exited = true;
+			break;
+		}
+		if (!exited && waitpid(pid, &st, WNOHANG) == pid)
+			exited = true;
 		struct pollfd p = { pfd[0], POLLIN, 0 };
-		if (poll(&p, 1, ms) <= 0)
+		/* once it has exited, only what is already in the pipe counts */
+		int ready = eof ? 0 : poll(&p, 1, exited ? 0 : ms < 50 ? ms : 50);
+		if (ready <= 0) {
+			if (exited)
+				eof = true;
+			else if (eof)
+				poll(NULL, 0, 50);
 			continue;
+		}
 		char chunk[4096];
 		ssize_t got = read(pfd[0], chunk, sizeof chunk);
-		if (got <= 0)
-			break;
+		if (got <= 0) {
+			eof = true;
+			eof_at = now_mono();
+			continue;
+		}
 		if (out.len < 65536)
 			buf_add(&out, chunk, (size_t)got);
 		wipe(chunk, sizeof chunk);
 	}
-	if (timed_out)
+	if (timed_out && !exited) {
 		kill(pid, SIGKILL);
-	int st = 0;
-	waitpid(pid, &st, 0);
+		waitpid(pid, &st, 0);
+	}
+	timed_out = timed_out && !exited;
 	if (timed_out) {
 		snprintf(err, errlen, "--password-command %s: no answer within %.0f s",
 			 argv[0], timeout);

@@ -28,6 +28,10 @@ deliver_text(FILE *out, const struct deliver_report *r, bool color)
 		report_wrap(out, c->verdict ? c->verdict : "", 12, 78);
 		fputs("  why:      ", out);
 		report_wrap(out, c->why, 12, 78);
+		if (c->publish) {
+			fputs("  publish:  ", out);
+			report_wrap(out, c->publish, 12, 100);
+		}
 		for (size_t k = 0; k < c->diags.n; k++)
 			report_diagnosis(out, &c->diags.v[k], color, false);
 	}
@@ -54,6 +58,10 @@ deliver_json(const struct deliver_report *r)
 		json_string(&b, c->verdict ? c->verdict : "");
 		buf_adds(&b, ",\"why\":");
 		json_string(&b, c->why);
+		if (c->publish) {
+			buf_adds(&b, ",\"publish\":");
+			json_string(&b, c->publish);
+		}
 		buf_adds(&b, ",\"diagnoses\":");
 		report_json_diags(&b, &c->diags);
 		buf_addc(&b, '}');

@@ -560,6 +560,25 @@ greeting_name(const struct transcript *tr)
 	return NULL;
 }
 
+/* Does the server offer only OAuth 2.0 mechanisms (a token, never a
+ * password, logs in there)? */
+static bool
+oauth_only(const struct caps *c)
+{
+	if (!c->valid || !c->auth || !c->mechs[0])
+		return false;
+	const char *p = c->mechs;
+	while (*p) {
+		size_t n = strcspn(p, " ");
+		if (!(n == 7 && !strncmp(p, "XOAUTH2", 7)) &&
+		    !(n == 11 && !strncmp(p, "OAUTHBEARER", 11)))
+			return false;
+		p += n;
+		p += strspn(p, " ");
+	}
+	return !c->mechs_left_out;
+}
+
 static void
 finish(struct session *s)
 {
@@ -615,6 +634,8 @@ finish(struct session *s)
 			 !strcasecmp(s->auth_mech, "OAUTHBEARER"));
 	}
 	f->client_cert = s->cfg.cert != NULL;
+	f->oauth_only = oauth_only(&s->caps) && s->cfg.mech != AM_XOAUTH2 &&
+		s->cfg.mech != AM_OAUTHBEARER;
 	diag_decide(f, &s->diags);
 	provider_annotate(&s->diags, provider_by_host(s->cfg.host),
 			  config_port(&s->cfg), s->tls_mode);

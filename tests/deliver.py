@@ -6,7 +6,13 @@ port 53 and 443, its /etc/netns/NAME/resolv.conf.  Never the real internet.
 Each test domain is built to draw one verdict: SPF missing, permissive, over
 the lookup limit; DMARC missing, p=none; MTA-STS policy unreachable or not
 covering an MX; reverse DNS that does not resolve back; and one domain that
-passes every check."""
+passes every check.
+
+`deliver.py --hold`: set all of this up, print "READY <namespace> <CA
+file>" and keep it until SIGTERM, SIGINT or SIGHUP (tests/tui/run.sh runs
+the deliverability screen in the namespace that way); then take it down.
+slow.test's MX accepts connections and never greets: its DANE check
+waits for the whole --timeout (the screen must keep answering keys)."""
 import json
 import os
 import shutil
@@ -61,6 +67,11 @@ def cleanup():
 
 
 try:
+    if "--hold" in sys.argv:
+        # a signal at any time ends it through the cleanup below
+        import signal
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, lambda *a: sys.exit(0))
     run = ["ip", "netns", "exec", NS]
     subprocess.run(run + ["ip", "link", "set", "lo", "up"], check=True)
     os.makedirs("/etc/netns/" + NS, exist_ok=True)
@@ -87,7 +98,8 @@ try:
               "--load-ca-certificate", ca, "--load-ca-privkey", ca_key,
               "--outfile", crt],
              'cn = "mta-sts.good.test"\ndns_name = "mta-sts.good.test"\n'
-             'dns_name = "mta-sts.stsmx.test"\ntls_www_server\n'
+             'dns_name = "mta-sts.stsmx.test"\n'
+             'dns_name = "mta-sts.hang.test"\ntls_www_server\n'
              'expiration_days = 30\n')
 
     # --- an SMTP server on port 25 (the lab, STARTTLS), for DANE: its
@@ -177,6 +189,18 @@ s.quit()
         "--mx-host=danebad.test,mx.danebad.test,10",
         "--host-record=mx.danebad.test,127.0.0.1",
         "--dns-rr=_25._tcp.mx.danebad.test,52,030101" + "ab" * 32,
+        # slow.test: its MX accepts and says nothing (DANE waits)
+        "--mx-host=slow.test,mx.slow.test,10",
+        "--host-record=mx.slow.test,127.0.0.5",
+        "--txt-record=slow.test,v=spf1 mx -all",
+        "--dns-rr=_25._tcp.mx.slow.test,52,030101" + "cd" * 32,
+        # hang.test: hostile hosts at 127.0.0.4 (below): the policy server
+        # trickles a byte now and then, the MX streams a line without end
+        "--mx-host=hang.test,mx.hang.test,10",
+        "--host-record=mx.hang.test,127.0.0.4",
+        "--host-record=mta-sts.hang.test,127.0.0.4",
+        "--txt-record=_mta-sts.hang.test,v=STSv1; id=1",
+        "--dns-rr=_25._tcp.mx.hang.test,52,030101" + "ab" * 32,
     ] + inc
     procs.append(subprocess.Popen(dns, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL))
@@ -204,6 +228,21 @@ s.socket = ctx.wrap_socket(s.socket, server_side=True)
 print("ready", flush=True)
 s.serve_forever()
 '''
+    silent = r'''
+import socket, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.5", 25))
+s.listen(16)
+print("ready", flush=True)
+held = []
+while True:
+    held.append(s.accept()[0])  # never a greeting
+'''
+    quiet = subprocess.Popen(run + [sys.executable, "-c", silent],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    procs.append(quiet)
+    quiet.stdout.readline()
     srv = subprocess.Popen(run + [sys.executable, "-c", server, crt, key],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     procs.append(srv)
@@ -218,6 +257,10 @@ s.serve_forever()
             break
         time.sleep(0.2)
     report(ready, "the HTTPS policy server and dnsmasq run in namespace %s" % NS)
+    if "--hold" in sys.argv:
+        print("READY %s %s" % (NS, ca), flush=True)
+        while True:
+            signal.pause()
 
     def check(domain, extra=()):
         r = subprocess.run(run + [SMTPDX, "--deliverability", domain, "--json",
@@ -262,6 +305,13 @@ s.serve_forever()
     dk = by.get("dkim", {})
     report(dk.get("status") == "ok" and "2048 bits" in dk.get("verdict", ""),
            "--dkim-selector s1: the key found, RSA 2048 bits", repr(dk))
+    # --sending-ip after --dkim-selector once freed the selector
+    rc, rep, by, ids, err = check("good.test", ["--dkim-selector", "s1",
+                                                "--sending-ip", "127.0.0.1"])
+    dk = by.get("dkim", {})
+    report(dk.get("status") == "ok" and "Selector s1:" in dk.get("verdict", ""),
+           "--dkim-selector s1 --sending-ip ...: the selector is still s1",
+           repr(dk))
     rc, rep, by, ids, err = check("good.test", ["--dkim-selector", "weak"])
     dk = by.get("dkim", {})
     report(dk.get("status") == "warn" and "1024 bits" in dk.get("verdict", ""),
@@ -269,7 +319,9 @@ s.serve_forever()
     rc, rep, by, ids, err = check("good.test", ["--dkim-selector", "nope"])
     dk = by.get("dkim", {})
     report(rc == 1 and dk.get("status") == "fail" and
-           "nope._domainkey.good.test" in dk.get("verdict", ""),
+           "nope._domainkey.good.test" in dk.get("verdict", "") and
+           dk.get("publish", "").startswith(
+               'nope._domainkey.good.test. TXT "v=DKIM1; k=rsa; p='),
            "--dkim-selector with no key: fail, the name it looked up", repr(dk))
 
     rc, rep, by, ids, err = check("nospf.test")
@@ -279,12 +331,24 @@ s.serve_forever()
     fix = [d["fix"] for d in rep["diagnoses"] if d["id"] == "spf.missing"]
     report(fix and 'nospf.test. TXT "v=spf1' in fix[0],
            "spf.missing: the fix is the record to publish", repr(fix))
+    report(by.get("spf", {}).get("publish") == 'nospf.test. TXT "v=spf1 mx -all"'
+           and by.get("dmarc", {}).get("publish", "").startswith(
+               '_dmarc.nospf.test. TXT "v=DMARC1; p=none; rua=mailto:'),
+           "nospf.test: each failing check carries the record to publish "
+           "(publish)", repr(by)[:1500])
 
     rc, rep, by, ids, err = check("loose.test")
     report("spf.permissive" in ids and "dmarc.monitor_only" in ids and
            by["spf"]["status"] == "warn" and by["dmarc"]["status"] == "warn",
            "loose.test: +all is spf.permissive, p=none is dmarc.monitor_only",
            "%r %r" % (ids, {k: v["status"] for k, v in by.items()}))
+    report(by["spf"].get("publish") == 'loose.test. TXT "v=spf1 -all"' and
+           by["dmarc"].get("publish") == '_dmarc.loose.test. TXT "v=DMARC1; '
+           'p=quarantine; rua=mailto:dmarc@loose.test"' and
+           "publish" not in by["mx"],
+           "loose.test: the fix to publish is the same record made strict "
+           "(-all, p=quarantine with reports); nothing for a passing check",
+           repr({k: v.get("publish") for k, v in by.items()}))
 
     rc, rep, by, ids, err = check("many.test")
     report("spf.too_many_lookups" in ids and by["spf"]["status"] == "fail",
@@ -304,15 +368,89 @@ s.serve_forever()
     report(ev and "mx.good.test" in ev[0] and "*.other.test" in ev[0],
            "stsmx.test: mtasts.mx_mismatch names the MX and the pattern",
            "%r %r" % (ids, ev))
+    report(by.get("mta-sts", {}).get("publish", "").endswith("\nmx: mx.good.test"),
+           "stsmx.test: the fix is the policy's mx: line for the MX",
+           repr(by.get("mta-sts")))
 
     rc, rep, by, ids, err = check("good.test", ["--sending-ip", "127.0.0.3"])
     report("rdns.mismatch" in ids and "127.0.0.3" in by["rdns"]["record"],
            "--sending-ip without a PTR that resolves back: rdns.mismatch",
            "%r %r" % (ids, by.get("rdns")))
 
+    # hang.test: neither a policy server that trickles nor an MX whose
+    # greeting never ends holds the checks past their time limit
+    hostile = r'''
+import socket, ssl, sys, threading, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+def https(c):
+    try:
+        c = ctx.wrap_socket(c, server_side=True)
+        c.recv(4096)
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n")
+        while True:
+            c.sendall(b"v")
+            time.sleep(0.5)
+    except OSError:
+        pass
+def smtp(c):
+    try:
+        c.sendall(b"220 ")
+        while True:
+            c.sendall(b"a" * 4096)
+    except OSError:
+        pass
+def serve(port, fn):
+    l = socket.socket()
+    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind(("127.0.0.4", port))
+    l.listen(8)
+    ready.release()
+    while True:
+        c, _ = l.accept()
+        threading.Thread(target=fn, args=(c,), daemon=True).start()
+ready = threading.Semaphore(0)
+for port, fn in ((443, https), (25, smtp)):
+    threading.Thread(target=serve, args=(port, fn), daemon=True).start()
+ready.acquire(); ready.acquire()
+print("ready", flush=True)
+sys.stdin.read()
+'''
+    hp = subprocess.Popen(run + [sys.executable, "-c", hostile, crt, key],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL)
+    procs.append(hp)
+    hready = hp.stdout.readline().decode().strip() == "ready"
+    t0 = time.monotonic()
+    try:
+        rc, rep, by, ids, err = check("hang.test")
+        took = time.monotonic() - t0
+    except subprocess.TimeoutExpired:
+        rc, rep, by, ids, err, took = -1, {}, {}, [], "", 60.0
+    ev = [d["evidence"] for d in rep.get("diagnoses", [])
+          if d["id"] == "mtasts.policy_unreachable"]
+    report(hready and rc >= 0 and ev and "within 3 s" in ev[0],
+           "hang.test: a policy server that trickles is cut off at the time "
+           "limit (mtasts.policy_unreachable)",
+           "took %.1f s, rc %d, %r %r" % (took, rc, ids, ev))
+    dane = by.get("dane", {})
+    # which limit ends it first (64 KiB or the 3 s) depends on the load
+    report(hready and rc >= 0 and "mx.hang.test" in dane.get("verdict", "")
+           and ("more than 200 lines or 64 KiB" in dane["verdict"] or
+                "no complete reply within 3 s" in dane["verdict"]) and
+           dane.get("status") == "warn" and "dane.mismatch" not in ids,
+           "hang.test: an MX whose greeting never ends is cut off (the DANE "
+           "check says it could not compare; no dane.mismatch claimed)",
+           "took %.1f s: %s" % (took, json.dumps(dane)[-700:]))
+
     rc, rep, by, ids, err = check("rdnsbad.test")
     report("rdns.mismatch" in ids, "rdnsbad.test: its MX fails reverse DNS",
            "%r %r" % (ids, by.get("rdns")))
+    report(by.get("rdns", {}).get("publish") ==
+           "3.0.0.127.in-addr.arpa. PTR mx.rdnsbad.test.\n"
+           "mx.rdnsbad.test. A 127.0.0.3",
+           "rdnsbad.test: the fix is the PTR record naming the MX (and its A)",
+           repr(by.get("rdns")))
 
     rc, rep, by, ids, err = check("nullmx.test")
     report(by.get("mx", {}).get("status") == "warn" and

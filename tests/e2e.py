@@ -25,6 +25,7 @@ SPECIAL = {
     "ok-implicit": (None, 0),
     "ok-oauth": (None, 0),
     "auth-xoauth2-expired": ("auth.oauth_token_rejected", 1),
+    "auth-user-form": ("auth.failed", 1),
     "ok-relay": (None, 0),
     "hostile-escapes": (None, 0),
     "hostile-trickle": ("greeting.timeout", 1),

@@ -46,6 +46,7 @@ cases = [
     ("tls.expected_starttls", "--tls starttls"),
     ("tls.cert_hostname_mismatch", "--servername other.example.net"),
     ("rcpt.sender_not_owned", "-f alice@smtpdx.lab"),
+    ("auth-user-form", "-u alice@smtpdx.lab"),
 ]
 for sc, change in cases:
     rc, ff, rep, err = findfix(["--lab", sc])

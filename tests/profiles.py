@@ -120,6 +120,28 @@ port = 1
                             "--password-command", cmd, "--batch"])
         report(rc == 2 and word in err and len(err.strip().splitlines()) == 1,
                "--password-command that %s: one line, exit 2" % what, err)
+    # helpers that do not simply print and exit: one closes its output and
+    # lingers, one leaves a background process holding the pipe (an agent)
+    for what, body in (("closes its output and lingers",
+                        "echo '%s'\nexec >&-\nsleep 300\n" % PASSWORD),
+                       ("leaves a background process on the pipe",
+                        "echo '%s'\nsleep 300 &\n" % PASSWORD)):
+        h = os.path.join(TMP, "pw-odd")
+        with open(h, "w") as f:
+            f.write("#!/bin/sh\nexec 2>/dev/null\n" + body)
+        os.chmod(h, 0o700)
+        try:
+            rc, out, err = run(["127.0.0.1", "-p", str(port), "--cafile", ca,
+                                "--servername", "mail.smtpdx.lab", "-u",
+                                "alice", "--password-command", h, "-f",
+                                "alice@smtpdx.lab", "-t", "bob@smtpdx.lab",
+                                "--no-send", "--timeout", "5", "--batch"])
+        except subprocess.TimeoutExpired:
+            rc, out, err = -1, "", "(still waiting after 60 s)"
+        report(rc == 0 and "235" in out and PASSWORD not in out + err,
+               "--password-command that %s: its line is the password, "
+               "nothing waits for it" % what, out[-300:] + err)
+    subprocess.run(["pkill", "-f", "^sleep 300$"])
     rc, out, err = run(["--config", conf, "127.0.0.1"])
     report(rc == 2, "--config without --profile: exit 2", err)
 finally:

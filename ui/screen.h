@@ -41,7 +41,8 @@ struct doc;
 	X(PASSWORD, password)	/* the password prompt (modal) */ \
 	X(SAVE, save)		/* `s`: save the transcript */ \
 	X(TREE, tree)		/* `T`: the whole decision tree */ \
-	X(TIMING, timing)	/* `l`: where the time went */
+	X(TIMING, timing)	/* `l`: where the time went */ \
+	X(DELIVER, deliver)	/* body, `D`: will my mail arrive? (DNS) */
 
 enum screen_id {
 	SCREEN_NONE = -1,

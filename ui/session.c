@@ -1131,10 +1131,25 @@ tui_restart(struct tui *t)
 		ui_open(t, SCREEN_PASSWORD);
 }
 
+/* A session needs a host: --deliverability opens the TUI without one
+ * (its `b` leads here).  True, with a word to the user, when there is
+ * none. */
+static bool
+no_host(struct tui *t)
+{
+	if (t->cfg->host && *t->cfg->host)
+		return false;
+	tui_message(t, true, "No host to talk to: e sets one (D: the "
+		    "deliverability checks).");
+	return true;
+}
+
 static void
 step(struct tui *t)
 {
 	struct session *s = t->s;
+	if (no_host(t))
+		return;
 	if (s->finished) {
 		tui_message(t, false, "The session is over: R starts over, e changes "
 			    "the settings.");
@@ -1155,6 +1170,8 @@ static void
 run_all(struct tui *t)
 {
 	struct session *s = t->s;
+	if (no_host(t))
+		return;
 	if (s->finished) {
 		tui_message(t, false, "The session is over: R starts over.");
 		return;
@@ -1173,6 +1190,7 @@ enum {
 	SA_TEACH, SA_SAVE, SA_UP, SA_DOWN, SA_PGUP, SA_PGDN, SA_HOME, SA_END,
 	SA_TAB, SA_BTAB, SA_REGION1, SA_REGION2, SA_REGION3, SA_ZOOM,
 	SA_REDRAW, SA_HELP, SA_QUIT, SA_INTR, SA_TREE, SA_MOUSE, SA_TIMING,
+	SA_DELIVER,
 };
 
 static const struct keydef session_keys[] = {
@@ -1187,6 +1205,9 @@ static const struct keydef session_keys[] = {
 	  "465, 2525, 25) at once; back to the sweep when the session came from "
 	  "one", "ports", KW_IDLE, NULL },
 	{ 'b', false, SA_BACK, "b", "back to the port sweep", NULL, 0, NULL },
+	{ 'D', false, SA_DELIVER, "D", "will my mail arrive? DNS checks of the "
+	  "sending domain (--from's): SPF, DMARC, DKIM, MTA-STS, TLS-RPT, DANE, "
+	  "MX and reverse DNS, each with the record to publish", NULL, 0, NULL },
 	{ 27, false, SA_CANCEL, "Esc", "cancel the step under way", "cancel",
 	  KW_BUSY, NULL },
 	{ ':', false, SA_CMDLINE, ":", "raw command line: type SMTP into the live "
@@ -1483,6 +1504,7 @@ session_key(struct tui *t, int action, wint_t ch, bool keycode)
 	case SA_TLS: ui_open(t, SCREEN_TLS); return;
 	case SA_TREE: ui_open(t, SCREEN_TREE); return;
 	case SA_TIMING: ui_open(t, SCREEN_TIMING); return;
+	case SA_DELIVER: ui_open(t, SCREEN_DELIVER); return;
 	case SA_SETTINGS: ui_open(t, SCREEN_SETTINGS); return;
 	case SA_SAVE: ui_open(t, SCREEN_SAVE); return;
 	case SA_TEACH:

@@ -251,17 +251,20 @@ loop(struct tui *t)
 		if (t->dirty)
 			ui_draw(t);
 
-		/* the keyboard, the session's socket (fd -1: none), then the
-		 * sweep's, one slot per port (sweep.h) */
-		struct pollfd pf[2 + SWEEP_MAX_PORTS] = {
+		/* the keyboard, the session's socket (fd -1: none), the
+		 * deliverability checks' (fd -1: none), then the sweep's, one
+		 * slot per port (sweep.h) */
+		struct pollfd pf[3 + SWEEP_MAX_PORTS] = {
 			{ .fd = STDIN_FILENO, .events = POLLIN }, { .fd = -1 },
+			{ .fd = dlv_pollfd(t), .events = POLLIN },
 		};
-		int nfd = 2;
+		int nfd = 3;
+		bool checking = pf[2].fd >= 0;
 		double deadline = -1, wdl = -1;
 		bool busy = session_busy(s);
 		if (busy)
 			session_wait(s, &pf[1], &deadline);
-		int nsw = adv_pollfds(t, pf + 2, SWEEP_MAX_PORTS, &wdl);
+		int nsw = adv_pollfds(t, pf + 3, SWEEP_MAX_PORTS, &wdl);
 		bool sweeping = nsw > 0;
 		nfd += nsw;
 		int timeout = -1;
@@ -269,7 +272,7 @@ loop(struct tui *t)
 			timeout = ms_until(deadline);
 		if (wdl >= 0 && (timeout < 0 || ms_until(wdl) < timeout))
 			timeout = ms_until(wdl);
-		if (busy || sweeping) {
+		if (busy || sweeping || checking) {
 			if (next_tick <= 0)
 				next_tick = now_mono() + TICK_MS / 1000.0;
 			int tick = ms_until(next_tick);
@@ -294,19 +297,21 @@ loop(struct tui *t)
 		if (sweeping) {
 			if (rc <= 0)
 				for (int i = 0; i < nsw; i++)
-					pf[2 + i].revents = 0;
-			adv_handle(t, pf + 2, nsw);
+					pf[3 + i].revents = 0;
+			adv_handle(t, pf + 3, nsw);
 		}
+		if (checking && rc > 0 && pf[2].revents)
+			dlv_handle(t);
 		if (rc > 0 && (pf[0].revents & (POLLHUP | POLLERR | POLLNVAL)) &&
 		    !(pf[0].revents & POLLIN))
 			break;	/* the terminal went away */
 		read_keys(t);
 
-		if ((busy || sweeping) && now >= next_tick) {
+		if ((busy || sweeping || checking) && now >= next_tick) {
 			next_tick = now + TICK_MS / 1000.0;
 			t->spin++;
 			t->dirty |= DIRTY_HEADER | DIRTY_STEPS | DIRTY_FOOTER | DIRTY_DIAG;
-		} else if (!busy && !sweeping) {
+		} else if (!busy && !sweeping && !checking) {
 			next_tick = 0;
 		}
 		if (t->msg_until > 0 && now >= t->msg_until) {
@@ -365,6 +370,8 @@ run(struct config *cfg, const struct tui_opts *o, bool sweep, const char *ports)
 			return 2;
 		}
 		t->body = SCREEN_ADVISOR;
+	} else if (o->deliver_domain) {
+		t->body = SCREEN_DELIVER;
 	}
 
 	/* stderr into a file while curses runs */
@@ -460,8 +467,10 @@ run(struct config *cfg, const struct tui_opts *o, bool sweep, const char *ports)
 	session_renew(t);
 	if (sweep)
 		adv_start(t);
+	if (t->body == SCREEN_DELIVER)
+		ui_screen[SCREEN_DELIVER]->open(t);
 	ui_relayout(t);
-	if (!sweep && cfg->user && !cfg->password)
+	if (t->body == SCREEN_SESSION && cfg->user && !cfg->password)
 		ui_open(t, SCREEN_PASSWORD);
 	if (used)
 		tui_message(t, true, "TERM=%s is not known here: drawn as %s.", asked,
@@ -473,6 +482,8 @@ run(struct config *cfg, const struct tui_opts *o, bool sweep, const char *ports)
 	if (t->body == SCREEN_ADVISOR)
 		status = t->adv.w && sweep_done(t->adv.w) ?
 			 sweep_exit_status(t->adv.w) : TUI_EXIT_INTERRUPTED;
+	else if (t->body == SCREEN_DELIVER)
+		status = dlv_exit_status(t);
 	else
 		status = t->s->finished ? session_exit_status(t->s) :
 			 t->s->started ? TUI_EXIT_INTERRUPTED : 0;
@@ -491,6 +502,7 @@ run(struct config *cfg, const struct tui_opts *o, bool sweep, const char *ports)
 	delscreen(scr);
 	session_free(t->s);
 	adv_free(t);
+	dlv_free(t);
 	cmdline_free(t->cl);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);

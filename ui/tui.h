@@ -20,6 +20,12 @@ struct tui_opts {
 	 * before curses starts (mx_lookup() blocks); swept in preference
 	 * order, moving on when no port of one answers.  NULL: cfg->host. */
 	const struct mx_result *mx;
+	/* --deliverability DOMAIN on a terminal: open on the deliverability
+	 * screen, checking it (NULL: the session screen; `D` opens it
+	 * there with --from's domain).  Its --dkim-selector, --sending-ip. */
+	const char *deliver_domain;
+	const char *dkim_selector;
+	const char *sending_ip;
 };
 
 /* The exit status of a run cut short: q in the middle of a session, ^C,

@@ -406,6 +406,16 @@ void adv_handle(struct tui *t, const struct pollfd *pfd, int n);
 /* Words for a TLS mode: "implicit TLS", "STARTTLS". */
 const char *adv_mode_words(enum tls_mode m);
 
+/* deliver.c: the deliverability screen's run, driven from the loop */
+/* The job's descriptor, -1: no run under way. */
+int dlv_pollfd(struct tui *t);
+bool dlv_running(const struct tui *t);
+/* After poll() said the descriptor is readable. */
+void dlv_handle(struct tui *t);
+/* 1 when a check failed, 0 none, TUI_EXIT_INTERRUPTED: no result. */
+int dlv_exit_status(const struct tui *t);
+void dlv_free(struct tui *t);	/* at the end of the TUI */
+
 /* form.c: the settings form and the one-line prompts */
 struct form *form_settings(const struct config *cfg);
 struct form *form_password(const char *user, const char *where);

@@ -86,6 +86,9 @@ enum lab_tls_flag {
 	LT_NO_DSN	= 1u << 6,	/* DSN not advertised (RFC 3461) */
 	LT_NO_REQUIRETLS = 1u << 7,	/* REQUIRETLS not advertised inside TLS */
 	LT_NO_CHUNKING	= 1u << 8,	/* CHUNKING not advertised, BDAT refused */
+	LT_LOGIN_ADDRESS = 1u << 9,	/* the login is the full address
+					 * (LAB_FROM), not LAB_USER: as on
+					 * Microsoft 365, Gmail, Fastmail */
 };
 
 enum lab_cert {

@@ -317,6 +317,13 @@ static const struct lab_scenario scenarios[] = {
 		.expect = "auth.failed", .expect_exit = 1,
 	},
 	{
+		.name = "auth-user-form",
+		.desc = "535 for the right password: the login is the full "
+			"address",
+		.tls_flags = LT_LOGIN_ADDRESS,
+		.expect = "auth.failed", .expect_exit = 1,
+	},
+	{
 		.name = "auth.app_password_required",
 		.desc = "Gmail-style 534 5.7.9: an app password is needed",
 		.replies = { { "AUTH", "534-5.7.9 Application-specific password "

@@ -1073,16 +1073,24 @@ cmd_starttls(struct conn *c, char *args)
 	reset_transaction(c);
 }
 
+/* The name the lab's user logs in with. */
+static const char *
+login_name(const struct conn *c)
+{
+	return c && (c->sc->tls_flags & LT_LOGIN_ADDRESS) ? LAB_FROM : LAB_USER;
+}
+
 /* GNU SASL asks for the password of the user it is checking. */
 static int
 sasl_callback(Gsasl *ctx, Gsasl_session *s, Gsasl_property prop)
 {
+	const struct conn *c = gsasl_callback_hook_get(ctx);
 	const char *id;
 
 	switch (prop) {
 	case GSASL_PASSWORD:
 		id = gsasl_property_fast(s, GSASL_AUTHID);
-		if (!id || strcmp(id, LAB_USER) != 0)
+		if (!id || strcmp(id, login_name(c)) != 0)
 			return GSASL_NO_CALLBACK;	/* unknown user */
 		gsasl_property_set(s, GSASL_PASSWORD, LAB_PASSWORD);
 		return GSASL_OK;
@@ -1255,7 +1263,7 @@ oauth_exchange(struct conn *c, const char *mech, char *ir)
 	}
 	bool gs2_ok = !bearer || (n > 2 && (in[0] == 'n' || in[0] == 'y') && in[1] == ',');
 	free_secret(in, n);
-	bool ok = gs2_ok && !strcmp(user, LAB_USER) && !strcmp(token, LAB_PASSWORD);
+	bool ok = gs2_ok && !strcmp(user, login_name(c)) && !strcmp(token, LAB_PASSWORD);
 	wipe(token, sizeof token);
 	if (ok)
 		return AUTH_OK;
@@ -1409,6 +1417,7 @@ cmd_auth(struct conn *c, char *args)
 			return;
 		}
 		gsasl_callback_set(c->sasl, sasl_callback);
+		gsasl_callback_hook_set(c->sasl, c);
 	}
 	if (gsasl_server_start(c->sasl, name, &s) != GSASL_OK) {
 		reply(c, "454 4.7.0 Temporary authentication failure");

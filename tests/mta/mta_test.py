@@ -310,6 +310,101 @@ def test_smtpdx():
            "--tls", "none", "-u", USER, "--password-file", pwfile)
 
 
+# ---- OAuth 2.0 tokens against Dovecot's oauth2 passdb ----------------------
+# Postfix's OAuth port hands AUTH to Dovecot, which asks a token endpoint
+# (ours, on MTA_TOKENINFO, as it would ask Google's or Keycloak's) whether
+# the bearer token is good and whose it is.
+
+GOOD_TOKEN = "ya29.good-Token-4f2a"
+BAD_TOKEN = "ya29.expired-Token-9c1d"
+
+
+def token_endpoint(port):
+    import http.server
+    import threading
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            tok = self.path.partition("access_token=")[2]
+            if tok == GOOD_TOKEN:
+                code, body = 200, {"email": USER, "expires_in": 3599}
+            else:
+                code, body = 401, {"error": "invalid_token",
+                                   "error_description": "Token expired"}
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def test_oauth():
+    port = int(os.environ.get("MTA_OAUTH", "0"))
+    tport = int(os.environ.get("MTA_TOKENINFO", "0"))
+    if not port or not tport:
+        tap.skip("OAuth against Dovecot", "no MTA_OAUTH port (an older with-mta.sh)")
+        return
+    srv = token_endpoint(tport)
+    global SECRETS
+    saved = SECRETS
+    SECRETS = SECRETS + [GOOD_TOKEN.encode(), BAD_TOKEN.encode()] + [
+        base64.b64encode(x.encode()) for x in
+        ("n,a=%s,\x01auth=Bearer %s\x01\x01" % (USER, GOOD_TOKEN),
+         "user=%s\x01auth=Bearer %s\x01\x01" % (USER, GOOD_TOKEN))]
+    tok = lambda t: ["--password-command", "printf %s" % t]
+    try:
+        for mech in ("oauthbearer", "xoauth2"):
+            before = maildir_files()
+            p, rep = smtpdx(port, "-u", USER, "--auth", mech, *tok(GOOD_TOKEN))
+            auth = [t["text"] for t in (rep or {}).get("transcript", [])
+                    if t["dir"] == "S" and t["text"][:3] in ("235", "535")]
+            report(rep is not None and rep["result"] == "ok" and
+                   auth[:1] == ["235 2.7.0 Authentication successful"],
+                   "Dovecot's oauth2 passdb: --auth %s with a good token logs "
+                   "in (235) and the message is accepted" % mech,
+                   "%r %r %s" % (diag_ids(rep), auth, p.stderr[-300:]))
+            new = wait_new(before, 1)
+            report(len(new) == 1, "--auth %s: the message is delivered" % mech,
+                   "%d new" % len(new))
+            clean("--auth %s, good token" % mech, p)
+        for mech in ("oauthbearer", "xoauth2"):
+            rep = expect("--auth %s with a token Dovecot's endpoint refuses" % mech,
+                         port, "auth.oauth_token_rejected", "-u", USER,
+                         "--auth", mech, *tok(BAD_TOKEN), "--no-send")
+            d = first_error(rep) or {}
+            # Dovecot answers with RFC 7628's error JSON in a 334 first
+            chal = [t["text"] for t in (rep or {}).get("transcript", [])
+                    if t["dir"] == "S" and t["text"].startswith("334 ")]
+            report(bool(chal) and "invalid_token" in d.get("evidence", "") +
+                   d.get("explanation", "") + json.dumps(rep.get("auth", {})
+                                                        if rep else {}),
+                   "--auth %s, refused token: the server's error JSON "
+                   "(invalid_token) is decoded and shown" % mech,
+                   "334s %r, diagnosis %s" % (chal, json.dumps(d)[:600]))
+        # a password where only OAuth is offered: not a wrong password
+        p, rep = smtpdx(port, "-u", USER, "--password-file", pwfile, "--no-send")
+        d = first_error(rep) or {}
+        report(d.get("id") == "auth.mech_unsupported" and
+               "--auth oauthbearer" in d.get("fix", "") and
+               "--auth auto and let" not in d.get("fix", ""),
+               "a password on a port that offers only OAUTHBEARER and XOAUTH2: "
+               "auth.mech_unsupported, not a wrong password; the fix is a "
+               "token with --auth oauthbearer",
+               "%r %s %s" % (diag_ids(rep), d.get("evidence"), d.get("fix")))
+        clean("password on the OAuth port", p)
+    finally:
+        SECRETS = saved
+        srv.shutdown()
+
+
 # ---- smtpdx and swaks agree on every server line ---------------------------
 
 QID = re.compile(r"queued as [0-9A-Za-z]+")
@@ -398,6 +493,7 @@ def main():
     try:
         test_smtpdx()
         test_bdat_dsn()
+        test_oauth()
         test_swaks()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

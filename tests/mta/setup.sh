@@ -35,6 +35,7 @@ STATE=${1:?usage: setup.sh STATE}
 MTA_USER=tester@mta.test
 MTA_PASSWORD=${MTA_PASSWORD:-mta-Secret-77}
 SUB=${MTA_SUB:?} IMPLICIT=${MTA_IMPLICIT:?} MX=${MTA_MX:?}
+OAUTH=${MTA_OAUTH:?} TOKENINFO=${MTA_TOKENINFO:?}
 log() { echo "mta-setup: $*" >&2; }
 skip() { log "$*"; exit 77; }
 
@@ -97,12 +98,20 @@ state_dir = $STATE/dovecot/state
 log_path = $STATE/dovecot.log
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login oauthbearer xoauth2
 auth_failure_delay = 0
 auth_cache_size = 0
 passdb {
   driver = passwd-file
   args = scheme=PLAIN $STATE/passwd
+  mechanisms = plain login
+}
+# OAuth 2.0 bearer tokens (RFC 7628): Dovecot asks the token endpoint the
+# test runs on 127.0.0.1:$TOKENINFO, as it would ask Google's or Keycloak's
+passdb {
+  driver = oauth2
+  mechanisms = oauthbearer xoauth2
+  args = $STATE/dovecot-oauth2.conf.ext
 }
 userdb {
   driver = static
@@ -118,6 +127,12 @@ service auth {
 service anvil {
   chroot =
 }
+EOC
+
+cat > "$STATE/dovecot-oauth2.conf.ext" <<EOC
+tokeninfo_url = http://127.0.0.1:$TOKENINFO/tokeninfo?access_token=
+username_attribute = email
+timeout_msecs = 5000
 EOC
 
 # ---- Postfix: an instance of its own -----------------------------------
@@ -169,6 +184,8 @@ smtpd_tls_auth_only = yes
 smtpd_sasl_type = dovecot
 smtpd_sasl_path = private/auth
 smtpd_sasl_auth_enable = no
+# the OAuth mechanisms on the OAuth port only (master.cf)
+smtpd_sasl_mechanism_filter = !external, !oauthbearer, !xoauth2, static:rest
 smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination
 smtpd_recipient_restrictions =
 maillog_file_prefixes = $STATE/
@@ -188,6 +205,12 @@ EOC
 	echo "  -o syslog_name=postfix/submission"
 	echo "  -o smtpd_tls_security_level=encrypt"
 	echo "  -o smtpd_sasl_auth_enable=yes"
+	echo "  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject"
+	echo "127.0.0.1:$OAUTH inet n - n - - smtpd"
+	echo "  -o syslog_name=postfix/oauth"
+	echo "  -o smtpd_tls_security_level=encrypt"
+	echo "  -o smtpd_sasl_auth_enable=yes"
+	echo "  -o smtpd_sasl_mechanism_filter=oauthbearer,xoauth2"
 	echo "  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject"
 	echo "127.0.0.1:$IMPLICIT inet n - n - - smtpd"
 	echo "  -o syslog_name=postfix/submissions"

@@ -8,6 +8,9 @@
 #
 #   MTA_STATE     the instance's directory (pki/ca.pem, mail/tester/, logs)
 #   MTA_SUB MTA_IMPLICIT MTA_MX   its ports on 127.0.0.1
+#   MTA_OAUTH     a submission port whose AUTH is OAUTHBEARER and XOAUTH2
+#   MTA_TOKENINFO the port where Dovecot checks tokens (HTTP): the test
+#                 runs that endpoint, Dovecot asks it per AUTH
 #   MTA_PASSWORD  tester@mta.test's password
 #   MTA_WHERE     one line saying where it runs
 #
@@ -23,25 +26,25 @@ if [ "${1:-}" != --inside ]; then
 			{ echo "$t is not installed (make deps installs postfix dovecot-core gnutls-bin)" >&2; exit 77; }
 	done
 	if [ -z "${MTA_NO_NETNS:-}" ] && sh "$here/../netns.sh" --probe 2>/dev/null; then
-		MTA_SUB=587 MTA_IMPLICIT=465 MTA_MX=25 \
+		MTA_SUB=587 MTA_IMPLICIT=465 MTA_MX=25 MTA_OAUTH=2587 MTA_TOKENINFO=8089 \
 		MTA_WHERE="in a network namespace of its own: 127.0.0.1 ports 587, 465, 25" \
 			exec sh "$here/../netns.sh" sh "$0" --inside "$@"
 	fi
 	set -- $(python3 -c '
 import socket
-ss = [socket.socket() for _ in range(3)]
+ss = [socket.socket() for _ in range(5)]
 for s in ss:
     s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in ss))') --inside "$@"
-	MTA_SUB=$1 MTA_IMPLICIT=$2 MTA_MX=$3
-	shift 3
+	MTA_SUB=$1 MTA_IMPLICIT=$2 MTA_MX=$3 MTA_OAUTH=$4 MTA_TOKENINFO=$5
+	shift 5
 	MTA_WHERE="on the host's loopback (no network namespace here): 127.0.0.1 ports $MTA_SUB, $MTA_IMPLICIT, $MTA_MX"
-	export MTA_SUB MTA_IMPLICIT MTA_MX MTA_WHERE
+	export MTA_SUB MTA_IMPLICIT MTA_MX MTA_OAUTH MTA_TOKENINFO MTA_WHERE
 fi
 shift
 MTA_PASSWORD=${MTA_PASSWORD:-mta-Secret-77}
 MTA_STATE=$(mktemp -d "${TMPDIR:-/tmp}/smtpdx-mta.XXXXXX") || exit 1
-export MTA_STATE MTA_PASSWORD MTA_SUB MTA_IMPLICIT MTA_MX MTA_WHERE
+export MTA_STATE MTA_PASSWORD MTA_SUB MTA_IMPLICIT MTA_MX MTA_OAUTH MTA_TOKENINFO MTA_WHERE
 cleanup() {
 	sh "$here/teardown.sh" "$MTA_STATE"
 	[ -n "${MTA_KEEP:-}" ] || rm -rf "$MTA_STATE"

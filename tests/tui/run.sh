@@ -27,6 +27,10 @@ cleanup() {
 	for pid in ${LAB_PIDS:-}; do
 		kill "$pid" 2>/dev/null
 	done
+	if [ -n "${DLV_PID:-}" ]; then
+		kill "$DLV_PID" 2>/dev/null
+		wait "$DLV_PID" 2>/dev/null
+	fi
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -790,6 +794,151 @@ t_sweep_lab() {
 check w6 "w in the lab sweeps the lab's mail host: 587 dropped, 465 recommended, Enter and r pass on it" t_sweep_lab
 
 labs_stop
+
+# ---------------------------------------------------------------------------
+# The deliverability screen (--deliverability DOMAIN on a terminal, `D` on
+# the session screen), in the network namespace of tests/deliver.py: its
+# dnsmasq answers for *.test, its HTTPS server serves the MTA-STS
+# policies, the lab is the MX on port 25 (`deliver.py --hold` keeps them
+# up until SIGTERM).  Never the real DNS.
+
+DLV_TESTS="d1 d2 d3 d4"
+DLV_PID=""
+dlv_wanted() {
+	for s in $DLV_TESTS; do
+		case " ${TUI_ONLY:-$s} " in *" $s "*) return 0 ;; esac
+	done
+	return 1
+}
+dlv_stop() {
+	if [ -n "$DLV_PID" ]; then
+		kill "$DLV_PID" 2>/dev/null
+		wait "$DLV_PID" 2>/dev/null
+	fi
+	DLV_PID=""
+}
+
+# the worst check is selected when the run ends: SPF (spf.missing);
+# Home goes to MX, which passes
+t_dlv_fail_pass() {
+	IN_NS="ip netns exec $DLV_NS" start "$1" 80x24 -- --deliverability \
+		nospf.test --cafile "$DLV_CA" --timeout 3
+	wait_for "$1" "2 failed"
+	has "$1" "✗ FAIL  SPF"
+	has "$1" "✗ FAIL  DMARC"
+	has "$1" "✓ ok    MX"
+	has "$1" "FAIL: SPF"
+	has "$1" "nospf.test publishes no SPF record."
+	has "$1" "Fix: publish"
+	has "$1" 'nospf.test. TXT "v=spf1 mx -all"'
+	has "$1" "$(diag_title spf.missing)"
+	keys "$1" Down
+	wait_for "$1" "FAIL: DMARC"
+	has "$1" '_dmarc.nospf.test. TXT "v=DMARC1; p=none;'
+	keys "$1" Home
+	wait_for "$1" "ok: MX"
+	has "$1" "10 mx.good.test"
+	has "$1" "nothing: this check passes."
+	# b: the session screen, which has no host here: n says so (and
+	# never starts a session without one); d comes back
+	keys "$1" b
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" n
+	wait_for "$1" "No host to talk to"
+	keys "$1" D
+	wait_for "$1" "2 failed"
+	keys "$1" q
+	wait_for "$1" "EXITED 1"
+}
+
+# no colour: the verdicts read as words and marks; d types another domain
+t_dlv_type() {
+	IN_NS="ip netns exec $DLV_NS" start "$1" 80x24 NO_COLOR=1 -- \
+		--deliverability good.test --cafile "$DLV_CA" --timeout 3
+	wait_for "$1" "no failure, 1 warn"
+	has "$1" "✓ ok    SPF"
+	has "$1" "! warn  DANE"
+	T capture-pane -e -p -t "$1" >"$TMP/dlv-sgr"
+	not grep -qE "$COLOR_SGR" "$TMP/dlv-sgr"
+	keys "$1" Home Down
+	wait_for "$1" "ok: SPF"
+	has "$1" "v=spf1 mx -all"
+	keys "$1" d
+	wait_for "$1" "Enter check"
+	keys "$1" C-u
+	text "$1" "loose.test"
+	keys "$1" Enter
+	wait_for "$1" "will my mail arrive? loose.test"
+	wait_re "$1" "(failed|no failure), [0-9]+ warn"
+	has "$1" "! warn  SPF"
+	keys "$1" Home Down
+	wait_for "$1" "warn: SPF"
+	has "$1" "v=spf1 +all"
+	has "$1" 'loose.test. TXT "v=spf1 -all"'
+	has "$1" "$(diag_title spf.permissive)"
+}
+
+# the checks run beside the loop: while slow.test's MX keeps the DANE
+# check waiting, keys are answered (help opens and closes)
+t_dlv_busy() {
+	IN_NS="ip netns exec $DLV_NS" start "$1" 80x24 -- --deliverability \
+		slow.test --cafile "$DLV_CA" --timeout 6
+	wait_for "$1" "checking DANE"
+	has "$1" "✓ ok    SPF"
+	keys "$1" "?"
+	wait_for "$1" "another domain (and DKIM selector)"
+	has "$1" "checking DANE"
+	keys "$1" Escape
+	wait_for "$1" "↑↓ check"
+	has "$1" "checking DANE"
+	wait_re "$1" "(failed|no failure), [0-9]+ warn"
+	keys "$1" C-c
+	wait_for "$1" "EXITED 4"
+}
+
+# from the session screen: D checks --from's domain; b goes back
+t_dlv_from_session() {
+	IN_NS="ip netns exec $DLV_NS" start "$1" 100x30 -- --lab ok \
+		--from me@good.test --cafile "$DLV_CA" --timeout 3
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" "?"
+	wait_for "$1" "will my mail arrive?"
+	keys "$1" Escape
+	keys "$1" D
+	wait_for "$1" "will my mail arrive? good.test"
+	wait_for "$1" "no failure, 1 warn"
+	keys "$1" b
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" D
+	wait_for "$1" "no failure, 1 warn"
+}
+
+if dlv_wanted; then
+	python3 tests/deliver.py --hold >"$TMP/dlv.out" 2>&1 </dev/null &
+	DLV_PID=$!
+	i=0
+	while ! grep -q '^READY\|SKIP' "$TMP/dlv.out" && kill -0 "$DLV_PID" 2>/dev/null &&
+	    [ $i -lt $((WAIT * 10)) ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	set -- $(grep '^READY' "$TMP/dlv.out")
+	DLV_NS=${2:-} DLV_CA=${3:-}
+	if [ -n "$DLV_NS" ]; then
+		check d1 "--deliverability at 80x24: SPF and DMARC FAIL with the record to publish, MX ok; the worst selected; b, n without a host is refused; status 1" t_dlv_fail_pass
+		check d2 "no colour: verdicts as words; d types another domain (loose.test: +all is warn, the fix ends in -all)" t_dlv_type
+		check d3 "while a check waits (slow.test's silent MX) the keys are answered; ^C: status 4" t_dlv_busy
+		check d4 "D on the session screen checks --from's domain; b goes back; D again shows the result" t_dlv_from_session
+	else
+		why=$(grep -m1 'SKIP' "$TMP/dlv.out" | sed 's/^# SKIP //')
+		for s in $DLV_TESTS; do
+			case " ${TUI_ONLY:-$s} " in *" $s "*) ;; *) continue ;; esac
+			n=$((n + 1)) skipped=$((skipped + 1))
+			echo "ok $n - deliverability screen $s # SKIP ${why:-deliver.py --hold failed}"
+		done
+	fi
+	dlv_stop
+fi
 
 # ---------------------------------------------------------------------------
 # Safety: keys never leak out of a prompt, the terminal is always given
