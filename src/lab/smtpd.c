@@ -139,6 +139,9 @@ struct grey_entry {
 };
 static struct grey_entry *grey;
 static double grey_delay = GREY_DELAY;
+/* how long the server looks for early talk before it greets
+ * (SMTPDX_LAB_PREGREET_MS; tests/bench.sh sets 0) */
+static int pregreet_ms = 50;
 
 static bool card_color;
 
@@ -153,6 +156,9 @@ lab_grade_fds(int text_fd, int json_fd, bool color)
 	void *m = mmap(NULL, GREY_MAX * sizeof *grey, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	grey = m == MAP_FAILED ? NULL : m;
+	const char *w = getenv("SMTPDX_LAB_PREGREET_MS");
+	if (w && atoi(w) >= 0 && atoi(w) <= 10000)
+		pregreet_ms = atoi(w);
 	const char *e = getenv("SMTPDX_LAB_GREYLIST_DELAY");
 	if (e && atoi(e) >= 0 && atoi(e) <= 3600)
 		grey_delay = atoi(e);
@@ -1917,7 +1923,7 @@ lab_smtpd(int fd, const struct lab_scenario *sc, const struct lab_tls *t)
 		/* a client that talks before the greeting: a moment's wait
 		 * shows it (Postfix's postscreen waits 6 s) */
 		if (!(c.flags & (LF_IMPLICIT | LF_SILENT | LF_HTTP)) &&
-		    more_input(&c, 300))
+		    more_input(&c, pregreet_ms))
 			c.f.early_talker = true;
 	}
 
