@@ -307,15 +307,16 @@ static const struct rule {
 /*
  * Write all of p to fd (-1: nowhere); one write() when it can.  A reader
  * that does not read (a test that took the port line and left the pipe
- * alone) must not stop the server: after a second without room, the
- * rest of the card is dropped.
+ * alone) must not stop the server: after a quarter of a second without
+ * room, the rest of the card is dropped (and the connection's process,
+ * which counts against the server's limit, ends).
  */
 static void
 put(int fd, const char *p, size_t n)
 {
 	while (fd >= 0 && n > 0) {
 		struct pollfd pw = { .fd = fd, .events = POLLOUT };
-		if (poll(&pw, 1, 1000) != 1 || !(pw.revents & POLLOUT))
+		if (poll(&pw, 1, 250) != 1 || !(pw.revents & POLLOUT))
 			return;
 		ssize_t k = write(fd, p, n);
 		if (k <= 0)
