@@ -184,6 +184,7 @@ def main():
         srv.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     consecutive()
+    unread_pipe()
     return tap.summary()
 
 
@@ -411,6 +412,35 @@ def run(srv, tmp):
            repr(got2))
     for c in held + [c, c2]:
         c.close()
+
+
+def unread_pipe():
+    """A server whose stdout nobody reads (a script took the port line):
+    the cards fill the pipe, and the server must go on serving."""
+    tmp = tempfile.mkdtemp(prefix="smtpdx-card-")
+    p = subprocess.Popen([SMTPDX, "--lab", "ok", "--lab-server",
+                          os.path.join(tmp, "ca.pem")], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                         env=dict(os.environ, SMTPDX_LAB_PREGREET_MS="0"))
+    try:
+        port = int(p.stdout.readline())
+        served = 0
+        t0 = time.monotonic()
+        for _ in range(150):        # ~1 KiB of card each: past a 64 KiB pipe
+            try:
+                r = Raw(port)
+                r.cmd("EHLO unread.example")
+                r.cmd("QUIT")
+                r.close()
+                served += 1
+            except (OSError, EOFError):
+                pass
+        report(served == 150, "an unread stdout: 150 connections served in a "
+               "row (%d, %.1f s)" % (served, time.monotonic() - t0))
+    finally:
+        p.terminate()
+        p.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def consecutive():
