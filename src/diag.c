@@ -111,8 +111,8 @@ static const struct dt_node tree[] = {
 		{ "out of step", "=proto.sync_error" }, ANY("stage") } },
 	{ "stage", "Which step failed?", T_STEP, NULL, {
 		{ "resolve", "resolve.kind" }, { "connect", "connect.kind" },
-		{ "greeting", "greeting.kind" }, { "ehlo", "ehlo.kind" },
-		{ "ehlo_tls", "ehlo.kind" }, { "starttls", "starttls.kind" },
+		{ "greeting", "greeting.mb" }, { "ehlo", "ehlo.mb" },
+		{ "ehlo_tls", "ehlo.kind" }, { "starttls", "starttls.mb" },
 		{ "tls", "tls.kind" }, { "auth", "auth.kind" },
 		{ "mail", "mail.kind" }, { "rcpt", "rcpt.kind" },
 		{ "data", "data.kind" }, ANY("any.kind") } },
@@ -139,6 +139,26 @@ static const struct dt_node tree[] = {
 		ANY("=connect.unreachable") } },
 	{ "connect.port", "Was it port 25, which many networks block?", T_PORT, NULL, {
 		{ "25", "=connect.port25_blocked" }, ANY("=connect.timeout") } },
+
+	/*
+	 * Was it the server at all?  A firewall's SMTP inspection (Cisco
+	 * ASA: a masked banner, STARTTLS masked as XXXXXXXA, EHLO turned
+	 * into XXXX) or an antivirus proxy writes replies of its own
+	 * (middlebox.def).  Asked where such replies break a step: the
+	 * greeting, EHLO, STARTTLS, AUTH missing.
+	 */
+	{ "greeting.mb", "Did something on the path answer in the server's "
+	  "place?", T_FLAG, "middlebox_banner",
+	  { Y("=net.middlebox_banner"), N("greeting.kind") } },
+	{ "ehlo.mb", "Did something on the path answer in the server's place?",
+	  T_FLAG, "middlebox_banner",
+	  { Y("=net.middlebox_banner"), N("ehlo.kind") } },
+	{ "starttls.mb", "Did something on the path answer in the server's "
+	  "place?", T_FLAG, "middlebox_banner",
+	  { Y("=net.middlebox_banner"), N("starttls.kind") } },
+	{ "auth.mb", "Did something on the path answer in the server's place?",
+	  T_FLAG, "middlebox_banner",
+	  { Y("=net.middlebox_banner"), N("auth.encrypted") } },
 
 	/* greeting */
 	{ "greeting.kind", "What happened while waiting for the greeting?",
@@ -179,7 +199,7 @@ static const struct dt_node tree[] = {
 	{ "tls.kind", "How did TLS fail?", T_KIND, NULL, {
 		{ "plaintext where TLS was expected", "=tls.expected_starttls" },
 		{ "no TLS version in common", "=tls.version_mismatch" },
-		{ "certificate failed verification", "tls.cert" },
+		{ "certificate failed verification", "tls.intercept" },
 		{ "client certificate required", "=tls.client_cert_required" },
 		{ "server-side TLS error", "=tls.server_error" },
 		{ "timed out", "tls.silent" },
@@ -187,6 +207,9 @@ static const struct dt_node tree[] = {
 		ANY("=tls.handshake_failed") } },
 	{ "tls.silent", "Was this implicit TLS from the first byte?", T_TLSMODE, NULL, {
 		{ "implicit", "=greeting.timeout" }, ANY("=tls.handshake_failed") } },
+	{ "tls.intercept", "Was the certificate issued by a TLS inspection "
+	  "product (a firewall, a cloud proxy, an antivirus)?", T_FLAG,
+	  "cert_intercepted", { Y("=tls.intercepted"), N("tls.cert") } },
 	{ "tls.cert", "Does the certificate chain lead to a trusted authority?",
 	  T_FLAG, "cert_trusted", { Y("tls.cert.expired"), N("tls.cert.chain") } },
 	{ "tls.cert.chain", "Did the server leave out an intermediate certificate?",
@@ -210,7 +233,7 @@ static const struct dt_node tree[] = {
 	  "XOAUTH2?", T_FLAG, "oauthbearer_microsoft",
 	  { Y("=auth.oauthbearer_microsoft"), N("=auth.mech_unsupported") } },
 	{ "auth.kind", "What went wrong with AUTH?", T_KIND, NULL, {
-		{ "extension not offered", "auth.encrypted" },
+		{ "extension not offered", "auth.mb" },
 		{ "refused to send credentials in plaintext", "=auth.plaintext_refused" },
 		{ "no common AUTH mechanism", "auth.oauth.ms" },
 		{ "SASL exchange failed", "=auth.failed" },
@@ -455,6 +478,21 @@ static const struct dt_node tree[] = {
 	  "cert_weak_accepted", { Y("=tls.weak_key"), N("-") } },
 	{ "w.dsn", "Were DSN parameters asked for that the server does not "
 	  "offer?", T_FLAG, "dsn_dropped", { Y("=mail.dsn_not_offered"), N("-") } },
+	{ "w.mbox", "Did something on the path answer in the server's place?",
+	  T_FLAG, "middlebox_banner", { Y("w.mbox.failed"), N("w.mbox.note") } },
+	{ "w.mbox.failed", "Did the session fail where that is asked (the "
+	  "greeting, EHLO, STARTTLS, AUTH missing): the main diagnosis "
+	  "already?", T_FLAG, "middlebox_asked",
+	  { Y("-"), N("=net.middlebox_banner") } },
+	{ "w.mbox.note", "Does the greeting name a mail gateway or security "
+	  "product?", T_FLAG, "middlebox_note",
+	  { Y("=net.middlebox_possible"), N("-") } },
+	{ "w.intercept", "Was the certificate issued by a TLS inspection "
+	  "product?", T_FLAG, "cert_intercepted",
+	  { Y("w.intercept.stop"), N("-") } },
+	{ "w.intercept.stop", "Did the certificate check stop the session (then "
+	  "it is the main diagnosis already)?", T_FLAG, "cert_stopped",
+	  { Y("-"), N("=tls.intercepted") } },
 };
 
 /* ---- the reply-text knowledge table ------------------------------------ */
@@ -696,6 +734,7 @@ static const struct {
 } warning_roots[] = {
 	{ "w.tls", 0 }, { "w.auth", 1 }, { "w.port25", 2 }, { "w.cert", 3 },
 	{ "w.insecure", 3 }, { "w.helo", 4 }, { "w.weak", 5 }, { "w.dsn", 6 },
+	{ "w.mbox", 7 }, { "w.intercept", 8 },
 };
 
 static const struct dt_node *
@@ -757,6 +796,8 @@ static const char *const flag_names[] = {
 	"auth_offered", "has_user", "from_given", "user_is_address",
 	"rcpt_own", "rcpt_foreign", "port25", "cafile_given",
 	"dsn_dropped", "oauth_error", "oauthbearer_microsoft", "client_cert",
+	"middlebox_banner", "middlebox_note", "cert_intercepted", "cert_stopped",
+	"cb_intercepted", "middlebox_asked",
 	"oauth_only",
 };
 
@@ -797,6 +838,25 @@ flag(const struct facts *f, const char *name)
 		return f->cert_problems & CP_HOSTNAME;
 	if (!strcmp(name, "from_utf8"))
 		return has_non_ascii(f->from);
+	if (!strcmp(name, "middlebox_banner"))
+		return f->middlebox_banner;
+	if (!strcmp(name, "middlebox_note"))
+		return f->middlebox_note;
+	if (!strcmp(name, "cert_intercepted"))
+		return f->cert_intercepted;
+	if (!strcmp(name, "middlebox_asked"))
+		return f->kind != FK_OUT_OF_STEP &&
+		       (f->failed_step == STEP_GREETING ||
+			f->failed_step == STEP_EHLO ||
+			f->failed_step == STEP_STARTTLS ||
+			(f->failed_step == STEP_AUTH && f->kind == FK_NOT_OFFERED));
+	if (!strcmp(name, "cb_intercepted")) {
+		size_t n = f->mech ? strlen(f->mech) : 0;
+		return f->cert_intercepted && f->failed_step == STEP_AUTH &&
+		       n > 5 && !strcasecmp(f->mech + n - 5, "-PLUS");
+	}
+	if (!strcmp(name, "cert_stopped"))
+		return f->failed_step == STEP_TLS && f->kind == FK_CERT;
 	if (!strcmp(name, "tls_old"))
 		return f->tls_version == 10 || f->tls_version == 11;
 	if (!strcmp(name, "auth_before_tls"))
@@ -1094,6 +1154,16 @@ void
 diag_decide(const struct facts *f, struct diag_list *out)
 {
 	walk(f, "root", false, f->evidence, out);
+	/* a middlebox's own words are the evidence, not the failing line */
+	if (out->n && (out->v[out->n - 1].id == D_NET_MIDDLEBOX_BANNER ||
+		       out->v[out->n - 1].id == D_TLS_INTERCEPTED)) {
+		const char *ev = out->v[out->n - 1].id == D_NET_MIDDLEBOX_BANNER ?
+			f->middlebox_evidence : f->intercept_evidence;
+		if (ev && *ev) {
+			free(out->v[out->n - 1].evidence);
+			out->v[out->n - 1].evidence = xstrdup(ev);
+		}
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(warning_roots); i++) {
 		const char *ev = "";
 		char *own = NULL;
@@ -1108,6 +1178,8 @@ diag_decide(const struct facts *f, struct diag_list *out)
 		case 4: ev = f->helo_evidence; break;
 		case 5: ev = f->weak; break;
 		case 6: ev = f->dsn_evidence; break;
+		case 7: ev = f->middlebox_evidence; break;
+		case 8: ev = f->intercept_evidence; break;
 		}
 		/* a failed certificate that stopped the session is already
 		 * the main diagnosis */

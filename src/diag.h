@@ -131,6 +131,13 @@ struct facts {
 				 * error JSON (RFC 7628 §3.2.2) */
 	bool oauthbearer_microsoft;	/* OAUTHBEARER at a Microsoft host */
 	bool client_cert;	/* --cert: a client certificate was offered */
+	/* something on the path answered in the server's place
+	 * (middlebox.h): strong marks, a note, and what showed them */
+	bool middlebox_banner;	/* a masked banner, XXXX, an AV proxy */
+	bool middlebox_note;	/* a gateway product named: a note only */
+	const char *middlebox_evidence;
+	bool cert_intercepted;	/* the issuer is a TLS inspection product */
+	const char *intercept_evidence;
 	bool oauth_only;	/* AUTH offers only XOAUTH2/OAUTHBEARER and
 				 * smtpdx was not asked for either */
 	/*

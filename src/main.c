@@ -2,6 +2,7 @@
  * main.c - the driver: options, the lab, then the TUI or a batch/JSON run.
  * Exit statuses are decided here and only here (CONTRACT.md).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
@@ -11,11 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "deliver.h"
 #include "diag.h"
 #include "lab/lab.h"
+#include "lab/workshop.h"
 #include "mx.h"
 #include "message.h"
 #include "options.h"
@@ -43,6 +46,45 @@ list_diagnoses(void)
 	return EXIT_OK;
 }
 
+/* The workshop keys of a scenario in --lab list --json: "difficulty",
+ * "level", "goal", "fix_side" ("client" or "server"), "fix",
+ * "fix_settings" (the form's fields, named as the long options), "hints",
+ * "fixit" (fix-it mode offers it). */
+static void
+lesson_json(struct buf *b, const struct lab_scenario *sc)
+{
+	const struct lab_lesson *l = lab_lesson(sc->name);
+	if (!l)
+		return;
+	buf_printf(b, ",\"difficulty\":\"%s\",\"level\":%d,\"goal\":",
+		 lab_level_name(l->level), l->level);
+	json_string(b, l->goal);
+	buf_printf(b, ",\"fix_side\":\"%s\",\"fix\":", l->client ? "client" : "server");
+	json_string(b, l->fix);
+	buf_adds(b, ",\"fix_settings\":{");
+	const struct { const char *key, *v; } f[] = {
+		{ "host", l->set.host }, { "tls", l->set.tls },
+		{ "servername", l->set.servername }, { "user", l->set.user },
+		{ "password", l->set.password }, { "auth", l->set.mech },
+		{ "from", l->set.from }, { "to", l->set.to },
+	};
+	bool first = true;
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
+		if (!f[i].v)
+			continue;
+		buf_printf(b, "%s\"%s\":", first ? "" : ",", f[i].key);
+		json_string(b, f[i].v);
+		first = false;
+	}
+	buf_adds(b, "},\"hints\":[");
+	for (int i = 0; i < lab_hint_count(l); i++) {
+		if (i)
+			buf_addc(b, ',');
+		json_string(b, l->hints[i]);
+	}
+	buf_printf(b, "],\"fixit\":%s", lab_fixable(sc) ? "true" : "false");
+}
+
 /* --lab list: name<TAB>description, grouped by stage in session order;
  * --lab list --json: {"scenarios": [{"name", "stage", "description"}]}. */
 static int
@@ -66,6 +108,7 @@ list_lab(bool json)
 		json_string(&b, v[i]->desc);
 		buf_adds(&b, ",\"diagnosis\":");
 		json_string(&b, v[i]->expect ? v[i]->expect : "");
+		lesson_json(&b, v[i]);
 		buf_addc(&b, '}');
 	}
 	buf_adds(&b, "]}\n");
@@ -76,12 +119,12 @@ list_lab(bool json)
 
 /* --lab handout: a Markdown sheet for a workshop that names every
  * scenario, grouped by stage, with the command and what to look for. */
-static int
-lab_handout(void)
+static void
+handout_markdown(FILE *out)
 {
 	const struct lab_scenario *v[256];
 	size_t n = lab_ordered(v, ARRAY_SIZE(v));
-	printf("# SMTP, step by step: a workshop with smtpdx\n\n"
+	fprintf(out, "# SMTP, step by step: a workshop with smtpdx\n\n"
 	       "Every exercise runs against the lab, a mail server built into "
 	       "smtpdx\non your own machine: no network, no account. Each "
 	       "scenario breaks one\nthing on purpose. Run it, step through the "
@@ -105,22 +148,26 @@ lab_handout(void)
 	       "gets a report card (did it\n  verify the certificate, keep the "
 	       "password off plaintext, ...).\n"
 	       "- Which port? `w` in the TUI (or `--sweep`) advises on the lab's "
-	       "own mail host:\n  `smtpdx --lab ports.587-blocked`, then `w`.\n",
+	       "own mail host:\n  `smtpdx --lab ports.587-blocked`, then `w`.\n"
+	       "- Workshop modes: `L` in the TUI picks a scenario by stage; "
+	       "`smtpdx --lab mystery`\n  hides the scenario until you name "
+	       "the diagnosis; `smtpdx --lab fixit` gives\n  wrong client "
+	       "settings to fix with `e` (`h` for a hint).\n",
 	       LAB_USER, LAB_PASSWORD, LAB_FROM, LAB_TO, LAB_SERVERNAME);
 	const char *stage = NULL;
 	for (size_t i = 0; i < n; i++) {
 		const char *st = lab_stage(v[i]);
 		if (!stage || strcmp(stage, st)) {
 			stage = st;
-			printf("\n## %s\n\n| scenario | what happens | look for |\n"
+			fprintf(out, "\n## %s\n\n| scenario | what happens | look for |\n"
 			       "|---|---|---|\n", lab_stage_title(st));
 		}
 		int d = v[i]->expect ? diag_from_id(v[i]->expect) : -1;
-		printf("| `smtpdx --lab %s` | %s | %s |\n", v[i]->name, v[i]->desc,
+		fprintf(out, "| `smtpdx --lab %s` | %s | %s |\n", v[i]->name, v[i]->desc,
 		       d >= 0 ? diag_info((enum diag_id)d)->title :
 		       "every step ticked, the mail accepted");
 	}
-	printf("\n## Questions to ask of every failure\n\n"
+	fprintf(out, "\n## Questions to ask of every failure\n\n"
 	       "1. Which step failed, and which line of the transcript says "
 	       "so?\n"
 	       "2. Temporary (4xx) or permanent (5xx)? What does the enhanced "
@@ -129,6 +176,138 @@ lab_handout(void)
 	       "on the server?\n"
 	       "4. Press `T`: which questions did the decision tree ask to get "
 	       "there?\n");
+}
+
+
+/* Inline Markdown of the handout as HTML: escaped, `code` as <code>. */
+static void
+html_inline(FILE *out, const char *s, size_t n)
+{
+	bool code = false;
+	for (size_t i = 0; i < n; i++) {
+		switch (s[i]) {
+		case '`':
+			fputs(code ? "</code>" : "<code>", out);
+			code = !code;
+			break;
+		case '&': fputs("&amp;", out); break;
+		case '<': fputs("&lt;", out); break;
+		case '>': fputs("&gt;", out); break;
+		case '"': fputs("&quot;", out); break;
+		default: fputc(s[i], out);
+		}
+	}
+	if (code)
+		fputs("</code>", out);
+}
+
+/*
+ * --lab handout --format html: the Markdown sheet, the same data, as one
+ * HTML page for printing.  Only what handout_markdown() writes is
+ * understood: headings, paragraphs, "- " and "1. " lists (continued by
+ * lines indented two spaces), tables, `code`.
+ */
+static void
+handout_html(FILE *out, const char *md)
+{
+	enum { NONE, PARA, UL, OL, TABLE } in = NONE;
+	static const char *const close[] = { "", "</p>\n", "</li></ul>\n",
+					     "</li></ol>\n", "</table>\n" };
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+	      "<title>SMTP, step by step: a workshop with smtpdx</title>\n"
+	      "<style>body{font-family:sans-serif;max-width:60em;margin:auto}"
+	      "table{border-collapse:collapse;width:100%}td,th{border:1px solid "
+	      "#999;padding:.2em .4em;text-align:left;vertical-align:top}"
+	      "code{font-size:90%}h2{page-break-after:avoid}"
+	      "tr{page-break-inside:avoid}</style>\n</head><body>\n", out);
+	for (const char *p = md; *p; ) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		const char *next = nl ? nl + 1 : p + n;
+		if (n == 0) {
+			fputs(close[in], out);
+			in = NONE;
+		} else if (!strncmp(p, "## ", 3) || !strncmp(p, "# ", 2)) {
+			fputs(close[in], out);
+			in = NONE;
+			int h = p[1] == '#' ? 2 : 1;
+			fprintf(out, "<h%d>", h);
+			html_inline(out, p + h + 1, n - (size_t)h - 1);
+			fprintf(out, "</h%d>\n", h);
+		} else if (p[0] == '|') {
+			bool head = in != TABLE;
+			if (head) {
+				fputs(close[in], out);
+				fputs("<table>\n", out);
+				in = TABLE;
+			}
+			if (!strncmp(p, "|---", 4)) {
+				p = next;
+				continue;
+			}
+			fputs("<tr>", out);
+			const char *c = p + 1, *end = p + n;
+			while (c < end) {
+				const char *bar = memchr(c, '|', (size_t)(end - c));
+				if (!bar)
+					break;
+				const char *a = c, *z = bar;
+				while (a < z && *a == ' ')
+					a++;
+				while (z > a && z[-1] == ' ')
+					z--;
+				fputs(head ? "<th>" : "<td>", out);
+				html_inline(out, a, (size_t)(z - a));
+				fputs(head ? "</th>" : "</td>", out);
+				c = bar + 1;
+			}
+			fputs("</tr>\n", out);
+		} else if (!strncmp(p, "- ", 2) || (isdigit((unsigned char)p[0]) &&
+						     !strncmp(p + 1, ". ", 2))) {
+			bool ol = p[0] != '-';
+			if (in == (ol ? OL : UL)) {
+				fputs("</li><li>", out);
+			} else {
+				fputs(close[in], out);
+				fputs(ol ? "<ol><li>" : "<ul><li>", out);
+				in = ol ? OL : UL;
+			}
+			html_inline(out, p + (ol ? 3 : 2), n - (ol ? 3 : 2));
+			fputc('\n', out);
+		} else {
+			if (in == NONE) {
+				fputs("<p>", out);
+				in = PARA;
+			}
+			const char *a = p;
+			while (*a == ' ' && a < p + n)
+				a++;
+			html_inline(out, a, n - (size_t)(a - p));
+			fputc('\n', out);
+		}
+		p = next;
+	}
+	fputs(close[in], out);
+	fputs("</body></html>\n", out);
+}
+
+/* --lab handout [--format markdown|html] */
+static int
+lab_handout(const char *format)
+{
+	if (!format || !strcmp(format, "markdown")) {
+		handout_markdown(stdout);
+		return EXIT_OK;
+	}
+	char *md = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&md, &len);
+	if (!f)
+		return EXIT_INTERNAL;
+	handout_markdown(f);
+	fclose(f);
+	handout_html(stdout, md);
+	free(md);
 	return EXIT_OK;
 }
 
@@ -707,6 +886,46 @@ serve_lab(const struct lab_server *ls, const struct lab_scenario *sc,
 	return EXIT_OK;
 }
 
+/*
+ * The TUI's scenario picker: the lab again, on scenario name, and cfg
+ * made afresh for it (the command line's own settings do not carry over:
+ * a new exercise starts from its own).  ctx is main's lab server.
+ */
+static int
+lab_switch(void *ctx, const char *name, struct config *cfg, char *err,
+	   size_t errlen)
+{
+	struct lab_server *ls = ctx;
+	const struct lab_scenario *sc = lab_find(name);
+	if (!sc) {
+		snprintf(err, errlen, "no lab scenario '%s'", name);
+		return -1;
+	}
+	lab_stop(ls);
+	memset(ls, 0, sizeof *ls);
+	if (lab_start(sc, ls, err, errlen) < 0)
+		return -1;
+	struct config fresh;
+	config_defaults(&fresh);
+	lab_apply(sc, ls, &fresh);
+	config_free(cfg);
+	*cfg = fresh;
+	return 0;
+}
+
+/* A seed for mystery and fix-it picks: SMTPDX_LAB_SEED (tests, or a
+ * teacher who wants the whole room on one exercise), else the clock. */
+static unsigned
+lab_seed(void)
+{
+	const char *e = getenv("SMTPDX_LAB_SEED");
+	if (e && *e)
+		return (unsigned)strtoul(e, NULL, 10);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (unsigned)ts.tv_sec ^ (unsigned)ts.tv_nsec ^ (unsigned)getpid();
+}
+
 static bool
 terminal_usable(void)
 {
@@ -824,7 +1043,15 @@ main(int argc, char **argv)
 		return list_diagnoses();
 	}
 
+	if (o.format && !(o.lab && o.lab_name && !strcmp(o.lab_name, "handout"))) {
+		fprintf(stderr, "smtpdx: --format is for --lab handout\n");
+		options_free(&o);
+		return EXIT_USAGE;
+	}
 	config_defaults(&cfg);
+	int lab_mode = 0;		/* tui_opts.lab_mode */
+	unsigned lab_seed_v = lab_seed();
+	const struct lab_scenario *lab_pick = NULL;
 	if (o.lab) {
 		const char *name = o.lab_name ? o.lab_name : "ok";
 		if (!strcmp(name, "list")) {
@@ -833,8 +1060,46 @@ main(int argc, char **argv)
 			return list_lab(json);
 		}
 		if (!strcmp(name, "handout")) {
+			char *fmt = o.format ? xstrdup(o.format) : NULL;
 			options_free(&o);
-			return lab_handout();
+			status = lab_handout(fmt);
+			free(fmt);
+			return status;
+		}
+		/* workshop modes (issue 14): a scenario chosen for the
+		 * student; mystery hides its name, which no batch or JSON
+		 * output could: those are refused */
+		if (!strcmp(name, "mystery") || !strcmp(name, "fixit") ||
+		    !strncmp(name, "mystery:", 8) || !strncmp(name, "fixit:", 6)) {
+			lab_mode = name[0] == 'm' ? 1 : 2;
+			if (o.batch || o.json || !terminal_usable() || o.lab_server) {
+				fprintf(stderr, "smtpdx: --lab %s needs the TUI (a "
+					"terminal, no --batch, --json or "
+					"--lab-server)\n", lab_mode == 1 ? "mystery" :
+					"fixit");
+				options_free(&o);
+				return EXIT_USAGE;
+			}
+			/* "mystery:NAME": a teacher's choice for the room */
+			lab_pick = lab_mode == 1 ? (name[7] ? lab_find(name + 8) :
+						    lab_mystery_pick(lab_seed_v)) :
+				   name[5] ? lab_find(name + 6) : lab_fixit_pick(lab_seed_v);
+			if (lab_pick && lab_mode == 1 && !lab_pick->expect) {
+				fprintf(stderr, "smtpdx: %s diagnoses nothing: no "
+					"mystery to name\n", lab_pick->name);
+				options_free(&o);
+				return EXIT_USAGE;
+			}
+			if (lab_pick && lab_mode == 2 && !lab_fixable(lab_pick)) {
+				fprintf(stderr, "smtpdx: %s cannot be fixed in the "
+					"client: %s\n", lab_pick->name,
+					lab_lesson(lab_pick->name) ?
+					lab_lesson(lab_pick->name)->fix : "");
+				options_free(&o);
+				return EXIT_USAGE;
+			}
+			if (lab_pick)
+				name = lab_pick->name;
 		}
 		const struct lab_scenario *sc = strcmp(name, "all") ?
 						lab_find(name) : NULL;
@@ -902,13 +1167,6 @@ main(int argc, char **argv)
 		options_merge(&cfg, &po);
 	options_merge(&cfg, &o);
 	config_set(&o.cfg.password, NULL);	/* one copy is enough: wiped */
-	if (o.lab && (o.set & OB_PORT) && config_mapped_port(&cfg, cfg.port) !=
-	    cfg.port) {
-		/* `--lab ports.587-blocked -p 465`: the lab's listener that
-		 * plays 465, so the advice can be followed in the lab */
-		cfg.role_port = cfg.port;
-		cfg.port = config_mapped_port(&cfg, cfg.port);
-	}
 
 	if (msg_holds_secret(&cfg)) {
 		/* the message goes to the server and into the transcript */
@@ -954,7 +1212,12 @@ main(int argc, char **argv)
 	if (tui) {
 		struct tui_opts to = {
 			.no_color = o.no_color || getenv("NO_COLOR") != NULL,
-			.lab_name = o.lab ? (o.lab_name ? o.lab_name : "ok") : NULL,
+			.lab_name = o.lab ? (lab_pick ? lab_pick->name : o.lab_name ?
+					     o.lab_name : "ok") : NULL,
+			.lab_mode = lab_mode,
+			.lab_seed = lab_seed_v,
+			.lab_switch = o.lab ? lab_switch : NULL,
+			.lab_ctx = &ls,
 		};
 		status = tui_run(&cfg, &to);
 		if (status < 0)

@@ -1,6 +1,7 @@
 /* message.c - the user's message and the DSN parameters, checked. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,8 @@
 #include "config.h"
 #include "message.h"
 #include "util.h"
+
+#define MSG_PIPE_WAIT	10	/* seconds of silence from a pipe */
 
 static int
 err1(char *err, size_t errlen, const char *fmt, ...) PRINTF(3, 4);
@@ -31,28 +34,48 @@ msg_load(const char *opt, const char *path, char **out, char *err,
 	 size_t errlen)
 {
 	bool std = !strcmp(path, "-");
-	int fd = std ? STDIN_FILENO : open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	/* a FIFO is opened without waiting for its writer, and read with a
+	 * limit on silence: `--body <(cmd)` works, a FIFO nobody writes to
+	 * does not hold smtpdx (standard input is the user's to close) */
+	int fd = std ? STDIN_FILENO :
+		open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return err1(err, errlen, "%s %s: %s", opt, path, strerror(errno));
 	struct stat st;
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (fstat(fd, &st) == 0 && (S_ISDIR(st.st_mode) || S_ISSOCK(st.st_mode))) {
 		if (!std)
 			close(fd);
-		return err1(err, errlen, "%s %s is a directory", opt, path);
+		return err1(err, errlen, "%s %s is a %s", opt, path,
+			    S_ISDIR(st.st_mode) ? "directory" : "socket");
 	}
+	bool pipe_in = !std && !S_ISREG(st.st_mode);
 	struct buf raw = { 0 };
 	char chunk[65536];
 	const char *why = NULL;
+	double idle_until = now_mono() + MSG_PIPE_WAIT;
 	for (;;) {
 		ssize_t k = read(fd, chunk, sizeof chunk);
-		if (k == 0)
+		if (k == 0) {
+			if (pipe_in && !raw.len)
+				why = "nothing to read (a pipe with no writer?)";
 			break;
+		}
+		if (k < 0 && errno == EAGAIN && pipe_in) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			int ms = (int)((idle_until - now_mono()) * 1000);
+			if (ms <= 0 || poll(&p, 1, ms) == 0) {
+				why = "no data for 10 s (a pipe with no writer?)";
+				break;
+			}
+			continue;
+		}
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
 			why = strerror(errno);
 			break;
 		}
+		idle_until = now_mono() + MSG_PIPE_WAIT;
 		if (raw.len + (size_t)k > MSG_MAX) {
 			why = "larger than 32 MiB";
 			break;

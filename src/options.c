@@ -27,7 +27,8 @@ enum {
 	O_BATCH, O_JSON, O_LAB, O_LIST, O_VERSION, O_NOCOLOR, O_TLSMIN,
 	O_LABSERVER, O_REPORTCARD, O_PROVIDER, O_POLICY, O_DELIVER, O_SENDINGIP, O_DKIMSEL, O_FINDFIX, O_PROFILE, O_CONFIG, O_PASSCMD,
 	O_PROXY, O_CERT, O_KEY,
-	O_BODY, O_HEADER, O_DATA, O_NOTIFY, O_RET, O_ENVID, O_REQUIRETLS, O_BDAT
+	O_BODY, O_HEADER, O_DATA, O_NOTIFY, O_RET, O_ENVID, O_REQUIRETLS, O_BDAT,
+	O_FORMAT,
 };
 
 static const struct option longopts[] = {
@@ -72,6 +73,7 @@ static const struct option longopts[] = {
 	{ "envid", required_argument, NULL, O_ENVID },
 	{ "requiretls", no_argument, NULL, O_REQUIRETLS },
 	{ "bdat", no_argument, NULL, O_BDAT },
+	{ "format", required_argument, NULL, O_FORMAT },
 	{ "proxy", required_argument, NULL, O_PROXY },
 	{ "cert", required_argument, NULL, O_CERT },
 	{ "key", required_argument, NULL, O_KEY },
@@ -87,7 +89,7 @@ options_usage(FILE *out)
 	/* one screen (80x24); the man page has the rest */
 	fputs(
 "usage: smtpdx [OPTIONS] HOST[:PORT]     walk through an SMTP session, explained\n"
-"       smtpdx --lab [SCENARIO]          the same on the built-in lab: --lab list\n"
+"       smtpdx --lab [SCENARIO]          on the built-in lab: list mystery fixit\n"
 "  -p, --port N          port (587)         --tls MODE  starttls implicit none\n"
 "      --cafile FILE     trust these CAs    --servername NAME  SNI and cert name\n"
 "      --insecure        past a bad cert    --tls-min V  1.0 1.1 1.2 1.3\n"
@@ -329,6 +331,13 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 		case O_LIST:
 			o->list_diagnoses = true;
 			break;
+		case O_FORMAT:	/* --lab handout --format html */
+			if (strcmp(optarg, "markdown") && strcmp(optarg, "html"))
+				return usage_err(err, errlen, "--format: markdown or "
+						 "html, not '%s'", optarg);
+			free(o->format);
+			o->format = xstrdup(optarg);
+			break;
 		case O_LABSERVER:
 			/* CAFILE is optional: "--lab-server -p 2525" */
 			o->lab = o->lab_server = true;
@@ -470,9 +479,13 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			break;
 		}
 		case O_CERT:
-		case O_KEY:
-			if (setting_check("cafile", optarg, err, errlen) < 0)
-				return -1;
+		case O_KEY: {
+			char why[128];
+			if (file_input_check(optarg, FILE_INPUT_MAX, why,
+					     sizeof why) < 0)
+				return usage_err(err, errlen, "%s %s%s%s", c == O_CERT ?
+						 "--cert" : "--key", optarg,
+						 why[0] == 'i' ? " " : ": ", why);
 			if (access(optarg, R_OK) < 0)
 				return usage_err(err, errlen, "%s %s: %s", c == O_CERT ?
 						 "--cert" : "--key", optarg,
@@ -480,6 +493,7 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			config_set(c == O_CERT ? &o->cfg.cert : &o->cfg.key, optarg);
 			o->set |= OB_CERT;
 			break;
+		}
 		case O_NOCOLOR:
 			o->no_color = true;
 			break;
@@ -851,6 +865,7 @@ options_free(struct options *o)
 	free(o->password_file);
 	free(o->lab_server_ca);
 	free(o->report_card);
+	free(o->format);
 	free(o->provider);
 	free(o->policy_file);
 	free(o->deliverability);

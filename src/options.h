@@ -38,6 +38,8 @@ struct options {
 	char *ports;			/* --ports list */
 	char *password_file;
 	char *lab_server_ca;		/* --lab-server CAFILE: serve only */
+	char *format;			/* --format (--lab handout): "markdown",
+					 * "html"; NULL: markdown */
 	bool lab_server;		/* --lab-server given (CAFILE or not) */
 	char *report_card;		/* --report-card FILE: the lab server's
 					 * cards as JSON lines, or NULL */

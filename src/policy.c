@@ -169,6 +169,11 @@ policy_load(const char *path, struct team_policy *p, char *err, size_t errlen)
 	p->file = path;
 	struct load l = { .p = p, .err = why, .errlen = sizeof why };
 
+	if (file_input_check(path, FILE_INPUT_MAX, why, sizeof why) < 0) {
+		snprintf(err, errlen, "--policy %s%s%s", path,
+			 why[0] == 'i' ? " " : ": ", why);
+		return -1;
+	}
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		snprintf(err, errlen, "--policy %s: %s", path, strerror(errno));

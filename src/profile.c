@@ -171,6 +171,9 @@ on_section(void *user, const char *section, const char *key, const char *value)
 int
 profile_list(const char *path, FILE *out)
 {
+	char why[128];
+	if (file_input_check(path, FILE_INPUT_MAX, why, sizeof why) < 0)
+		return -1;
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -190,6 +193,12 @@ profile_load(const char *path, const char *name, struct options *po,
 
 	memset(po, 0, sizeof *po);
 	config_defaults(&po->cfg);
+	char fwhy[128];
+	if (file_input_check(path, FILE_INPUT_MAX, fwhy, sizeof fwhy) < 0) {
+		snprintf(err, errlen, "--profile %s: cannot read %s: %s", name,
+			 path, fwhy);
+		goto out;
+	}
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		snprintf(err, errlen, "--profile %s: cannot read %s: %s", name, path,

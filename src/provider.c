@@ -30,6 +30,7 @@
  *   SP1  SparkPost, "SMTP API"
  *   RS1  Resend, "Send emails with SMTP"; RS2 Resend changelog
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,139 @@ host_matches(const char *host, const char *patterns)
 			p++;
 	}
 	return false;
+}
+
+/*
+ * Signs of a provider besides the name we connected to: the names its MX
+ * hosts and its greetings carry, and words of its greetings.  Kept apart
+ * from the host patterns of the table on purpose: ".amazonaws.com" is
+ * right for a host the user named for SES, and wrong for a greeting from
+ * any EC2 machine.
+ */
+enum sign_kind { SIGN_NAME, SIGN_WORD };
+static const struct {
+	const char *provider;
+	enum sign_kind kind;
+	const char *what;	/* host patterns, or one word */
+	const char *source;
+} signs[] = {
+	{ "gmail", SIGN_NAME, "aspmx.l.google.com|.aspmx.l.google.com|"
+	  "gmail-smtp-in.l.google.com|.gmail-smtp-in.l.google.com|"
+	  "mx.google.com",
+	  "Google Workspace MX values (gist ergin/3e3ab90c, citing "
+	  "support.google.com/a/answer/140034); gmail.com's MX "
+	  "gmail-smtp-in.l.google.com (hashicorp/terraform#14021)" },
+	{ "gmail", SIGN_WORD, "gsmtp",
+	  "GM4: every Gmail reply ends '- gsmtp'; '220 smtp.gmail.com ESMTP "
+	  "x62sm16538695wmf.13 - gsmtp' (mrisher/smtp-sts#58)" },
+	{ "microsoft365", SIGN_NAME, ".mail.protection.outlook.com|"
+	  ".outlook.office365.com|.prod.outlook.com",
+	  "MS1 (port 25 to <domain>.mail.protection.outlook.com); '220 "
+	  "xx.outlook.office365.com Microsoft ESMTP MAIL Service ready' and "
+	  "'[xx.xx.PROD.OUTLOOK.COM ...]' (simonrob/email-oauth2-proxy#232)" },
+	{ "ses", SIGN_NAME, "email-smtp.amazonaws.com",
+	  "SES1 (the endpoint names email-smtp.<region>.amazonaws.com)" },
+	{ "ses", SIGN_WORD, "SimpleEmailService",
+	  "Amazon SES greeting '220 email-smtp.amazonaws.com ESMTP "
+	  "SimpleEmailService-...' (U: seen in transcripts, no stored source)" },
+};
+
+static bool
+sign_word(const char *text, const char *w)
+{
+	size_t n = strlen(w);
+	for (const char *p = text; *p; p++)
+		if ((p == text || !isalnum((unsigned char)p[-1])) &&
+		    !strncasecmp(p, w, n) && !isalnum((unsigned char)p[n]))
+			return true;
+	return false;
+}
+
+/* SES endpoints carry the Region: email-smtp.<region>.amazonaws.com */
+static bool
+ses_endpoint(const char *name)
+{
+	static const char pre[] = "email-smtp.", suf[] = ".amazonaws.com";
+	size_t n = strlen(name);
+	return n > sizeof pre + sizeof suf &&
+	       !strncasecmp(name, pre, sizeof pre - 1) &&
+	       !strcasecmp(name + n - (sizeof suf - 1), suf) &&
+	       !memchr(name + sizeof pre - 1, '.',
+		       n - (sizeof pre - 1) - (sizeof suf - 1));
+}
+
+static const struct provider *
+by_sign(const char *name, const char *text)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(signs); i++) {
+		bool hit = signs[i].kind == SIGN_NAME ?
+			name && *name && host_matches(name, signs[i].what) :
+			text && sign_word(text, signs[i].what);
+		if (hit)
+			return provider_find(signs[i].provider);
+	}
+	if (name && ses_endpoint(name))
+		return provider_find("ses");
+	return NULL;
+}
+
+/* The first word after the code of a greeting, into name. */
+static void
+greeting_name_of(const char *greeting, char *name, size_t len)
+{
+	const char *g = greeting;
+	name[0] = '\0';
+	if (strlen(g) > 4 && (g[3] == ' ' || g[3] == '-'))
+		g += 4;
+	size_t n = strcspn(g, " \t");
+	if (n < len) {
+		memcpy(name, g, n);
+		name[n] = '\0';
+	}
+}
+
+int
+provider_greets_as(const struct provider *p, const char *greeting)
+{
+	bool known = false;
+	for (size_t i = 0; p && i < ARRAY_SIZE(signs); i++)
+		known |= !strcmp(signs[i].provider, p->name);
+	if (!known || !greeting || strncmp(greeting, "220", 3))
+		return -1;
+	char name[256];
+	greeting_name_of(greeting, name, sizeof name);
+	if (by_sign(name, greeting) == p || (*name && host_matches(name, p->hosts)))
+		return 1;
+	return 0;
+}
+
+const struct provider *
+provider_recognise(const char *host, const char *servername,
+		   const char *greeting, const char *ehlo_name, const char **how)
+{
+	const struct provider *p;
+	const char *dummy;
+	if (!how)
+		how = &dummy;
+	*how = "the host name";
+	if ((p = provider_by_host(host)) || (p = by_sign(host, NULL)))
+		return p;
+	*how = "the server name (the MX host with --mx)";
+	if (servername && (!host || strcasecmp(servername, host)) &&
+	    ((p = provider_by_host(servername)) || (p = by_sign(servername, NULL))))
+		return p;
+	*how = "the greeting";
+	if (greeting) {
+		char name[256];
+		greeting_name_of(greeting, name, sizeof name);
+		if ((p = by_sign(name, greeting)))
+			return p;
+	}
+	*how = "the EHLO reply";
+	if (ehlo_name && (p = by_sign(ehlo_name, NULL)))
+		return p;
+	*how = NULL;
+	return NULL;
 }
 
 const struct provider *

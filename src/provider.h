@@ -48,6 +48,26 @@ const struct provider *provider_table(size_t *n);
 const struct provider *provider_find(const char *name);	/* NULL: unknown */
 /* The provider a host name belongs to, or NULL. */
 const struct provider *provider_by_host(const char *host);
+/*
+ * The provider a session talked to, recognised from the host name, then
+ * the server name (the MX host with --mx), then the names and words of
+ * the greeting and the EHLO name (aspmx.l.google.com, "... - gsmtp",
+ * *.mail.protection.outlook.com, email-smtp.<region>.amazonaws.com), each
+ * sign with its source.  Any may be NULL.  how (may be NULL) gets which
+ * of them told ("the greeting"), or NULL when none did.
+ */
+const struct provider *provider_recognise(const char *host,
+					  const char *servername,
+					  const char *greeting,
+					  const char *ehlo_name,
+					  const char **how);
+/*
+ * Does a 220 greeting carry the marks p puts in its greetings (Gmail's
+ * "gsmtp", a name of its own)?  1 yes, 0 no, -1 cannot tell (p has no
+ * marks on record, or greeting is not a 220).
+ */
+int provider_greets_as(const struct provider *p, const char *greeting);
+
 /* "587/starttls,465/implicit": its ports for --provider list. */
 void provider_ports_str(const struct provider *p, char *buf, size_t len);
 /* The TLS mode the provider documents for port, or TLSM_AUTO if the port

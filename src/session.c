@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "message.h"
+#include "middlebox.h"
 #include "sasl.h"
 #include "session.h"
 #include "policy.h"
@@ -115,6 +116,7 @@ struct session_priv {
 	bool closing;			/* wrap-up after a failure: QUIT only */
 	char *ev, *text, *ev_tls, *ev_auth_plain, *ev_cert, *ev_helo;
 	char *greeting_name;	/* for the facts: the 220's first word */
+	struct mb_seen mb_banner, mb_cert;	/* middlebox marks (facts) */
 	char *ev_oauth;		/* the server's OAuth error JSON, explained */
 	char *hostname;			/* for EHLO */
 	char *from, *to_default;
@@ -364,6 +366,13 @@ session_new(const struct config *cfg)
 	if (cfg->password)
 		secrets_protect();	/* the TUI's form, too */
 	config_copy(&s->cfg, cfg);
+	/* the lab's mail host (config.portmap): a port number it plays is
+	 * its listener's, however it was set (-p, the TUI's form) */
+	int at = config_mapped_port(&s->cfg, s->cfg.port);
+	if (at != s->cfg.port) {
+		s->cfg.role_port = s->cfg.port;
+		s->cfg.port = at;
+	}
 	s->tr.t0 = now_mono();
 	s->cur = -1;
 	s->tls_mode = config_tls(&s->cfg);
@@ -560,6 +569,26 @@ greeting_name(const struct transcript *tr)
 	return NULL;
 }
 
+const char *
+session_greeting(const struct session *s)
+{
+	for (size_t i = 0; i < s->tr.n; i++) {
+		const struct tr_line *l = &s->tr.v[i];
+		if (l->dir == TR_SERVER && !strcmp(l->verb, "greeting"))
+			return l->text;
+	}
+	return NULL;
+}
+
+const struct provider *
+session_provider(const struct session *s)
+{
+	const struct session_priv *p = s->p;
+	return provider_recognise(s->cfg.host, s->cfg.servername,
+		p->mb_banner.strong || p->mb_banner.note ? NULL :
+		session_greeting(s), s->caps.valid ? s->caps.domain : NULL, NULL);
+}
+
 /* Does the server offer only OAuth 2.0 mechanisms (a token, never a
  * password, logs in there)? */
 static bool
@@ -625,20 +654,53 @@ finish(struct session *s)
 	set_str(&p->greeting_name, greeting_name(&s->tr));
 	f->greeting_name = p->greeting_name;
 	f->mx_domain = s->cfg.mx ? s->cfg.mx_domain : NULL;
-	{
-		/* Microsoft takes XOAUTH2 only: OAUTHBEARER asked for there */
-		const struct provider *pv = provider_by_host(s->cfg.host);
-		f->oauthbearer_microsoft = pv && (!strcmp(pv->name, "microsoft365") ||
-						  !strcmp(pv->name, "outlook")) &&
-			(s->cfg.mech == AM_OAUTHBEARER ||
-			 !strcasecmp(s->auth_mech, "OAUTHBEARER"));
+	/* Did something on the path answer in the server's place?  Then
+	 * its greeting says nothing of the provider. */
+	bool named_provider = provider_by_host(s->cfg.host) ||
+		provider_by_host(s->cfg.servername);
+	middlebox_check(&s->tr, &s->tls, named_provider, &p->mb_banner,
+			&p->mb_cert);
+	/* a provider's host that greets without the marks the provider
+	 * puts in every greeting: maybe a transparent proxy (a hotel's,
+	 * a captive portal's) answering for every host; a note only */
+	if (!p->mb_banner.strong && !p->mb_banner.note && named_provider) {
+		const struct provider *np = provider_by_host(s->cfg.host);
+		if (!np)
+			np = provider_by_host(s->cfg.servername);
+		const char *g = session_greeting(s);
+		if (provider_greets_as(np, g) == 0) {
+			p->mb_banner.note = true;
+			p->mb_banner.product = "a transparent SMTP proxy, or "
+					       "another server";
+			snprintf(p->mb_banner.evidence, sizeof p->mb_banner.evidence,
+				 "%s (not as %s greets)", g, np->title);
+		}
 	}
+	f->middlebox_banner = p->mb_banner.strong;
+	f->middlebox_note = p->mb_banner.note;
+	f->middlebox_evidence = p->mb_banner.evidence;
+	f->cert_intercepted = p->mb_cert.strong;
+	f->intercept_evidence = p->mb_cert.evidence;
+	const char *how = NULL;
+	const struct provider *pv = provider_recognise(s->cfg.host,
+		s->cfg.servername, p->mb_banner.strong || p->mb_banner.note ?
+		NULL : session_greeting(s), s->caps.valid ? s->caps.domain : NULL,
+		&how);
+	if (pv && how && strcmp(how, "the host name"))
+		info(s, "%s: recognised from %s", pv->title, how);
+	/* Microsoft takes XOAUTH2 only: OAUTHBEARER asked for there */
+	f->oauthbearer_microsoft = pv && (!strcmp(pv->name, "microsoft365") ||
+					  !strcmp(pv->name, "outlook")) &&
+		(s->cfg.mech == AM_OAUTHBEARER ||
+		 !strcasecmp(s->auth_mech, "OAUTHBEARER"));
 	f->client_cert = s->cfg.cert != NULL;
 	f->oauth_only = oauth_only(&s->caps) && s->cfg.mech != AM_XOAUTH2 &&
 		s->cfg.mech != AM_OAUTHBEARER;
 	diag_decide(f, &s->diags);
-	provider_annotate(&s->diags, provider_by_host(s->cfg.host),
-			  config_port(&s->cfg), s->tls_mode);
+	/* --mx delivers server to server: a provider's submission ports
+	 * and login are no advice there */
+	provider_annotate(&s->diags, s->cfg.mx ? NULL : pv, config_port(&s->cfg),
+			  s->tls_mode);
 	if (s->cfg.policy) {
 		struct policy_seen seen = {
 			.port = config_port(&s->cfg),
@@ -2816,6 +2878,21 @@ session_handle(struct session *s, short revents)
 			info(s, "connected to %s port %d", s->address, s->port);
 			p->ph = PH_IO;
 			end_step(s, STEP_CONNECT, SS_OK);
+			return;
+		}
+		if (e == ECONNRESET) {
+			/* the handshake completed, then an RST came before a
+			 * word: something listens, or something in the way
+			 * (an IPS, a firewall) cuts the session; neither a
+			 * refusal nor a missing route */
+			info(s, "connected to %s port %d, then reset before the "
+			     "greeting", s->address, s->port);
+			close(p->fd);
+			p->fd = -1;
+			end_step(s, STEP_CONNECT, SS_OK);
+			fail(s, STEP_GREETING, FK_CLOSED, NULL, "connection to %s "
+			     "port %d reset right after the TCP handshake, before "
+			     "the greeting", s->address, s->port);
 			return;
 		}
 		info(s, "  %s", strerror(e));

@@ -113,4 +113,11 @@ bool session_raw_pending(const struct session *s);
 /* Exit status per CONTRACT.md: 0 no error diagnosis, 1 an error. */
 int session_exit_status(const struct session *s);
 
+/* The session's 220 greeting line (safe text), or NULL. */
+const char *session_greeting(const struct session *s);
+/* The provider the session talked to (provider_recognise()), or NULL:
+ * never from a greeting a middlebox wrote. */
+struct provider;
+const struct provider *session_provider(const struct session *s);
+
 #endif

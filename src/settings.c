@@ -148,13 +148,12 @@ check_name(const char *name, const char *v, char *err, size_t errlen)
 static int
 check_file(const char *name, const char *v, char *err, size_t errlen)
 {
-	struct stat st;
+	char why[128];
 	if (!*v)
 		return fail(err, errlen, "%s is empty: a file is needed", name);
-	if (stat(v, &st) < 0)
-		return fail(err, errlen, "%s %s: %s", name, v, strerror(errno));
-	if (S_ISDIR(st.st_mode))
-		return fail(err, errlen, "%s %s is a directory", name, v);
+	if (file_input_check(v, FILE_INPUT_MAX, why, sizeof why) < 0)
+		return fail(err, errlen, "%s %s%s%s", name, v,
+			    why[0] == 'i' ? " " : ": ", why);
 	FILE *f = fopen(v, "r");
 	if (!f)
 		return fail(err, errlen, "%s %s: %s", name, v, strerror(errno));

@@ -408,6 +408,17 @@ conclude(struct sweep *w, struct sweep_port *p, struct session *s)
 	bool verified = s->tls.done && s->tls.verified && !s->tls.problems;
 	p->usable = p->ok && verified &&
 		    (w->purpose == SWEEP_RELAY || p->auth != NULL);
+	/* answered by something that is not the server: never usable,
+	 * whatever worked through it */
+	for (size_t i = 0; i < p->diags.n && !p->intercepted; i++) {
+		enum diag_id id = p->diags.v[i].id;
+		if (id == D_NET_MIDDLEBOX_BANNER || id == D_TLS_INTERCEPTED) {
+			p->intercepted = true;
+			p->usable = false;
+			how(p, "answered by a middlebox, not by the server (%s): %s",
+			    diag_info(id)->id, p->diags.v[i].evidence);
+		}
+	}
 
 	enum sweep_speaks want = SPK_UNKNOWN;
 	const char *role = expected_role(p->port, &want);
@@ -696,6 +707,7 @@ sweep_reach_name(enum sweep_reach r)
 	case REACH_FILTERED: return "filtered";
 	case REACH_RESET: return "reset";
 	case REACH_UNREACHABLE: return "unreachable";
+	case REACH_INTERCEPTED: return "intercepted";
 	default: return "answered";
 	}
 }
@@ -704,6 +716,8 @@ sweep_reach_name(enum sweep_reach r)
 static enum sweep_reach
 reach_of(const struct sweep_port *p)
 {
+	if (p->intercepted)
+		return REACH_INTERCEPTED;
 	if (p->speaks != SPK_NOTHING)
 		return REACH_ANSWERED;
 	for (size_t i = 0; i < p->diags.n; i++) {
@@ -907,6 +921,48 @@ provider_choice(const struct sweep *w, const struct provider *pv)
 	return NULL;
 }
 
+/*
+ * What the certificates of all ports say together: a host presents one
+ * certificate authority's certificates on every port, so different
+ * issuers on one host point to a proxy on some of them; and a provider's
+ * host whose certificates fail with an unknown issuer on every port is
+ * most likely behind TLS interception on this network.
+ */
+static void
+tls_notes(const struct sweep *w, const struct provider *pv, struct buf *b)
+{
+	const char *first = NULL;
+	int nfirst = 0, ntls = 0, nunknown = 0;
+	bool differ = false;
+	for (int i = 0; i < w->n; i++) {
+		const struct sweep_port *p = &w->p[i];
+		const struct session *s = p->probe;
+		if (!s || !s->tls.nchain || !s->tls.chain[0].issuer)
+			continue;
+		ntls++;
+		nunknown += (s->tls.problems & CP_UNTRUSTED) != 0;
+		if (!first) {
+			first = s->tls.chain[0].issuer;
+			nfirst = p->port;
+		} else if (strcmp(first, s->tls.chain[0].issuer)) {
+			if (!differ)
+				buf_printf(b, " Certificates: the ports present "
+					   "certificates from different issuers "
+					   "(%d: %s", nfirst, first);
+			buf_printf(b, "; %d: %s", p->port, s->tls.chain[0].issuer);
+			differ = true;
+		}
+	}
+	if (differ)
+		buf_adds(b, "). A server uses one certificate on all its ports: a "
+			 "proxy may answer some of them (TLS interception).");
+	if (pv && ntls && nunknown == ntls && !w->base.cafile)
+		buf_printf(b, " Every port's certificate fails verification with an "
+			   "unknown issuer (%s), yet %s's certificates chain to "
+			   "public authorities: TLS interception on this network "
+			   "is likely.", first, pv->title);
+}
+
 static void
 compute_advice(struct sweep *w)
 {
@@ -914,7 +970,12 @@ compute_advice(struct sweep *w)
 	const struct sweep_port *chosen = NULL;
 	const struct policy_row *row = NULL;
 
+	/* the provider: by the host name, else by the MX name, the
+	 * greeting or the EHLO name a port answered with */
 	const struct provider *pv = provider_by_host(w->base.host);
+	for (int i = 0; !pv && i < w->n; i++)
+		if (w->p[i].probe)
+			pv = session_provider(w->p[i].probe);
 	const struct sweep_port *pchoice = provider_choice(w, pv);
 	for (size_t r = 0; r < ARRAY_SIZE(policy) && !chosen; r++) {
 		if (policy[r].never)
@@ -988,6 +1049,9 @@ compute_advice(struct sweep *w)
 			buf_adds(&b, p->encrypted ? (p->probe && !p->probe->tls.verified ?
 				 ", so not trusted" : ", so not for submission")
 				 : ", never encrypted");
+		if (p->intercepted && p->ok)
+			buf_adds(&b, "; but a middlebox answered in the server's "
+				 "place, so it is not recommended");
 		if (p->mode_mismatch) {
 			enum sweep_speaks want = SPK_UNKNOWN;
 			const char *role = expected_role(p->port, &want);
@@ -1002,5 +1066,6 @@ compute_advice(struct sweep *w)
 	network_pattern(w, a);
 	if (a->network_why)
 		buf_printf(&b, " Network: %s", a->network_why);
+	tls_notes(w, pv, &b);
 	a->why = buf_steal(&b);
 }

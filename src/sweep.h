@@ -99,7 +99,9 @@ enum sweep_reach {
 	REACH_REFUSED,		/* RST to the SYN: nothing listens there */
 	REACH_FILTERED,		/* no answer at all: dropped on the way */
 	REACH_RESET,		/* connected, then reset before a word */
-	REACH_UNREACHABLE	/* no route (ICMP unreachable) */
+	REACH_UNREACHABLE,	/* no route (ICMP unreachable) */
+	REACH_INTERCEPTED	/* answered, by a middlebox in the server's
+				 * place (net.middlebox_banner, tls.intercepted) */
 };
 const char *sweep_reach_name(enum sweep_reach r);	/* "filtered", ... */
 
@@ -115,6 +117,7 @@ struct sweep_port {
 				 * (for submission) AUTH offered inside TLS */
 	enum tls_mode mode;	/* TLSM_IMPLICIT or TLSM_STARTTLS: the mode
 				 * to use it with; TLSM_NONE if neither */
+	bool intercepted;	/* a middlebox answered: never recommended */
 	bool mode_mismatch;	/* the number says one TLS mode, the port
 				 * speaks the other (implicit TLS on 587...) */
 	char *greeting;		/* first greeting line, safe text, or NULL */

@@ -7,6 +7,8 @@
 #include <strings.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <errno.h>
 #include <time.h>
 
 #include "util.h"
@@ -406,6 +408,35 @@ b64_decode(const char *s, unsigned char **out, size_t *outlen)
 	}
 	*out = o;
 	*outlen = k;
+	return 0;
+}
+
+int
+file_input_check(const char *path, size_t max, char *why, size_t whylen)
+{
+	struct stat st;
+	if (!*path) {
+		snprintf(why, whylen, "is empty: a file is needed");
+		return -1;
+	}
+	if (stat(path, &st) < 0) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(why, whylen, "is a directory");
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "is %s, not a regular file",
+			 S_ISFIFO(st.st_mode) ? "a pipe" :
+			 S_ISSOCK(st.st_mode) ? "a socket" : "a device");
+		return -1;
+	}
+	if ((unsigned long long)st.st_size > max) {
+		snprintf(why, whylen, "is larger than %zu MiB", max >> 20);
+		return -1;
+	}
 	return 0;
 }
 

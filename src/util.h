@@ -75,6 +75,16 @@ int b64_decode(const char *s, unsigned char **out, size_t *outlen);
 /* Monotonic seconds. */
 double now_mono(void);
 
+/*
+ * Is path a file smtpdx can read whole, at once, without waiting?  A
+ * regular file of at most max bytes; directories, pipes, devices and
+ * sockets are refused (a FIFO without a writer, /dev/zero or a terminal
+ * would hold smtpdx forever).  0, or -1 with a reason (without the path)
+ * in why.
+ */
+int file_input_check(const char *path, size_t max, char *why, size_t whylen);
+#define FILE_INPUT_MAX	(16u * 1024 * 1024)
+
 /* ASCII case-insensitive "does hay contain needle". */
 bool strcasestr_ascii(const char *hay, const char *needle);
 

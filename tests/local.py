@@ -434,8 +434,40 @@ def test_lab_cap():
         proc.wait()
 
 
+def test_input_files():
+    """Every other file option: a FIFO without a writer, a device, a
+    directory never hold smtpdx; each is one line and exit 2.  A pipe with
+    a writer still works for --body (`--body <(cmd)`)."""
+    fifo = os.path.join(TMP, "fifo-in")
+    os.mkfifo(fifo)
+    cases = [(["--cafile", X], "--cafile") for X in (fifo, "/dev/zero", TMP)]
+    cases += [(["--cert", X, "--key", X], "--cert") for X in (fifo, "/dev/zero")]
+    cases += [(["--policy", X], "--policy") for X in (fifo, "/dev/zero")]
+    cases += [(["--profile", "x", "--config", X], "--profile") for X in (fifo, "/dev/zero")]
+    cases += [(["--body", fifo], "--body"), (["--data", fifo], "--data")]
+    for args, opt in cases:
+        try:
+            p = run(["--lab", "ok", "--batch"] + args, timeout=15)
+            ok1, lines = one_line(p.stderr)
+            report(p.returncode == 2 and ok1 and opt in lines[0],
+                   "%s: one line naming %s, exit 2" % (" ".join(args), opt),
+                   repr((p.returncode, lines)))
+        except subprocess.TimeoutExpired:
+            report(False, "%s: finishes" % " ".join(args), "still waiting after 15 s")
+    # a pipe whose writer is there: read, as `--body <(cmd)` is
+    r, w = os.pipe()
+    os.write(w, b"hello from a pipe\n")
+    os.close(w)
+    p = run(["--lab", "ok", "--batch", "--body", "/dev/fd/%d" % r],
+            pass_fds=(r,))
+    os.close(r)
+    report(p.returncode == 0 and b"hello from a pipe" in p.stdout,
+           "--body from a pipe with its writer: sent", p.stderr[-300:])
+
+
 def main():
     try:
+        test_input_files()
         test_password_files()
         test_core_dumps()
         test_prompt_signals()

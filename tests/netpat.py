@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tap import report, summary, skip  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SMTPDX = os.path.join(ROOT, "smtpdx")
+SMTPDX = os.environ.get("SMTPDX", os.path.join(ROOT, "smtpdx"))
 
 if len(sys.argv) < 2 or sys.argv[1] != "--inner":
     r = subprocess.run(["sh", os.path.join(ROOT, "tests", "netns.sh"),
@@ -115,6 +115,37 @@ rec = rep.get("recommendation", {})
 report(rec.get("network") == "all-filtered" and not rec.get("port"),
        "every port filtered: said as such, nothing recommended",
        json.dumps(rec)[:400])
+
+# networks that reset: an RST to the SYN although a server listens (a
+# firewall's REJECT --reject-with tcp-reset) is "refused"; an RST after the
+# handshake, before a word (an IPS or a middlebox cutting the session) is
+# "reset"; neither is a filtering pattern
+def iptables(*args):
+    return subprocess.run(["iptables"] + list(args), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT).returncode == 0
+
+
+if iptables("-L", "-n"):
+    ipt = iptables("-A", "OUTPUT", "-p", "tcp", "--dport", "2525", "--syn",
+                   "-j", "REJECT", "--reject-with", "tcp-reset") and \
+        iptables("-A", "OUTPUT", "-p", "tcp", "--dport", "25", "!", "--syn",
+                 "-j", "REJECT", "--reject-with", "tcp-reset")
+    try:
+        ok, rep = sweep([(587, "ok"), (2525, "ok"), (25, "ok-relay")])
+    finally:
+        iptables("-F", "OUTPUT")
+    rec = rep.get("recommendation", {})
+    report(ipt and ok and reach(rep) == {587: "answered", 465: "refused",
+                                         2525: "refused", 25: "reset"},
+           "tcp-reset: 2525 reset at the SYN is refused, 25 reset after the "
+           "handshake is reset (servers listen on both)",
+           repr(reach(rep)))
+    report(rec.get("port") == 587 and rec.get("network") is None and
+           "25:" in rec.get("why", ""),
+           "resets are no filtering pattern; 587 still recommended",
+           json.dumps(rec)[:600])
+else:
+    skip("tcp-reset networks", "iptables cannot change this namespace")
 
 # a session whose port does not answer: the other ports, in parallel
 def session(setup, args):

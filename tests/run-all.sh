@@ -53,12 +53,14 @@ message|the message, DSN, REQUIRETLS, BDAT on the wire|python3 tests/message.py
 sasl|SASL attack servers|python3 tests/sasl_attack.py
 sweep|port advisor (--sweep)|python3 tests/sweep.py
 netpat|port advisor on filtering networks|python3 tests/netpat.py
+middlebox|middleboxes: ASA inspection, TLS interception, providers by greeting|python3 tests/middlebox.py
 deliver|deliverability (--deliverability, dnsmasq + HTTPS)|python3 tests/deliver.py
 policy|team port policy (--policy)|python3 tests/policy.py
 proxy|--proxy: SOCKS5 and HTTP CONNECT proxies of our own|python3 tests/proxy.py
 clientauth|client certificates, EXTERNAL, OAUTHBEARER and XOAUTH2|python3 tests/clientauth.py
 labcli|lab command line (list, handout, --lab-server -p)|python3 tests/lab_cli.py
 card|lab server: report cards, --lab all|python3 tests/report_card.py
+workshop|the lab as a workshop: goals, fix-it fixes pass, mystery refused in batch|python3 tests/workshop.py
 findfix|--find-fix|python3 tests/findfix.py
 profiles|profiles and --password-command|python3 tests/profiles.py
 mx|MX lookup (--mx, dnsmasq)|sh tests/mx.sh

@@ -193,6 +193,18 @@ wait_for password "PASSWORD PROMPT" && text password "abc" &&
 	wait_for password "3 characters" &&
 	snap password "smtpdx 127.0.0.1 -u alice   (the password prompt)" || fail=1
 
+# 9f. the lab as a workshop: the scenario picker, grouped by stage
+start picker 120x40 --lab ok
+wait_for picker "Nothing sent yet" && keys picker L && wait_for picker "Lab scenarios (" &&
+	keys picker Down Down Down Down Down Down Down Down Down Down Down Down &&
+	snap picker "smtpdx --lab ok   (L: the scenarios)" || fail=1
+
+# 9g. a mystery, stepped through: the diagnosis hidden until named (d)
+start mystery 120x40 --lab mystery:rcpt.unknown_user
+wait_for mystery "Nothing sent yet" && keys mystery r && wait_for mystery "d names the" &&
+	keys mystery d && wait_for mystery "Name the diagnosis" &&
+	snap mystery "smtpdx --lab mystery   (d: name the diagnosis)" || fail=1
+
 # 10. plain ASCII on a vt100
 ENVX="TERM=vt100 LANG=C" start vt100 80x24 --lab tls.cert_expired
 wait_for vt100 "Nothing sent yet" && keys vt100 r && wait_for vt100 "FAILED" || fail=1

@@ -147,6 +147,8 @@ has(const char *s, const char *needle)
 #include "unit_replies.c"
 #include "unit_settings.c"
 #include "unit_provider.c"
+#include "unit_middlebox.c"
+#include "unit_workshop.c"
 
 int
 main(void)
@@ -180,6 +182,9 @@ main(void)
 	test_sync_tree();
 	test_settings();
 	test_provider();
+	test_middlebox();
+	test_provider_recognise();
+	test_workshop();
 
 	options_pool_free();
 	printf("1..%d\n", n_tests);

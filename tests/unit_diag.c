@@ -747,6 +747,8 @@ tls_oracle(const char *node, const struct facts *f)
 		return fail_kind_name(f->kind);
 	if (!strcmp(node, "tls.silent"))
 		return tls_mode_name((enum tls_mode)f->tls_mode);
+	if (!strcmp(node, "tls.intercept"))	/* issued by an inspection product? */
+		return YN(f->cert_intercepted);
 	if (!strcmp(node, "tls.cert"))	/* leads to a trusted authority? */
 		return YN(!(p & (CP_UNTRUSTED | CP_NO_CERT | CP_CHAIN_INCOMPLETE)));
 	if (!strcmp(node, "tls.cert.chain"))	/* an intermediate left out? */
@@ -774,6 +776,8 @@ static bool
 tls_leaf_true(const char *id, const struct facts *f)
 {
 	unsigned p = f->cert_problems;
+	if (!strcmp(id, "tls.intercepted"))
+		return f->cert_intercepted;
 	if (!strcmp(id, "tls.cert_untrusted"))
 		return p & (CP_UNTRUSTED | CP_NO_CERT);
 	if (!strcmp(id, "tls.chain_incomplete"))

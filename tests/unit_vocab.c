@@ -440,6 +440,16 @@ static const struct oracle oracles[] = {
 	{ "w.helo", O_FLAG, "only HELO was taken" },
 	{ "w.weak", O_FLAG, "a weak algorithm, accepted" },
 	{ "w.dsn", O_FLAG, "DSN asked for and left out" },
+	{ "greeting.mb", O_FLAG, "something on the path answered in the server's place" },
+	{ "ehlo.mb", O_FLAG, "something on the path answered in the server's place" },
+	{ "starttls.mb", O_FLAG, "something on the path answered in the server's place" },
+	{ "auth.mb", O_FLAG, "something on the path answered in the server's place" },
+	{ "tls.intercept", O_FLAG, "the issuer is a TLS inspection product" },
+	{ "w.mbox", O_FLAG, "something on the path answered in the server's place" },
+	{ "w.mbox.failed", O_FLAG, "the middlebox question was asked on the main path" },
+	{ "w.mbox.note", O_FLAG, "the greeting names a gateway product" },
+	{ "w.intercept", O_FLAG, "the issuer is a TLS inspection product" },
+	{ "w.intercept.stop", O_FLAG, "the certificate check stopped the session" },
 };
 
 /* The truth of a yes/no fact, from the question's own words. */
@@ -498,6 +508,29 @@ flag_oracle(const char *what, const struct facts *f)
 						    f->kind == FK_MECH_UNSUPPORTED);
 	if (!strcmp(what, "the server answered the token with its error"))
 		return f->oauth_error;
+	if (!strcmp(what, "something on the path answered in the server's place"))
+		return f->middlebox_banner;
+	if (!strcmp(what, "a -PLUS login failed through an inspection product"))
+		return f->cert_intercepted && f->failed_step == STEP_AUTH &&
+		       f->mech && strstr(f->mech, "-PLUS") &&
+		       !strcmp(strstr(f->mech, "-PLUS"), "-PLUS");
+	if (!strcmp(what, "the middlebox question was asked on the main path")) {
+		static const int asked[] = { STEP_GREETING, STEP_EHLO, STEP_STARTTLS };
+		if (!strcmp(fail_kind_name(f->kind), "out of step"))
+			return false;
+		for (size_t i = 0; i < ARRAY_SIZE(asked); i++)
+			if (f->failed_step == asked[i])
+				return true;
+		return f->failed_step == STEP_AUTH &&
+		       !strcmp(fail_kind_name(f->kind), "extension not offered");
+	}
+	if (!strcmp(what, "the greeting names a gateway product"))
+		return f->middlebox_note;
+	if (!strcmp(what, "the issuer is a TLS inspection product"))
+		return f->cert_intercepted;
+	if (!strcmp(what, "the certificate check stopped the session"))
+		return f->failed_step == STEP_TLS &&
+		       !strcmp(fail_kind_name(f->kind), "certificate failed verification");
 	return false;
 }
 
@@ -950,6 +983,9 @@ test_vocab_honest_paths(void)
 				f.dsn_dropped = m == 7;
 				f.oauth_error = (m & 24) == 24;
 				f.oauthbearer_microsoft = m == 3 || m == 35;
+				f.middlebox_banner = m == 9 || m == 41;
+				f.middlebox_note = m == 10;
+				f.cert_intercepted = m % 10 == 0 && (m & 2);
 				if (k != FK_REPLY) {
 					WALK("sweep");
 					continue;
@@ -964,6 +1000,14 @@ test_vocab_honest_paths(void)
 				}
 			}
 		}
+	}
+	/* sessions that did not fail, with a middlebox's marks */
+	for (unsigned m = 0; m < 8; m++) {
+		facts_init(&f);
+		f.middlebox_banner = m & 1;
+		f.middlebox_note = m & 2;
+		f.cert_intercepted = m & 4;
+		WALK("middlebox sweep");
 	}
 	/* and every vocab entry's words at every step, as a 4xx and a 5xx,
 	 * logged in or not, own domain or not */

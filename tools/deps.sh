@@ -4,7 +4,7 @@
 #   build        compiler, pkg-config and the libraries (plain `make`)
 #   test         what `make check` runs: tmux, swaks (with TLS), clang and
 #                libFuzzer, valgrind, dnsmasq, a Postfix and a Dovecot for
-#                the private test instances, certtool, iproute2
+#                the private test instances, certtool, iproute2, iptables
 #   screenshots  python3-pil and the DejaVu fonts (`make screenshots`)
 #   all          all of them (`make deps`)
 #
@@ -58,6 +58,7 @@ for tier in "$@"; do
 		have dovecot || need dovecot-core
 		have certtool || need gnutls-bin
 		have ip || need iproute2
+		{ have iptables || [ -x /usr/sbin/iptables ]; } || need iptables
 		[ -x /usr/bin/time ] || need time
 		have groff || need groff-base
 		have openssl || need openssl

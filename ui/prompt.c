@@ -105,7 +105,7 @@ save_name(const struct tui *t)
 	struct tm tm;
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-	const char *what = t->opts->lab_name ? t->opts->lab_name :
+	const char *what = ws_label(t) ? ws_label(t) :
 			   t->cfg->host ? t->cfg->host : "session";
 	char *n = xasprintf("smtpdx-%s-%s.txt", what, stamp);
 	for (char *p = n; *p; p++)

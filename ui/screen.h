@@ -42,6 +42,8 @@ struct doc;
 	X(SAVE, save)		/* `s`: save the transcript */ \
 	X(TREE, tree)		/* `T`: the whole decision tree */ \
 	X(TIMING, timing)	/* `l`: where the time went */ \
+	X(PICKER, picker)	/* `L`: the lab's scenarios (picker.c) */ \
+	X(GUESS, guess)		/* `d`: name the mystery's diagnosis */ \
 	X(DELIVER, deliver)	/* body, `D`: will my mail arrive? (DNS) */
 
 enum screen_id {
@@ -64,6 +66,9 @@ enum {
 	KW_BACK = 1u << 4,	/* there is a screen to go back to */
 	KW_TODO = 1u << 5,	/* the session has steps left */
 	KW_PANES = 1u << 6,	/* two panes to switch between */
+	KW_LAB = 1u << 7,	/* the lab: its scenarios can be picked */
+	KW_GUESS = 1u << 8,	/* a mystery finished, not named yet */
+	KW_HINT = 1u << 9,	/* fix-it, not fixed yet: hints to give */
 };
 
 /*

@@ -93,8 +93,11 @@ draw_header(struct tui *t)
 			for (size_t i = 0; i < s->diags.n && !d; i++)
 				if (s->diags.v[i].sev == SEV_ERROR)
 					d = &s->diags.v[i];
-			snprintf(buf, sizeof buf, " %s FAILED: %s ", mark_u8(MK_FAIL),
-				 d ? diag_info(d->id)->id : "?");
+			if (ws_secret(t))	/* a mystery: named later */
+				snprintf(buf, sizeof buf, " %s FAILED ", mark_u8(MK_FAIL));
+			else
+				snprintf(buf, sizeof buf, " %s FAILED: %s ",
+					 mark_u8(MK_FAIL), d ? diag_info(d->id)->id : "?");
 			rst = ST_BAR_FAIL;
 		} else if (s->diags.n) {
 			snprintf(buf, sizeof buf, " %s PASSED, with warnings ",
@@ -133,8 +136,8 @@ draw_header(struct tui *t)
 		np++; \
 	} while (0)
 	PIECE(0, ST_BAR_BOLD, " smtpdx ");
-	if (t->opts->lab_name)
-		PIECE(3, ST_BAR, " lab %s ", t->opts->lab_name);
+	if (ws_label(t))
+		PIECE(3, ST_BAR, " lab %s ", ws_label(t));
 	if (*s->address && s->cfg.host && strcmp(s->address, s->cfg.host))
 		PIECE(0, ST_BAR_BOLD, " %s [%s]:%d ", s->cfg.host, s->address, s->port);
 	else
@@ -155,6 +158,9 @@ draw_header(struct tui *t)
 	} else {
 		PIECE(2, ST_BAR, " no TLS yet ");
 	}
+	char login[128];
+	if (ws_login(t, login, sizeof login))	/* password exercises */
+		PIECE(4, ST_BAR, " login %s ", login);
 #undef PIECE
 	int total = 0;
 	for (int i = 0; i < np; i++)
@@ -834,13 +840,7 @@ plan(struct tui *t, struct doc *d)
 	char *v;
 
 	doc_heading(d, "The plan");
-	if (t->opts->lab_name) {
-		const struct lab_scenario *sc = lab_find(t->opts->lab_name);
-		v = xasprintf("%s%s%s", t->opts->lab_name, sc ? ": " : "",
-			      sc ? sc->desc : "");
-		doc_wrap(d, 9, "Lab", ST_LABEL, ST_NORMAL, v);
-		free(v);
-	}
+	ws_plan(t, d);
 	v = xasprintf("%s port %d", c->host ? c->host : "?", s->port);
 	doc_wrap(d, 9, "Server", ST_LABEL, ST_BOLD, v);
 	free(v);
@@ -996,6 +996,10 @@ diag_build(struct tui *t, int width, bool compact)
 		plan(t, d);
 		return;
 	}
+	if (ws_secret(t)) {	/* a mystery: no tree, no diagnosis yet */
+		ws_hidden(t, d);
+		return;
+	}
 	if (!s->finished) {
 		live_tree(t, d, "What we know so far");
 		return;
@@ -1095,6 +1099,7 @@ session_watch(struct tui *t)
 	if (t->over == SCREEN_TLS || t->over == SCREEN_EXPLAIN)
 		t->dirty |= DIRTY_OVERLAY;
 	if (just_finished) {
+		ws_finished(t);
 		t->run_all = false;
 		t->diag_top = 0;
 		/* a failure: the diagnosis takes the focus (and, one region
@@ -1190,6 +1195,7 @@ enum {
 	SA_TEACH, SA_SAVE, SA_UP, SA_DOWN, SA_PGUP, SA_PGDN, SA_HOME, SA_END,
 	SA_TAB, SA_BTAB, SA_REGION1, SA_REGION2, SA_REGION3, SA_ZOOM,
 	SA_REDRAW, SA_HELP, SA_QUIT, SA_INTR, SA_TREE, SA_MOUSE, SA_TIMING,
+	SA_PICKER, SA_NAME, SA_HINT,
 	SA_DELIVER,
 };
 
@@ -1225,6 +1231,13 @@ static const struct keydef session_keys[] = {
 	  "TLS", KW_IDLE, NULL },
 	{ 'e', false, SA_SETTINGS, "e", "settings: host, port, TLS, login ... "
 	  "then start over", "settings", KW_IDLE, NULL },
+	{ 'L', false, SA_PICKER, "L", "the lab's scenarios by stage: run one, "
+	  "fix one (fix-it), or a mystery", "scenarios", KW_IDLE | KW_LAB,
+	  "The lab" },
+	{ 'd', false, SA_NAME, "d", "mystery: name the diagnosis (then it is "
+	  "shown)", "name it", KW_GUESS, NULL },
+	{ 'h', false, SA_HINT, "h", "fix-it: a hint, one at a time", "hint",
+	  KW_HINT, NULL },
 	{ 'v', false, SA_TEACH, "v", "teaching view: words under every line",
 	  "teach", KW_IDLE, NULL },
 	{ 's', false, SA_SAVE, "s", "save the transcript to a file (passwords "
@@ -1277,6 +1290,12 @@ session_state(const struct tui *t)
 		st |= KW_LIVE;
 	if (!s->finished)
 		st |= KW_TODO;
+	if (t->ws.sc)
+		st |= KW_LAB;
+	if (ws_secret(t) && s->finished)
+		st |= KW_GUESS;
+	if (t->ws.sc && t->ws.mode == WS_FIXIT && !t->ws.solved)
+		st |= KW_HINT;
 	int dh, dw;
 	region_inner(t, RG_DIAG, &dh, &dw);
 	if (t->focus == RG_DIAG && region_visible(t, RG_DIAG) && (int)t->diag.n > dh)
@@ -1502,11 +1521,28 @@ session_key(struct tui *t, int action, wint_t ch, bool keycode)
 	case SA_HELP: ui_open(t, SCREEN_HELP); return;
 	case SA_EXPLAIN: ui_open(t, SCREEN_EXPLAIN); return;
 	case SA_TLS: ui_open(t, SCREEN_TLS); return;
-	case SA_TREE: ui_open(t, SCREEN_TREE); return;
+	case SA_TREE:
+		if (ws_secret(t)) {
+			tui_message(t, false, "The tree tells the answer: d names "
+				    "the diagnosis first.");
+			return;
+		}
+		ui_open(t, SCREEN_TREE);
+		return;
+	case SA_PICKER: ws_picker(t); return;
+	case SA_NAME: ws_name_it(t); return;
+	case SA_HINT: ws_hint(t); return;
 	case SA_TIMING: ui_open(t, SCREEN_TIMING); return;
 	case SA_DELIVER: ui_open(t, SCREEN_DELIVER); return;
 	case SA_SETTINGS: ui_open(t, SCREEN_SETTINGS); return;
-	case SA_SAVE: ui_open(t, SCREEN_SAVE); return;
+	case SA_SAVE:
+		if (ws_secret(t)) {
+			tui_message(t, false, "The saved transcript names the "
+				    "answer: d names the diagnosis first.");
+			return;
+		}
+		ui_open(t, SCREEN_SAVE);
+		return;
 	case SA_TEACH:
 		t->teach = !t->teach;
 		tui_message(t, false, t->teach ? "Teaching view: what each line "
@@ -1633,6 +1669,7 @@ session_help(struct doc *d, const struct tui *t)
 		      mark_u8(MK_INFO), mark_u8(MK_TLS));
 	doc_wrap(d, 2, NULL, 0, ST_NORMAL, m);
 	free(m);
+	ws_help(d, t);
 	const char *hp = t->cl ? cmdline_history_path(t->cl) : "";
 	if (*hp) {
 		doc_nl(d);

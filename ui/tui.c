@@ -464,6 +464,7 @@ run(struct config *cfg, const struct tui_opts *o, bool sweep, const char *ports)
 	if (t->cl)
 		cmdline_set_more(t->cl, cl_more, t);
 
+	ws_init(t);
 	session_renew(t);
 	if (sweep)
 		adv_start(t);

@@ -20,6 +20,16 @@ struct tui_opts {
 	 * before curses starts (mx_lookup() blocks); swept in preference
 	 * order, moving on when no port of one answers.  NULL: cfg->host. */
 	const struct mx_result *mx;
+	/* the lab's workshop modes (issue 14): 0 a scenario by name, 1
+	 * mystery (its name hidden until the student names the diagnosis),
+	 * 2 fix-it (the student fixes the client's settings) */
+	int lab_mode;
+	unsigned lab_seed;		/* mystery picks in the TUI start here */
+	/* The lab again on another scenario, cfg made afresh for it (the
+	 * picker, `L`); NULL: no lab.  Returns 0, or -1 with err. */
+	int (*lab_switch)(void *ctx, const char *name, struct config *cfg,
+			  char *err, size_t errlen);
+	void *lab_ctx;
 	/* --deliverability DOMAIN on a terminal: open on the deliverability
 	 * screen, checking it (NULL: the session screen; `D` opens it
 	 * there with --from's domain).  Its --dkim-selector, --sending-ip. */

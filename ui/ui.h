@@ -218,6 +218,7 @@ enum {
 
 struct cmdline;
 struct form;
+struct lab_scenario;
 struct mx_result;
 
 /* The sweep screen's state (advisor.c).  The sweep engine (src/sweep.c)
@@ -320,6 +321,19 @@ struct tui {
 	int cl_curx;			/* the cursor's column in the footer */
 	int ov_cury, ov_curx;		/* a form's cursor, -1: none */
 
+	/* the lab as a workshop (workshop.c) */
+	struct {
+		const struct lab_scenario *sc;	/* NULL: not the lab */
+		int mode;		/* tui_opts.lab_mode */
+		bool named, right;	/* mystery: named, and rightly */
+		const char *choices[5];	/* mystery: the ids to name it from */
+		size_t nchoices;
+		int hints;		/* fix-it: hints given so far */
+		bool solved;		/* fix-it: a session passed */
+		unsigned seed;
+		int sel;		/* picker, guess: the row selected */
+	} ws;
+
 	/* what was last drawn, to see what changed */
 	size_t seen_tr;
 	enum step_status seen_status[STEP_COUNT];
@@ -405,6 +419,30 @@ int adv_pollfds(struct tui *t, struct pollfd *pfd, int max, double *deadline);
 void adv_handle(struct tui *t, const struct pollfd *pfd, int n);
 /* Words for a TLS mode: "implicit TLS", "STARTTLS". */
 const char *adv_mode_words(enum tls_mode m);
+
+/* workshop.c: the lab as a workshop (issue 14) */
+enum { WS_PLAIN, WS_MYSTERY, WS_FIXIT };	/* tui_opts.lab_mode */
+void ws_init(struct tui *t);
+/* The scenario in use now, in mode (the picker's choice). */
+void ws_set(struct tui *t, const struct lab_scenario *sc, int mode);
+/* Count a mystery named (right or not) or a session fixed (mystery
+ * false, right true) in the score file. */
+void ws_progress(struct tui *t, bool mystery, bool right);
+/* Mystery mode, the diagnosis not named yet: hide the scenario's name,
+ * the diagnosis and the tree. */
+bool ws_secret(const struct tui *t);
+/* The scenario's name to show ("mystery" while secret); NULL: no lab. */
+const char *ws_label(const struct tui *t);
+/* The lab's login in words, into buf (the password unless the session
+ * uses it); NULL: no lab. */
+const char *ws_login(const struct tui *t, char *buf, size_t len);
+void ws_plan(const struct tui *t, struct doc *d);	/* the plan's lab lines */
+void ws_hidden(const struct tui *t, struct doc *d);	/* the pane, secret */
+void ws_help(struct doc *d, const struct tui *t);	/* `?`: the lab */
+void ws_finished(struct tui *t);	/* the session just finished */
+void ws_hint(struct tui *t);		/* `h` */
+void ws_picker(struct tui *t);		/* `L` */
+void ws_name_it(struct tui *t);		/* `d` */
 
 /* deliver.c: the deliverability screen's run, driven from the loop */
 /* The job's descriptor, -1: no run under way. */

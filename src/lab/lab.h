@@ -127,6 +127,11 @@ struct lab_scenario {
 	unsigned tls_flags;		/* enum lab_tls_flag */
 	enum lab_cert cert;
 	struct lab_reply replies[LAB_MAX_REPLIES];
+	/* when replies[i] is given: NULL always; else only while it holds,
+	 * so that a client-side fix can pass (workshop.h): "arg:TEXT" the
+	 * command holds TEXT (any case), "plain" no TLS yet, "noauth" no
+	 * login yet */
+	const char *reply_when[LAB_MAX_REPLIES];
 	enum lab_sasl_attack sasl_attack;
 	/* client side: 0 / NULL means "the lab default" */
 	enum tls_mode tls;		/* TLSM_AUTO: matches the server */

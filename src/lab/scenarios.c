@@ -409,6 +409,7 @@ static const struct lab_scenario scenarios[] = {
 		.replies = { { "RCPT", "556 5.1.10 <someone@nullmx.example>: "
 			       "Recipient address rejected: Domain "
 			       "nullmx.example does not accept mail (nullMX)" } },
+		.reply_when = { "arg:nullmx.example" },
 		.expect = "rcpt.domain_no_mail", .expect_exit = 1,
 	},
 	{
@@ -417,6 +418,7 @@ static const struct lab_scenario scenarios[] = {
 		.to = "someone@no-such-domain.invalid",
 		.replies = { { "RCPT", "450 4.1.2 <someone@no-such-domain.invalid>: "
 			       "Recipient address rejected: Domain not found" } },
+		.reply_when = { "arg:no-such-domain.invalid" },
 		.expect = "rcpt.domain_not_found", .expect_exit = 1,
 	},
 	{
@@ -435,6 +437,7 @@ static const struct lab_scenario scenarios[] = {
 		.to = "someone@example.org",
 		.replies = { { "RCPT", "550 I cannot deliver mail for "
 			       "<someone@example.org>" } },
+		.reply_when = { "noauth" },
 		.expect = "rcpt.relay_denied", .expect_exit = 1,
 	},
 	{
@@ -444,6 +447,7 @@ static const struct lab_scenario scenarios[] = {
 		.to = "nobody@smtpdx.lab",
 		.replies = { { "RCPT", "550 I cannot deliver mail for "
 			       "<nobody@smtpdx.lab>" } },
+		.reply_when = { "arg:nobody@smtpdx.lab" },
 		.expect = "rcpt.unknown_user", .expect_exit = 1,
 	},
 	{
@@ -461,6 +465,7 @@ static const struct lab_scenario scenarios[] = {
 		.replies = { { "RCPT", "550 5.1.1 <nobody@smtpdx.lab>: Recipient "
 			       "address rejected: User unknown in local "
 			       "recipient table" } },
+		.reply_when = { "arg:nobody@smtpdx.lab" },
 		.expect = "rcpt.unknown_user", .expect_exit = 1,
 	},
 	{
@@ -610,6 +615,7 @@ static const struct lab_scenario scenarios[] = {
 		.no_user = true,
 		.replies = { { "MAIL", "530 5.7.0 Must issue a STARTTLS command "
 			       "first" } },
+		.reply_when = { "plain" },
 		.expect = "mail.tls_required", .expect_exit = 1,
 	},
 	{

@@ -109,6 +109,8 @@ struct conn {
 	bool line_crlf;			/* conn_line()'s line ended in CRLF */
 	int last_code;			/* the last reply's code */
 	struct lab_facts f;		/* for the report card (grade.h) */
+	char cmd[512];			/* the command being answered, as sent
+					 * (canned replies' "arg:") */
 };
 
 static void conn_close(struct conn *c) __attribute__((noreturn));
@@ -523,13 +525,33 @@ reply_text(struct conn *c, const char *text)
 	buf_free(&b);
 }
 
+/* Does a canned reply's condition (lab.h) hold now? */
+static bool
+canned_when(const struct conn *c, const char *when)
+{
+	if (!when)
+		return true;
+	if (!strcmp(when, "plain"))
+		return !c->tls;
+	if (!strcmp(when, "noauth"))
+		return !c->authed;
+	if (!strncmp(when, "arg:", 4)) {
+		size_t n = strlen(when + 4);
+		for (const char *p = c->cmd; *p; p++)
+			if (!strncasecmp(p, when + 4, n))
+				return true;
+	}
+	return false;
+}
+
 /* The scenario's canned reply for verb, or NULL. */
 static const char *
 canned(const struct conn *c, const char *verb)
 {
 	for (size_t i = 0; i < LAB_MAX_REPLIES; i++) {
 		const struct lab_reply *r = &c->sc->replies[i];
-		if (r->verb && r->reply && strcmp(r->verb, verb) == 0)
+		if (r->verb && r->reply && strcmp(r->verb, verb) == 0 &&
+		    canned_when(c, c->sc->reply_when[i]))
 			return r->reply;
 	}
 	return NULL;
@@ -1940,6 +1962,7 @@ lab_smtpd(int fd, const struct lab_scenario *sc, const struct lab_tls *t)
 		char *line = conn_line(&c, CMD_MAX, NULL);
 		if (!line)
 			break;
+		snprintf(c.cmd, sizeof c.cmd, "%s", line);
 		dispatch(&c, line);
 	}
 	close(fd);

@@ -1460,5 +1460,126 @@ t_fatal() {
 }
 check x1 "a fatal error inside the TUI (no pipe for the resolver): the terminal back first, then the message" t_fatal
 
+# ---- the lab as a workshop (issue 14) -------------------------------------
+
+t_picker() {
+	start "$1" 110x40 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	# the password in use is never drawn; ? says the lab's login
+	has "$1" "login alice, the lab's password"
+	lacks "$1" "lab-Secret-42"
+	keys "$1" ?
+	wait_for "$1" "Keys"
+	keys "$1" End
+	wait_for "$1" "user alice, password lab-Secret-42"
+	keys "$1" Escape
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" L
+	wait_for "$1" "Lab scenarios ("
+	# grouped by stage, a difficulty and a goal on each row
+	has "$1" "Healthy servers"
+	has "$1" "beginner"
+	has "$1" "Walk a healthy session"
+	# down to auth.failed, in the order of --lab list
+	k=$($BIN --lab list | awk -F '\t' '$1 == "auth.failed" { print NR - 1 }')
+	echo "# auth.failed is row $k"
+	i=0
+	while [ $i -lt "$k" ]; do keys "$1" Down; i=$((i + 1)); done
+	wait_for "$1" "AUTH"
+	has "$1" "auth.failed"
+	keys "$1" Enter
+	wait_for "$1" "lab auth.failed"
+	lacks "$1" "Lab scenarios ("
+	# the goal, never the diagnosis' words, in the plan
+	has "$1" "auth.failed: Log in and send a test mail"
+	lacks "$1" "The password is wrong"
+	# a password exercise: the lab's login is on the screen
+	has "$1" "alice / lab-Secret-42"
+	keys "$1" r
+	wait_for "$1" "FAILED: auth.failed"
+}
+check w1 "L: the scenarios grouped by stage with difficulty and goal; Enter restarts the session on the chosen one" t_picker
+
+t_mystery() {
+	title=$($BIN --list-diagnoses | awk -F '\t' '$1 == "auth.failed" { print $2 }')
+	start "$1" 120x40 -- --lab mystery:auth.failed
+	wait_for "$1" "lab mystery"
+	keys "$1" r
+	wait_for "$1" "FAILED"
+	wait_for "$1" "d names the diagnosis"
+	# stepped through, the answer nowhere: header, plan, pane, help
+	lacks "$1" "auth.failed"
+	lacks "$1" "$title"
+	lacks "$1" "The password is wrong"
+	has "$1" "✗ auth"
+	keys "$1" ?
+	wait_for "$1" "The lab"
+	keys "$1" End
+	wait_for "$1" "hidden (a mystery)"
+	lacks "$1" "auth.failed"
+	keys "$1" Escape
+	keys "$1" T
+	wait_for "$1" "The tree tells the answer"
+	lacks "$1" "$title"
+	# name it: the choices are diagnosis ids, the right one among them
+	keys "$1" d
+	wait_for "$1" "Name the diagnosis"
+	k=$(screen "$1" | sed -nE 's/.* ([1-5])  auth\.failed .*/\1/p' | head -n 1)
+	echo "# auth.failed is choice $k"
+	[ -n "$k" ]
+	[ "$(screen "$1" | grep -cE ' [1-5]  [a-z0-9]+\.[a-z_]+')" -ge 4 ]
+	keys "$1" "$k"
+	wait_for "$1" "Right."
+	has "$1" "auth.failed: $title"
+	keys "$1" Escape
+	wait_for "$1" "FAILED: auth.failed"
+	has "$1" "lab auth.failed"
+	has "$1" "Decision path"
+	# the score, kept private
+	f="$XDG_STATE_HOME/smtpdx/workshop"
+	[ "$(stat -c %a "$f")" = 600 ]
+	grep -q '^mystery 1 1$' "$f"
+	grep -q '^done auth.failed$' "$f"
+}
+check w2 "--lab mystery: the scenario and its diagnosis nowhere until named (d), then shown with the tree; the score kept 0600" t_mystery
+
+t_fixit() {
+	start "$1" 110x40 -- --lab fixit:tls.expected_implicit
+	wait_for "$1" "fix-it on tls.expected_implicit"
+	keys "$1" r
+	wait_for "$1" "FAILED"
+	wait_for "$1" "Not fixed yet"
+	keys "$1" h
+	wait_for "$1" "Hint 1 of 3"
+	keys "$1" h
+	wait_for "$1" "Hint 2 of 3"
+	# the fix, through the settings form: TLS mode starttls -> implicit
+	keys "$1" e
+	wait_for "$1" "Settings"
+	keys "$1" Down Down Right
+	wait_for "$1" "implicit"
+	keys "$1" C-s
+	wait_for "$1" "New settings"
+	keys "$1" r
+	wait_for "$1" "PASSED"
+	wait_for "$1" "Fixed: the session passes"
+	grep -q '^fixed 1$' "$XDG_STATE_HOME/smtpdx/workshop"
+}
+check w3 "--lab fixit: the session fails, h gives hints one at a time, the fix through e passes" t_fixit
+
+t_fixit_server() {
+	start "$1" 110x40 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" L
+	wait_for "$1" "Lab scenarios ("
+	k=$($BIN --lab list | awk -F '\t' '$1 == "tls.cert_expired" { print NR - 1 }')
+	i=0
+	while [ $i -lt "$k" ]; do keys "$1" Down; i=$((i + 1)); done
+	wait_for "$1" "tls.cert_expired"
+	keys "$1" f
+	wait_for "$1" "the fix is on the server's side: On the server: renew"
+}
+check w4 "fix-it on a server-side scenario says the fix is on the server, and what it is" t_fixit_server
+
 echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]
