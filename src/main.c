@@ -903,6 +903,7 @@ lab_switch(void *ctx, const char *name, struct config *cfg, char *err,
 	}
 	lab_stop(ls);
 	memset(ls, 0, sizeof *ls);
+	ls->mailhost = true;	/* w sweeps the lab's own ports */
 	if (lab_start(sc, ls, err, errlen) < 0)
 		return -1;
 	struct config fresh;
