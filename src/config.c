@@ -50,6 +50,11 @@ config_copy(struct config *dst, const struct config *src)
 	dst->cert = src->cert ? xstrdup(src->cert) : NULL;
 	dst->key = src->key ? xstrdup(src->key) : NULL;
 	dst->key_pass = src->key_pass ? xstrdup(src->key_pass) : NULL;
+	dst->provider = src->provider ? xstrdup(src->provider) : NULL;
+	dst->password_command = src->password_command ?
+				xstrdup(src->password_command) : NULL;
+	dst->body_file = src->body_file ? xstrdup(src->body_file) : NULL;
+	dst->data_file = src->data_file ? xstrdup(src->data_file) : NULL;
 	for (int i = 0; i < src->nto; i++)
 		dst->to[i] = xstrdup(src->to[i]);
 }
@@ -83,6 +88,10 @@ config_free(struct config *c)
 	if (c->key_pass)
 		wipe(c->key_pass, strlen(c->key_pass));
 	free(c->key_pass);
+	free(c->provider);
+	free(c->password_command);
+	free(c->body_file);
+	free(c->data_file);
 	for (int i = 0; i < c->nto; i++)
 		free(c->to[i]);
 	memset(c, 0, sizeof *c);

@@ -84,6 +84,11 @@ struct config {
 	 * that plays 587.  Empty outside the lab. */
 	struct { int role, port; } portmap[CONFIG_MAX_PORTMAP];
 	int nportmap;
+	/* where settings came from, by the names the user gave (for a
+	 * profile or a command line written back; the session reads none) */
+	char *provider;		/* --provider NAME, or NULL */
+	char *password_command;	/* --password-command CMD (not a secret) */
+	char *body_file, *data_file;	/* --body FILE, --data FILE */
 };
 
 /* The port that plays role (the lab's mail host), or role itself. */

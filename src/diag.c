@@ -182,7 +182,10 @@ static const struct dt_node tree[] = {
 	{ "ehlo.kind", "How did the server answer EHLO?", T_KIND, NULL, {
 		{ "error reply", "ehlo.code" }, ANY("any.kind") } },
 	{ "ehlo.code", "Is it a 421 (the server is closing the session)?", T_CODE, NULL, {
-		{ "421", "any.421" }, ANY("=ehlo.rejected") } },
+		{ "421", "any.421" }, ANY("ehlo.unknown") } },
+	{ "ehlo.unknown", "Did the server answer both EHLO and HELO with 500 or "
+	  "502 (command unknown, not a name refused)?", T_FLAG, "hello_unknown",
+	  { Y("=ehlo.not_understood"), N("=ehlo.rejected") } },
 
 	/* STARTTLS */
 	{ "starttls.kind", "What went wrong with STARTTLS?", T_KIND, NULL, {
@@ -312,7 +315,12 @@ static const struct dt_node tree[] = {
 	{ "mail.sender", "Does the server say this sender is not yours to use?",
 	  T_VOCAB, "SENDER_NOT_OWNED", { Y("=mail.sender_rejected"), N("mail.class") } },
 	{ "mail.class", "Was the refusal temporary (4xx)?", T_CLASS, NULL, {
-		{ "4xx", "mail.t.domain" }, ANY("=mail.sender_rejected") } },
+		{ "4xx", "mail.t.domain" }, ANY("mail.utf8.offered") } },
+	/* a non-ASCII address to a server without SMTPUTF8 is not SMTP it
+	 * can read, whatever code it answers with (aiosmtpd: 500) */
+	{ "mail.utf8.offered", "Does the sender hold non-ASCII characters, "
+	  "and the server not offer SMTPUTF8?", T_FLAG, "from_utf8_unoffered",
+	  { Y("=mail.smtputf8_required"), N("=mail.sender_rejected") } },
 	{ "mail.t.domain", "Does the server say the sender's domain does not resolve?",
 	  T_VOCAB, "SENDER_DOMAIN",
 	  { Y("=mail.sender_rejected"), N("=mail.temporary") } },
@@ -333,19 +341,41 @@ static const struct dt_node tree[] = {
 	{ "rcpt.rate", "Does the server name a rate or connection limit?", T_VOCAB,
 	  "RATE", { Y("=session.rate_limited"), N("rcpt.enh") } },
 	{ "rcpt.enh", "Which enhanced status code came with it?", T_ENH, NULL, {
-		{ "5.1.10", "rcpt.5110" }, { "5.1.1", "=rcpt.unknown_user" },
+		{ "5.1.10", "rcpt.5110" }, { "5.1.1", "rcpt.511" },
 		{ "5.1.2", "=rcpt.domain_not_found" },
 		{ "4.1.2", "rcpt.t.domain" },
 		{ "5.2.2", "=rcpt.mailbox_full" }, { "4.2.2", "=rcpt.mailbox_full" },
 		{ "5.7.54", "=rcpt.relay_denied" }, { "5.7.57", "=mail.auth_required" },
 		ANY("rcpt.sender") } },
+	/*
+	 * 5.1.1 is "no such mailbox", but some server libraries put an
+	 * enhanced code on every reply by its number alone (Nodemailer's
+	 * smtp-server: 550 -> 5.1.1, whatever the app's reason), so an
+	 * app's "550 5.1.1 Relay access denied" is a relay refusal.  Words
+	 * that say no such user agree with the code and end it; only words
+	 * of another meaning overrule it.
+	 */
+	{ "rcpt.511", "Does the server say there is no such user, as the "
+	  "code 5.1.1 does?", T_VOCAB, "USER_UNKNOWN",
+	  { Y("=rcpt.unknown_user"), N("rcpt.511.relay") } },
+	{ "rcpt.511.relay", "Do the words refuse to relay, against the code?",
+	  T_VOCAB, "RELAY", { Y("=rcpt.relay_denied"), N("rcpt.511.auth") } },
+	{ "rcpt.511.auth", "Do the words ask for a login, against the code?",
+	  T_VOCAB, "AUTH_REQUIRED", { Y("=mail.auth_required"), N("=rcpt.unknown_user") } },
 	{ "rcpt.5110", "Is it Microsoft's 'recipient not found' rather than a null MX?",
 	  T_VOCAB, "USER_UNKNOWN",
 	  { Y("=rcpt.unknown_user"), N("=rcpt.domain_no_mail") } },
 	{ "rcpt.sender", "Is it the sender the server objects to?", T_VOCAB,
 	  "SENDER_NOT_OWNED", { Y("=rcpt.sender_not_owned"), N("rcpt.sender_domain") } },
 	{ "rcpt.sender_domain", "Does the sender's domain fail to resolve?", T_VOCAB,
-	  "SENDER_DOMAIN", { Y("=mail.sender_rejected"), N("rcpt.helo") } },
+	  "SENDER_DOMAIN", { Y("=mail.sender_rejected"), N("rcpt.names_sender") } },
+	/* a fact before the recipient's words: Exim's sender verification
+	 * answers RCPT with "550-Verification failed for <sender> /
+	 * 550-Unrouteable address / 550 Sender verify failed", whose
+	 * "Unrouteable address" is the sender's, not the recipient's */
+	{ "rcpt.names_sender", "Does the reply quote the sender's address, and "
+	  "not the recipient's?", T_FLAG, "reply_names_sender",
+	  { Y("=mail.sender_rejected"), N("rcpt.helo") } },
 	{ "rcpt.helo", "Is the server rejecting our EHLO name?", T_VOCAB, "HELO",
 	  { Y("=rcpt.helo_rejected"), N("rcpt.client") } },
 	{ "rcpt.client", "Is it our address or its reverse DNS?", T_VOCAB,
@@ -353,7 +383,10 @@ static const struct dt_node tree[] = {
 	{ "rcpt.dnsbl", "Is our address on a block list?", T_VOCAB, "BLOCKLIST",
 	  { Y("=rcpt.blocklisted"), N("rcpt.class") } },
 	{ "rcpt.class", "Was the refusal temporary (4xx) or permanent (5xx)?",
-	  T_CLASS, NULL, { { "4xx", "rcpt.t.grey" }, ANY("rcpt.login") } },
+	  T_CLASS, NULL, { { "4xx", "rcpt.t.grey" }, ANY("rcpt.utf8") } },
+	{ "rcpt.utf8", "Does the recipient hold non-ASCII characters, and the "
+	  "server not offer SMTPUTF8?", T_FLAG, "rcpt_utf8_unoffered",
+	  { Y("=rcpt.smtputf8_required"), N("rcpt.login") } },
 
 	/* RCPT, 4xx: not a refusal; what is the server waiting for? */
 	{ "rcpt.t.grey", "Is it greylisting?", T_VOCAB, "GREYLIST",
@@ -434,7 +467,15 @@ static const struct dt_node tree[] = {
 	  { Y("=data.size_exceeded"), N("data.enh") } },
 	{ "data.enh", "Which enhanced status code came with it?", T_ENH, NULL, {
 		{ "5.3.4", "=data.size_exceeded" }, { "5.2.3", "=data.size_exceeded" },
+		{ "5.2.2", "data.552" }, { "none", "data.552" },
 		ANY("data.class") } },
+	/* 552 after the message is RFC 1870's size refusal ("exceeded storage
+	 * allocation"), unless the words say the mailbox is full: a code
+	 * that names another cause (5.7.x: content) went to data.class */
+	{ "data.552", "Is the code 552 (exceeded storage allocation)?", T_CODE,
+	  NULL, { { "552", "data.552.full" }, ANY("data.class") } },
+	{ "data.552.full", "Does the server say the mailbox is full?", T_VOCAB,
+	  "MAILBOX_FULL", { Y("=rcpt.mailbox_full"), N("=data.size_exceeded") } },
 	{ "data.class", "Was the refusal temporary (4xx)?", T_CLASS, NULL, {
 		{ "4xx", "=data.temporary" }, ANY("=data.rejected") } },
 
@@ -454,7 +495,10 @@ static const struct dt_node tree[] = {
 	{ "any.sync", "Does the server complain about protocol synchronization?",
 	  T_VOCAB, "SYNC", { Y("=proto.sync_error"), N("=session.closed") } },
 	{ "any.421", "Does the 421 say there were too many errors?", T_VOCAB,
-	  "TOO_MANY_ERRORS", { Y("=session.too_many_errors"), N("any.421.rate") } },
+	  "TOO_MANY_ERRORS", { Y("=session.too_many_errors"), N("any.421.limit") } },
+	{ "any.421.limit", "Does the 421 say a command was sent too many times?",
+	  T_VOCAB, "COMMAND_LIMIT",
+	  { Y("=session.command_limit"), N("any.421.rate") } },
 	{ "any.421.rate", "Is it a rate, connection or reputation limit?", T_VOCAB,
 	  "RATE", { Y("=session.rate_limited"), N("any.421.tls") } },
 	{ "any.421.tls", "Does it talk about TLS versions?", T_VOCAB,
@@ -785,6 +829,19 @@ has_non_ascii(const char *s)
 	return false;
 }
 
+/* Does text quote the address as "<addr>", in any case?  An empty
+ * address (the null sender) is never found. */
+static bool
+quotes_address(const char *text, const char *addr)
+{
+	if (!text || !addr || !*addr)
+		return false;
+	char *q = xasprintf("<%s>", addr);
+	bool hit = strcasestr_ascii(text, q);
+	free(q);
+	return hit;
+}
+
 /* The names flag() knows: tree nodes and {?name:...} segments use them. */
 static const char *const flag_names[] = {
 	"probe_ok", "encrypted", "starttls_offered", "cert_trusted",
@@ -798,7 +855,8 @@ static const char *const flag_names[] = {
 	"dsn_dropped", "oauth_error", "oauthbearer_microsoft", "client_cert",
 	"middlebox_banner", "middlebox_note", "cert_intercepted", "cert_stopped",
 	"cb_intercepted", "middlebox_asked",
-	"oauth_only",
+	"from_utf8_unoffered", "rcpt_utf8_unoffered", "tls_implicit",
+	"reply_names_sender", "oauth_only", "mech_auto", "hello_unknown",
 };
 
 bool
@@ -898,8 +956,21 @@ flag(const struct facts *f, const char *name)
 		       (f->kind == FK_MECH_UNSUPPORTED || f->kind == FK_REPLY);
 	if (!strcmp(name, "client_cert"))
 		return f->client_cert;
+	if (!strcmp(name, "hello_unknown"))
+		return f->hello_unknown;
 	if (!strcmp(name, "oauth_only"))
 		return f->oauth_only;
+	if (!strcmp(name, "mech_auto"))
+		return f->mech_auto;
+	if (!strcmp(name, "reply_names_sender"))
+		return quotes_address(f->text, f->from) &&
+		       !quotes_address(f->text, f->to);
+	if (!strcmp(name, "tls_implicit"))
+		return f->tls_mode == TLSM_IMPLICIT && f->encrypted;
+	if (!strcmp(name, "from_utf8_unoffered"))
+		return has_non_ascii(f->from) && !f->smtputf8_offered;
+	if (!strcmp(name, "rcpt_utf8_unoffered"))
+		return has_non_ascii(f->to) && !f->smtputf8_offered;
 	return false;
 }
 

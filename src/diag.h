@@ -118,11 +118,14 @@ struct facts {
 	const char *auth_plain_evidence;
 	bool has_user, authenticated, encrypted;
 	bool helo_fallback;
+	bool hello_unknown;	/* EHLO and then HELO answered 500/502 */
 	const char *helo_evidence;
 	bool dsn_dropped;	/* DSN asked for, not offered: left out */
 	const char *dsn_evidence;
 	bool starttls_offered;	/* in the plaintext EHLO */
 	bool auth_offered;	/* the latest EHLO offered AUTH */
+	bool smtputf8_offered;	/* the latest EHLO offered SMTPUTF8 */
+	bool mech_auto;		/* --auth auto (the default) */
 	bool raw_transaction;	/* a MAIL FROM typed on the ':' line opened a
 				 * transaction the steps did not plan for */
 	bool from_given;	/* the user named the sender (--from) */
@@ -192,6 +195,7 @@ enum rcpt_domain diag_rcpt_domain(const struct facts *f, char **why);
 	X(BLOCKLIST, "a DNS block list") \
 	X(SYNC, "protocol synchronization") \
 	X(TOO_MANY_ERRORS, "too many errors") \
+	X(COMMAND_LIMIT, "a command sent more often than allowed") \
 	X(TLS_VERSION, "old TLS versions") \
 	X(SEND_AS, "no Send As right") \
 	X(UNAUTHENTICATED, "SPF, DKIM or DMARC") \

@@ -1,5 +1,8 @@
 /* findfix.c - one change at a time, never mail, at most one more login. */
+#include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +37,8 @@ rank(const struct session *s, int st)
 	return STEP_COUNT;
 }
 
-static void
-apply(struct config *c, const struct ff_change *ch)
+void
+findfix_apply(struct config *c, const struct ff_change *ch)
 {
 	for (int i = 0; i < 2 && ch->opt[i]; i++) {
 		const char *o = ch->opt[i], *v = ch->val[i];
@@ -95,7 +98,7 @@ attempt(struct findfix *ff, const struct config *base, const struct session *fai
 {
 	struct config c;
 	config_copy(&c, base);
-	apply(&c, ch);
+	findfix_apply(&c, ch);
 	c.no_send = true;
 	c.policy = NULL;
 	if (!login) {
@@ -480,31 +483,11 @@ said(const struct session *s, const struct tr_line **v, size_t max)
 	return n;
 }
 
-void
-findfix_text(FILE *out, const struct findfix *ff, const struct session *failed,
-	     bool color)
+/* Where the failed and the fixed transcripts differ: "  - S: ..." and
+ * "  + C: ..." lines, 16 at most, "  ..." when there is more. */
+static void
+diff(FILE *out, const struct session *failed, const struct session *fixed)
 {
-	const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
-	fprintf(out, "\n%s--- find-fix: one change at a time, no mail sent%s\n",
-		bold, reset);
-	for (int i = 0; i < ff->n; i++) {
-		const struct ff_try *t = &ff->v[i];
-		fprintf(out, "  %-4s %-32s %s\n       (%s)\n", t->works ? "ok" :
-			i == ff->best ? "past" : "x", t->change, t->outcome, t->why);
-	}
-	if (ff->note)
-		fprintf(out, "  %s\n", ff->note);
-	if (!ff->command) {
-		if (ff->n)
-			fprintf(out, "  No single change worked.\n");
-		return;
-	}
-	fprintf(out, "\n%s--- the fix%s\n  %s\n", bold, reset, ff->command);
-	const struct session *fixed = ff->v[ff->best].s;
-	if (!fixed)
-		return;
-	fprintf(out, "\n%s--- where the transcripts differ%s (- failed, + fixed)\n",
-		bold, reset);
 	/* what was said, without information lines and the SASL exchange
 	 * (its nonces differ every time) */
 	const struct tr_line *x[256], *y[256];
@@ -537,6 +520,34 @@ findfix_text(FILE *out, const struct findfix *ff, const struct session *failed,
 }
 
 void
+findfix_text(FILE *out, const struct findfix *ff, const struct session *failed,
+	     bool color)
+{
+	const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
+	fprintf(out, "\n%s--- find-fix: one change at a time, no mail sent%s\n",
+		bold, reset);
+	for (int i = 0; i < ff->n; i++) {
+		const struct ff_try *t = &ff->v[i];
+		fprintf(out, "  %-4s %-32s %s\n       (%s)\n", t->works ? "ok" :
+			i == ff->best ? "past" : "x", t->change, t->outcome, t->why);
+	}
+	if (ff->note)
+		fprintf(out, "  %s\n", ff->note);
+	if (!ff->command) {
+		if (ff->n)
+			fprintf(out, "  No single change worked.\n");
+		return;
+	}
+	fprintf(out, "\n%s--- the fix%s\n  %s\n", bold, reset, ff->command);
+	const struct session *fixed = ff->v[ff->best].s;
+	if (!fixed)
+		return;
+	fprintf(out, "\n%s--- where the transcripts differ%s (- failed, + fixed)\n",
+		bold, reset);
+	diff(out, failed, fixed);
+}
+
+void
 findfix_json(struct buf *b, const struct findfix *ff)
 {
 	buf_adds(b, ",\"find_fix\":{\"tried\":[");
@@ -565,4 +576,177 @@ findfix_json(struct buf *b, const struct findfix *ff)
 		json_string(b, ff->note);
 	}
 	buf_addc(b, '}');
+}
+
+/* ---- in a child, for the TUI ---------------------------------------------- */
+
+/* A field of one line: tabs and line ends become spaces. */
+static void
+field(struct buf *b, const char *s)
+{
+	buf_addc(b, '\t');
+	for (; s && *s; s++)
+		buf_addc(b, *s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s);
+}
+
+void
+findfix_encode(struct buf *b, const struct findfix *ff,
+	       const struct session *failed)
+{
+	for (int i = 0; i < ff->n; i++) {
+		const struct ff_try *t = &ff->v[i];
+		buf_adds(b, t->works ? "T\t1" : "T\t0");
+		for (int k = 0; k < 2; k++) {
+			field(b, t->ch.opt[k] ? t->ch.opt[k] : "");
+			field(b, t->ch.opt[k] ? t->ch.val[k] : "");
+		}
+		field(b, t->why);
+		field(b, t->outcome);
+		buf_addc(b, '\n');
+	}
+	buf_printf(b, "B\t%d\n", ff->best);
+	if (ff->command) {
+		buf_adds(b, "C");
+		field(b, ff->command);
+		buf_addc(b, '\n');
+	}
+	if (ff->note) {
+		buf_adds(b, "N");
+		field(b, ff->note);
+		buf_addc(b, '\n');
+	}
+	if (ff->best >= 0 && ff->v[ff->best].s && failed) {
+		char *text = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&text, &len);
+		if (m) {
+			diff(m, failed, ff->v[ff->best].s);
+			fclose(m);
+			for (char *p = text, *l; p && (l = strsep(&p, "\n")) != NULL;)
+				if (*l) {
+					buf_adds(b, "D");
+					field(b, l);
+					buf_addc(b, '\n');
+				}
+			free(text);
+		}
+	}
+	buf_adds(b, "E\n");
+}
+
+/* The option names a change may carry, as static strings. */
+static const char *
+known_option(const char *o)
+{
+	static const char *const opts[] = {
+		"--tls", "-p", "--servername", "--auth", "-u", "--helo", "-f",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
+		if (!strcmp(o, opts[i]))
+			return opts[i];
+	return NULL;
+}
+
+int
+findfix_decode(const char *text, struct findfix *ff, char ***diff_out,
+	       int *ndiff)
+{
+	memset(ff, 0, sizeof *ff);
+	ff->best = -1;
+	*diff_out = NULL;
+	*ndiff = 0;
+	char *copy = xstrdup(text);
+	bool end = false;
+	for (char *p = copy, *line; (line = strsep(&p, "\n")) != NULL;) {
+		char *f[9] = { 0 };
+		int nf = 0;
+		for (char *q = line, *w; nf < 9 && (w = strsep(&q, "\t")) != NULL;)
+			f[nf++] = w;
+		if (!strcmp(f[0], "T") && nf == 8 && ff->n < FF_MAX) {
+			struct ff_try *t = &ff->v[ff->n++];
+			t->works = !strcmp(f[1], "1");
+			for (int k = 0; k < 2; k++) {
+				t->ch.opt[k] = known_option(f[2 + 2 * k]);
+				snprintf(t->ch.val[k], sizeof t->ch.val[k], "%s",
+					 f[3 + 2 * k]);
+			}
+			t->change = change_words(&t->ch);
+			if (!t->ch.opt[0]) {	/* a list of ports, say */
+				free(t->change);
+				t->change = xstrdup(f[3]);
+			}
+			t->why = xstrdup(f[6]);
+			t->outcome = xstrdup(f[7]);
+		} else if (!strcmp(f[0], "B") && nf == 2) {
+			ff->best = atoi(f[1]);
+		} else if (!strcmp(f[0], "C") && nf == 2) {
+			free(ff->command);
+			ff->command = xstrdup(f[1]);
+		} else if (!strcmp(f[0], "N") && nf == 2) {
+			free(ff->note);
+			ff->note = xstrdup(f[1]);
+		} else if (!strcmp(f[0], "D") && nf == 2) {
+			*diff_out = xrealloc(*diff_out, (size_t)(*ndiff + 1) *
+					     sizeof **diff_out);
+			(*diff_out)[(*ndiff)++] = xstrdup(f[1]);
+		} else if (!strcmp(f[0], "E")) {
+			end = true;
+		}
+	}
+	free(copy);
+	if (ff->best >= ff->n || ff->best < -1 ||
+	    (ff->best >= 0 && !ff->v[ff->best].ch.opt[0]))
+		ff->best = -1;
+	if (ff->best < 0) {	/* a fix is always one of the tries */
+		free(ff->command);
+		ff->command = NULL;
+	}
+	return end ? 0 : -1;
+}
+
+int
+findfix_spawn(const struct config *base, const struct session *failed,
+	      int argc, char **argv, int *pid, char *err, size_t errlen)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "find-fix: pipe: %s", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid_t k = fork();
+	if (k < 0) {
+		snprintf(err, errlen, "find-fix: fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (k == 0) {
+		/* the child: nothing of the front end's; out when the front
+		 * end is gone */
+		close(p[0]);
+		signal(SIGINT, SIG_IGN);
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
+		set_fatal_hook(NULL);
+		struct findfix ff;
+		findfix_run(base, failed, argc, argv, &ff);
+		struct buf b = { 0 };
+		findfix_encode(&b, &ff, failed);
+		size_t off = 0;
+		while (off < b.len) {
+			ssize_t w = write(p[1], b.data + off, b.len - off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			off += (size_t)w;
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	*pid = (int)k;
+	return p[0];
 }

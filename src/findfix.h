@@ -63,6 +63,28 @@ void findfix_free(struct findfix *ff);
  * lines that differ between the failure and the fix. */
 void findfix_text(FILE *out, const struct findfix *ff,
 		  const struct session *failed, bool color);
+/* Apply change ch to c (what each try ran with, and the TUI's `a`). */
+void findfix_apply(struct config *c, const struct ff_change *ch);
+
+/*
+ * Find-fix in a child process, for a front end that must not block: the
+ * child runs findfix_run() and writes findfix_encode()'s text to the
+ * pipe whose read end is returned (close-on-exec), then exits; *pid is
+ * the child (kill it to abandon, then waitpid it).  -1 with err when no
+ * child could be made.
+ */
+int findfix_spawn(const struct config *base, const struct session *failed,
+		  int argc, char **argv, int *pid, char *err, size_t errlen);
+/* The result as lines of text (tries, the best, the command, the note,
+ * the transcript lines that differ), and back.  Decoding fills ff (the
+ * tries have no sessions) and the diff lines, "- S: ..." / "+ C: ..."
+ * (*diff: new strings, free each and the array).  Returns 0, -1 on text
+ * that is not a whole result. */
+void findfix_encode(struct buf *b, const struct findfix *ff,
+		    const struct session *failed);
+int findfix_decode(const char *text, struct findfix *ff, char ***diff,
+		   int *ndiff);
+
 /* ,"find_fix":{...} for the JSON report (appended to b). */
 struct buf;
 void findfix_json(struct buf *b, const struct findfix *ff);

@@ -944,7 +944,7 @@ main(int argc, char **argv)
 	char err[512];
 	int status = EXIT_INTERNAL;
 	struct lab_server ls = { 0 };
-	struct config cfg;
+	struct config cfg, base = { 0 };
 
 	setlocale(LC_ALL, "");
 	signal(SIGPIPE, SIG_IGN);
@@ -1164,6 +1164,7 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
+	config_copy(&base, &cfg);	/* the lab's, or the defaults */
 	if (have_po)
 		options_merge(&cfg, &po);
 	options_merge(&cfg, &o);
@@ -1211,6 +1212,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (tui) {
+		char *cpath = profile_config_path(o.config_file);
 		struct tui_opts to = {
 			.no_color = o.no_color || getenv("NO_COLOR") != NULL,
 			.lab_name = o.lab ? (lab_pick ? lab_pick->name : o.lab_name ?
@@ -1219,8 +1221,11 @@ main(int argc, char **argv)
 			.lab_seed = lab_seed_v,
 			.lab_switch = o.lab ? lab_switch : NULL,
 			.lab_ctx = &ls,
+			.config_path = cpath,
+			.base = &base,
 		};
 		status = tui_run(&cfg, &to);
+		free(cpath);
 		if (status < 0)
 			tui = false;
 	}
@@ -1250,6 +1255,7 @@ out:
 	if (o.lab)
 		lab_stop(&ls);
 	config_free(&cfg);
+	config_free(&base);
 	if (have_po)
 		options_free(&po);
 	options_free(&o);

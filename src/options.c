@@ -358,6 +358,7 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 						 "(--provider list names them)", optarg);
 			free(o->provider);
 			o->provider = xstrdup(optarg);
+			config_set(&o->cfg.provider, optarg);
 			break;
 		case O_POLICY:
 			free(o->policy_file);
@@ -409,12 +410,15 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 				return usage_err(err, errlen, "--password-command is empty");
 			free(o->password_command);
 			o->password_command = xstrdup(optarg);
+			config_set(&o->cfg.password_command, optarg);
 			break;
 		case O_BODY:
 		case O_DATA: {
 			char **f = c == O_BODY ? &o->body_file : &o->data_file;
 			free(*f);
 			*f = xstrdup(optarg);
+			config_set(c == O_BODY ? &o->cfg.body_file : &o->cfg.data_file,
+				   optarg);
 			o->set |= OB_MESSAGE;
 			break;
 		}
@@ -706,7 +710,13 @@ options_merge(struct config *b, const struct options *o)
 		config_set(&b->body, u->body);
 		config_set(&b->headers, u->headers);
 		config_set(&b->data, u->data);
+		config_set(&b->body_file, u->body_file);
+		config_set(&b->data_file, u->data_file);
 	}
+	if (u->provider)
+		config_set(&b->provider, u->provider);
+	if (u->password_command)
+		config_set(&b->password_command, u->password_command);
 	if (o->set & OB_DSN) {
 		config_set(&b->notify, u->notify);
 		config_set(&b->envid, u->envid);

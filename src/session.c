@@ -115,6 +115,7 @@ struct session_priv {
 	bool raw_pending;
 	bool closing;			/* wrap-up after a failure: QUIT only */
 	char *ev, *text, *ev_tls, *ev_auth_plain, *ev_cert, *ev_helo;
+	int ehlo_refused;	/* the code of a refused EHLO (HELO follows) */
 	char *greeting_name;	/* for the facts: the 220's first word */
 	struct mb_seen mb_banner, mb_cert;	/* middlebox marks (facts) */
 	char *ev_oauth;		/* the server's OAuth error JSON, explained */
@@ -646,6 +647,8 @@ finish(struct session *s)
 	f->dsn_evidence = p->ev_dsn;
 	f->starttls_offered = p->starttls_offered;
 	f->auth_offered = s->caps.valid && s->caps.auth;
+	f->smtputf8_offered = s->caps.valid && s->caps.smtputf8;
+	f->mech_auto = s->cfg.mech == AM_AUTO;
 	f->cafile_given = s->cfg.cafile != NULL;
 	f->raw_transaction = p->raw_txn;
 	f->from_given = s->cfg.from != NULL ||
@@ -1562,6 +1565,7 @@ on_ehlo(struct session *s, struct reply *r, enum cmd c)
 		/* RFC 5321 §3.2: a server that refuses EHLO may take HELO */
 		char *ev = reply_evidence(r);
 		set_str(&p->ev_helo, ev);
+		p->ehlo_refused = r->code;
 		info(s, "EHLO refused: trying HELO (no extensions then)");
 		char *cmd = xasprintf("HELO %s", p->hostname);
 		send_cmd(s, C_HELO, cmd, NULL);
@@ -1575,6 +1579,13 @@ on_ehlo(struct session *s, struct reply *r, enum cmd c)
 		end_step(s, st, SS_WARN);
 		return;
 	}
+	/* 500 and 502 say the command is unknown (RFC 5321 §4.2.4), not
+	 * that the name was refused: to both EHLO and HELO, the server does
+	 * not speak SMTP's greeting at all (an LMTP port wants LHLO) */
+	if (c == C_HELO)
+		s->facts.hello_unknown =
+			(p->ehlo_refused == 500 || p->ehlo_refused == 502) &&
+			(r->code == 500 || r->code == 502);
 	fail(s, st, FK_REPLY, r, NULL);
 }
 

@@ -47,7 +47,7 @@ hostile|hostile servers|python3 tests/hostile.py
 replay|replay: foreign servers, behaviours (replies tied to commands, TLS mode in seconds)|python3 tests/replay.py
 e2e|lab end-to-end|python3 tests/e2e.py
 mta|real MTA: a private Postfix + Dovecot|sh tests/mta/run.sh
-interop|interop: Exim, OpenSMTPD, aiosmtpd, Haraka, replays|sh tests/interop/run.sh
+interop|interop: Exim, OpenSMTPD, aiosmtpd, Haraka, smtp-server, replays|sh tests/interop/run.sh
 local|local files, secrets, escaping, lab limits|python3 tests/local.py
 message|the message, DSN, REQUIRETLS, BDAT on the wire|python3 tests/message.py
 sasl|SASL attack servers|python3 tests/sasl_attack.py

@@ -168,6 +168,55 @@ start settings 100x30 --lab ok
 wait_for settings "Nothing sent yet" && keys settings e && wait_for settings "Settings" &&
 	keys settings Down Down Right && snap settings "smtpdx --lab ok   (e: settings)" || fail=1
 
+# 9a. the settings form at 80x24, scrolled to the message options, a
+# profile being named (Ctrl-P)
+start settings-more 80x24 --lab ok
+wait_for settings-more "Nothing sent yet" && keys settings-more e &&
+	wait_for settings-more "Settings" || fail=1
+i=0
+while [ $i -lt 40 ] && ! T capture-pane -p -t settings-more | grep -qF "NEVER, or SUCCESS"; do
+	keys settings-more Down
+	i=$((i + 1))
+done
+text settings-more "SUCCESS,FAILURE"
+keys settings-more Down Right Down
+text settings-more "wk-42"
+keys settings-more C-p
+text settings-more "workshop"
+wait_for settings-more "Profile name" &&
+	snap settings-more "smtpdx --lab ok   (e: settings, 80x24; Ctrl-P: save as profile)" ||
+	fail=1
+
+# 9a'. the profile picker on a config file of three profiles
+mkdir -p "$TMP/xdg/smtpdx"
+cat >"$TMP/xdg/smtpdx/config" <<'EOC'
+# smtpdx profiles
+[profile work]
+provider = microsoft365
+user = alice@example.org
+password-command = pass show mail/work
+
+[profile workshop]
+notify = SUCCESS,FAILURE
+ret = hdrs
+bdat = yes
+
+[profile relay]
+host = mx.example.net
+port = 25
+no-send = yes
+EOC
+ENVX="XDG_CONFIG_HOME=$TMP/xdg" start profiles 100x30 --lab ok
+wait_for profiles "Nothing sent yet" && keys profiles p && wait_for profiles "Profiles" &&
+	keys profiles Down && wait_for profiles "ret = hdrs" &&
+	snap profiles "smtpdx --lab ok   (p: profiles)" || fail=1
+
+# 9a''. find-fix on a failed session
+start findfix 100x30 --lab tls.expected_implicit
+wait_for findfix "Nothing sent yet" && keys findfix r && wait_for findfix "FAILED" &&
+	keys findfix f && wait_for findfix "The fix" &&
+	snap findfix "smtpdx --lab tls.expected_implicit   (f: find-fix)" || fail=1
+
 # 9b. the whole decision tree, the walked path marked
 start tree 132x43 --lab auth.failed
 wait_for tree "Nothing sent yet" && keys tree r && wait_for tree "FAILED" &&

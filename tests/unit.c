@@ -21,6 +21,8 @@
 #include "../src/config.h"
 #include "../src/diag.h"
 #include "../src/options.h"
+#include "../src/profile.h"
+#include "../src/findfix.h"
 #include "../src/provider.h"
 #include "../src/reply.h"
 #include "../src/sasl.h"
@@ -149,6 +151,7 @@ has(const char *s, const char *needle)
 #include "unit_provider.c"
 #include "unit_middlebox.c"
 #include "unit_workshop.c"
+#include "unit_profile.c"
 
 int
 main(void)
@@ -185,6 +188,8 @@ main(void)
 	test_middlebox();
 	test_provider_recognise();
 	test_workshop();
+	test_profile_save();
+	test_findfix_codec();
 
 	options_pool_free();
 	printf("1..%d\n", n_tests);

@@ -14,6 +14,10 @@ enum {
 	VF_OWN = 4,		/* recipient in the server's own domain */
 	VF_PLAIN = 8,		/* no TLS */
 	VF_NOFROM = 16,		/* no --from: smtpdx's default sender */
+	VF_UTF8TO = 32,		/* a non-ASCII recipient (bøb@) */
+	VF_UTF8FROM = 64,	/* a non-ASCII sender (ålice@) */
+	VF_SMTPUTF8 = 128,	/* the server offered SMTPUTF8 */
+	VF_HELLO500 = 256,	/* EHLO got 500/502 before this reply to HELO */
 };
 
 struct vcase {
@@ -292,6 +296,85 @@ static const struct vcase vcases[] = {
 	{ "aiosmtpd", STEP_MAIL, "553 5.1.3 Error: malformed address", 0,
 	  "mail.sender_rejected", "smtp.py:1289" },
 
+	/* ---- Nodemailer smtp-server (lib/smtp-connection.js, 3.18.0): with
+	 * enhanced codes on, the library puts one on every reply by number
+	 * alone (550 -> 5.1.1, 552 -> 5.2.2), whatever the app's words ---- */
+	{ "smtp-server", STEP_RCPT, "550 5.1.1 Relay access denied",
+	  NOLOGIN_OFFERED, "rcpt.relay_denied",
+	  "onRcptTo new Error(), ENHANCED_STATUS_CODES[550]" },
+	{ "smtp-server", STEP_RCPT, "550 5.1.1 Error: authentication Required",
+	  NOLOGIN_OFFERED, "mail.auth_required", "an app's onRcptTo, 550 -> 5.1.1" },
+	{ "smtp-server", STEP_RCPT, "550 5.1.1 Not accepted", VF_OWN | LOGGED_IN,
+	  "rcpt.unknown_user", "examples/server.js:81, 550 -> 5.1.1" },
+	{ "smtp-server", STEP_RCPT, "550 Relay access denied", NOLOGIN_OFFERED,
+	  "rcpt.relay_denied", "onRcptTo new Error(), enhanced codes off" },
+	{ "smtp-server", STEP_MAIL, "530 Error: authentication Required",
+	  NOLOGIN_OFFERED, "mail.auth_required", "smtp-connection.js:633" },
+	{ "smtp-server", STEP_MAIL, "552 Error: message exceeds fixed maximum "
+	  "message size 200", LOGGED_IN, "mail.size_exceeded",
+	  "smtp-connection.js:1582" },
+	{ "smtp-server", STEP_DATA, "552 5.2.2 Error: message exceeds fixed "
+	  "maximum message size 10 MB", LOGGED_IN, "data.size_exceeded",
+	  "examples/server.js:100" },
+	{ "smtp-server", STEP_AUTH, "538 Error: Must issue a STARTTLS command first",
+	  VF_PLAIN | VF_AUTH, "auth.requires_tls", "smtp-connection.js:1448" },
+	/* 552 after the message: RFC 1870's size refusal, unless full */
+	{ "generic", STEP_DATA, "552 Requested mail action aborted: exceeded "
+	  "storage allocation", LOGGED_IN, "data.size_exceeded",
+	  "RFC 5321 §4.2.2 text for 552" },
+	{ "Dovecot", STEP_DATA, "552 5.2.2 <bob@example.com> Quota exceeded "
+	  "(mailbox for user is full)", VF_OWN | LOGGED_IN, "rcpt.mailbox_full",
+	  "quota plugin quota_exceeded_message, LMTP after DATA" },
+	{ "Gmail", STEP_DATA, "552-5.7.0 This message was blocked because its "
+	  "content presents a potential\n552-5.7.0 security issue.", LOGGED_IN,
+	  "data.rejected", "support.google.com/mail/answer/6590 (5.7.0 is "
+	  "content, not size)" },
+
+	{ "aiosmtpd", STEP_EHLO_TLS, "421 4.7.0 EHLO sent too many times", 0,
+	  "session.command_limit", "smtp.py:722 (command_call_limit)" },
+	{ "aiosmtpd", STEP_RCPT, "421 4.7.0 RCPT sent too many times", LOGGED_IN,
+	  "session.command_limit", "smtp.py:722 (command_call_limit)" },
+
+	/* ---- Exim sender verification (acl.c), at RCPT: the lines are
+	 * about the sender, "Unrouteable address" included ---- */
+	{ "Exim", STEP_RCPT, "550-Verification failed for <alice@example.com>\n"
+	  "550-Unrouteable address\n550 Sender verify failed", VF_OWN | LOGGED_IN,
+	  "mail.sender_rejected", "acl.c (verify = sender), interop exim" },
+	{ "Exim", STEP_RCPT, "550-Verification failed for <alice@example.com>\n"
+	  "550-Unrouteable address\n550 Sender verify failed", NOLOGIN_OFFERED,
+	  "mail.sender_rejected", "acl.c (verify = sender), foreign recipient" },
+	{ "Exim", STEP_RCPT, "550-rejected because 192.0.2.10 is in a black list "
+	  "at bl.spamcop.net\n550 Blocked - see https://www.spamcop.net/bl.shtml"
+	  "?192.0.2.10", VF_OWN, "rcpt.blocklisted",
+	  "configure.default dnslists message" },
+	{ "Exim", STEP_RCPT, "550 Administrative prohibition", VF_OWN | LOGGED_IN,
+	  "rcpt.rejected", "acl.c, a deny without a message" },
+
+	/* ---- EHLO and HELO unknown: an LMTP port (RFC 2033) ---- */
+	{ "smtp-server", STEP_EHLO, "500 Error: HELO not allowed in LMTP server",
+	  VF_HELLO500, "ehlo.not_understood", "smtp-connection.js:587 (lmtp: true)" },
+	{ "aiosmtpd", STEP_EHLO, "500 Error: command \"HELO\" not recognized",
+	  VF_HELLO500, "ehlo.not_understood", "smtp.py:745, aiosmtpd.lmtp.LMTP" },
+	{ "Postfix", STEP_EHLO, "501 5.5.2 <localhost>: Helo command rejected: "
+	  "need fully-qualified hostname", VF_HELLO500, "ehlo.rejected",
+	  "a name refused after EHLO's 500: not 'unknown'" },
+
+	/* ---- a non-ASCII address, no SMTPUTF8 in EHLO (RFC 6531) ---- */
+	{ "aiosmtpd", STEP_RCPT, "500 Error: strict ASCII mode",
+	  VF_UTF8TO | VF_OWN | LOGGED_IN, "rcpt.smtputf8_required",
+	  "smtp.py:693 (enable_SMTPUTF8=False)" },
+	{ "aiosmtpd", STEP_MAIL, "500 Error: strict ASCII mode",
+	  VF_UTF8FROM | LOGGED_IN, "mail.smtputf8_required",
+	  "smtp.py:693 (enable_SMTPUTF8=False)" },
+	{ "Postfix", STEP_RCPT, "550 5.1.1 <b\xc3\xb8" "b@example.com>: Recipient "
+	  "address rejected: User unknown in local recipient table",
+	  VF_UTF8TO | VF_OWN | LOGGED_IN | VF_SMTPUTF8, "rcpt.unknown_user",
+	  "smtpd_check.c:5421, SMTPUTF8 offered: the address was valid" },
+	{ "Postfix", STEP_MAIL, "553 5.7.1 <\xc3\xa5lice@example.com>: Sender "
+	  "address rejected: not owned by user carol", VF_UTF8FROM | LOGGED_IN |
+	  VF_SMTPUTF8, "mail.sender_rejected",
+	  "smtpd_check.c:3966, SMTPUTF8 offered" },
+
 	/* ---- temporary is not refused (issue 9) ---- */
 	{ "Postfix", STEP_RCPT, "450 4.3.0 <bob@example.com>: Temporary lookup "
 	  "failure", VF_OWN, "rcpt.temporary", "issue 9" },
@@ -320,6 +403,14 @@ vcase_facts(struct facts *f, const struct vcase *c, char *text, size_t textlen)
 		f->tls_version = 0;
 	}
 	f->to = (c->facts & VF_OWN) ? "bob@example.com" : "bob@example.org";
+	if (c->facts & VF_UTF8TO)
+		f->to = (c->facts & VF_OWN) ? "b\xc3\xb8" "b@example.com"
+					    : "b\xc3\xb8" "b@example.org";
+	if (c->facts & VF_UTF8FROM)
+		f->from = "\xc3\xa5lice@example.com";
+	f->smtputf8_offered = c->facts & VF_SMTPUTF8;
+	f->hello_unknown = (c->facts & VF_HELLO500) &&
+		(atoi(c->line) == 500 || atoi(c->line) == 502);
 	/* the reply as the session keeps it: the text after "NNN-"/"NNN "
 	 * of each line, joined with " / " */
 	size_t o = 0;
@@ -364,6 +455,7 @@ static const struct oracle oracles[] = {
 	{ "greeting.class", O_CLASS, NULL },
 	{ "greeting.rate", O_VOCAB, "RATE" }, { "greeting.sync", O_VOCAB, "SYNC" },
 	{ "ehlo.kind", O_KIND, NULL }, { "ehlo.code", O_CODE, NULL },
+	{ "ehlo.unknown", O_FLAG, "EHLO and HELO both answered 500 or 502" },
 	{ "starttls.kind", O_KIND, NULL }, { "starttls.version", O_WORDS, NULL },
 	{ "tls.kind", O_KIND, NULL }, { "tls.silent", O_TLSMODE, NULL },
 	{ "tls.cert", O_FLAG, "the chain reaches a trusted authority" },
@@ -393,12 +485,18 @@ static const struct oracle oracles[] = {
 	{ "mail.size", O_VOCAB, "SIZE" }, { "mail.552", O_CODE, NULL },
 	{ "mail.sender", O_VOCAB, "SENDER_NOT_OWNED" },
 	{ "mail.class", O_CLASS, NULL },
+	{ "mail.utf8.offered", O_FLAG, "a non-ASCII sender, no SMTPUTF8 offered" },
+	{ "rcpt.utf8", O_FLAG, "a non-ASCII recipient, no SMTPUTF8 offered" },
 	{ "mail.t.domain", O_VOCAB, "SENDER_DOMAIN" },
 	{ "rcpt.kind", O_KIND, NULL }, { "rcpt.code", O_CODE, NULL },
 	{ "rcpt.rate", O_VOCAB, "RATE" }, { "rcpt.enh", O_ENH, NULL },
 	{ "rcpt.5110", O_VOCAB, "USER_UNKNOWN" },
+	{ "rcpt.511", O_VOCAB, "USER_UNKNOWN" },
+	{ "rcpt.511.relay", O_VOCAB, "RELAY" },
+	{ "rcpt.511.auth", O_VOCAB, "AUTH_REQUIRED" },
 	{ "rcpt.sender", O_VOCAB, "SENDER_NOT_OWNED" },
 	{ "rcpt.sender_domain", O_VOCAB, "SENDER_DOMAIN" },
+	{ "rcpt.names_sender", O_FLAG, "the reply names the sender, not the recipient" },
 	{ "rcpt.helo", O_VOCAB, "HELO" }, { "rcpt.client", O_VOCAB, "CLIENT_HOST" },
 	{ "rcpt.dnsbl", O_VOCAB, "BLOCKLIST" }, { "rcpt.class", O_CLASS, NULL },
 	{ "rcpt.t.grey", O_VOCAB, "GREYLIST" },
@@ -429,9 +527,11 @@ static const struct oracle oracles[] = {
 	{ "data.auth", O_VOCAB, "UNAUTHENTICATED" },
 	{ "data.ses", O_VOCAB, "IDENTITY" }, { "data.size", O_VOCAB, "SIZE" },
 	{ "data.enh", O_ENH, NULL }, { "data.class", O_CLASS, NULL },
+	{ "data.552", O_CODE, NULL }, { "data.552.full", O_VOCAB, "MAILBOX_FULL" },
 	{ "any.kind", O_KIND, NULL }, { "any.reply", O_CODE, NULL },
 	{ "any.sync", O_VOCAB, "SYNC" }, { "any.421", O_VOCAB, "TOO_MANY_ERRORS" },
-	{ "any.421.rate", O_VOCAB, "RATE" }, { "any.421.tls", O_VOCAB, "TLS_VERSION" },
+	{ "any.421.rate", O_VOCAB, "RATE" },
+	{ "any.421.limit", O_VOCAB, "COMMAND_LIMIT" }, { "any.421.tls", O_VOCAB, "TLS_VERSION" },
 	{ "w.tls", O_FLAG, "TLS 1.0 or 1.1 was negotiated" },
 	{ "w.auth", O_FLAG, "AUTH was offered before TLS" },
 	{ "w.port25", O_FLAG, "a login on port 25" },
@@ -485,6 +585,23 @@ flag_oracle(const char *what, const struct facts *f)
 				return true;
 		return false;
 	}
+	if (!strcmp(what, "a non-ASCII sender, no SMTPUTF8 offered") ||
+	    !strcmp(what, "a non-ASCII recipient, no SMTPUTF8 offered")) {
+		const char *a = strstr(what, "sender") ? f->from : f->to;
+		bool wide = false;
+		for (const char *p = a; p && *p; p++)
+			wide = wide || (unsigned char)*p >= 0x80;
+		return wide && !f->smtputf8_offered;
+	}
+	if (!strcmp(what, "the reply names the sender, not the recipient")) {
+		char s[300], r[300];
+		snprintf(s, sizeof s, "<%s>", f->from ? f->from : "");
+		snprintf(r, sizeof r, "<%s>", f->to ? f->to : "");
+		return f->text && f->from && *f->from && strcasestr(f->text, s) &&
+		       !strcasestr(f->text, r);
+	}
+	if (!strcmp(what, "EHLO and HELO both answered 500 or 502"))
+		return f->hello_unknown;
 	if (!strcmp(what, "the session logged in"))
 		return f->authenticated;
 	if (!strcmp(what, "AUTH was offered and not used"))
@@ -726,6 +843,39 @@ test_vocab_corpus(void)
 			k += !strcmp(vcases[j].server, must[i]);
 		CHECK(k >= 1, nm("corpus: %s has lines (%d)", must[i], k));
 	}
+}
+
+/* auth.mech_unsupported: a server that offers only OAuth 2.0 wants a
+ * token, and "use --auth auto" is no advice to a session that did. */
+static void
+test_mech_fix_texts(void)
+{
+	struct facts f;
+	struct diag_list l = { 0 };
+	facts_init(&f);
+	f.failed_step = STEP_AUTH;
+	f.kind = FK_MECH_UNSUPPORTED;
+	f.has_user = true;
+	f.auth_offered = true;
+	f.oauth_only = true;
+	f.mech_auto = true;
+	f.evidence = "server offers AUTH XOAUTH2; smtpdx was asked for auto";
+	diag_decide(&f, &l);
+	CHECK(l.n && !strcmp(diag_info(l.v[0].id)->id, "auth.mech_unsupported") &&
+	      has(l.v[0].fix, "--auth xoauth2") && has(l.v[0].fix, "token") &&
+	      !has(l.v[0].fix, "let smtpdx pick"),
+	      "fix: only XOAUTH2 offered, --auth auto: give a token with --auth xoauth2");
+	diag_list_free(&l);
+	f.oauth_only = false;
+	diag_decide(&f, &l);
+	CHECK(l.n && !has(l.v[0].fix, "--auth auto") && has(l.v[0].fix, "with --auth"),
+	      "fix: no mechanism in common under --auth auto does not say 'use --auth auto'");
+	diag_list_free(&l);
+	f.mech_auto = false;
+	diag_decide(&f, &l);
+	CHECK(l.n && has(l.v[0].fix, "use --auth auto"),
+	      "fix: an explicit --auth may be told to try --auth auto");
+	diag_list_free(&l);
 }
 
 /* Fix texts say only what applies: no "add -u" after a login, no empty
@@ -1083,5 +1233,6 @@ test_vocab(void)
 	test_vocab_domains();
 	test_vocab_corpus();
 	test_vocab_fix_texts();
+	test_mech_fix_texts();
 	test_vocab_honest_paths();
 }

@@ -44,7 +44,9 @@ struct doc;
 	X(TIMING, timing)	/* `l`: where the time went */ \
 	X(PICKER, picker)	/* `L`: the lab's scenarios (picker.c) */ \
 	X(GUESS, guess)		/* `d`: name the mystery's diagnosis */ \
-	X(DELIVER, deliver)	/* body, `D`: will my mail arrive? (DNS) */
+	X(DELIVER, deliver)	/* body, `D`: will my mail arrive? (DNS) */ \
+	X(PROFILES, profiles)	/* `p`: the profiles of the config file */ \
+	X(FINDFIX, findfix)	/* `f`: find-fix on a failed session */
 
 enum screen_id {
 	SCREEN_NONE = -1,
@@ -69,6 +71,7 @@ enum {
 	KW_LAB = 1u << 7,	/* the lab: its scenarios can be picked */
 	KW_GUESS = 1u << 8,	/* a mystery finished, not named yet */
 	KW_HINT = 1u << 9,	/* fix-it, not fixed yet: hints to give */
+	KW_FAILED = 1u << 10,	/* the session ended with an error */
 };
 
 /*
@@ -115,6 +118,12 @@ struct screen {
 	/* `/`: go to a match of t->find.w (dir as find_pick, ui.h), set
 	 * t->find.k and .m (NULL: the screen has nothing to search). */
 	void (*find)(struct tui *t, int dir);
+	/* Work of its own under way (a child process): the descriptor the
+	 * loop polls for it, -1 none (NULL: never any).  While there is
+	 * one, the loop ticks the clock on screen too. */
+	int (*job_fd)(const struct tui *t);
+	/* That descriptor is readable (or hung up). */
+	void (*job_ready)(struct tui *t);
 };
 
 /* The registry, filled by tui.c before the first screen opens. */

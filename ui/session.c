@@ -1196,7 +1196,7 @@ enum {
 	SA_TAB, SA_BTAB, SA_REGION1, SA_REGION2, SA_REGION3, SA_ZOOM,
 	SA_REDRAW, SA_HELP, SA_QUIT, SA_INTR, SA_TREE, SA_MOUSE, SA_TIMING,
 	SA_PICKER, SA_NAME, SA_HINT,
-	SA_DELIVER,
+	SA_DELIVER, SA_PROFILES, SA_FINDFIX,
 };
 
 static const struct keydef session_keys[] = {
@@ -1207,6 +1207,9 @@ static const struct keydef session_keys[] = {
 	{ 'R', false, SA_RESTART, "R", "start over (a new session, same "
 	  "settings; asks first in the middle of a session)", "restart", KW_IDLE,
 	  NULL },
+	{ 'f', false, SA_FINDFIX, "f", "find-fix, after a failure: try one change "
+	  "at a time (no mail sent), show the smallest that works as a command "
+	  "line, and apply it", "find fix", KW_IDLE | KW_FAILED, NULL },
 	{ 'w', false, SA_PORTS, "w", "which port: sweep this host's ports (587, "
 	  "465, 2525, 25) at once; back to the sweep when the session came from "
 	  "one", "ports", KW_IDLE, NULL },
@@ -1238,6 +1241,9 @@ static const struct keydef session_keys[] = {
 	  "shown)", "name it", KW_GUESS, NULL },
 	{ 'h', false, SA_HINT, "h", "fix-it: a hint, one at a time", "hint",
 	  KW_HINT, NULL },
+	{ 'p', false, SA_PROFILES, "p", "profiles: pick one of the config file's "
+	  "[profile NAME] sections and start over with it (e, then Ctrl-P, saves "
+	  "one)", NULL, 0, NULL },
 	{ 'v', false, SA_TEACH, "v", "teaching view: words under every line",
 	  "teach", KW_IDLE, NULL },
 	{ 's', false, SA_SAVE, "s", "save the transcript to a file (passwords "
@@ -1290,6 +1296,8 @@ session_state(const struct tui *t)
 		st |= KW_LIVE;
 	if (!s->finished)
 		st |= KW_TODO;
+	else if (session_exit_status(s) != 0)
+		st |= KW_FAILED;
 	if (t->ws.sc)
 		st |= KW_LAB;
 	if (ws_secret(t) && s->finished)
@@ -1542,6 +1550,29 @@ session_key(struct tui *t, int action, wint_t ch, bool keycode)
 			return;
 		}
 		ui_open(t, SCREEN_SAVE);
+		return;
+	case SA_PROFILES:
+		if (session_busy(t->s)) {
+			tui_message(t, false, "A step is under way: wait for it, or "
+				    "Esc cancels it; then p.");
+			return;
+		}
+		ui_open(t, SCREEN_PROFILES);
+		return;
+	case SA_FINDFIX:
+		if (ws_secret(t)) {
+			tui_message(t, false, "Find-fix would name the answer: d "
+				    "names the diagnosis first.");
+			return;
+		}
+		if (!t->s->finished || session_exit_status(t->s) == 0) {
+			tui_message(t, false, t->s->finished ? "The session did not "
+				    "fail: nothing for find-fix to fix." :
+				    "Find-fix works on a failed session: r runs "
+				    "it to the end first.");
+			return;
+		}
+		ui_open(t, SCREEN_FINDFIX);
 		return;
 	case SA_TEACH:
 		t->teach = !t->teach;

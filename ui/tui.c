@@ -253,8 +253,8 @@ loop(struct tui *t)
 
 		/* the keyboard, the session's socket (fd -1: none), the
 		 * deliverability checks' (fd -1: none), then the sweep's, one
-		 * slot per port (sweep.h) */
-		struct pollfd pf[3 + SWEEP_MAX_PORTS] = {
+		 * slot per port (sweep.h), then an overlay's own work */
+		struct pollfd pf[4 + SWEEP_MAX_PORTS] = {
 			{ .fd = STDIN_FILENO, .events = POLLIN }, { .fd = -1 },
 			{ .fd = dlv_pollfd(t), .events = POLLIN },
 		};
@@ -267,6 +267,15 @@ loop(struct tui *t)
 		int nsw = adv_pollfds(t, pf + 3, SWEEP_MAX_PORTS, &wdl);
 		bool sweeping = nsw > 0;
 		nfd += nsw;
+		/* an overlay's own work (find-fix's child) */
+		const struct screen *js = t->over != SCREEN_NONE ?
+					  ui_screen[t->over] : NULL;
+		int jfd = js && js->job_fd ? js->job_fd(t) : -1;
+		int jslot = nfd;
+		if (jfd >= 0) {
+			pf[nfd++] = (struct pollfd){ .fd = jfd, .events = POLLIN };
+			sweeping = true;	/* the clock ticks */
+		}
 		int timeout = -1;
 		if (deadline >= 0)
 			timeout = ms_until(deadline);
@@ -294,7 +303,7 @@ loop(struct tui *t)
 			if (rev || (deadline >= 0 && now >= deadline))
 				session_handle(s, rev);
 		}
-		if (sweeping) {
+		if (nsw > 0) {
 			if (rc <= 0)
 				for (int i = 0; i < nsw; i++)
 					pf[3 + i].revents = 0;
@@ -302,6 +311,9 @@ loop(struct tui *t)
 		}
 		if (checking && rc > 0 && pf[2].revents)
 			dlv_handle(t);
+		if (jfd >= 0 && rc > 0 && pf[jslot].revents && t->over != SCREEN_NONE &&
+		    ui_screen[t->over] == js)
+			js->job_ready(t);
 		if (rc > 0 && (pf[0].revents & (POLLHUP | POLLERR | POLLNVAL)) &&
 		    !(pf[0].revents & POLLIN))
 			break;	/* the terminal went away */
@@ -311,6 +323,8 @@ loop(struct tui *t)
 			next_tick = now + TICK_MS / 1000.0;
 			t->spin++;
 			t->dirty |= DIRTY_HEADER | DIRTY_STEPS | DIRTY_FOOTER | DIRTY_DIAG;
+			if (jfd >= 0)
+				t->dirty |= DIRTY_OVERLAY;
 		} else if (!busy && !sweeping && !checking) {
 			next_tick = 0;
 		}

@@ -16,6 +16,13 @@ struct mx_result;
 struct tui_opts {
 	bool no_color;		/* --no-color or NO_COLOR */
 	const char *lab_name;	/* the lab scenario in use, NULL: none */
+	/* the config file of profiles (--config, or the default path):
+	 * `p` lists and loads its profiles, the form's Ctrl-P saves one */
+	const char *config_path;
+	/* the settings under the user's: the lab scenario's, or the
+	 * defaults.  A profile loads over these, and what a saved profile
+	 * or a fix's command line holds is what differs from them. */
+	const struct config *base;
 	/* tui_run_sweep() only: --mx, the mail domain's hosts, looked up
 	 * before curses starts (mx_lookup() blocks); swept in preference
 	 * order, moving on when no port of one answers.  NULL: cfg->host. */

@@ -458,16 +458,32 @@ void dlv_free(struct tui *t);	/* at the end of the TUI */
 struct form *form_settings(const struct config *cfg);
 struct form *form_password(const char *user, const char *where);
 struct form *form_save(const char *suggest);
-enum form_rc { FORM_MORE, FORM_DONE, FORM_CANCEL };
+/* FORM_PROFILE: the settings form's Ctrl-P, a profile name typed */
+enum form_rc { FORM_MORE, FORM_DONE, FORM_CANCEL, FORM_PROFILE };
 enum form_rc form_key(struct form *f, int ch, bool keycode);
 /* Draw into w (h x wd, inside its border); *cy, *cx: where the cursor
  * goes, -1 for none. */
 void form_draw(struct form *f, WINDOW *w, int h, int wd, int *cy, int *cx);
 void form_error(struct form *f, const char *msg);
+/* News on the error line (a profile saved); ends the name prompt. */
+void form_info(struct form *f, const char *msg);
 int form_height(const struct form *f);
 /* After FORM_DONE: apply the settings to cfg.  Returns 0, or -1 with a
  * reason in err (the form stays open). */
 int form_apply(struct form *f, struct config *cfg, char *err, size_t errlen);
+/*
+ * The settings the form holds, over cur, in out (a new struct config, the
+ * caller frees it): the form is read as the command line it stands for
+ * and parsed by options_parse(), so it refuses what the command line
+ * refuses, in its words.  Returns 0, or -1 with one line in err (shown
+ * in the form, the cursor on the field it names).
+ */
+int form_check(struct form *f, const struct config *cur, struct config *out,
+	       char *err, size_t errlen);
+/* Was a new password command typed (and no password)?  Run it then. */
+bool form_passcmd_changed(const struct form *f, const struct config *cur);
+/* After FORM_PROFILE: the name typed (new string). */
+char *form_profile_name(const struct form *f);
 /* After FORM_DONE on a prompt: the text typed (new string; the caller
  * wipes a password). */
 char *form_value(const struct form *f);

@@ -28,7 +28,9 @@ class Server:
         os.makedirs(self.state, exist_ok=True)
         with open(os.path.join(self.state, "password"), "w") as f:
             f.write(lib.PASSWORD)
-        names = ["sub", "open", "implicit", "implicit-noint", "implicit-clientcert", "size"]
+        names = ["sub", "open", "implicit", "implicit-noint", "implicit-clientcert", "size",
+                 "implicit-authtls", "ascii", "relay", "noplain", "calllimit", "proxy",
+                 "size-nosize"]
         want = {n: lib.free_port() for n in names}
         self.proc = subprocess.Popen(
             [PY, os.path.join(lib.HERE, "aiosmtpd_server.py"), self.state, self.certs,
@@ -47,8 +49,10 @@ class Server:
             self.stop()
             raise Skip("aiosmtpd did not start: %s %s" % (line.strip(), err))
         for k, p in self.ports.items():
+            # the PROXY listener greets no one without a header
             if not lib.wait_port(p, proc=self.proc,
-                                 banner=None if k.startswith("implicit") else HOST):
+                                 banner=None if k.startswith("implicit") or k == "proxy"
+                                 else HOST):
                 self.stop()
                 raise Skip("aiosmtpd port %d does not answer" % p)
         return self
@@ -78,6 +82,7 @@ def cases(srv, state, certs):
     me = ["--to", "alice@" + DOMAIN]
     foreign = ["--to", "bob@example.org"]
     implicit = ["--tls", "implicit"]
+    plain = ["--tls", "none"]
 
     def delivered(rep):
         ok = lib.wait_for(lambda: "smtpdx test message" in srv.delivered(), 10)
@@ -108,4 +113,41 @@ def cases(srv, state, certs):
          "tls.client_cert_required", None, None),
         ("size-limit", base("size") + login + me, ("mail.size_exceeded", "data.size_exceeded"),
          "552 Error: message size exceeds fixed maximum message size", None),
+        # auth_require_tls (the default) on an implicit-TLS listener: AUTH
+        # hidden although the session is encrypted
+        ("implicit-auth-hidden", base("implicit-authtls") + implicit + login + me,
+         "auth.not_offered", None, None),
+        # require_starttls, a client that never starts TLS
+        ("plaintext-mail", base("sub") + plain + me, "mail.tls_required",
+         "530 Must issue a STARTTLS command first", None),
+        ("plaintext-auth", base("sub") + plain + login + me + ["--allow-plaintext-auth"],
+         "auth.requires_tls", None, None),
+        # the docs' handler: '550 not relaying to that domain'
+        ("relay-doc-handler-no-login", base("relay") + foreign, "rcpt.relay_denied",
+         "550 not relaying to that domain", None),
+        ("relay-doc-handler-login", base("relay") + login + foreign, "rcpt.relay_denied",
+         "550 not relaying to that domain", None),
+        # auth_exclude_mechanism=["PLAIN"]: LOGIN is used; PLAIN asked for
+        # is not there
+        ("auth-exclude-plain", base("noplain") + login + me, None, None, None),
+        ("auth-exclude-plain-asked", base("noplain") + login + me + ["--auth", "plain"],
+         "auth.mech_unsupported", None, None),
+        # enable_SMTPUTF8=False: a UTF-8 recipient, a UTF-8 sender
+        ("utf8-recipient", base("ascii") + login + ["--to", "b\u00f8b@" + DOMAIN],
+         "rcpt.smtputf8_required", "500 Error: strict ASCII mode", None),
+        ("utf8-sender", base("ascii") + login + me + ["-f", "\u00e5lice@" + DOMAIN],
+         "mail.smtputf8_required", "500 Error: strict ASCII mode", None),
+        # SMTPUTF8 offered (Controller's default): the address is valid,
+        # and the handler's own refusal stands
+        ("utf8-recipient-offered", base("open") + login + ["--to", "b\u00f8b@" + DOMAIN],
+         "rcpt.unknown_user", "550 5.1.1", None),
+        # command_call_limit {"EHLO": 1}: the EHLO after STARTTLS
+        ("command-call-limit", base("calllimit") + login + me, "session.command_limit",
+         "421 4.7.0 EHLO sent too many times", None),
+        # proxy_protocol_timeout: no greeting, closed after 3 s
+        ("proxy-protocol-listener", base("proxy") + login + me, "session.closed",
+         None, None),
+        # data_size_limit without SIZE in EHLO: refused after the message
+        ("size-limit-data", base("size-nosize") + login + me, "data.size_exceeded",
+         "552 Error: Too much mail data", None),
     ]

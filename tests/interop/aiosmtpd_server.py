@@ -46,6 +46,27 @@ class Handler:
         return "250 Message accepted for delivery"
 
 
+class RelayHandler(Handler):
+    """aiosmtpd's documented handler (docs/controller.rst): every domain
+    but its own refused with '550 not relaying to that domain', logged in
+    or not."""
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        if not address.lower().endswith("@" + DOMAIN):
+            return "550 not relaying to that domain"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+class NoSizeHandler(Handler):
+    """A size limit (data_size_limit) whose SIZE line an EHLO hook took
+    out: the client learns of the limit only after the message."""
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return [r for r in responses if not r.startswith("250-SIZE")]
+
+
 def context(chain, verify_client=False):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(os.path.join(CERTS, chain), os.path.join(CERTS, "leaf.key"))
@@ -73,12 +94,26 @@ SERVERS = {
     "implicit-noint": dict(ssl_context=context("leaf.pem")),
     "implicit-clientcert": dict(ssl_context=context("chain.pem", True)),
     "size": dict(tls_context=context("chain.pem"), data_size_limit=200),
+    # implicit TLS with aiosmtpd's default auth_require_tls=True: it does
+    # not know the listener's ssl_context is TLS and hides AUTH
+    "implicit-authtls": dict(ssl_context=context("chain.pem")),
+    # enable_SMTPUTF8=False (the SMTP class's default; Controller turns
+    # it on): no SMTPUTF8 in EHLO, strict ASCII
+    "ascii": dict(tls_context=context("chain.pem"), enable_SMTPUTF8=False),
+    "relay": dict(tls_context=context("chain.pem"), handler=RelayHandler()),
+    "noplain": dict(tls_context=context("chain.pem"), auth_exclude_mechanism=["PLAIN"]),
+    # EHLO allowed once a session: the EHLO after STARTTLS is one too many
+    "calllimit": dict(tls_context=context("chain.pem"), command_call_limit={"EHLO": 1}),
+    # a listener behind a load balancer: waits 3 s for a PROXY header
+    "proxy": dict(tls_context=context("chain.pem"), proxy_protocol_timeout=3),
+    "size-nosize": dict(tls_context=context("chain.pem"), data_size_limit=200,
+                        handler=NoSizeHandler()),
 }
 
 controllers = []
 ports = json.loads(sys.argv[3])
 for name, kw in SERVERS.items():
-    c = Controller(Handler(), port=ports[name], **COMMON, **kw)
+    c = Controller(kw.pop("handler", Handler()), port=ports[name], **COMMON, **kw)
     try:
         c.start()
     except Exception as e:               # the port was taken meanwhile

@@ -16,7 +16,8 @@ DOMAIN = "exim.test"
 HOST = "mx." + DOMAIN
 UID = 64911   # Debian-exim inside the namespace only; owns the state dir
 PORTS = ["sub", "implicit", "noint", "clientcert", "size", "rate", "grey",
-         "temp", "mailtemp", "authreq"]
+         "temp", "mailtemp", "authreq", "sverify", "adminpro", "mailrate",
+         "connectdeny", "dnsbl", "heloverify"]
 
 CONFIG = r"""
 # smtpdx interop: an Exim of its own (tests/interop/exim.py)
@@ -42,17 +43,31 @@ tls_certificate = ${if eq{$received_port}{@noint@}{@certs@/leaf.pem}{@certs@/cha
 tls_privatekey = @certs@/leaf.key
 tls_verify_hosts = ${if eq{$received_port}{@clientcert@}{*}{}}
 tls_verify_certificates = @certs@/ca.pem
+acl_smtp_connect = acl_connect
 acl_smtp_mail = acl_mail
 acl_smtp_rcpt = acl_rcpt
 
 begin acl
 
+acl_connect:
+  deny    condition = ${if eq{$received_port}{@connectdeny@}{yes}{no}}
+  accept
+
 acl_mail:
+  # HELO verification (the EHLO name must resolve to the client's
+  # address), as a MAIL ACL does it; Exim's own reply
+  deny    condition = ${if eq{$received_port}{@heloverify@}{yes}{no}}
+          !verify = helo
   deny    condition = ${if eq{$received_port}{@authreq@}{yes}{no}}
           !authenticated = *
           message = 530 5.7.0 Authentication required
   defer   condition = ${if eq{$received_port}{@mailtemp@}{yes}{no}}
           message = 451 4.3.0 Temporary local problem - please try later
+  # the ratelimit example of Exim's spec (chapter 'Rate limiting')
+  deny    condition = ${if eq{$received_port}{@mailrate@}{yes}{no}}
+          ratelimit = 0 / 1h / strict
+          message = Sender rate exceeds $sender_rate_limit messages \
+                    per $sender_rate_period
   accept
 
 acl_rcpt:
@@ -63,6 +78,16 @@ acl_rcpt:
           message = 450 4.7.1 Greylisted, please try again later
   defer   condition = ${if eq{$received_port}{@temp@}{yes}{no}}
           message = 451 4.3.0 Temporary local problem - please try later
+  # configure.default's dnslists message, word for word (the list is
+  # named, not looked up: no DNS here)
+  deny    condition = ${if eq{$received_port}{@dnsbl@}{yes}{no}}
+          message = rejected because $sender_host_address is in a black list \
+                    at bl.example.test\nListed: see http://bl.example.test/
+  # a bare deny: Exim's own "Administrative prohibition"
+  deny    condition = ${if eq{$received_port}{@adminpro@}{yes}{no}}
+  # sender verification: a sender Exim cannot route
+  deny    condition = ${if eq{$received_port}{@sverify@}{yes}{no}}
+          !verify = sender
   deny    domains = nullmx.test
           message = 556 5.1.10 Recipient address rejected: domain nullmx.test does not accept mail (null MX)
   deny    domains = +local_domains
@@ -162,7 +187,8 @@ class Server:
             start_new_session=True)
         for k, p in self.ports.items():
             if not lib.wait_port(p, proc=self.proc,
-                                 banner=None if k == "implicit" else HOST):
+                                 banner=None if k in ("implicit", "connectdeny")
+                                 else HOST):
                 self.stop()
                 raise Skip("Exim did not start: " + self.why())
         return self
@@ -239,4 +265,29 @@ def cases(srv, state, certs):
          "451 4.3.0 Temporary local problem", None),
         ("null-mx-556", base("sub") + login + ["--to", "x@nullmx.test"],
          "rcpt.domain_no_mail", "556 5.1.10", None),
+        # 'deny !verify = sender': the sender is refused at RCPT, with
+        # "Unrouteable address" (about the sender) among the lines
+        ("sender-verify-failed", base("sverify") + login + me + ["-f", "nobody@" + DOMAIN],
+         "mail.sender_rejected", "Sender verify failed", None),
+        ("sender-verify-ok", base("sverify") + login + me, None, None, None),
+        # a bare deny in the RCPT ACL: no reason given
+        ("administrative-prohibition", base("adminpro") + login + me,
+         "rcpt.rejected", "550 Administrative prohibition", None),
+        ("dnsbl-default-message", base("dnsbl") + login + me, "rcpt.blocklisted",
+         "is in a black list at bl.example.test", None),
+        # '!verify = helo' in the MAIL ACL: the EHLO name does not resolve
+        # to 127.0.0.1; Exim's bare deny names no reason, and the
+        # explanation names the EHLO name among the causes
+        ("helo-verify-failed", base("heloverify") + login + me, "mail.sender_rejected",
+         "550 Administrative prohibition",
+         lambda rep: ("EHLO name" in (rep["diagnoses"][0].get("explanation") or ""),
+                      "the explanation does not name the EHLO name")),
+        ("helo-verify-literal", base("heloverify") + login + me + ["--helo", "[127.0.0.1]"],
+         None, None, None),
+        # a bare deny in the connect ACL
+        ("connect-denied", base("connectdeny") + login + me, "greeting.rejected",
+         "550 Administrative prohibition", None),
+        # the spec's ratelimit example, as a deny in the MAIL ACL
+        ("rate-limit-mail-deny", base("mailrate") + login + me, "session.rate_limited",
+         "550 Sender rate exceeds", None),
     ]

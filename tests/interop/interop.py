@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """interop.py - smtpdx against real MTAs nobody here wrote (issue 9):
 Exim 4 and OpenSMTPD (Debian packages extracted, never installed), aiosmtpd
-(Debian's python3-aiosmtpd), Haraka (npm), Postfix's smtp-sink, and a
+(Debian's python3-aiosmtpd), Haraka and Nodemailer's smtp-server (npm), Postfix's smtp-sink, and a
 replay server that speaks dialogues taken from the SMTP tests of curl,
 CPython, swaks and Go.
 
@@ -12,7 +12,7 @@ counted as skipped.  A server that cannot run here has all its cases
 skipped with the reason.  Ends in "N passed, M failed, K skipped".
 
 Environment: INTEROP_ONLY=exim,replay runs only those servers (module
-names: exim, opensmtpd, aio, haraka, sink, replay); INTEROP_KEEP=1 keeps
+names: exim, opensmtpd, aio, haraka, smtpserver, sink, replay); INTEROP_KEEP=1 keeps
 the state directory; INTEROP_JOBS (6) smtpdx runs at once."""
 
 import concurrent.futures
@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib                                   # noqa: E402
 from fetchdeb import Skip                    # noqa: E402
 
-SERVERS = ["exim", "opensmtpd", "aio", "haraka", "sink", "replay"]
+SERVERS = ["exim", "opensmtpd", "aio", "haraka", "smtpserver", "sink", "replay"]
 
 
 # smtpdx runs at once, over all servers (they start in parallel): the

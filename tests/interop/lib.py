@@ -345,6 +345,13 @@ def server_said(rep, text):
                for t in (rep or {}).get("transcript", []))
 
 
+def error_fix(rep):
+    """The first error diagnosis's fix, or ''."""
+    errs = [d for d in (rep or {}).get("diagnoses", [])
+            if d.get("severity") == "error"]
+    return errs[0].get("fix", "") if errs else ""
+
+
 def fix_lacks(text, why):
     """A check: the first error's fix does not say `text` (advice the
     session already followed, or that cannot help)."""

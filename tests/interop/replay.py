@@ -282,6 +282,19 @@ def never_ok(*steps):
     return check
 
 
+def cpython_571(c, mech, initial):
+    """CPython test_smtplib SimSMTPAUTHInitialResponseChannel: anything
+    but the expected AUTH PLAIN initial response gets a 571."""
+    c.send("571 Bad authentication\r\n")
+
+
+def cpython_504(c, mech, initial):
+    """CPython test_smtplib SimSMTPChannel.smtp_AUTH: a mechanism it has
+    no _auth_ method for (its text has the two spaces)."""
+    c.send("504 Command parameter not implemented: unsupported  "
+           "authentication mechanism '_auth_%s'\r\n" % mech.lower())
+
+
 def dialogues():
     """(name, Dialogue, extra smtpdx args, expected id(s), evidence[,
     a check of the report]).  421 (service closing) may be named for the
@@ -387,6 +400,20 @@ def dialogues():
          D(on={"RCPT": "550 5.1.1 <nobody@replay.test>: Recipient address rejected: User unknown\r\n",
                "DATA": "503-something went wrong related to pipelining\r\n503 something went wrong\r\n"}),
          ["--to", "nobody@replay.test"], "rcpt.unknown_user", "550 5.1.1"),
+        # CPython test_smtplib BadHELOServerTests: greeting "199 no hello
+        # for you!" (no SMTP greeting code)
+        ("cpython-greeting-199", D(greeting="199 no hello for you!\r\n"), [],
+         "greeting.not_smtp", "199 no hello for you!"),
+        # CPython TooLongLineTests: '250 OK' and 16384 dots as the greeting
+        ("cpython-greeting-too-long", D(greeting="250 OK" + "." * 16384 + "\n"), [],
+         ("proto.sync_error", "proto.line_too_long"), "250 OK"),
+        # CPython test_with_statement_QUIT_failure: 421 to QUIT after the
+        # message was taken: the session did its work
+        ("cpython-quit-421", D(on={"QUIT": "421 QUIT FAILED\r\n"}), login, None, None),
+        ("cpython-auth-571", D(auth=cpython_571), login + ["--auth", "plain"],
+         "auth.failed", "571 Bad authentication"),
+        ("cpython-auth-504-unsupported", D(auth=cpython_504), login + ["--auth", "plain"],
+         "auth.mech_unsupported", "504 Command parameter not implemented"),
         # RFC 7504: 556 5.1.10 for a domain with a null MX
         ("rcpt-556-null-mx", D(on={"RCPT": "556 5.1.10 <x@nullmx.test>: Recipient address rejected: Domain has null MX\r\n"}),
          ["--to", "x@nullmx.test"], "rcpt.domain_no_mail", "556 5.1.10"),

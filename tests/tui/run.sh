@@ -1498,7 +1498,7 @@ t_picker() {
 	keys "$1" r
 	wait_for "$1" "FAILED: auth.failed"
 }
-check w1 "L: the scenarios grouped by stage with difficulty and goal; Enter restarts the session on the chosen one" t_picker
+check g1 "L: the scenarios grouped by stage with difficulty and goal; Enter restarts the session on the chosen one" t_picker
 
 t_mystery() {
 	title=$($BIN --list-diagnoses | awk -F '\t' '$1 == "auth.failed" { print $2 }')
@@ -1541,7 +1541,7 @@ t_mystery() {
 	grep -q '^mystery 1 1$' "$f"
 	grep -q '^done auth.failed$' "$f"
 }
-check w2 "--lab mystery: the scenario and its diagnosis nowhere until named (d), then shown with the tree; the score kept 0600" t_mystery
+check g2 "--lab mystery: the scenario and its diagnosis nowhere until named (d), then shown with the tree; the score kept 0600" t_mystery
 
 t_fixit() {
 	start "$1" 110x40 -- --lab fixit:tls.expected_implicit
@@ -1558,6 +1558,32 @@ t_fixit() {
 	wait_for "$1" "Settings"
 	keys "$1" Down Down Right
 	wait_for "$1" "implicit"
+
+# the settings form's field for OPTION's label: Down until it is selected
+# (the selected field's help line is shown under the fields)
+form_seek() {
+	i=0
+	while not screen_has "$1" "$2" && [ $i -lt 40 ]; do
+		keys "$1" Down
+		i=$((i + 1))
+		sleep 0.05
+	done
+	has "$1" "$2"
+}
+
+t_form_new() {
+	start "$1" 80x24 -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" e
+	wait_for "$1" "Settings"
+	# a new field, refused in the command line's own words
+	form_seek "$1" "NEVER, or SUCCESS,FAILURE,DELAY"
+	text "$1" "sometimes"
+	keys "$1" C-s
+	wait_for "$1" "--notify wants NEVER, or a list of SUCCESS,FAILURE,DELAY"
+	has "$1" "Settings"
+	keys "$1" C-u
+	text "$1" "success"
 	keys "$1" C-s
 	wait_for "$1" "New settings"
 	keys "$1" r
@@ -1565,7 +1591,7 @@ t_fixit() {
 	wait_for "$1" "Fixed: the session passes"
 	grep -q '^fixed 1$' "$XDG_STATE_HOME/smtpdx/workshop"
 }
-check w3 "--lab fixit: the session fails, h gives hints one at a time, the fix through e passes" t_fixit
+check g3 "--lab fixit: the session fails, h gives hints one at a time, the fix through e passes" t_fixit
 
 t_fixit_server() {
 	start "$1" 110x40 -- --lab ok
@@ -1579,7 +1605,153 @@ t_fixit_server() {
 	keys "$1" f
 	wait_for "$1" "the fix is on the server's side: On the server: renew"
 }
-check w4 "fix-it on a server-side scenario says the fix is on the server, and what it is" t_fixit_server
+check g4 "fix-it on a server-side scenario says the fix is on the server, and what it is" t_fixit_server
+
+	seek "$1" "NOTIFY=SUCCESS"
+	# TLS mode implicit on the STARTTLS port: the lab's diagnosis
+	keys "$1" e
+	wait_for "$1" "Settings"
+	keys "$1" Down Down Right
+	wait_for "$1" "‹ implicit ›"
+	keys "$1" C-s
+	wait_for "$1" "New settings"
+	keys "$1" r
+	wait_for "$1" "FAILED: tls.expected_starttls"
+}
+check p1 "e: a new field (notify) refused as the CLI refuses it, then sent; TLS implicit fails as tls.expected_starttls" t_form_new
+
+t_profile_roundtrip() {
+	xdg="$TMP/xdg-$1"
+	start "$1" 80x24 XDG_CONFIG_HOME=$xdg -- --lab ok
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" p
+	wait_for "$1" "No profiles in this file yet"
+	keys "$1" Escape
+	keys "$1" e
+	wait_for "$1" "Settings"
+	form_seek "$1" "yes: send with BDAT"
+	keys "$1" Right
+	form_seek "$1" "NEVER, or SUCCESS,FAILURE,DELAY"
+	text "$1" "SUCCESS,DELAY"
+	keys "$1" C-p
+	wait_for "$1" "Profile name"
+	text "$1" "workshop"
+	keys "$1" Enter
+	wait_for "$1" "Saved [profile workshop]"
+	f="$xdg/smtpdx/config"
+	[ "$(stat -c %a "$f")" = 600 ]
+	[ "$(stat -c %a "$xdg/smtpdx")" = 700 ]
+	grep -qx "\[profile workshop\]" "$f"
+	grep -qx "notify = SUCCESS,DELAY" "$f"
+	grep -qx "bdat = yes" "$f"
+	not grep -q "lab-Secret-42" "$f"
+	not grep -q "^password *=" "$f"
+	# the same name again: asked first; n keeps it
+	keys "$1" C-p
+	wait_for "$1" "Profile name"
+	text "$1" "workshop"
+	keys "$1" Enter
+	wait_for "$1" "Replace [profile workshop]"
+	keys "$1" n
+	wait_for "$1" "is as it was"
+	# Esc: the settings as they were, nothing of the profile
+	keys "$1" Escape
+	wait_for "$1" "Nothing sent yet"
+	# back through the picker
+	keys "$1" p
+	wait_for "$1" "Profiles"
+	has "$1" "workshop"
+	has "$1" "notify = SUCCESS,DELAY"
+	keys "$1" Enter
+	wait_for "$1" "Loaded [profile workshop]"
+	keys "$1" r
+	wait_for "$1" "PASSED"
+	seek "$1" "NOTIFY=SUCCESS,DELAY"
+	seek "$1" "BDAT"
+}
+check p2 "Ctrl-P in e saves a [profile] (0600, no password, asks before replacing); p lists it and loads it back" t_profile_roundtrip
+
+t_findfix() {
+	start "$1" 80x24 -- --lab tls.expected_implicit
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" f
+	wait_for "$1" "r runs it to the end first"
+	keys "$1" r
+	wait_for "$1" "FAILED: tls.expected_implicit"
+	keys "$1" f
+	wait_for "$1" "The fix"
+	has "$1" "smtpdx --lab tls.expected_implicit --tls implicit"
+	has "$1" "✓ --tls implicit"
+	keys "$1" a
+	wait_for "$1" "Applied --tls implicit"
+	keys "$1" r
+	wait_for "$1" "PASSED"
+}
+check p3 "f on a failed lab session shows the fix as a command line; a applies it and the session passes" t_findfix
+
+# the smtpdx process under a pane, however deep (a namespace puts
+# unshare and shells between)
+deep_smtpdx() {
+	todo=$(T display-message -p -t "$1" '#{pane_pid}')
+	while [ -n "$todo" ]; do
+		next=""
+		for p in $todo; do
+			if [ "$(cat /proc/$p/comm 2>/dev/null)" = smtpdx ]; then
+				echo "$p"
+				return 0
+			fi
+			next="$next $(pgrep -P "$p" | tr '\n' ' ')"
+		done
+		todo=$(echo $next)
+	done
+	return 1
+}
+
+t_findfix_abandon() {
+	if ! sh tests/netns.sh --probe 2>/dev/null; then
+		skipped=$((skipped + 1))
+		echo "# skip: no network namespace here"
+		return 0
+	fi
+	# in a namespace of its own: 587 and 2525 accept and never speak, so
+	# find-fix's sweep of the other ports waits out its timeout
+	cat >"$TMP/silent.sh" <<'EOS'
+/usr/bin/python3 -c '
+import socket, time
+ls = []
+for p in (587, 2525):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", p)); s.listen(16); ls.append(s)
+open("'"$1"'", "w").close()
+time.sleep(600)' &
+while [ ! -e "$1" ]; do sleep 0.05; done
+shift
+exec "$@"
+EOS
+	IN_NS="sh $PWD/tests/netns.sh sh $TMP/silent.sh $TMP/ready-$1" \
+		start "$1" 80x24 -- 127.0.0.1 --timeout 4
+	wait_for "$1" "Nothing sent yet"
+	keys "$1" r
+	wait_for "$1" "FAILED: greeting.timeout"
+	pid=$(deep_smtpdx "$1")
+	before=$(pgrep -P "$pid" | wc -l)
+	keys "$1" f
+	wait_for "$1" "working…"
+	# the UI answers while it works: the clock goes on
+	wait_re "$1" "working… [1-9] s"
+	[ "$(pgrep -P "$pid" | wc -l)" -gt "$before" ]
+	keys "$1" Escape
+	wait_for "$1" "Find-fix abandoned"
+	i=0
+	while [ "$(pgrep -P "$pid" | wc -l)" -gt "$before" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ "$(pgrep -P "$pid" | wc -l)" -eq "$before" ]
+	keys "$1" q
+	wait_for "$1" "EXITED"
+}
+check p4 "f runs find-fix without freezing the UI (working… and its clock); Esc abandons it and its process is gone" t_findfix_abandon
 
 echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]
