@@ -114,6 +114,15 @@ config_port(const struct config *c)
 }
 
 int
+config_mapped_port(const struct config *c, int role)
+{
+	for (int i = 0; i < c->nportmap; i++)
+		if (c->portmap[i].role == role)
+			return c->portmap[i].port;
+	return role;
+}
+
+int
 config_role_port(const struct config *c)
 {
 	return c->role_port ? c->role_port : config_port(c);

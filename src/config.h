@@ -27,6 +27,7 @@ enum family { FAM_ANY, FAM_V4, FAM_V6 };
 enum proxy_kind { PX_NONE, PX_SOCKS5, PX_SOCKS5H, PX_HTTP };
 
 #define MAX_RCPT 32
+#define CONFIG_MAX_PORTMAP 8
 
 struct config {
 	char *host;		/* as the user named it; NULL until set */
@@ -78,12 +79,20 @@ struct config {
 	/* --cert, --key: a client certificate for the TLS handshake */
 	char *cert, *key;	/* PEM files, or NULL */
 	char *key_pass;		/* secret: an encrypted key's passphrase */
+	/* the lab's mail host (issue 14): the port number each of its
+	 * loopback listeners stands for; --sweep probes "587" at the port
+	 * that plays 587.  Empty outside the lab. */
+	struct { int role, port; } portmap[CONFIG_MAX_PORTMAP];
+	int nportmap;
 	/* where settings came from, by the names the user gave (for a
 	 * profile or a command line written back; the session reads none) */
 	char *provider;		/* --provider NAME, or NULL */
 	char *password_command;	/* --password-command CMD (not a secret) */
 	char *body_file, *data_file;	/* --body FILE, --data FILE */
 };
+
+/* The port that plays role (the lab's mail host), or role itself. */
+int config_mapped_port(const struct config *c, int role);
 
 enum { DSN_RET_NONE, DSN_RET_FULL, DSN_RET_HDRS };
 

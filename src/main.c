@@ -145,6 +145,12 @@ handout_markdown(FILE *out)
 	       "- Your own client: `smtpdx --lab ok --lab-server ca.pem -p 2525` "
 	       "serves the\n  lab on port 2525 for swaks, curl or a mail "
 	       "program (trust ca.pem).\n"
+	       "- Every scenario at once: `smtpdx --lab all --lab-server ca.pem "
+	       "-p 2500` prints\n  a table of ports; each client that connects "
+	       "gets a report card (did it\n  verify the certificate, keep the "
+	       "password off plaintext, ...).\n"
+	       "- Which port? `w` in the TUI (or `--sweep`) advises on the lab's "
+	       "own mail host:\n  `smtpdx --lab ports.587-blocked`, then `w`.\n"
 	       "- Workshop modes: `L` in the TUI picks a scenario by stage; "
 	       "`smtpdx --lab mystery`\n  hides the scenario until you name "
 	       "the diagnosis; `smtpdx --lab fixit` gives\n  wrong client "
@@ -671,7 +677,7 @@ run_advisor(struct config *cfg, const struct options *o, bool json, bool color,
 	char err[256];
 
 	if (o->sweep) {
-		if (o->lab && !o->ports) {
+		if (o->lab && !o->ports && !cfg->nportmap) {
 			ports[nports++] = cfg->port;
 		} else if ((nports = sweep_parse_ports(o->ports ? o->ports :
 				SWEEP_DEFAULT_PORTS, ports, SWEEP_MAX_PORTS, err,
@@ -870,8 +876,9 @@ run_advisor_tui(struct config *cfg, const struct options *o, bool no_color,
 
 	if (cfg->mx && !(o->set & OB_PORT))
 		cfg->port = 25;
-	if (!o->sweep || (o->lab && !o->ports)) {
-		/* --mx alone: its one port; --lab --sweep: the lab's */
+	if (!o->sweep || (o->lab && !o->ports && !cfg->nportmap)) {
+		/* --mx alone: its one port; --lab --sweep: the lab's (its
+		 * mail host plays the usual ports: those, then) */
 		snprintf(list, sizeof list, "%d", config_port(cfg));
 		plist = list;
 	}
@@ -904,7 +911,7 @@ run_advisor_tui(struct config *cfg, const struct options *o, bool no_color,
 /* --lab-server: hand the lab to another client (swaks, curl, a test). */
 static int
 serve_lab(const struct lab_server *ls, const struct lab_scenario *sc,
-	  const char *cafile)
+	  const char *cafile, const char *card_file)
 {
 	char deflt[256];
 	if (!cafile) {
@@ -933,13 +940,35 @@ serve_lab(const struct lab_server *ls, const struct lab_scenario *sc,
 	}
 	/* the first line is the port, alone: scripts read it */
 	printf("%d\n", ls->port);
-	printf("# lab scenario %s on 127.0.0.1 port %d (%s)\n"
-	       "# login: user %s, password %s\n"
+	if (sc)
+		printf("# lab scenario %s on 127.0.0.1 port %d (%s)\n", sc->name,
+		       ls->port, sc->flags & LF_IMPLICIT ? "implicit TLS" : "STARTTLS");
+	else if (ls->want_port)
+		printf("# every lab scenario, one port each, on 127.0.0.1 ports "
+		       "%d-%d\n", ls->all[0].port, ls->all[ls->nall - 1].port);
+	else
+		printf("# every lab scenario, one port each, on 127.0.0.1 (the "
+		       "ports below)\n");
+	printf("# login: user %s, password %s\n"
 	       "# CA: %s (trust it: swaks --tls-ca-path, curl --cacert); "
-	       "server name %s\n",
-	       sc->name, ls->port, sc->flags & LF_IMPLICIT ? "implicit TLS" :
-	       "STARTTLS", LAB_USER, LAB_PASSWORD, cafile, LAB_SERVERNAME);
+	       "server name %s\n", LAB_USER, LAB_PASSWORD, cafile, LAB_SERVERNAME);
 	printf("# client certificate: --cert %s --key %s\n", client, client);
+	if (!sc) {
+		/* the table: one line per port, what to try there */
+		printf("# %-5s  %-8s  %-28s  %s\n", "port", "TLS", "scenario",
+		       "what to try");
+		for (int i = 0; i < ls->nall; i++) {
+			const struct lab_scenario *s = ls->all[i].sc;
+			printf("# %-5d  %-8s  %-28s  %s\n", ls->all[i].port,
+			       s->flags & LF_REFUSE ? "refused" :
+			       s->flags & LF_BACKLOG_FULL ? "dropped" :
+			       s->flags & LF_IMPLICIT ? "implicit" : "starttls",
+			       s->name, s->desc);
+		}
+	}
+	printf("# a report card per connection follows (how careful the client "
+	       "was)%s%s\n", card_file ? "; JSON lines in " : "",
+	       card_file ? card_file : "");
 	fflush(stdout);
 	sigset_t set;
 	int sig;
@@ -969,6 +998,7 @@ lab_switch(void *ctx, const char *name, struct config *cfg, char *err,
 	}
 	lab_stop(ls);
 	memset(ls, 0, sizeof *ls);
+	ls->mailhost = true;	/* w sweeps the lab's own ports */
 	if (lab_start(sc, ls, err, errlen) < 0)
 		return -1;
 	struct config fresh;
@@ -1171,8 +1201,9 @@ main(int argc, char **argv)
 			if (lab_pick)
 				name = lab_pick->name;
 		}
-		const struct lab_scenario *sc = lab_find(name);
-		if (!sc) {
+		const struct lab_scenario *sc = strcmp(name, "all") ?
+						lab_find(name) : NULL;
+		if (!sc && strcmp(name, "all")) {
 			fprintf(stderr, "smtpdx: no lab scenario '%s' (smtpdx --lab list)\n",
 				name);
 			options_free(&o);
@@ -1180,6 +1211,47 @@ main(int argc, char **argv)
 		}
 		if (o.lab_server && (o.set & OB_PORT))
 			ls.want_port = o.cfg.port;
+		if (o.lab_server) {
+			/* report cards: text on stdout, JSON lines to
+			 * --report-card FILE */
+			ls.card_fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+			ls.card_color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+			if (o.report_card) {
+				int fd = open(o.report_card, O_WRONLY | O_CREAT |
+					      O_APPEND | O_CLOEXEC, 0644);
+				if (fd < 0) {
+					fprintf(stderr, "smtpdx: --report-card %s: %s\n",
+						o.report_card, strerror(errno));
+					options_free(&o);
+					return EXIT_USAGE;
+				}
+				ls.card_json_fd = fd > 2 ? fd :
+					fcntl(fd, F_DUPFD_CLOEXEC, 3);
+			}
+		} else if (o.report_card) {
+			fprintf(stderr, "smtpdx: --report-card goes with "
+				"--lab-server\n");
+			options_free(&o);
+			return EXIT_USAGE;
+		}
+		if (!strcmp(name, "all")) {
+			if (!o.lab_server) {
+				fprintf(stderr, "smtpdx: --lab all goes with "
+					"--lab-server (every scenario, a port each)\n");
+				options_free(&o);
+				return EXIT_USAGE;
+			}
+			if (lab_start_all(&ls, err, sizeof err) < 0) {
+				fprintf(stderr, "smtpdx: lab: %s\n", err);
+				options_free(&o);
+				return ls.want_port ? EXIT_USAGE : EXIT_INTERNAL;
+			}
+			status = serve_lab(&ls, NULL, o.lab_server_ca, o.report_card);
+			goto out;
+		}
+		/* the whole mail host for --sweep and the TUI's `w`; a
+		 * --lab-server serves the one scenario */
+		ls.mailhost = !o.lab_server;
 		if (lab_start(sc, &ls, err, sizeof err) < 0) {
 			fprintf(stderr, "smtpdx: lab: %s\n", err);
 			options_free(&o);
@@ -1187,7 +1259,7 @@ main(int argc, char **argv)
 		}
 		lab_apply(sc, &ls, &cfg);
 		if (o.lab_server) {
-			status = serve_lab(&ls, sc, o.lab_server_ca);
+			status = serve_lab(&ls, sc, o.lab_server_ca, o.report_card);
 			goto out;
 		}
 	}

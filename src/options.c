@@ -27,7 +27,7 @@ enum {
 	O_TLS = 256, O_CAFILE, O_SERVERNAME, O_INSECURE, O_PASSFILE, O_AUTH,
 	O_PLAINAUTH, O_HELO, O_NOSEND, O_TIMEOUT, O_SWEEP, O_PORTS, O_MX,
 	O_BATCH, O_JSON, O_LAB, O_LIST, O_VERSION, O_NOCOLOR, O_TLSMIN,
-	O_LABSERVER, O_PROVIDER, O_POLICY, O_DELIVER, O_SENDINGIP, O_DKIMSEL, O_FINDFIX, O_PROFILE, O_CONFIG, O_PASSCMD,
+	O_LABSERVER, O_REPORTCARD, O_PROVIDER, O_POLICY, O_DELIVER, O_SENDINGIP, O_DKIMSEL, O_FINDFIX, O_PROFILE, O_CONFIG, O_PASSCMD,
 	O_PROXY, O_CERT, O_KEY, O_KEYPASSCMD,
 	O_BODY, O_HEADER, O_DATA, O_NOTIFY, O_RET, O_ENVID, O_REQUIRETLS, O_BDAT,
 	O_FORMAT,
@@ -58,6 +58,7 @@ static const struct option longopts[] = {
 	{ "lab", optional_argument, NULL, O_LAB },
 	{ "list-diagnoses", no_argument, NULL, O_LIST },
 	{ "lab-server", required_argument, NULL, O_LABSERVER },
+	{ "report-card", required_argument, NULL, O_REPORTCARD },
 	{ "provider", required_argument, NULL, O_PROVIDER },
 	{ "policy", required_argument, NULL, O_POLICY },
 	{ "deliverability", required_argument, NULL, O_DELIVER },
@@ -111,7 +112,7 @@ options_usage(FILE *out)
 "      --deliverability DOMAIN  SPF, DMARC, MTA-STS, TLS-RPT, DANE, reverse DNS\n"
 "      --fetch-back imaps://USER@HOST[:PORT]  read the message back (IMAP)\n"
 "      --body F --header H --data F  --bdat --requiretls --notify --ret --envid\n"
-"      --batch, --json   no TUI: text, or one JSON report\n"
+"      --batch, --json   no TUI: text, or one JSON report   --report-card F\n"
 "      --list-diagnoses  the catalog        --no-color  --version  --help\n"
 "      --lab-server [CA] [-p PORT]  the lab  --proxy URL  socks5[h]://, http://\n"
 "exit: 0 ok, 1 failure diagnosed, 2 usage, 3 internal, 4 interrupted.  man smtpdx\n", out);
@@ -431,6 +432,10 @@ options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
 			}
 			free(o->lab_server_ca);
 			o->lab_server_ca = xstrdup(optarg);
+			break;
+		case O_REPORTCARD:
+			free(o->report_card);
+			o->report_card = xstrdup(optarg);
 			break;
 		case O_PROVIDER:
 			if (strcmp(optarg, "list") && !provider_find(optarg))
@@ -996,6 +1001,7 @@ options_free(struct options *o)
 	free(o->ports);
 	free(o->password_file);
 	free(o->lab_server_ca);
+	free(o->report_card);
 	free(o->format);
 	free(o->provider);
 	free(o->policy_file);

@@ -41,6 +41,8 @@ struct options {
 	char *format;			/* --format (--lab handout): "markdown",
 					 * "html"; NULL: markdown */
 	bool lab_server;		/* --lab-server given (CAFILE or not) */
+	char *report_card;		/* --report-card FILE: the lab server's
+					 * cards as JSON lines, or NULL */
 	bool find_fix;			/* --find-fix */
 	char *profile;			/* --profile NAME */
 	char *config_file;		/* --config FILE */

@@ -716,6 +716,8 @@ static void
 json_sweep_port(struct buf *b, const struct sweep_port *p)
 {
 	buf_printf(b, "{\"port\":%d,", p->port);
+	if (p->played_by)	/* the lab's mail host: where it really listens */
+		buf_printf(b, "\"lab_port\":%d,", p->played_by);
 	json_kv_str(b, "status", p->ok ? "ok" : "fail", true);
 	json_kv_str(b, "speaks", sweep_speaks_name(p->speaks), true);
 	json_kv_str(b, "reach", sweep_reach_name(p->reach), true);

@@ -63,7 +63,9 @@ static struct sweep *
 start_alternatives(const struct session *s, const struct config *cfg)
 {
 	int ports[8];
-	int n = provider_alt_ports(cfg->host, config_port(cfg), ports, 8);
+	/* the lab's mail host: the number the session's port plays */
+	int n = provider_alt_ports(cfg->host, cfg->nportmap ?
+				   config_role_port(cfg) : config_port(cfg), ports, 8);
 	if (!n)
 		return NULL;
 	struct sweep *w = sweep_new(cfg, ports, n, SWEEP_SUBMISSION);
@@ -109,7 +111,10 @@ session_run_alt(struct session *s, const struct config *cfg,
 {
 	size_t shown = 0;
 	struct sweep *w = NULL;
-	bool alt_ok = !cfg->probe && !cfg->mx && !cfg->ca_pem && cfg->host;
+	/* not against a lab (its CA in memory) unless it is the lab's mail
+	 * host, whose other ports are its own listeners */
+	bool alt_ok = !cfg->probe && !cfg->mx && (!cfg->ca_pem || cfg->nportmap) &&
+		      cfg->host;
 
 	session_go(s, RUN_ALL);
 	for (;;) {

@@ -402,6 +402,13 @@ session_new(const struct config *cfg)
 	if (cfg->password)
 		secrets_protect();	/* the TUI's form, too */
 	config_copy(&s->cfg, cfg);
+	/* the lab's mail host (config.portmap): a port number it plays is
+	 * its listener's, however it was set (-p, the TUI's form) */
+	int at = config_mapped_port(&s->cfg, s->cfg.port);
+	if (at != s->cfg.port) {
+		s->cfg.role_port = s->cfg.port;
+		s->cfg.port = at;
+	}
 	s->tr.t0 = now_mono();
 	s->cur = -1;
 	s->tls_mode = config_tls(&s->cfg);

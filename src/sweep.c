@@ -260,7 +260,11 @@ start_session(struct sweep *w, int port, enum tls_mode mode)
 {
 	struct config c;
 	config_copy(&c, &w->base);
-	c.port = port;
+	/* the lab's mail host: "587" is a loopback listener that plays 587,
+	 * and the diagnoses reason about 587 */
+	c.port = config_mapped_port(&w->base, port);
+	if (c.port != port)
+		c.role_port = port;
 	c.tls = mode;
 	struct session *s = session_new(&c);
 	config_free(&c);
@@ -276,6 +280,11 @@ sweep_start(struct sweep *w)
 	w->started = true;
 	w->t0 = now_mono();
 	for (int i = 0; i < w->n; i++) {
+		int at = config_mapped_port(&w->base, w->p[i].port);
+		w->p[i].played_by = at != w->p[i].port ? at : 0;
+		if (at != w->p[i].port)
+			how(&w->p[i], "the lab plays port %d on 127.0.0.1 port %d",
+			    w->p[i].port, at);
 		w->p[i].state = SWS_IMPLICIT;
 		w->p[i].implicit = start_session(w, w->p[i].port, TLSM_IMPLICIT);
 	}

@@ -107,6 +107,8 @@ const char *sweep_reach_name(enum sweep_reach r);	/* "filtered", ... */
 
 struct sweep_port {
 	int port;
+	int played_by;		/* the lab's mail host: the loopback port that
+				 * plays this one (config.portmap); 0 outside */
 	enum sweep_reach reach;	/* how the network treated it */
 	enum sweep_state state;
 	enum sweep_speaks speaks;

@@ -71,7 +71,7 @@ done <"$tmp/opts"
 
 # --- lab scenarios the documents name exist
 grep -ohE -e '--lab[ =][a-z0-9][a-z0-9._-]*[a-z0-9]' README.md "$tmp/man.txt" |
-	sed -E 's/^--lab[ =]//' | grep -vx -e 'list' -e 'handout' -e 'mystery' -e 'fixit' | sort -u >"$tmp/labs"
+	sed -E 's/^--lab[ =]//' | grep -vx -e 'list' -e 'handout' -e 'mystery' -e 'fixit' -e 'all' | sort -u >"$tmp/labs"
 "$bin" --lab list 2>/dev/null | cut -f1 >"$tmp/known"
 bad=$(grep -vxF -f "$tmp/known" "$tmp/labs" || true)
 [ -s "$tmp/known" ] && [ -z "$bad" ]

@@ -61,6 +61,7 @@ policy|team port policy (--policy)|python3 tests/policy.py
 proxy|--proxy: SOCKS5 and HTTP CONNECT proxies of our own|python3 tests/proxy.py
 clientauth|client certificates, EXTERNAL, OAUTHBEARER and XOAUTH2|python3 tests/clientauth.py
 labcli|lab command line (list, handout, --lab-server -p)|python3 tests/lab_cli.py
+card|lab server: report cards, --lab all|python3 tests/report_card.py
 workshop|the lab as a workshop: goals, fix-it fixes pass, mystery refused in batch|python3 tests/workshop.py
 findfix|--find-fix|python3 tests/findfix.py
 profiles|profiles and --password-command|python3 tests/profiles.py

@@ -312,4 +312,26 @@ fi
 kill "$DLV_PID" 2>/dev/null
 wait "$DLV_PID" 2>/dev/null
 
+# 13. a report card: the lab server on a wrong-name certificate, graded
+# on two clients: curl --insecure (it fails the check) and curl trusting
+# the lab CA (it refuses the name: it passes)
+if command -v curl >/dev/null 2>&1; then
+	start report-card 80x40 --lab tls.cert_hostname_mismatch \
+		--lab-server "$TMP/ca-card.pem"
+	wait_for report-card "report card per connection" &&
+	port=$(T capture-pane -p -t report-card | head -n 1) &&
+	curl -s --insecure --ssl-reqd --url "smtp://127.0.0.1:$port" \
+		--mail-from alice@smtpdx.lab --mail-rcpt bob@smtpdx.lab \
+		--user alice:lab-Secret-42 -T /dev/null >/dev/null 2>&1
+	wait_for report-card "grade:" &&
+	{ curl -s --ssl-reqd --cacert "$TMP/ca-card.pem" \
+		--url "smtp://mail.smtpdx.lab:$port" \
+		--resolve "mail.smtpdx.lab:$port:127.0.0.1" \
+		--mail-from alice@smtpdx.lab --mail-rcpt bob@smtpdx.lab \
+		--user alice:lab-Secret-42 -T /dev/null >/dev/null 2>&1; true; } &&
+	wait_for report-card "hung up after the handshake" &&
+		snap report-card "smtpdx --lab tls.cert_hostname_mismatch --lab-server   (report cards)" ||
+		fail=1
+fi
+
 exit $fail

@@ -360,6 +360,85 @@ def netns_part(tmp):
                "exit %d" % p.returncode)
 
 
+def lab_host_part():
+    """--lab --sweep sweeps the lab's own mail host (issue 14): listeners
+    on loopback that play 587, 465, 2525 and 25, reported under the
+    numbers they play (lab_port: where they listen)."""
+    def lab_sweep(name):
+        p, wall = run(["--lab", name, "--sweep", "--json"])
+        try:
+            return p, json.loads(p.stdout.decode()), wall
+        except ValueError as e:
+            report(False, "--lab %s --sweep --json parses" % name, str(e))
+            return p, None, wall
+
+    p, r, _ = lab_sweep("ok")
+    if r:
+        eq("lab ok: the four usual ports swept", [e["port"] for e in r["sweep"]],
+           [587, 465, 2525, 25])
+        lp = [e.get("lab_port") for e in r["sweep"]]
+        report(all(isinstance(x, int) and x not in (587, 465, 2525, 25)
+                   for x in lp) and len(set(lp)) == 4,
+               "lab ok: each played by a loopback port of its own (lab_port)",
+               repr(lp))
+        ports = by_port(r)
+        eq("lab ok: 587 recommended, STARTTLS",
+           (r["recommendation"]["port"], r["recommendation"]["tls"]),
+           (587, "starttls"))
+        eq("lab ok: 465 speaks implicit TLS, usable",
+           (ports[465]["speaks"], ports[465]["usable"]), ("tls", True))
+        eq("lab ok: 2525 refused", ports[2525]["reach"], "refused")
+        eq("lab ok: 25 offers no AUTH", (ports[25]["speaks"], ports[25]["auth"]),
+           ("smtp", []))
+        eq("lab ok: exit 0", p.returncode, 0)
+
+    p, r, wall = lab_sweep("ports.587-blocked")
+    if r:
+        ports = by_port(r)
+        eq("ports.587-blocked: 465 recommended, implicit TLS",
+           (r["recommendation"]["port"], r["recommendation"]["tls"],
+            r["recommendation"]["rule"]), (465, "implicit", "465-implicit"))
+        eq("ports.587-blocked: 587 filtered (dropped: no answer, no RST)",
+           (ports[587]["reach"], ports[587]["speaks"]), ("filtered", "nothing"))
+        report(any("connect.timeout" == d["id"] for d in ports[587]["diagnoses"]),
+               "ports.587-blocked: 587 diagnosed connect.timeout")
+        report("587" in r["recommendation"]["why"] and
+               "Use port 465" in r["recommendation"]["why"],
+               "ports.587-blocked: the advice names 587's failure and 465")
+        report(wall < 3 * 3, "ports.587-blocked: one timeout for the sweep",
+               "%.1f s" % wall)
+        eq("ports.587-blocked: exit 0 (a port recommended)", p.returncode, 0)
+
+    p, r, _ = lab_sweep("ports.only-2525")
+    if r:
+        eq("ports.only-2525: 2525 recommended; the Linode pattern",
+           (r["recommendation"]["port"], r["recommendation"].get("network")),
+           (2525, "25-465-587-filtered"))
+
+    # the session on the dropped port: its fix names the port that works
+    # (the host's other ports probed in parallel), and that advice can be
+    # followed in the lab: -p 465 is the listener that plays 465
+    p, _ = run(["--lab", "ports.587-blocked", "--json"])
+    rep = json.loads(p.stdout.decode())
+    fix = " ".join(d["fix"] for d in rep["diagnoses"] if d["id"] == "connect.timeout")
+    report("From here, port 465 answers with implicit TLS" in fix and
+           "-p 465 --tls implicit" in fix,
+           "ports.587-blocked session: the fix says 465 works, with the option",
+           fix[-400:])
+    p, _ = run(["--lab", "ports.587-blocked", "-p", "465", "--tls", "implicit",
+                "--json"])
+    rep = json.loads(p.stdout.decode())
+    eq("ports.587-blocked -p 465 --tls implicit: the session passes on the "
+       "lab's 465", (rep["result"], p.returncode), ("ok", 0))
+
+    # the text report: the numbers the lesson talks about
+    p, _ = run(["--lab", "ports.587-blocked", "--sweep", "--batch"])
+    out = p.stdout.decode()
+    report("port 465, implicit TLS" in out and "the lab plays port 587 on "
+           "127.0.0.1 port" in out, "ports.587-blocked --batch: 465 advised, "
+           "the lab's ports named", out[-2000:])
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="smtpdx-sweep-")
     try:
@@ -370,6 +449,7 @@ def main():
             mistakes_inner(sys.argv[2])
             return 0
         lab_part(tmp)
+        lab_host_part()
         netns_part(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1128,8 +1128,9 @@ sweep_enter(struct tui *t)
 	}
 	int port = p->port;
 	enum tls_mode mode = p->mode != TLSM_NONE ? p->mode : TLSM_AUTO;
-	t->cfg->port = port;
-	t->cfg->role_port = 0;
+	/* the lab's mail host: the listener that plays the port */
+	t->cfg->port = config_mapped_port(t->cfg, port);
+	t->cfg->role_port = t->cfg->port != port ? port : 0;
 	t->cfg->tls = mode;
 	if (*a->address) {
 		/* the mail domain stays known to the diagnosis: its

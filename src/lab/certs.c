@@ -182,9 +182,21 @@ export_key(gnutls_x509_privkey_t key, char **pem)
 	return 0;
 }
 
+struct lab_ca {
+	gnutls_x509_crt_t crt;
+	gnutls_x509_privkey_t key;
+};
+
 int
 lab_pki_make(struct lab_pki *pki, enum lab_cert which,
 	     char *err, size_t errlen)
+{
+	return lab_pki_make_ca(pki, NULL, which, err, errlen);
+}
+
+int
+lab_pki_make_ca(struct lab_pki *pki, const struct lab_ca *shared,
+		enum lab_cert which, char *err, size_t errlen)
 {
 	gnutls_x509_privkey_t cakey = NULL, key = NULL, ikey = NULL, ckey = NULL;
 	gnutls_x509_crt_t ca = NULL, crt = NULL, inter = NULL, ccrt = NULL;
@@ -247,9 +259,11 @@ lab_pki_make(struct lab_pki *pki, enum lab_cert which,
 		break;
 	}
 
-	if ((rc = make_key(&cakey, 0)) < 0)
-		goto out;
-	if ((rc = make_cert(&ca_spec, cakey, NULL, NULL, &ca, &what)) < 0)
+	if (shared) {		/* made with path_len 1 (lab_ca_new) */
+		ca = shared->crt;
+		cakey = shared->key;
+	} else if ((rc = make_key(&cakey, 0)) < 0 ||
+		   (rc = make_cert(&ca_spec, cakey, NULL, NULL, &ca, &what)) < 0)
 		goto out;
 	if (which == LC_NO_INTERMEDIATE) {
 		what = "intermediate key";
@@ -303,10 +317,12 @@ out:
 	gnutls_x509_privkey_deinit(ckey);
 	gnutls_x509_crt_deinit(crt);
 	gnutls_x509_crt_deinit(inter);
-	gnutls_x509_crt_deinit(ca);
 	gnutls_x509_privkey_deinit(key);
 	gnutls_x509_privkey_deinit(ikey);
-	gnutls_x509_privkey_deinit(cakey);
+	if (!shared) {
+		gnutls_x509_crt_deinit(ca);
+		gnutls_x509_privkey_deinit(cakey);
+	}
 	if (rc < 0) {
 		lab_pki_free(pki);
 		return fail(err, errlen, what, rc);
@@ -326,4 +342,37 @@ lab_pki_free(struct lab_pki *pki)
 	free(pki->cert_pem);
 	free(pki->ca_pem);
 	memset(pki, 0, sizeof *pki);
+}
+
+struct lab_ca *
+lab_ca_new(char *err, size_t errlen)
+{
+	time_t now = time(NULL);
+	const char *what = "CA key";
+	struct cert_spec spec = {
+		.dn = "CN=smtpdx lab CA," LAB_ORG,
+		.not_before = now - 800 * DAY,
+		.not_after = now + 800 * DAY,
+		.is_ca = true,
+		.path_len = 1,		/* room for LC_NO_INTERMEDIATE */
+	};
+	struct lab_ca *ca = xcalloc(1, sizeof *ca);
+	int rc;
+	if ((rc = make_key(&ca->key, 0)) < 0 ||
+	    (rc = make_cert(&spec, ca->key, NULL, NULL, &ca->crt, &what)) < 0) {
+		lab_ca_free(ca);
+		fail(err, errlen, what, rc);
+		return NULL;
+	}
+	return ca;
+}
+
+void
+lab_ca_free(struct lab_ca *ca)
+{
+	if (!ca)
+		return;
+	gnutls_x509_crt_deinit(ca->crt);
+	gnutls_x509_privkey_deinit(ca->key);
+	free(ca);
 }

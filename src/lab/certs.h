@@ -36,6 +36,18 @@ struct lab_pki {
 int lab_pki_make(struct lab_pki *pki, enum lab_cert which,
 		 char *err, size_t errlen);
 
+/*
+ * A CA shared by several servers (--lab all: every scenario's
+ * certificate from one CA, so one CA file trusts them all).
+ * lab_pki_make_ca() issues from it (NULL: a CA of its own, as
+ * lab_pki_make()); the CA must outlive the call only.
+ */
+struct lab_ca;
+struct lab_ca *lab_ca_new(char *err, size_t errlen);
+void lab_ca_free(struct lab_ca *ca);
+int lab_pki_make_ca(struct lab_pki *pki, const struct lab_ca *ca,
+		    enum lab_cert which, char *err, size_t errlen);
+
 /* Release what lab_pki_make() made; the struct may be reused. */
 void lab_pki_free(struct lab_pki *pki);
 

@@ -163,10 +163,11 @@ close_from(int from)
  * (the handlers smtpdx installed are not for it; SIGPIPE ignored so a
  * vanished client is an EPIPE; SIGCHLD ignored so children reap
  * themselves), no signal blocked, /dev/null for stdio, and no descriptor
- * but keep_fd, which is moved to SERVER_FD.
+ * but keep[0..n), which are moved to SERVER_FD, SERVER_FD + 1, ... (a
+ * negative one is left closed there).
  */
 static void
-detach(int keep_fd)
+detach(const int *keep, int n)
 {
 	sigset_t none;
 
@@ -178,92 +179,136 @@ detach(int keep_fd)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
+	/* out of the way first (a kept fd may sit where another goes) */
+	int high[n > 0 ? n : 1];
+	for (int i = 0; i < n; i++)
+		high[i] = keep[i] > 2 ? fcntl(keep[i], F_DUPFD, SERVER_FD + n) : -1;
 	int null = open("/dev/null", O_RDWR);
 	if (null >= 0) {
 		dup2(null, 0);
 		dup2(null, 1);
 		dup2(null, 2);
 	}
-	if (keep_fd != SERVER_FD) {
-		dup2(keep_fd, SERVER_FD);	/* keep_fd > 2: above_stdio() */
-		close(keep_fd);
+	for (int i = 0; i < n; i++) {
+		if (high[i] >= 0)
+			dup2(high[i], SERVER_FD + i);
+		else
+			close(SERVER_FD + i);
 	}
-	close_from(SERVER_FD + 1);
+	close_from(SERVER_FD + n);
 }
 
 /*
- * The server process: accept, fork a child per connection, forever; at
- * most MAX_CONNS at once.  One more is told "421 4.3.2" and closed at
- * once, by this process, without a fork: 200 idle connections cost
- * MAX_CONNS processes, not 200, and the lab still serves as soon as some
- * end (each child ends at the latest after the idle timeout).
+ * The server process: accept on every listener, fork a child per
+ * connection, forever; at most per_max at once per listener and all_max
+ * in total.  One more is told "421 4.3.2" and closed at once, by this
+ * process, without a fork: 200 idle connections cost all_max processes,
+ * not 200, and the lab still serves as soon as some end (each child ends
+ * at the latest after the idle timeout).
  */
-#define MAX_CONNS	32
+#define MAX_CONNS	32	/* one scenario's server */
+#define MAX_CONNS_ALL	64	/* --lab all: every scenario's together */
+
+struct slot {
+	const struct lab_scenario *sc;
+	const struct lab_tls *t;
+	int live;
+};
 
 static void __attribute__((noreturn))
-serve(int lfd, const struct lab_scenario *sc, const struct lab_tls *t,
-      pid_t parent)
+serve(int n, const int *fds, struct slot *slot, int per_max, int all_max,
+      const int *cards, pid_t parent)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)	/* the parent died before prctl() */
 		_exit(0);
-	detach(lfd);
+	int keep[n + 2];	/* cards: text fd, JSON fd, colour */
+	for (int i = 0; i < n; i++)
+		keep[i] = fds[i];
+	keep[n] = cards[0];
+	keep[n + 1] = cards[1];
+	detach(keep, n + 2);
+	lab_grade_fds(cards[0] > 2 ? SERVER_FD + n : -1,
+		      cards[1] > 2 ? SERVER_FD + n + 1 : -1, cards[2] > 0);
 	signal(SIGCHLD, SIG_DFL);	/* reaped here, to count them */
 
 	pid_t self = getpid();
 	int live = 0;
+	struct { pid_t pid; int slot; } kids[MAX_CONNS_ALL];
+	struct pollfd *pl = xcalloc((size_t)n, sizeof *pl);
 	for (;;) {
-		while (live > 0 && waitpid(-1, NULL, WNOHANG) > 0)
-			live--;
+		pid_t done;
+		while (live > 0 && (done = waitpid(-1, NULL, WNOHANG)) > 0)
+			for (int k = 0; k < live; k++)
+				if (kids[k].pid == done) {
+					slot[kids[k].slot].live--;
+					kids[k] = kids[--live];
+					break;
+				}
 		/* wake up now and then to reap, even with no client */
-		struct pollfd pl = { .fd = SERVER_FD, .events = POLLIN };
-		if (poll(&pl, 1, 200) <= 0)
+		for (int i = 0; i < n; i++)
+			pl[i] = (struct pollfd){ .fd = SERVER_FD + i, .events = POLLIN };
+		if (poll(pl, (nfds_t)n, 200) <= 0)
 			continue;
-		int fd = accept4(SERVER_FD, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0) {
-			switch (errno) {
-			case EINTR:
-			case EAGAIN:
-			case ECONNABORTED:	/* the client gave up first */
-			case EPROTO:
+		for (int i = 0; i < n; i++) {
+			if (!(pl[i].revents & POLLIN))
 				continue;
-			case EMFILE:
-			case ENFILE:
-			case ENOBUFS:
-			case ENOMEM:
-				usleep(100000);	/* let connections finish */
+			int fd = accept4(SERVER_FD + i, NULL, NULL, SOCK_CLOEXEC);
+			if (fd < 0) {
+				switch (errno) {
+				case EINTR:
+				case EAGAIN:
+				case ECONNABORTED:	/* the client gave up first */
+				case EPROTO:
+					continue;
+				case EMFILE:
+				case ENFILE:
+				case ENOBUFS:
+				case ENOMEM:
+					usleep(100000);	/* let connections finish */
+					continue;
+				default:		/* the listener is broken */
+					_exit(1);
+				}
+			}
+			if (live >= all_max || slot[i].live >= per_max) {
+				static const char busy[] = "421 4.3.2 too many connections\r\n";
+				if (send(fd, busy, sizeof busy - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+					(void)0;	/* the client is gone already */
+				shutdown(fd, SHUT_WR);
+				close(fd);
 				continue;
-			default:		/* the listener is broken */
-				_exit(1);
+			}
+			pid_t pid = fork();
+			if (pid == 0) {
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
+				if (getppid() != self)
+					_exit(0);
+				for (int k = 0; k < n; k++)
+					close(SERVER_FD + k);
+				lab_smtpd(fd, slot[i].sc, slot[i].t);
+			}
+			close(fd);
+			if (pid > 0) {
+				kids[live].pid = pid;
+				kids[live++].slot = i;
+				slot[i].live++;
+			} else {	/* the client saw a close; do not spin */
+				usleep(100000);
 			}
 		}
-		if (live >= MAX_CONNS) {
-			static const char busy[] = "421 4.3.2 too many connections\r\n";
-			if (send(fd, busy, sizeof busy - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-				(void)0;	/* the client is gone already */
-			shutdown(fd, SHUT_WR);
-			close(fd);
-			continue;
-		}
-		pid_t pid = fork();
-		if (pid == 0) {
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			if (getppid() != self)
-				_exit(0);
-			close(SERVER_FD);
-			lab_smtpd(fd, sc, t);
-		}
-		close(fd);
-		if (pid > 0)
-			live++;
-		else	/* the client saw a close; do not spin */
-			usleep(100000);
 	}
 }
 
 static void
 clear(struct lab_server *ls)
 {
+	ls->nhost = 0;
+	ls->others = NULL;
+	ls->extra = NULL;
+	ls->nextra = 0;
+	ls->all = NULL;
+	ls->nall = 0;
 	ls->pid = 0;
 	ls->port = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(ls->holdfd); i++)
@@ -272,71 +317,279 @@ clear(struct lab_server *ls)
 	ls->client_pem = NULL;
 }
 
-int
-lab_start(const struct lab_scenario *sc, struct lab_server *ls,
-	  char *err, size_t errlen)
+/*
+ * Start one server for sc with the certificates of pki (not owned) into
+ * ls, which clear() emptied.  Returns 0, or -1 with a message in err
+ * (what was started is left in ls for lab_stop()).
+ */
+static int
+start_one(const struct lab_scenario *sc, struct lab_server *ls,
+	  const struct lab_pki *pki, char *err, size_t errlen)
 {
-	struct lab_pki pki;
 	struct sockaddr_in sa;
 	struct lab_tls *t;
 	int lfd;
 
-	clear(ls);
-	if (lab_pki_make(&pki, sc->cert, err, errlen) < 0)
-		return -1;
-	ls->ca_pem = xstrdup(pki.ca_pem);
-	ls->client_pem = xstrdup(pki.client_pem);
-
 	if ((lfd = bind_loopback(&sa, ls->want_port, &ls->port, err, errlen)) < 0)
-		goto fail;
+		return -1;
 
 	if (sc->flags & LF_REFUSE) {
 		/* Nobody listens: the kernel answers the SYN with a RST. */
 		close(lfd);
-		lab_pki_free(&pki);
 		return 0;
 	}
 	if (sc->flags & LF_BACKLOG_FULL) {
 		if (fill_backlog(ls, lfd, &sa, err, errlen) < 0) {
 			if (ls->holdfd[0] != lfd)
 				close(lfd);
-			goto fail;
+			return -1;
 		}
-		lab_pki_free(&pki);
 		return 0;
 	}
 
 	if (listen(lfd, LISTEN_BACKLOG) < 0) {
 		fail(err, errlen, "lab: listen: %s", strerror(errno));
 		close(lfd);
-		goto fail;
+		return -1;
 	}
-	if (!(t = lab_tls_new(&pki, sc->flags, err, errlen))) {
+	if (!(t = lab_tls_new(pki, sc->flags, err, errlen))) {
 		close(lfd);
-		goto fail;
+		return -1;
 	}
 
 	lab_idle_init();
 	pid_t parent = getpid();
 	pid_t pid = fork();
-	if (pid == 0)
-		serve(lfd, sc, t, parent);
+	if (pid == 0) {
+		struct slot one = { sc, t, 0 };
+		int cards[3] = { ls->card_fd, ls->card_json_fd, ls->card_color };
+		serve(1, &lfd, &one, MAX_CONNS, MAX_CONNS, cards, parent);
+	}
 	int fork_errno = errno;
 	close(lfd);
 	lab_tls_free(t);
-	lab_pki_free(&pki);
-	if (pid < 0) {
-		fail(err, errlen, "lab: fork: %s", strerror(fork_errno));
+	if (pid < 0)
+		return fail(err, errlen, "lab: fork: %s", strerror(fork_errno));
+	ls->pid = pid;
+	return 0;
+}
+
+/* The kinds of port of the mail host, and the scenario that plays each. */
+static const struct {
+	const char *kind, *scenario;
+} port_kinds[] = {
+	{ "starttls", "ok" },
+	{ "implicit", "ok-implicit" },
+	{ "relay", "ok-relay" },
+	{ "refused", "connect.refused" },
+	{ "dropped", "connect.timeout" },
+};
+
+/* The kind that plays role in spec ("465=implicit,25=relay"), or NULL. */
+static const char *
+spec_kind(const char *spec, int role, char *out, size_t outlen)
+{
+	for (const char *s = spec; s && *s;) {
+		char *end;
+		long r = strtol(s, &end, 10);
+		size_t n = strcspn(s, ",");
+		if (*end == '=' && r == role) {
+			size_t k = n - (size_t)(end + 1 - s);
+			snprintf(out, outlen, "%.*s", (int)k, end + 1);
+			return out;
+		}
+		s += n + (s[n] == ',');
+	}
+	return NULL;
+}
+
+/*
+ * The rest of the mail host beside the scenario's own server, which
+ * plays main_role: the ports 587, 465, 2525 and 25, each by the kind the
+ * scenario's mailhost spec names or the default.
+ */
+static int
+start_host(const struct lab_scenario *sc, struct lab_server *ls,
+	   const struct lab_pki *pki, char *err, size_t errlen)
+{
+	static const struct {
+		int role;
+		const char *kind;
+	} deflt[LAB_HOST_PORTS] = {
+		{ 587, "starttls" }, { 465, "implicit" }, { 2525, "refused" },
+		{ 25, "relay" },
+	};
+	int main_role = sc->role_port ? sc->role_port :
+			(sc->flags & LF_IMPLICIT) ? 465 : 587;
+
+	ls->host[0] = (struct lab_host_port){ main_role, ls->port, "main" };
+	ls->nhost = 1;
+	ls->others = xcalloc(LAB_HOST_PORTS - 1, sizeof *ls->others);
+	for (int i = 0; i < LAB_HOST_PORTS - 1; i++)
+		clear(&ls->others[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(deflt); i++) {
+		if (deflt[i].role == main_role || ls->nhost >= LAB_HOST_PORTS)
+			continue;
+		char buf[16];
+		const char *kind = spec_kind(sc->mailhost, deflt[i].role, buf,
+					     sizeof buf);
+		size_t k = 0;
+		while (k < ARRAY_SIZE(port_kinds) &&
+		       strcmp(port_kinds[k].kind, kind ? kind : deflt[i].kind))
+			k++;
+		const struct lab_scenario *ksc = k < ARRAY_SIZE(port_kinds) ?
+			lab_find(port_kinds[k].scenario) : NULL;
+		if (!ksc)
+			return fail(err, errlen, "lab: scenario %s: no port kind "
+				    "'%s'", sc->name, kind);
+		struct lab_server *o = &ls->others[ls->nhost - 1];
+		if (start_one(ksc, o, pki, err, errlen) < 0)
+			return -1;
+		ls->host[ls->nhost++] = (struct lab_host_port){
+			deflt[i].role, o->port, port_kinds[k].kind };
+	}
+	return 0;
+}
+
+int
+lab_start(const struct lab_scenario *sc, struct lab_server *ls,
+	  char *err, size_t errlen)
+{
+	struct lab_pki pki;
+	bool host = ls->mailhost;
+	int card = ls->card_fd, card_json = ls->card_json_fd;
+	bool color = ls->card_color;
+
+	clear(ls);
+	ls->mailhost = host;
+	ls->card_color = color;
+	ls->card_fd = card;
+	ls->card_json_fd = card_json;
+	if (lab_pki_make(&pki, sc->cert, err, errlen) < 0)
+		return -1;
+	ls->ca_pem = xstrdup(pki.ca_pem);
+	ls->client_pem = xstrdup(pki.client_pem);
+	if (start_one(sc, ls, &pki, err, errlen) < 0 ||
+	    (host && start_host(sc, ls, &pki, err, errlen) < 0)) {
+		lab_pki_free(&pki);
 		lab_stop(ls);
 		return -1;
 	}
-	ls->pid = pid;
-	return 0;
-
-fail:
 	lab_pki_free(&pki);
-	lab_stop(ls);
-	return -1;
+	return 0;
+}
+
+/*
+ * --lab all: every scenario on a port of its own, in one server process
+ * (lab.h).  The certificates come from one CA; a scenario's server is
+ * what lab_start() would run, but the connections are counted together.
+ */
+#define MAX_CONNS_SCENARIO 16	/* --lab all: one scenario's share */
+
+int
+lab_start_all(struct lab_server *ls, char *err, size_t errlen)
+{
+	const struct lab_scenario *v[256];
+	size_t n = lab_ordered(v, ARRAY_SIZE(v));
+	int want = ls->want_port;
+	int card = ls->card_fd, card_json = ls->card_json_fd;
+	bool color = ls->card_color;
+	struct lab_pki pki[LC_NO_INTERMEDIATE + 1];
+	bool made[LC_NO_INTERMEDIATE + 1] = { false };
+	struct lab_tls *tls[256] = { NULL };
+	struct slot slot[256];
+	int fds[256], nfd = 0, rc = -1;
+
+	clear(ls);
+	ls->want_port = want;
+	ls->card_fd = card;
+	ls->card_json_fd = card_json;
+	ls->card_color = color;
+	if (want && want + (int)n - 1 > 65535)
+		return fail(err, errlen, "--lab all needs %zu ports from %d: past "
+			    "65535", n, want);
+	struct lab_ca *ca = lab_ca_new(err, errlen);
+	if (!ca)
+		return -1;
+	ls->all = xcalloc(n, sizeof *ls->all);
+	ls->extra = xcalloc(n * 3, sizeof *ls->extra);
+	for (size_t i = 0; i < n; i++) {
+		const struct lab_scenario *sc = v[i];
+		enum lab_cert k = sc->cert;
+		if (!made[k]) {
+			if (lab_pki_make_ca(&pki[k], ca, k, err, errlen) < 0)
+				goto out;
+			made[k] = true;
+			if (!ls->ca_pem) {
+				ls->ca_pem = xstrdup(pki[k].ca_pem);
+				ls->client_pem = xstrdup(pki[k].client_pem);
+			}
+		}
+		struct sockaddr_in sa;
+		int port, lfd = bind_loopback(&sa, want ? want + (int)i : 0, &port,
+					      err, errlen);
+		if (lfd < 0)
+			goto out;
+		ls->all[ls->nall].sc = sc;
+		ls->all[ls->nall++].port = port;
+		if (sc->flags & LF_REFUSE) {
+			close(lfd);
+			continue;
+		}
+		if (sc->flags & LF_BACKLOG_FULL) {
+			struct lab_server tmp;
+			clear(&tmp);
+			if (fill_backlog(&tmp, lfd, &sa, err, errlen) < 0) {
+				if (tmp.holdfd[0] != lfd)
+					close(lfd);
+				lab_stop(&tmp);
+				goto out;
+			}
+			for (int h = 0; h < 3; h++)
+				ls->extra[ls->nextra++] = tmp.holdfd[h];
+			continue;
+		}
+		if (listen(lfd, LISTEN_BACKLOG) < 0) {
+			fail(err, errlen, "lab: listen: %s", strerror(errno));
+			close(lfd);
+			goto out;
+		}
+		fds[nfd] = lfd;
+		if (!(tls[nfd] = lab_tls_new(&pki[k], sc->flags, err, errlen))) {
+			close(lfd);
+			goto out;
+		}
+		slot[nfd] = (struct slot){ sc, tls[nfd], 0 };
+		nfd++;
+	}
+
+	lab_idle_init();
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		int cards[3] = { ls->card_fd, ls->card_json_fd, ls->card_color };
+		serve(nfd, fds, slot, MAX_CONNS_SCENARIO, MAX_CONNS_ALL, cards,
+		      parent);
+	}
+	if (pid < 0)
+		fail(err, errlen, "lab: fork: %s", strerror(errno));
+	else {
+		ls->pid = pid;
+		ls->port = ls->nall ? ls->all[0].port : 0;
+		rc = 0;
+	}
+out:
+	for (int i = 0; i < nfd; i++) {
+		close(fds[i]);
+		lab_tls_free(tls[i]);
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(made); k++)
+		if (made[k])
+			lab_pki_free(&pki[k]);
+	lab_ca_free(ca);
+	if (rc < 0)
+		lab_stop(ls);
+	return rc;
 }
 
 /*
@@ -360,6 +613,16 @@ lab_stop(struct lab_server *ls)
 	for (size_t i = 0; i < ARRAY_SIZE(ls->holdfd); i++)
 		if (ls->holdfd[i] > 2)
 			close(ls->holdfd[i]);
+	if (ls->others) {
+		for (int i = 0; i < LAB_HOST_PORTS - 1; i++)
+			lab_stop(&ls->others[i]);
+		free(ls->others);
+	}
+	for (int i = 0; i < ls->nextra; i++)
+		if (ls->extra[i] > 2)
+			close(ls->extra[i]);
+	free(ls->extra);
+	free(ls->all);
 	free(ls->ca_pem);
 	if (ls->client_pem)
 		wipe(ls->client_pem, strlen(ls->client_pem));
@@ -401,4 +664,10 @@ lab_apply(const struct lab_scenario *sc, const struct lab_server *ls,
 		cfg->family = sc->family;
 	cfg->requiretls = sc->requiretls;
 	config_set(&cfg->notify, sc->notify);
+	cfg->nportmap = 0;
+	for (int i = 0; i < ls->nhost && i < CONFIG_MAX_PORTMAP; i++) {
+		cfg->portmap[i].role = ls->host[i].role;
+		cfg->portmap[i].port = ls->host[i].port;
+		cfg->nportmap++;
+	}
 }

@@ -152,19 +152,55 @@ struct lab_scenario {
 	enum family family;		/* FAM_ANY: client default */
 	bool requiretls;		/* client: --requiretls */
 	const char *notify;		/* client: --notify LIST */
+	/* the lab's mail host (issue 14): what plays the other usual
+	 * ports, "465=implicit,2525=refused,25=relay" (kinds: starttls,
+	 * implicit, relay, refused, dropped); NULL: that default.  The
+	 * scenario's own server plays role_port (or 587, 465 with
+	 * LF_IMPLICIT). */
+	const char *mailhost;
 	/* what the tests expect */
 	const char *expect;		/* diagnosis id, NULL: clean success */
 	int expect_exit;		/* 0 or 1 */
 };
 
+/* One port of the lab's mail host: the number it plays, where. */
+#define LAB_HOST_PORTS	4
+struct lab_host_port {
+	int role;			/* 587, 465, 2525, 25 */
+	int port;			/* the loopback port that plays it */
+	const char *kind;		/* "main" (the scenario's own server),
+					 * "starttls", "implicit", "relay",
+					 * "refused", "dropped" */
+};
+
 struct lab_server {
 	int want_port;			/* bind here (--lab-server -p); 0: any */
+	bool mailhost;			/* lab_start(): the whole mail host, not
+					 * only the scenario's own server */
 	pid_t pid;			/* server process, 0 if none */
 	int port;			/* where it listens on 127.0.0.1 */
 	int holdfd[4];			/* sockets kept open (backlog filling) */
 	char *ca_pem;			/* the lab CA, PEM; trust anchor */
 	char *client_pem;		/* a client certificate and key from
 					 * the lab CA (--cert/--key): secret */
+	/* with mailhost: every port of the host (the scenario's own first)
+	 * and the servers of the others, each a lab_server of its own */
+	struct lab_host_port host[LAB_HOST_PORTS];
+	int nhost;
+	struct lab_server *others;	/* LAB_HOST_PORTS - 1 of them, or NULL */
+	/* report cards (lab_grade.h): descriptors above 2 the server writes
+	 * each connection's card to, as text and as a JSON line; set by the
+	 * caller before lab_start(); 0 or -1: none */
+	int card_fd, card_json_fd;
+	bool card_color;		/* the text card in colour (a terminal) */
+	/* lab_start_all(): each scenario and its port, in lab_ordered()
+	 * order, and the sockets that keep dropped ports dropped */
+	struct lab_all_port {
+		const struct lab_scenario *sc;
+		int port;
+	} *all;
+	int nall;
+	int *extra, nextra;
 };
 
 const struct lab_scenario *lab_scenarios(size_t *n);
@@ -179,6 +215,26 @@ size_t lab_ordered(const struct lab_scenario **out, size_t max);
 const struct lab_scenario *lab_find(const char *name);
 
 /*
+ * The lab's mail host (issue 14).  With ls->mailhost set, lab_start()
+ * also starts listeners that play the other usual ports (587, 465,
+ * 2525, 25), all on loopback, all presenting the scenario's certificate
+ * from the same CA, so that --sweep and the TUI's `w` have a host to
+ * advise on offline.  The kinds:
+ *
+ *   starttls  the healthy submission server ("ok")
+ *   implicit  the same over implicit TLS ("ok-implicit")
+ *   relay     a port-25 MX: STARTTLS, no AUTH at all ("ok-relay")
+ *   refused   bound, then closed: the kernel answers the SYN with a RST
+ *   dropped   a real drop, without root: a listener whose accept queue
+ *             is full and never accepted from; Linux drops the SYN
+ *             without a word and the client's connect() times out, as
+ *             behind a firewall that drops (LF_BACKLOG_FULL)
+ *
+ * lab_apply() hands the map to the session (config.portmap), and the
+ * sweep probes "587" where the lab plays 587.
+ */
+
+/*
  * Start the server for a scenario.  Returns 0, or -1 with a message in
  * err.  The server process ignores SIGPIPE, dies with its parent, and
  * writes nothing to the terminal.
@@ -186,6 +242,16 @@ const struct lab_scenario *lab_find(const char *name);
 int lab_start(const struct lab_scenario *sc, struct lab_server *ls,
 	      char *err, size_t errlen);
 void lab_stop(struct lab_server *ls);
+
+/*
+ * --lab all --lab-server: every scenario at once, each on a port of its
+ * own (ls->want_port, want_port + 1, ... in lab_ordered() order; any free
+ * ports when 0), in one server process: at most 16 connections at once
+ * per scenario and 64 in total, the idle timeout as for one.  All the
+ * certificates come from one CA (ls->ca_pem).  ls->all lists the ports.
+ * Returns 0, or -1 with a message in err (a port in use, ...).
+ */
+int lab_start_all(struct lab_server *ls, char *err, size_t errlen);
 
 /* Set the client side of the scenario into cfg (host, port, CA, ...). */
 void lab_apply(const struct lab_scenario *sc, const struct lab_server *ls,

@@ -78,6 +78,34 @@ static const struct lab_scenario scenarios[] = {
 		.timeout = 2,
 		.expect = "connect.timeout", .expect_exit = 1,
 	},
+	/* the lab's mail host (issue 14): a network that blocks some ports;
+	 * `w` (--sweep) finds the one that works, offline */
+	{
+		.name = "ports.587-blocked",
+		.desc = "587 is dropped on the way; 465 works: press w (--sweep)",
+		.flags = LF_BACKLOG_FULL,
+		.role_port = 587,
+		.timeout = 3,
+		.expect = "connect.timeout", .expect_exit = 1,
+	},
+	{
+		.name = "ports.25-blocked",
+		.desc = "Port 25 is dropped, as most clouds do; 587 and 465 work",
+		.flags = LF_BACKLOG_FULL,
+		.role_port = 25,
+		.no_user = true,
+		.timeout = 3,
+		.expect = "connect.port25_blocked", .expect_exit = 1,
+	},
+	{
+		.name = "ports.only-2525",
+		.desc = "25, 465 and 587 are dropped (Linode-style); 2525 works",
+		.flags = LF_BACKLOG_FULL,
+		.role_port = 587,
+		.mailhost = "465=dropped,2525=starttls,25=dropped",
+		.timeout = 3,
+		.expect = "connect.timeout", .expect_exit = 1,
+	},
 
 	/* ---- greeting ---- */
 	{

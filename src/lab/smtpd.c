@@ -4,7 +4,8 @@
  * Plain blocking code: a process serves one client, so there is no event
  * loop and no shared state.  SO_RCVTIMEO and SO_SNDTIMEO (30 s) bound every
  * read and write, so a connection that nobody talks to ends by itself, and
- * every way out is _exit().
+ * every way out is leave(): the report card (grade.h, --lab-server only),
+ * then _exit().
  *
  * By default the server behaves like a Postfix submission service: the
  * replies, their enhanced status codes and the order it enforces are
@@ -12,14 +13,19 @@
  * for behaviours, and canned replies that replace the normal answer to
  * one verb.  Canned replies are trusted text from the scenario table.
  */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -30,6 +36,7 @@
 #include <gsasl.h>
 
 #include "../util.h"
+#include "grade.h"
 #include "smtpd.h"
 
 #define LAB_DOMAIN	"smtpdx.lab"	/* the mail domain the lab is final for */
@@ -100,12 +107,146 @@ struct conn {
 	size_t size_limit;
 	bool in_reply;			/* LF_ESCAPES_ALL: a multi-line reply
 					 * is being written */
+	bool line_crlf;			/* conn_line()'s line ended in CRLF */
+	int last_code;			/* the last reply's code */
+	struct lab_facts f;		/* for the report card (grade.h) */
 	char cmd[512];			/* the command being answered, as sent
 					 * (canned replies' "arg:") */
 };
 
 static void conn_close(struct conn *c) __attribute__((noreturn));
+static void leave(void) __attribute__((noreturn));
+static size_t conn_unread(const struct conn *c);
 static void conn_drain(struct conn *c) __attribute__((noreturn));
+
+/* ---- the report card ---------------------------------------------------- */
+
+/* Where cards go (lab_grade_fds()); both -1 outside --lab-server. */
+static int card_text_fd = -1, card_json_fd = -1;
+static struct conn *cur;	/* this process's connection, for leave() */
+
+/*
+ * The greylist, while grading: a real one, shared by the connections of
+ * the server (a MAP_SHARED page made before they fork).  A scenario
+ * whose RCPT reply is a greylisting 4xx answers the first try of a
+ * client address, sender and recipient so, and a retry after
+ * grey_delay seconds (SMTPDX_LAB_GREYLIST_DELAY, default 30) with 250:
+ * what Postgrey does, with a shorter wait.  The card tells whether the
+ * client retried, and when.
+ */
+#define GREY_MAX	256
+#define GREY_DELAY	30
+struct grey_entry {
+	uint32_t ip, key;
+	double first;		/* now_mono() of the first try */
+};
+static struct grey_entry *grey;
+static double grey_delay = GREY_DELAY;
+/* how long the server looks for early talk before it greets
+ * (SMTPDX_LAB_PREGREET_MS; tests/bench.sh sets 0) */
+static int pregreet_ms = 50;
+
+static bool card_color;
+
+void
+lab_grade_fds(int text_fd, int json_fd, bool color)
+{
+	card_text_fd = text_fd;
+	card_json_fd = json_fd;
+	card_color = color;
+	if (text_fd < 0 && json_fd < 0)
+		return;
+	void *m = mmap(NULL, GREY_MAX * sizeof *grey, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	grey = m == MAP_FAILED ? NULL : m;
+	const char *w = getenv("SMTPDX_LAB_PREGREET_MS");
+	if (w && atoi(w) >= 0 && atoi(w) <= 10000)
+		pregreet_ms = atoi(w);
+	const char *e = getenv("SMTPDX_LAB_GREYLIST_DELAY");
+	if (e && atoi(e) >= 0 && atoi(e) <= 3600)
+		grey_delay = atoi(e);
+}
+
+/* FNV-1a of s, case folded, then a separator, on top of h. */
+static uint32_t
+fnv(uint32_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (uint32_t)tolower((unsigned char)*s)) * 16777619u;
+	return (h ^ 0xff) * 16777619u;
+}
+
+static uint32_t
+grey_key(const char *from, const char *to)
+{
+	return fnv(fnv(2166136261u, from), to);
+}
+
+/*
+ * A greylisting 4xx is due for (ip, from, to): true on a first try (the
+ * triplet is noted) and on a retry too soon; false on a retry after the
+ * delay.  *since: seconds since the first try, -1 on a first.
+ */
+static bool
+grey_hold(uint32_t ip, const char *from, const char *to, double *since)
+{
+	uint32_t key = grey_key(from, to);
+	double now = now_mono();
+	*since = -1;
+	if (!grey)
+		return true;
+	int free_slot = -1;
+	for (int i = 0; i < GREY_MAX; i++) {
+		if (grey[i].first == 0) {
+			if (free_slot < 0)
+				free_slot = i;
+			continue;
+		}
+		if (grey[i].ip == ip && grey[i].key == key) {
+			*since = now - grey[i].first;
+			return *since < grey_delay;
+		}
+	}
+	if (free_slot < 0)
+		free_slot = (int)(key % GREY_MAX);	/* full: overwrite one */
+	grey[free_slot] = (struct grey_entry){ ip, key, now };
+	return true;
+}
+
+static bool
+grading(void)
+{
+	return card_text_fd >= 0 || card_json_fd >= 0;
+}
+
+/* Every way out of a connection's process: its card, then _exit(). */
+static void
+leave(void)
+{
+	if (cur && grading())
+		grade_card(&cur->f, card_text_fd, card_json_fd, card_color);
+	_exit(0);
+}
+
+/*
+ * Did the client send more before this reply went out (within ms)?
+ * Inside TLS only application data counts, not an alert (close_notify).
+ */
+static bool
+more_input(struct conn *c, int ms)
+{
+	if (conn_unread(c) > 0)
+		return true;
+	if (c->tls && gnutls_record_check_pending(c->tls) > 0)
+		return true;
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	if (poll(&p, 1, ms) <= 0)
+		return false;
+	unsigned char b;
+	if (recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) <= 0)
+		return false;	/* EOF: it hung up */
+	return !c->tls || b == 0x17;	/* TLS application_data */
+}
 
 /* ---- transport ------------------------------------------------------- */
 
@@ -125,7 +266,7 @@ conn_write_raw(struct conn *c, const void *p, size_t n)
 				continue;
 		}
 		if (k <= 0)	/* peer gone, or the send timeout */
-			_exit(0);
+			leave();
 		s += k;
 		n -= (size_t)k;
 	}
@@ -144,6 +285,9 @@ conn_write(struct conn *c, const void *p, size_t n)
 {
 	const char *s = p, *end = s + n;
 
+	if (n >= 3 && isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) &&
+	    isdigit((unsigned char)s[2]))
+		c->last_code = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
 	if (!(c->flags & LF_ESCAPES_ALL)) {
 		conn_write_raw(c, p, n);
 		return;
@@ -262,7 +406,8 @@ conn_line(struct conn *c, size_t max, size_t *len)
 		}
 		if (nl) {
 			size_t n = (size_t)(nl - start), k = n;
-			if (k > 0 && start[k - 1] == '\r')
+			c->line_crlf = k > 0 && start[k - 1] == '\r';
+			if (c->line_crlf)
 				k--;
 			if (k > max)
 				break;
@@ -304,7 +449,7 @@ conn_close(struct conn *c)
 	while (read(c->fd, tmp, sizeof tmp) > 0)
 		;
 	close(c->fd);
-	_exit(0);
+	leave();
 }
 
 /* Say nothing more: read and ignore input until the client gives up. */
@@ -316,7 +461,7 @@ conn_drain(struct conn *c)
 	while (conn_fill(c))
 		conn_discard(c);
 	close(c->fd);
-	_exit(0);
+	leave();
 }
 
 /* ---- replies --------------------------------------------------------- */
@@ -512,7 +657,11 @@ tls_start(struct conn *c)
 	do {
 		rc = gnutls_handshake(s);
 	} while (rc < 0 && rc != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(rc));
+	c->f.tls_tried = true;
 	if (rc < 0) {
+		if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED)
+			snprintf(c->f.tls_alert, sizeof c->f.tls_alert, "%s",
+				 gnutls_alert_get_name(gnutls_alert_get(s)));
 		gnutls_alert_send_appropriate(s, rc);
 		gnutls_deinit(s);
 		return false;
@@ -537,6 +686,7 @@ tls_start(struct conn *c)
 		c->client_cert_ok = true;
 	}
 	c->tls = s;
+	c->f.tls_up = true;
 
 	/*
 	 * SCRAM-SHA-256-PLUS binds the authentication to this TLS session
@@ -665,7 +815,7 @@ trickle(struct conn *c, const char *p, size_t n)
 		conn_write_raw(c, p + i, 1);
 		if (i + 1 < n && poll(&pf, 1, 1000) > 0) {
 			if (!conn_fill(c))
-				_exit(0);
+				leave();
 		}
 	}
 }
@@ -713,7 +863,7 @@ send_greeting(struct conn *c)
 	for (;;) {
 		char *line = conn_line(c, CMD_MAX, NULL);
 		if (!line)
-			_exit(0);
+			leave();
 		if (strncasecmp(line, "QUIT", 4) == 0 &&
 		    (line[4] == '\0' || line[4] == ' ')) {
 			reply(c, "221 2.0.0 Bye");
@@ -742,7 +892,7 @@ serve_http(struct conn *c)
 		if (ms <= 0 || poll(&p, 1, ms) <= 0)
 			break;
 		if (!conn_fill(c))
-			_exit(0);
+			leave();
 		request = memchr(c->in.data, '\n', c->in.len) != NULL;
 	}
 
@@ -810,7 +960,7 @@ cmd_ehlo(struct conn *c, char *args)
 		static const char part[] = "250-" LAB_SERVERNAME "\r\n250-PIPELI";
 		conn_write(c, part, sizeof part - 1);
 		close(c->fd);
-		_exit(0);
+		leave();
 	}
 	if (c->flags & LF_FLOOD_4XX) {
 		/* complete 4xx replies, unasked, without end */
@@ -845,6 +995,9 @@ cmd_ehlo(struct conn *c, char *args)
 
 		if (!(c->flags & LF_NO_PIPELINING))
 			caps[n++] = "PIPELINING";
+		c->f.pipelining_offered = !(c->flags & LF_NO_PIPELINING);
+		if (auth_offered(c) && !c->tls)
+			c->f.auth_offered_plain = true;
 		snprintf(size, sizeof size, "SIZE %zu", c->size_limit);
 		caps[n++] = size;
 		if (starttls_offered(c))
@@ -936,6 +1089,7 @@ cmd_starttls(struct conn *c, char *args)
 		static const char inj[] = "220 2.0.0 Ready to start TLS\r\n"
 					  "250-injected\r\n250 OK\r\n";
 		conn_write(c, inj, sizeof inj - 1);
+		c->f.injected = true;
 	} else if (c->flags & LF_TLS_GARBAGE) {
 		/* 220, then 64 bytes that start like a TLS 1.2 record */
 		char junk[sizeof ready - 1 + 64];
@@ -951,7 +1105,7 @@ cmd_starttls(struct conn *c, char *args)
 	} else if (c->flags & LF_TLS_CLOSE) {
 		conn_write(c, ready, sizeof ready - 1);
 		close(c->fd);
-		_exit(0);
+		leave();
 	} else {
 		conn_write(c, ready, sizeof ready - 1);
 	}
@@ -963,7 +1117,7 @@ cmd_starttls(struct conn *c, char *args)
 	conn_discard(c);
 	if (!tls_start(c)) {
 		close(c->fd);
-		_exit(0);
+		leave();
 	}
 	/* RFC 3207 §4.2: forget what was learnt before TLS. */
 	c->greeted = false;
@@ -1044,7 +1198,7 @@ sasl_exchange(struct conn *c, Gsasl_session *s, const char *mech,
 			char *line;
 			reply(c, "334 %s", round % 2 ? "UGFzc3dvcmQ6" : "VXNlcm5hbWU6");
 			if (!(line = conn_line(c, CMD_MAX, NULL)))
-				_exit(0);
+				leave();
 			bool star = strcmp(line, "*") == 0;
 			wipe(c->line.data, c->line.len);
 			if (star)
@@ -1095,7 +1249,7 @@ sasl_exchange(struct conn *c, Gsasl_session *s, const char *mech,
 		reply(c, "334 %s", b64);
 		free(b64);
 		if (!(line = conn_line(c, CMD_MAX, NULL)))
-			_exit(0);
+			leave();
 		if (strcmp(line, "*") == 0)
 			return AUTH_ABORTED;
 		rc = sasl_decode(line, &in, &inlen);
@@ -1129,7 +1283,7 @@ oauth_exchange(struct conn *c, const char *mech, char *ir)
 	if (!ir) {
 		reply(c, "334 ");
 		if (!(line = conn_line(c, CMD_MAX, NULL)))
-			_exit(0);
+			leave();
 		if (strcmp(line, "*") == 0)
 			return AUTH_ABORTED;
 		ir = line;
@@ -1175,7 +1329,7 @@ oauth_exchange(struct conn *c, const char *mech, char *ir)
 	reply(c, "334 %s", b64);
 	free(b64);
 	if (!(line = conn_line(c, CMD_MAX, NULL)))
-		_exit(0);
+		leave();
 	/* RFC 7628 §3.2.3: the only answer is %x01 ("AQ=="); XOAUTH2 an
 	 * empty line */
 	bool dummy = bearer ? strcmp(line, "AQ==") == 0 : *line == '\0';
@@ -1198,7 +1352,7 @@ external_exchange(struct conn *c, char *ir)
 	if (!ir) {
 		reply(c, "334 ");
 		if (!(line = conn_line(c, CMD_MAX, NULL)))
-			_exit(0);
+			leave();
 		if (strcmp(line, "*") == 0)
 			return AUTH_ABORTED;
 		ir = line;
@@ -1212,9 +1366,48 @@ external_exchange(struct conn *c, char *ir)
 	return ok ? AUTH_OK : AUTH_FAILED;
 }
 
+/*
+ * For the card: the mechanism, what was offered, and where the password
+ * went.  Called for every AUTH line with a mechanism, offered or not, in
+ * plaintext or not; `secret`: an initial response came with it.
+ */
+static void
+note_auth(struct conn *c, const char *mech, bool secret)
+{
+	struct lab_facts *f = &c->f;
+	if (!*f->mech) {
+		snprintf(f->mech, sizeof f->mech, "%s", mech);
+		for (char *p = f->mech; *p; p++)
+			*p = (char)toupper((unsigned char)*p);
+		snprintf(f->offered, sizeof f->offered, "PLAIN LOGIN CRAM-MD5 "
+			 "SCRAM-SHA-256%s%s%s", c->cb_b64 ? " SCRAM-SHA-256-PLUS" : "",
+			 (c->sc->tls_flags & LT_OAUTH) ? " XOAUTH2 OAUTHBEARER" : "",
+			 c->client_cert_ok ? " EXTERNAL" : "");
+	}
+	if (c->tls) {
+		f->auth_after_tls = true;
+	} else {
+		f->auth_plain_text = true;
+		/* the exchange runs when AUTH is offered here: the
+		 * password follows */
+		if (secret || auth_offered(c))
+			f->auth_secret_plain = true;
+	}
+}
+
 static void
 cmd_auth(struct conn *c, char *args)
 {
+	if (grading()) {	/* before any refusal: the line itself counts */
+		size_t wl = strcspn(args, " ");
+		const char *rest = args + wl;
+		while (*rest == ' ')
+			rest++;
+		char word[32];
+		snprintf(word, sizeof word, "%.*s", (int)(wl < 31 ? wl : 31), args);
+		if (*word)
+			note_auth(c, word, *rest != '\0');
+	}
 	if (!c->greeted) {
 		reply_error(c, "503 5.5.1 Error: send HELO/EHLO first");
 		return;
@@ -1344,7 +1537,7 @@ cmd_mail(struct conn *c, char *args)
 
 	if (c->flags & LF_DROP_AFTER_MAIL) {	/* not a word: gone */
 		close(c->fd);
-		_exit(0);
+		leave();
 	}
 	if (!c->greeted) {
 		reply_error(c, "503 5.5.1 Error: send HELO/EHLO first");
@@ -1374,7 +1567,7 @@ cmd_mail(struct conn *c, char *args)
 		static const char part[] = "250-2.1.0 Ok\r\n250-2.1.0 par";
 		conn_write(c, part, sizeof part - 1);
 		close(c->fd);
-		_exit(0);
+		leave();
 	}
 	if (c->flags & LF_TRICKLE_MAIL) {
 		static const char ok[] = "250 2.1.0 Ok\r\n";
@@ -1475,6 +1668,16 @@ cmd_rcpt(struct conn *c, char *args)
 	if (utf8_address_refused(c, addr))
 		return;
 	const char *r = canned(c, "RCPT");
+	if (r && r[0] == '4' && strstr(r, "reylist") && grading()) {
+		double since;
+		bool hold = grey_hold(c->f.ip, c->mail_from, addr, &since);
+		if (since >= 0) {
+			c->f.grey_retry = since;
+			c->f.grey_passed = !hold;
+		}
+		if (!hold)
+			r = NULL;	/* the retry passes: as without */
+	}
 	if (r) {
 		reply_text(c, r);
 		if (positive(r))
@@ -1532,16 +1735,31 @@ cmd_data(struct conn *c, char *args)
 		reply(c, "354 End data with <CR><LF>.<CR><LF>");
 	}
 
-	/* The text is counted, not kept; dot-stuffing is undone. */
+	/* The text is counted, not kept; dot-stuffing is undone.  The
+	 * card looks at the headers, the line ends and the dots. */
 	size_t size = 0, len;
+	bool headers = true;
+	c->f.data = true;
 	for (;;) {
 		char *line = conn_line(c, DATA_LINE_MAX, &len);
 		if (!line)
-			_exit(0);
+			leave();
+		if (!c->line_crlf)
+			c->f.bare_lf++;
 		if (len == 1 && line[0] == '.')
 			break;
-		if (line[0] == '.')
+		if (line[0] == '.') {
+			if (len > 1 && line[1] != '.')
+				c->f.unstuffed++;	/* a stuffer doubles it */
 			len--;
+		}
+		if (headers && len == 0)
+			headers = false;
+		else if (headers) {
+			c->f.hdr_date |= !strncasecmp(line, "Date:", 5);
+			c->f.hdr_from |= !strncasecmp(line, "From:", 5);
+			c->f.hdr_msgid |= !strncasecmp(line, "Message-ID:", 11);
+		}
 		size += len + 2;
 	}
 	end_of_message(c, size);
@@ -1576,7 +1794,7 @@ cmd_bdat(struct conn *c, char *args)
 	/* The chunk is read even when it is refused (RFC 3030 §2). */
 	for (unsigned long long left = n; left > 0;) {
 		if (conn_unread(c) == 0 && !conn_fill(c))
-			_exit(0);
+			leave();
 		size_t k = conn_unread(c);
 		if (k > left)
 			k = (size_t)left;
@@ -1655,6 +1873,51 @@ static const struct {
 	{ "HELP", cmd_help },
 };
 
+/*
+ * The report card's eyes (grade.h), before the command runs: bare LF,
+ * commands inside TLS, replies not waited for (RFC 2920 §3.1), the
+ * injected STARTTLS lines acted on, what came after a 4xx to RCPT.
+ */
+static void
+observe(struct conn *c, const char *verb)
+{
+	struct lab_facts *f = &c->f;
+	f->commands++;
+	if (!c->line_crlf)
+		f->bare_lf_cmd = true;
+	/* QUIT inside TLS is the polite way out, whatever the
+	 * certificate was: not "going on" */
+	if (c->tls && strcmp(verb, "QUIT"))
+		f->cmds_after_tls++;
+	bool ehlo = !strcmp(verb, "EHLO") || !strcmp(verb, "HELO");
+	if (f->injected && c->tls && f->cmds_after_tls == 1 &&
+	    !f->injection_acted && !f->injection_waited) {
+		/* the first command inside TLS: a client that took the
+		 * injected "250" for the EHLO reply sends its next command
+		 * without waiting for the real one */
+		if (more_input(c, 500))
+			f->injection_acted = true;
+		else
+			f->injection_waited = ehlo;
+	} else if (!*f->no_wait &&
+		   (ehlo || !strcmp(verb, "STARTTLS") || !strcmp(verb, "DATA") ||
+		    (c->flags & LF_NO_PIPELINING)) &&
+		   strcmp(verb, "QUIT") && more_input(c, 0)) {
+		snprintf(f->no_wait, sizeof f->no_wait, "%s", verb);
+	}
+	if (!strcmp(verb, "QUIT"))
+		f->quit = true;
+	if (f->rcpt_4xx && (!strcmp(verb, "QUIT") || !strcmp(verb, "RSET")))
+		f->ended_after_4xx = true;
+	/* with PIPELINING, a DATA sent with the RCPT (before its reply)
+	 * is right (RFC 2920 §3.1): the server answers it 503 */
+	if (!strcmp(verb, "RCPT"))
+		f->rcpt_pipelined = more_input(c, 0);
+	if (f->rcpt_4xx && !f->rcpt_pipelined && !strcmp(verb, "DATA") &&
+	    c->nrcpt == 0)
+		f->data_after_4xx = true;
+}
+
 /* One command line: the verb (any case), one space, the arguments. */
 static void
 dispatch(struct conn *c, char *line)
@@ -1666,7 +1929,12 @@ dispatch(struct conn *c, char *line)
 		args++;
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 		if (strcasecmp(line, commands[i].verb) == 0) {
+			if (grading())
+				observe(c, commands[i].verb);
 			commands[i].fn(c, args);
+			if (!strcmp(commands[i].verb, "RCPT") &&
+			    c->last_code / 100 == 4)
+				c->f.rcpt_4xx = true;
 			return;
 		}
 	}
@@ -1690,13 +1958,37 @@ lab_smtpd(int fd, const struct lab_scenario *sc, const struct lab_tls *t)
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rtv, sizeof rtv);
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 
+	cur = &c;
+	if (grading()) {
+		struct sockaddr_in peer, self;
+		socklen_t pl = sizeof peer, sl = sizeof self;
+		char a[INET_ADDRSTRLEN] = "?";
+		c.f.sc = sc;
+		c.f.t0 = now_mono();
+		if (getpeername(fd, (struct sockaddr *)&peer, &pl) == 0 &&
+		    peer.sin_family == AF_INET) {
+			inet_ntop(AF_INET, &peer.sin_addr, a, sizeof a);
+			c.f.ip = peer.sin_addr.s_addr;
+		}
+		c.f.grey_delay = grey_delay;
+		snprintf(c.f.client, sizeof c.f.client, "%s:%d", a,
+			 pl == sizeof peer ? ntohs(peer.sin_port) : 0);
+		if (getsockname(fd, (struct sockaddr *)&self, &sl) == 0)
+			c.f.port = ntohs(self.sin_port);
+		/* a client that talks before the greeting: a moment's wait
+		 * shows it (Postfix's postscreen waits 6 s) */
+		if (!(c.flags & (LF_IMPLICIT | LF_SILENT | LF_HTTP)) &&
+		    more_input(&c, pregreet_ms))
+			c.f.early_talker = true;
+	}
+
 	if (c.flags & LF_SILENT)
 		conn_drain(&c);
 	if (c.flags & LF_HTTP)
 		serve_http(&c);
 	if ((c.flags & LF_IMPLICIT) && !tls_start(&c)) {
 		close(fd);
-		_exit(0);
+		leave();
 	}
 	send_greeting(&c);
 	for (;;) {
@@ -1707,5 +1999,5 @@ lab_smtpd(int fd, const struct lab_scenario *sc, const struct lab_tls *t)
 		dispatch(&c, line);
 	}
 	close(fd);
-	_exit(0);
+	leave();
 }

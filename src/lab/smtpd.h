@@ -33,6 +33,10 @@ void lab_tls_free(struct lab_tls *t);
  * before the server process forks. */
 void lab_idle_init(void);
 
+/* Where the report cards go (lab.h: card_fd, card_json_fd): set in the
+ * server process, inherited by each connection's; -1: nowhere. */
+void lab_grade_fds(int text_fd, int json_fd, bool color);
+
 /*
  * Serve the accepted socket fd for scenario sc, then _exit() the process
  * (never exit(): the process is a fork of smtpdx and must not run its

@@ -54,6 +54,17 @@ static const struct lab_lesson lessons[] = {
 	SERVER("connect.timeout", 2, "Connecting takes forever: who drops what?",
 	       "On the server or the path: a firewall drops SYNs, or the "
 	       "listen queue is full"),
+	/* the lab's mail host: the fix is another port, which the
+	 * settings form cannot name; `w` finds it, -p follows it */
+	SERVER("ports.587-blocked", 1, "Port 587 never answers: which port works "
+	       "from here?", "On the path: 587 is dropped; from this network "
+	       "submit on 465 with implicit TLS (w finds it)"),
+	SERVER("ports.25-blocked", 1, "Port 25 never answers: is it the port to "
+	       "use anyway?", "On the path: 25 is dropped, as most clouds do; "
+	       "a mail client submits on 587 or 465"),
+	SERVER("ports.only-2525", 2, "Nothing answers on the usual ports: is "
+	       "there a way out?", "On the path: 25, 465 and 587 are dropped; "
+	       "submit on the provider's fallback port, 2525"),
 
 	/* greeting */
 	SERVER("greeting.timeout", 2, "Connected, yet nothing happens: why?",
