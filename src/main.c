@@ -65,7 +65,8 @@ lesson_json(struct buf *b, const struct lab_scenario *sc)
 	json_string(b, l->fix);
 	buf_adds(b, ",\"fix_settings\":{");
 	const struct { const char *key, *v; } f[] = {
-		{ "host", l->set.host }, { "tls", l->set.tls },
+		{ "host", l->set.host }, { "port", l->set.port },
+		{ "tls", l->set.tls },
 		{ "servername", l->set.servername }, { "user", l->set.user },
 		{ "password", l->set.password }, { "auth", l->set.mech },
 		{ "from", l->set.from }, { "to", l->set.to },

@@ -19,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SMTPDX = os.environ.get("SMTPDX", os.path.join(ROOT, "smtpdx"))
 TMP = tempfile.mkdtemp(prefix="smtpdx-workshop-")
 # the form's fields, as the options that set the same thing
-FIELD_OPTION = {"host": None, "tls": "--tls", "servername": "--servername",
+FIELD_OPTION = {"host": None, "port": "-p", "tls": "--tls", "servername": "--servername",
                 "user": "-u", "auth": "--auth", "from": "-f", "to": "-t"}
 # client-side scenarios whose fix the form cannot make (the reason)
 NOT_FORM = {"dns.no_address": "-4/-6 is not a field of the form",
@@ -70,6 +70,19 @@ odd = [s["name"] for s in sc if s["fixit"] and
         len(s["hints"]) < 2)]
 report(not odd, "each fix-it fix uses only the form's fields, with hints",
        repr(odd))
+# the lab's mail host: another port is the fix, made with the form's
+# Port (and TLS mode) fields
+PORT_FIX = {"ports.587-blocked": ("465", "implicit"),
+            "ports.25-blocked": ("587", None),
+            "ports.only-2525": ("2525", "starttls")}
+byname = {s["name"]: s for s in sc}
+for n, (port, tls) in PORT_FIX.items():
+    s = byname.get(n, {})
+    fs = s.get("fix_settings", {})
+    report(s.get("fix_side") == "client" and s.get("fixit") and
+           fs.get("port") == port and fs.get("tls") == tls,
+           "fix-it %s: client-side, fixed with Port %s%s" %
+           (n, port, ", TLS mode " + tls if tls else ""), repr(s))
 
 
 def one(s):

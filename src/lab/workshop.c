@@ -54,17 +54,35 @@ static const struct lab_lesson lessons[] = {
 	SERVER("connect.timeout", 2, "Connecting takes forever: who drops what?",
 	       "On the server or the path: a firewall drops SYNs, or the "
 	       "listen queue is full"),
-	/* the lab's mail host: the fix is another port, which the
-	 * settings form cannot name; `w` finds it, -p follows it */
-	SERVER("ports.587-blocked", 1, "Port 587 never answers: which port works "
-	       "from here?", "On the path: 587 is dropped; from this network "
-	       "submit on 465 with implicit TLS (w finds it)"),
-	SERVER("ports.25-blocked", 1, "Port 25 never answers: is it the port to "
-	       "use anyway?", "On the path: 25 is dropped, as most clouds do; "
-	       "a mail client submits on 587 or 465"),
-	SERVER("ports.only-2525", 2, "Nothing answers on the usual ports: is "
-	       "there a way out?", "On the path: 25, 465 and 587 are dropped; "
-	       "submit on the provider's fallback port, 2525"),
+	/* the lab's mail host: the fix is another port (the form's Port
+	 * and TLS mode; `w` finds it, -p follows it); the lab maps the port
+	 * number onto the listener that plays it (config.portmap) */
+	{ .name = "ports.587-blocked", .level = 1, .client = true,
+	  .goal = "Port 587 never answers: which port works from here?",
+	  .fix = "Port 465, TLS mode implicit: 587 is dropped on the path, "
+		 "465 gets through (w finds it)",
+	  .set = { .port = "465", .tls = "implicit" },
+	  .hints = { "Did the server say no, or say nothing at all?",
+		     "Something on the path drops 587; a mail server has more "
+		     "than one submission port (w tries them).",
+		     "Set Port (e) to 465 and TLS mode to implicit." } },
+	{ .name = "ports.25-blocked", .level = 1, .client = true,
+	  .goal = "Port 25 never answers: is it the port to use anyway?",
+	  .fix = "Port 587: 25 is dropped, as most clouds do; a mail client "
+		 "submits on 587 (or 465)",
+	  .set = { .port = "587" },
+	  .hints = { "Did the server say no, or say nothing at all?",
+		     "Port 25 is for servers handing mail to servers; clouds "
+		     "drop it.",
+		     "Set Port (e) to 587, the submission port." } },
+	{ .name = "ports.only-2525", .level = 2, .client = true,
+	  .goal = "Nothing answers on the usual ports: is there a way out?",
+	  .fix = "Port 2525, TLS mode starttls: 25, 465 and 587 are dropped; "
+		 "the provider's fallback port gets through",
+	  .set = { .port = "2525", .tls = "starttls" },
+	  .hints = { "Try the other usual ports (w): which one answers?",
+		     "Some providers (Linode, SendGrid) listen on 2525 too.",
+		     "Set Port (e) to 2525 and TLS mode to starttls." } },
 
 	/* greeting */
 	SERVER("greeting.timeout", 2, "Connected, yet nothing happens: why?",
@@ -391,7 +409,7 @@ lab_hint_count(const struct lab_lesson *l)
 static bool
 fix_empty(const struct lab_fix *f)
 {
-	return !f->host && !f->tls && !f->servername && !f->user &&
+	return !f->host && !f->port && !f->tls && !f->servername && !f->user &&
 	       !f->password && !f->mech && !f->from && !f->to;
 }
 

@@ -26,6 +26,8 @@
  */
 struct lab_fix {
 	const char *host;		/* Host, HOST */
+	const char *port;		/* Port, -p (the lab maps the number
+					 * onto the listener that plays it) */
 	const char *tls;		/* TLS mode, --tls */
 	const char *servername;		/* TLS name, --servername */
 	const char *user;		/* User, -u */
