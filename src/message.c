@@ -211,6 +211,39 @@ xtext_encode(const char *s)
 	return buf_steal(&b);
 }
 
+char *
+utf8_addr_encode(const char *s, bool unitext)
+{
+	struct buf b = { 0 };
+	buf_adds(&b, "");
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		unsigned c = *p;
+		int n = c < 0x80 ? 0 : c < 0xc0 ? -1 : c < 0xe0 ? 1 :
+			c < 0xf0 ? 2 : c < 0xf8 ? 3 : -1;
+		if (n > 0) {
+			unsigned cp = c & (0x3fu >> n);
+			int k = 1;
+			while (k <= n && (p[k] & 0xc0) == 0x80)
+				cp = cp << 6 | (p[k++] & 0x3f);
+			if (k <= n)
+				n = -1;		/* cut short: the byte alone */
+			else
+				c = cp;
+		}
+		if (n < 0)
+			n = 0;
+		if (c > 0x20 && c < 0x7f && c != '\\' && c != '+' && c != '=')
+			buf_addc(&b, (char)c);
+		else if (c >= 0x80 && unitext && n > 0)
+			buf_add(&b, (const char *)p, (size_t)n + 1);
+		else
+			buf_printf(&b, "\\x{%02X}", c);
+		p += n + 1;
+	}
+	return buf_steal(&b);
+}
+
 bool
 msg_ascii(const char *s)
 {

@@ -38,6 +38,14 @@ int dsn_envid_check(const char *v, char *err, size_t errlen);
  * "+XX"; the result never holds a space, CR or LF. */
 char *xtext_encode(const char *s);
 
+/* RFC 6533 §3: an internationalised address for ORCPT=utf-8;...  Printable
+ * ASCII but "\", "+" and "=" as it is; those three, space and controls
+ * as "\x{HEX}"; a non-ASCII character as "\x{HEX}" (utf-8-addr-xtext,
+ * 7-bit: for a command without SMTPUTF8) or, with unitext, as its UTF-8
+ * bytes (utf-8-addr-unitext: when SMTPUTF8 is in use).  Never a space,
+ * CR or LF.  Heap. */
+char *utf8_addr_encode(const char *s, bool unitext);
+
 /* Does the message (--body, --header, --data) hold the password (4
  * characters or more)?  Then it must not go: the message is sent to the
  * server and shown in the transcript.  Returns the option that holds it,

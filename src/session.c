@@ -1344,9 +1344,10 @@ dsn_wanted(const struct session *s)
 }
 
 /* "RCPT TO:<addr>", with NOTIFY and ORCPT (RFC 3461 §4.1, §4.2) when
- * DSN was asked for and is offered.  ORCPT is rfc822;xtext(addr), for
- * ASCII addresses (an internationalised one would want RFC 6533's
- * utf-8 type: left out). */
+ * DSN was asked for and is offered.  ORCPT is rfc822;xtext(addr) for an
+ * ASCII address, utf-8;addr for an internationalised one (RFC 6533 §3):
+ * utf-8-addr-unitext when SMTPUTF8 went on MAIL FROM, else the 7-bit
+ * utf-8-addr-xtext. */
 static char *
 rcpt_cmd(const struct session *s, const char *addr)
 {
@@ -1355,11 +1356,11 @@ rcpt_cmd(const struct session *s, const char *addr)
 	if (dsn_wanted(s) && s->caps.dsn) {
 		if (s->cfg.notify)
 			buf_printf(&b, " NOTIFY=%s", s->cfg.notify);
-		if (msg_ascii(addr)) {
-			char *x = xtext_encode(addr);
-			buf_printf(&b, " ORCPT=rfc822;%s", x);
-			free(x);
-		}
+		bool ascii = msg_ascii(addr);
+		char *x = ascii ? xtext_encode(addr) :
+			  utf8_addr_encode(addr, s->p->utf8);
+		buf_printf(&b, " ORCPT=%s;%s", ascii ? "rfc822" : "utf-8", x);
+		free(x);
 	}
 	return buf_steal(&b);
 }

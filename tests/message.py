@@ -427,6 +427,21 @@ def t_smtputf8():
            "UTF-8 local part: JSON smtputf8 true, the transcript shows RCPT as sent",
            repr(rep and rep["message"]))
 
+    # ... and with DSN, ORCPT names it as RFC 6533 says: utf-8 type,
+    # utf-8-addr-unitext (SMTPUTF8 is in use); the ASCII one stays rfc822
+    srv = Server(BASIC + ["SMTPUTF8", "DSN"])
+    p, rep = session(srv, ["-t", "jösé+x@bücher.test", "--notify", "failure"])
+    rcpt = [l.decode("utf-8", "replace") for l in srv.commands if l.startswith(b"RCPT")]
+    report(p.returncode == 0 and len(rcpt) == 2 and
+           rcpt[0].endswith(" ORCPT=rfc822;b@example.org") and
+           rcpt[1] == "RCPT TO:<jösé+x@bücher.test> NOTIFY=FAILURE "
+           "ORCPT=utf-8;jösé\\x{2B}x@bücher.test",
+           "UTF-8 recipient with DSN: ORCPT=utf-8;unitext (RFC 6533), '+' as \\x{2B}",
+           repr(rcpt))
+    report(all(b" " not in v for l in srv.commands if l.startswith(b"RCPT")
+               for v in re.findall(rb"ORCPT=(\S*)", l)),
+           "UTF-8 recipient with DSN: no space inside ORCPT", repr(rcpt))
+
     # UTF-8 in a --header line wants SMTPUTF8 too (RFC 6532), when offered
     srv = Server(BASIC + ["SMTPUTF8"])
     p, rep = session(srv, ["--header", "Subject: Grüße"])

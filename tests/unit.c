@@ -22,6 +22,7 @@
 #include "../src/config.h"
 #include "../src/diag.h"
 #include "../src/imap.h"
+#include "../src/message.h"
 #include "../src/options.h"
 #include "../src/profile.h"
 #include "../src/findfix.h"

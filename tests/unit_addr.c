@@ -118,4 +118,24 @@ test_addr(void)
 	CHECK_STR(diag_id_of(&l, 0), "mail.requiretls_not_offered",
 		  "diag: the other extension at MAIL stays REQUIRETLS");
 	diag_list_free(&l);
+
+	/* RFC 6533 §3: ORCPT=utf-8;... for an internationalised address */
+	a = utf8_addr_encode("jösé@bücher.test", true);
+	CHECK_STR(a, "jösé@bücher.test", "orcpt: unitext keeps UTF-8 as it is");
+	free(a);
+	a = utf8_addr_encode("jösé@bücher.test", false);
+	CHECK_STR(a, "j\\x{F6}s\\x{E9}@b\\x{FC}cher.test",
+		  "orcpt: utf-8-addr-xtext, 7-bit: \\x{HEX} per character");
+	free(a);
+	a = utf8_addr_encode("a+b=c\\d e@例え.テスト", true);
+	CHECK_STR(a, "a\\x{2B}b\\x{3D}c\\x{5C}d\\x{20}e@例え.テスト",
+		  "orcpt: '+', '=', '\\' and space escaped, even in unitext");
+	free(a);
+	a = utf8_addr_encode("😀@x.test", false);
+	CHECK_STR(a, "\\x{1F600}@x.test", "orcpt: a 4-byte character, one escape");
+	free(a);
+	a = utf8_addr_encode("a\xff\r\n@x.test", true);
+	CHECK_STR(a, "a\\x{FF}\\x{0D}\\x{0A}@x.test",
+		  "orcpt: a stray byte and CR LF escaped, never raw");
+	free(a);
 }
