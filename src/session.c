@@ -416,7 +416,11 @@ session_new(const struct config *cfg)
 	p->fd = -1;
 	p->probe_fd = -1;
 	p->epfd = -1;
-	p->hostname = s->cfg.helo ? xstrdup(s->cfg.helo) : default_hostname();
+	/* the EHLO name in A-labels (RFC 5321 §4.1.1.1): a U-label name
+	 * (--helo bücher.example, or this host's own) goes as xn--... */
+	char *h = s->cfg.helo ? xstrdup(s->cfg.helo) : default_hostname();
+	p->hostname = idna_lookup_name(h);
+	free(h);
 	if (s->cfg.from)
 		p->from = xstrdup(s->cfg.from);
 	else if (s->cfg.user && strchr(s->cfg.user, '@'))

@@ -161,7 +161,17 @@ check_name(const char *name, const char *v, char *err, size_t errlen)
 		if (ip_literal(lit))
 			return 0;
 	}
-	if (!dns_name(v))
+	/* U-labels (bücher.example): EHLO carries the A-labels (RFC 5321
+	 * §4.1.1.1, RFC 5890: EHLO comes before any SMTPUTF8, so always) */
+	char *ascii = NULL;
+	if (idna_involved(v)) {
+		char why[256];
+		if (idna_to_ascii(v, &ascii, why, sizeof why) < 0)
+			return fail(err, errlen, "%s: %s", name, why);
+	}
+	bool ok = dns_name(ascii ? ascii : v);
+	free(ascii);
+	if (!ok)
 		return fail(err, errlen, "%s '%s' is not a name for EHLO: a host "
 			    "name (mail.example.org) or an address literal "
 			    "([192.0.2.1]), RFC 5321 §4.1.1.1", name, v);

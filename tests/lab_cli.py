@@ -106,6 +106,27 @@ try:
         report(s.returncode == 0 and b"235 2.7.0 Authentication successful" in s.stdout,
                "swaks logs in to the served lab with the printed login",
                s.stdout.decode(errors="replace")[-600:])
+    # RFC 5321 §4.1.1.1: the lab, a witness for clients, refuses an EHLO
+    # or HELO name with raw UTF-8 (no SMTPUTF8 before EHLO), takes A-labels
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+        f = c.makefile("rb")
+
+        def reply():
+            lines = []
+            while True:
+                l = f.readline()
+                lines.append(l)
+                if len(l) < 4 or l[3:4] != b"-":
+                    return lines
+        reply()
+        got = []
+        for cmd in ("EHLO bücher.test", "HELO bücher.test",
+                    "EHLO xn--bcher-kva.test"):
+            c.sendall(cmd.encode() + b"\r\n")
+            got.append(reply()[-1][:3])
+    report(got == [b"501", b"501", b"250"],
+           "the lab: EHLO/HELO with a raw UTF-8 name 501, in A-labels 250",
+           repr(got))
     rc, out, err = run(["--lab", "ok", "--lab-server", ca, "-p", str(port)])
     report(rc == 2 and len(err.strip().splitlines()) == 1 and str(port) in err,
            "a port already in use: one line, exit 2", "rc %d %r" % (rc, err))

@@ -442,6 +442,28 @@ def t_smtputf8():
                for v in re.findall(rb"ORCPT=(\S*)", l)),
            "UTF-8 recipient with DSN: no space inside ORCPT", repr(rcpt))
 
+    # --helo in U-labels: EHLO carries the A-labels (RFC 5321 §4.1.1.1;
+    # EHLO comes before any SMTPUTF8), on the wire and in the lab, which
+    # refuses an 8-bit EHLO name
+    srv = Server(BASIC + ["SMTPUTF8"])
+    p, rep = session(srv, ["--helo", "bücher.test"])
+    ehlo = [l for l in srv.commands if l.upper().startswith((b"EHLO", b"HELO"))]
+    report(p.returncode == 0 and ehlo == [b"EHLO xn--bcher-kva.test"],
+           "--helo bücher.test: EHLO xn--bcher-kva.test on the wire", repr(ehlo))
+    p = run(["--lab", "ok", "--helo", "bücher.test", "--json"])
+    rep = json.loads(p.stdout or "{}")
+    ehlo = [t["text"] for t in rep.get("transcript", []) if t["dir"] == "C"
+            and t["text"].startswith("EHLO")]
+    report(p.returncode == 0 and len(ehlo) == 2 and
+           set(ehlo) == {"EHLO xn--bcher-kva.test"},
+           "--lab ok --helo bücher.test: the lab takes EHLO in A-labels "
+           "(both, around STARTTLS), the session passes", repr((p.returncode, ehlo)))
+    p = run(["--lab", "ok", "--helo", "☃.net", "--batch"])
+    err = p.stderr.decode("utf-8", "replace")
+    report(p.returncode == 2 and err.count("\n") == 1 and "--helo" in err
+           and "IDNA2008" in err and not p.stdout,
+           "--helo ☃.net (not IDNA2008): one line naming --helo, exit 2", repr(err))
+
     # UTF-8 in a --header line wants SMTPUTF8 too (RFC 6532), when offered
     srv = Server(BASIC + ["SMTPUTF8"])
     p, rep = session(srv, ["--header", "Subject: Grüße"])

@@ -235,6 +235,28 @@ test_options(void)
 	expect_fail("mx.example.com", "-p", (char *)NULL);
 	expect_fail("--to", "<bob@example.org>", "mx.example.com", (char *)NULL);
 	expect_fail("--helo", "two words", "mx.example.com", (char *)NULL);
+	/* --helo in U-labels: taken (EHLO sends the A-labels); not IDNA2008:
+	 * one line that names --helo */
+	expect_fail("--helo", "☃.net", "mx.example.com", (char *)NULL);
+	expect_fail("--helo", "-bücher.test", "mx.example.com", (char *)NULL);
+	{
+		int r1 = parse_args(&o, err, sizeof err, "--helo", "bücher.test",
+				    "mx.example.com", (char *)NULL);
+		CHECK(r1 == 0 && o.cfg.helo && !strcmp(o.cfg.helo, "bücher.test"),
+		      "options: --helo bücher.test taken (U-labels)");
+		options_free(&o);
+		r1 = parse_args(&o, err, sizeof err, "--helo", "☃.net",
+				"mx.example.com", (char *)NULL);
+		CHECK(r1 < 0 && has(err, "--helo") && has(err, "IDNA2008") &&
+		      !strchr(err, '\n'), "options: --helo ☃.net: one line, "
+		      "names --helo and IDNA2008");
+		options_free(&o);
+		r1 = setting_check("helo", "xn--bcher-kva.test", err, sizeof err);
+		CHECK_INT(r1, 0, "settings: helo in A-labels taken");
+		r1 = setting_check("helo", "xn--zz.test", err, sizeof err);
+		CHECK(r1 < 0 && has(err, "--helo"), "settings: helo with a bad "
+		      "A-label refused");
+	}
 	expect_fail("--ports", "25", "mx.example.com", (char *)NULL);
 
 	rc = parse_args(&o, err, sizeof err, "--bogus", "mx.example.com", (char *)NULL);

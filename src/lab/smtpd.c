@@ -921,6 +921,22 @@ serve_http(struct conn *c)
 
 /* ---- commands -------------------------------------------------------- */
 
+/* RFC 5321 §4.1.1.1, RFC 5890: the EHLO/HELO name is ASCII (A-labels);
+ * EHLO comes before any SMTPUTF8 could be agreed, so there is no
+ * exception.  Refused as Postfix does a malformed name. */
+static bool
+helo_8bit(struct conn *c, char *args)
+{
+	for (const unsigned char *p = (const unsigned char *)args; *p; p++)
+		if (*p >= 0x80) {
+			reply_error(c, "501 5.5.2 Helo command rejected: the name "
+				    "is not ASCII (a domain goes in A-labels, "
+				    "xn--...)");
+			return true;
+		}
+	return false;
+}
+
 static void
 cmd_ehlo(struct conn *c, char *args)
 {
@@ -928,6 +944,8 @@ cmd_ehlo(struct conn *c, char *args)
 		reply_error(c, "501 Syntax: EHLO hostname");
 		return;
 	}
+	if (helo_8bit(c, args))
+		return;
 	if (c->flags & LF_EHLO_REJECT) {
 		reply_error(c, "502 5.5.2 Error: command not recognized");
 		return;
@@ -1045,6 +1063,8 @@ cmd_helo(struct conn *c, char *args)
 		reply_error(c, "501 Syntax: HELO hostname");
 		return;
 	}
+	if (helo_8bit(c, args))
+		return;
 	const char *r = canned(c, "HELO");
 	if (r) {
 		reply_text(c, r);
