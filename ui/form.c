@@ -148,7 +148,13 @@ form_settings(const struct config *cfg)
 		 "then Ctrl-S: it starts over with the new settings.");
 	addf(fm, F_HOST, "Server", NULL, "Host", FT_TEXT, cfg->host,
 	     "the server: a name or an address");
-	snprintf(num, sizeof num, "%d", cfg->port);
+	/* the lab's mail host: the number its listener plays (587), not the
+	 * loopback port behind it; Ctrl-S maps it back (session_new()) */
+	int port = cfg->port;
+	for (int i = 0; i < cfg->nportmap; i++)
+		if (cfg->portmap[i].port == cfg->port)
+			port = cfg->portmap[i].role;
+	snprintf(num, sizeof num, "%d", port);
 	addf(fm, F_PORT, NULL, "--port", "Port", FT_NUMBER, cfg->port ? num : "",
 	     "empty: 587, or 465 with implicit TLS");
 	choice(addf(fm, F_TLS, NULL, "--tls", "TLS mode", FT_CHOICE, "",

@@ -1581,6 +1581,30 @@ t_fixit_server() {
 }
 check g4 "fix-it on a server-side scenario says the fix is on the server, and what it is" t_fixit_server
 
+# fix-it on the lab's mail host: the fix is another port, made with the
+# form's Port and TLS mode (the lab maps 465 onto its listener that
+# plays 465); the third hint names both
+t_fixit_port() {
+	start "$1" 110x40 -- --lab fixit:ports.587-blocked
+	wait_for "$1" "fix-it on ports.587-blocked"
+	keys "$1" r
+	wait_for "$1" "Not fixed yet"
+	keys "$1" h h h
+	wait_for "$1" "Hint 3 of 3: Set Port (e) to 465 and TLS mode to implicit"
+	keys "$1" e
+	wait_for "$1" "Settings"
+	# the port the lab plays, not the loopback port behind it
+	has_re "$1" "Port +587( |$)"
+	keys "$1" Down C-u 4 6 5 Down Right
+	wait_for "$1" "implicit"
+	keys "$1" C-s
+	wait_for "$1" "New settings"
+	keys "$1" r
+	wait_for "$1" "PASSED"
+	wait_for "$1" "Fixed: the session passes"
+}
+check o1 "fix-it on ports.587-blocked: Port 465 and TLS mode implicit through e pass" t_fixit_port
+
 # the settings form's field for OPTION's label: Down until it is selected
 # (the selected field's help line is shown under the fields)
 form_seek() {
