@@ -119,6 +119,9 @@ struct facts {
 	bool has_user, authenticated, encrypted;
 	bool helo_fallback;
 	bool hello_unknown;	/* EHLO and then HELO answered 500/502 */
+	bool helo_name_refused;	/* EHLO refused with a code other than
+				 * 500/502 (the name, not the command), and
+				 * HELO taken: the server speaks ESMTP */
 	const char *helo_evidence;
 	bool dsn_dropped;	/* DSN asked for, not offered: left out */
 	const char *dsn_evidence;

@@ -457,6 +457,9 @@ static const struct oracle oracles[] = {
 	{ "ehlo.kind", O_KIND, NULL }, { "ehlo.code", O_CODE, NULL },
 	{ "ehlo.unknown", O_FLAG, "EHLO and HELO both answered 500 or 502" },
 	{ "starttls.kind", O_KIND, NULL }, { "starttls.version", O_WORDS, NULL },
+	{ "starttls.helo", O_FLAG, "EHLO was refused for its name and HELO taken" },
+	{ "auth.helo", O_FLAG, "EHLO was refused for its name and HELO taken" },
+	{ "w.helo.name", O_FLAG, "EHLO was refused for its name and HELO taken" },
 	{ "tls.kind", O_KIND, NULL }, { "tls.silent", O_TLSMODE, NULL },
 	{ "tls.cert", O_FLAG, "the chain reaches a trusted authority" },
 	{ "tls.cert.chain", O_FLAG, "the server left out an intermediate" },
@@ -619,6 +622,12 @@ flag_oracle(const char *what, const struct facts *f)
 		return f->insecure && f->cert_problems;
 	if (!strcmp(what, "only HELO was taken"))
 		return f->helo_fallback;
+	/* the code of the EHLO refusal, as quoted: 500/502 is "unknown" */
+	if (!strcmp(what, "EHLO was refused for its name and HELO taken")) {
+		int code = f->helo_evidence ? atoi(f->helo_evidence) : 0;
+		return f->helo_fallback && code >= 500 && code != 500 &&
+		       code != 502;
+	}
 	if (!strcmp(what, "DSN asked for and left out"))
 		return f->dsn_dropped;
 	if (!strcmp(what, "a MAIL FROM typed on the : line opened a transaction"))
