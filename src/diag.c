@@ -359,6 +359,8 @@ static const struct dt_node tree[] = {
 		{ "4.1.2", "rcpt.t.domain" },
 		{ "5.2.2", "=rcpt.mailbox_full" }, { "4.2.2", "=rcpt.mailbox_full" },
 		{ "5.7.54", "=rcpt.relay_denied" }, { "5.7.57", "=mail.auth_required" },
+		{ "4.5.3", "=rcpt.too_many_recipients" },
+		{ "5.5.3", "=rcpt.too_many_recipients" },
 		ANY("rcpt.sender") } },
 	/*
 	 * 5.1.1 is "no such mailbox", but some server libraries put an
@@ -403,7 +405,10 @@ static const struct dt_node tree[] = {
 
 	/* RCPT, 4xx: not a refusal; what is the server waiting for? */
 	{ "rcpt.t.grey", "Is it greylisting?", T_VOCAB, "GREYLIST",
-	  { Y("=rcpt.greylisted"), N("rcpt.t.unverified") } },
+	  { Y("=rcpt.greylisted"), N("rcpt.t.many") } },
+	{ "rcpt.t.many", "Does the server say the message has too many "
+	  "recipients (a limit per message, without 4.5.3)?", T_VOCAB,
+	  "TOO_MANY_RCPTS", { Y("=rcpt.too_many_recipients"), N("rcpt.t.unverified") } },
 	{ "rcpt.t.unverified", "Is the server still verifying the recipient?",
 	  T_VOCAB, "UNVERIFIED", { Y("=rcpt.temporary"), N("rcpt.t.full") } },
 	{ "rcpt.t.full", "Does the server say the mailbox is full?", T_VOCAB,

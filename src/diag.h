@@ -200,6 +200,7 @@ enum rcpt_domain diag_rcpt_domain(const struct facts *f, char **why);
 	X(BLOCKLIST, "a DNS block list") \
 	X(SYNC, "protocol synchronization") \
 	X(TOO_MANY_ERRORS, "too many errors") \
+	X(TOO_MANY_RCPTS, "too many recipients for one message") \
 	X(COMMAND_LIMIT, "a command sent more often than allowed") \
 	X(TLS_VERSION, "old TLS versions") \
 	X(SEND_AS, "no Send As right") \
