@@ -189,11 +189,18 @@ static const struct dt_node tree[] = {
 
 	/* STARTTLS */
 	{ "starttls.kind", "What went wrong with STARTTLS?", T_KIND, NULL, {
-		{ "extension not offered", "=starttls.not_offered" },
+		{ "extension not offered", "starttls.helo" },
 		{ "error reply", "starttls.version" },
 		{ "plaintext injected after STARTTLS", "=starttls.injection" },
 		{ "bytes before the TLS handshake", "=starttls.unexpected_data" },
 		ANY("any.kind") } },
+	/* an extension missing because EHLO was refused for its name (a
+	 * 501 or 550, not the 500/502 of a command unknown) and the session
+	 * fell back to HELO: the server speaks ESMTP, the name is the fault
+	 * (Haraka's helo.checks: "550 Invalid address format in HELO") */
+	{ "starttls.helo", "Was EHLO refused for its name (not 500/502) and "
+	  "only HELO taken, which hides every extension?", T_FLAG,
+	  "helo_name_refused", { Y("=ehlo.rejected"), N("=starttls.not_offered") } },
 	{ "starttls.version", "Does the refusal talk about TLS versions?", T_TEXT,
 	  "TLS 1.0 and 1.1|TLS 1.2|upgrade/update your client",
 	  { Y("=tls.version_mismatch"), N("=starttls.refused") } },
@@ -235,8 +242,11 @@ static const struct dt_node tree[] = {
 	{ "auth.oauth.ms", "Was it OAUTHBEARER at Microsoft, which takes only "
 	  "XOAUTH2?", T_FLAG, "oauthbearer_microsoft",
 	  { Y("=auth.oauthbearer_microsoft"), N("=auth.mech_unsupported") } },
+	{ "auth.helo", "Was EHLO refused for its name (not 500/502) and only "
+	  "HELO taken, which hides every extension?", T_FLAG,
+	  "helo_name_refused", { Y("=ehlo.rejected"), N("auth.mb") } },
 	{ "auth.kind", "What went wrong with AUTH?", T_KIND, NULL, {
-		{ "extension not offered", "auth.mb" },
+		{ "extension not offered", "auth.helo" },
 		{ "refused to send credentials in plaintext", "=auth.plaintext_refused" },
 		{ "no common AUTH mechanism", "auth.oauth.ms" },
 		{ "SASL exchange failed", "=auth.failed" },
@@ -349,6 +359,8 @@ static const struct dt_node tree[] = {
 		{ "4.1.2", "rcpt.t.domain" },
 		{ "5.2.2", "=rcpt.mailbox_full" }, { "4.2.2", "=rcpt.mailbox_full" },
 		{ "5.7.54", "=rcpt.relay_denied" }, { "5.7.57", "=mail.auth_required" },
+		{ "4.5.3", "=rcpt.too_many_recipients" },
+		{ "5.5.3", "=rcpt.too_many_recipients" },
 		ANY("rcpt.sender") } },
 	/*
 	 * 5.1.1 is "no such mailbox", but some server libraries put an
@@ -393,7 +405,10 @@ static const struct dt_node tree[] = {
 
 	/* RCPT, 4xx: not a refusal; what is the server waiting for? */
 	{ "rcpt.t.grey", "Is it greylisting?", T_VOCAB, "GREYLIST",
-	  { Y("=rcpt.greylisted"), N("rcpt.t.unverified") } },
+	  { Y("=rcpt.greylisted"), N("rcpt.t.many") } },
+	{ "rcpt.t.many", "Does the server say the message has too many "
+	  "recipients (a limit per message, without 4.5.3)?", T_VOCAB,
+	  "TOO_MANY_RCPTS", { Y("=rcpt.too_many_recipients"), N("rcpt.t.unverified") } },
 	{ "rcpt.t.unverified", "Is the server still verifying the recipient?",
 	  T_VOCAB, "UNVERIFIED", { Y("=rcpt.temporary"), N("rcpt.t.full") } },
 	{ "rcpt.t.full", "Does the server say the mailbox is full?", T_VOCAB,
@@ -519,7 +534,10 @@ static const struct dt_node tree[] = {
 	{ "w.insecure", "Is the connection encrypted but not authenticated?",
 	  T_FLAG, "cert_ignored", { Y("=tls.cert_ignored"), N("-") } },
 	{ "w.helo", "Did the server refuse EHLO and take only HELO?", T_FLAG,
-	  "helo_fallback", { Y("=ehlo.helo_fallback"), N("-") } },
+	  "helo_fallback", { Y("w.helo.name"), N("-") } },
+	{ "w.helo.name", "Was EHLO refused for its name (not 500/502): a "
+	  "server that speaks ESMTP and dislikes the name?", T_FLAG,
+	  "helo_name_refused", { Y("=ehlo.rejected"), N("=ehlo.helo_fallback") } },
 	{ "w.weak", "Does the server's certificate use a weak key or signature "
 	  "(SHA-1, RSA under 2048 bits) that was not refused?", T_FLAG,
 	  "cert_weak_accepted", { Y("=tls.weak_key"), N("-") } },
@@ -861,6 +879,7 @@ static const char *const flag_names[] = {
 	"cb_intercepted", "middlebox_asked",
 	"from_utf8_unoffered", "rcpt_utf8_unoffered", "tls_implicit",
 	"reply_names_sender", "oauth_only", "mech_auto", "hello_unknown",
+	"helo_name_refused",
 };
 
 bool
@@ -964,6 +983,8 @@ flag(const struct facts *f, const char *name)
 		return f->client_cert;
 	if (!strcmp(name, "hello_unknown"))
 		return f->hello_unknown;
+	if (!strcmp(name, "helo_name_refused"))
+		return f->helo_name_refused;
 	if (!strcmp(name, "oauth_only"))
 		return f->oauth_only;
 	if (!strcmp(name, "mech_auto"))
@@ -1231,6 +1252,13 @@ void
 diag_decide(const struct facts *f, struct diag_list *out)
 {
 	walk(f, "root", false, f->evidence, out);
+	/* ehlo.rejected reached from a missing extension: the refusal of
+	 * EHLO is the evidence, not the reply to HELO */
+	if (out->n && out->v[out->n - 1].id == D_EHLO_REJECTED &&
+	    f->helo_name_refused && f->helo_evidence && *f->helo_evidence) {
+		free(out->v[out->n - 1].evidence);
+		out->v[out->n - 1].evidence = xstrdup(f->helo_evidence);
+	}
 	/* a middlebox's own words are the evidence, not the failing line */
 	if (out->n && (out->v[out->n - 1].id == D_NET_MIDDLEBOX_BANNER ||
 		       out->v[out->n - 1].id == D_TLS_INTERCEPTED)) {
@@ -1260,7 +1288,9 @@ diag_decide(const struct facts *f, struct diag_list *out)
 		}
 		/* a failed certificate that stopped the session is already
 		 * the main diagnosis */
-		if (warning_roots[i].evidence == 3 && !f->insecure) {
+		if ((warning_roots[i].evidence == 3 && !f->insecure) ||
+		    (warning_roots[i].evidence == 4 && out->n &&
+		     out->v[0].id == D_EHLO_REJECTED)) {
 			free(own);
 			continue;
 		}

@@ -119,6 +119,9 @@ struct facts {
 	bool has_user, authenticated, encrypted;
 	bool helo_fallback;
 	bool hello_unknown;	/* EHLO and then HELO answered 500/502 */
+	bool helo_name_refused;	/* EHLO refused with a code other than
+				 * 500/502 (the name, not the command), and
+				 * HELO taken: the server speaks ESMTP */
 	const char *helo_evidence;
 	bool dsn_dropped;	/* DSN asked for, not offered: left out */
 	const char *dsn_evidence;
@@ -197,6 +200,7 @@ enum rcpt_domain diag_rcpt_domain(const struct facts *f, char **why);
 	X(BLOCKLIST, "a DNS block list") \
 	X(SYNC, "protocol synchronization") \
 	X(TOO_MANY_ERRORS, "too many errors") \
+	X(TOO_MANY_RCPTS, "too many recipients for one message") \
 	X(COMMAND_LIMIT, "a command sent more often than allowed") \
 	X(TLS_VERSION, "old TLS versions") \
 	X(SEND_AS, "no Send As right") \

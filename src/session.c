@@ -1704,6 +1704,8 @@ on_ehlo(struct session *s, struct reply *r, enum cmd c)
 	if (c == C_HELO && r->code == 250) {
 		memset(&s->caps, 0, sizeof s->caps);
 		s->facts.helo_fallback = true;
+		s->facts.helo_name_refused = p->ehlo_refused != 500 &&
+					     p->ehlo_refused != 502;
 		end_step(s, st, SS_WARN);
 		return;
 	}

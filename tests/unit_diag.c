@@ -558,6 +558,41 @@ test_diag_warnings(void)
 	f.helo_evidence = "502 5.5.1 EHLO not implemented";
 	expect_only(&f, "ehlo.helo_fallback", SEV_WARNING, "HELO fallback");
 
+	/* EHLO refused for its name (Haraka helo.checks bare_ip), HELO
+	 * taken: the name is the fault, on a clean run too */
+	facts_init(&f);
+	f.helo_fallback = f.helo_name_refused = true;
+	f.helo_evidence = "550 Invalid address format in HELO";
+	expect_only(&f, "ehlo.rejected", SEV_WARNING, "EHLO name refused, HELO taken");
+
+	/* ... and then no STARTTLS, no AUTH: ehlo.rejected, quoting the
+	 * refusal of EHLO, once; with 502 (EHLO unknown) as before */
+	for (int st = 0; st < 2; st++) {
+		for (int name = 0; name < 2; name++) {
+			facts_init(&f);
+			f.failed_step = st ? STEP_AUTH : STEP_STARTTLS;
+			f.kind = FK_NOT_OFFERED;
+			f.helo_fallback = true;
+			f.helo_name_refused = name;
+			f.helo_evidence = name ? "550 Invalid address format in HELO"
+					       : "502 5.5.1 EHLO not implemented";
+			f.encrypted = false;
+			f.tls_version = 0;
+			diag_decide(&f, &l);
+			CHECK_STR(diag_id_of(&l, 0), name ? "ehlo.rejected" :
+				  st ? "auth.requires_tls" : "starttls.not_offered",
+				  nm("helo fallback (%s) then %s not offered",
+				     name ? "550" : "502", st ? "AUTH" : "STARTTLS"));
+			if (name) {
+				CHECK_STR(l.n ? l.v[0].evidence : "",
+					  "550 Invalid address format in HELO",
+					  "ehlo.rejected quotes the EHLO refusal");
+				CHECK_INT(l.n, 1, "ehlo.rejected once, no helo_fallback");
+			}
+			diag_list_free(&l);
+		}
+	}
+
 	/* a failure and a warning: error first, then the warning */
 	facts_init(&f);
 	facts_reply(&f, STEP_AUTH, 535, "5.7.8 Error: authentication failed");

@@ -375,6 +375,20 @@ static const struct vcase vcases[] = {
 	  VF_SMTPUTF8, "mail.sender_rejected",
 	  "smtpd_check.c:3966, SMTPUTF8 offered" },
 
+	/* ---- too many recipients: a limit per message, not "later" ---- */
+	{ "OpenSMTPD", STEP_RCPT, "451 4.5.3 Too many recipients: Too many "
+	  "recipients", VF_OWN, "rcpt.too_many_recipients",
+	  "smtpd 6.8.0 (smtp limit max-rcpt), interop opensmtpd" },
+	{ "Postfix", STEP_RCPT, "452 4.5.3 Error: too many recipients",
+	  LOGGED_IN, "rcpt.too_many_recipients", "smtpd.c (smtpd_recipient_limit)" },
+	{ "Exim", STEP_RCPT, "452 too many recipients", VF_OWN,
+	  "rcpt.too_many_recipients", "smtp_in.c (recipients_max)" },
+	{ "Haraka", STEP_RCPT, "450 Too many recipient attempts", VF_OWN,
+	  "rcpt.too_many_recipients", "haraka-plugin-limit index.js:153" },
+	{ "OpenSMTPD", STEP_RCPT, "452 4.5.3 Too many recipients: Too many "
+	  "messages sent", VF_OWN, "session.rate_limited",
+	  "smtp_session.c:1578: messages per session, a rate" },
+
 	/* ---- temporary is not refused (issue 9) ---- */
 	{ "Postfix", STEP_RCPT, "450 4.3.0 <bob@example.com>: Temporary lookup "
 	  "failure", VF_OWN, "rcpt.temporary", "issue 9" },
@@ -457,6 +471,9 @@ static const struct oracle oracles[] = {
 	{ "ehlo.kind", O_KIND, NULL }, { "ehlo.code", O_CODE, NULL },
 	{ "ehlo.unknown", O_FLAG, "EHLO and HELO both answered 500 or 502" },
 	{ "starttls.kind", O_KIND, NULL }, { "starttls.version", O_WORDS, NULL },
+	{ "starttls.helo", O_FLAG, "EHLO was refused for its name and HELO taken" },
+	{ "auth.helo", O_FLAG, "EHLO was refused for its name and HELO taken" },
+	{ "w.helo.name", O_FLAG, "EHLO was refused for its name and HELO taken" },
 	{ "tls.kind", O_KIND, NULL }, { "tls.silent", O_TLSMODE, NULL },
 	{ "tls.cert", O_FLAG, "the chain reaches a trusted authority" },
 	{ "tls.cert.chain", O_FLAG, "the server left out an intermediate" },
@@ -530,6 +547,7 @@ static const struct oracle oracles[] = {
 	{ "data.enh", O_ENH, NULL }, { "data.class", O_CLASS, NULL },
 	{ "data.552", O_CODE, NULL }, { "data.552.full", O_VOCAB, "MAILBOX_FULL" },
 	{ "any.kind", O_KIND, NULL }, { "any.reply", O_CODE, NULL },
+	{ "rcpt.t.many", O_VOCAB, "TOO_MANY_RCPTS" },
 	{ "any.sync", O_VOCAB, "SYNC" }, { "any.421", O_VOCAB, "TOO_MANY_ERRORS" },
 	{ "any.421.rate", O_VOCAB, "RATE" },
 	{ "any.421.limit", O_VOCAB, "COMMAND_LIMIT" }, { "any.421.tls", O_VOCAB, "TLS_VERSION" },
@@ -619,6 +637,12 @@ flag_oracle(const char *what, const struct facts *f)
 		return f->insecure && f->cert_problems;
 	if (!strcmp(what, "only HELO was taken"))
 		return f->helo_fallback;
+	/* the code of the EHLO refusal, as quoted: 500/502 is "unknown" */
+	if (!strcmp(what, "EHLO was refused for its name and HELO taken")) {
+		int code = f->helo_evidence ? atoi(f->helo_evidence) : 0;
+		return f->helo_fallback && code >= 500 && code != 500 &&
+		       code != 502;
+	}
 	if (!strcmp(what, "DSN asked for and left out"))
 		return f->dsn_dropped;
 	if (!strcmp(what, "a MAIL FROM typed on the : line opened a transaction"))

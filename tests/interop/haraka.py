@@ -1,7 +1,8 @@
 """haraka.py - Haraka (npm package Haraka, installed into the cache, never
 globally) with its own instance directory: tls, auth/flat_file,
 rcpt_to.in_host_list and a queue plugin of ours that writes the message to
-the state directory.  Skipped with the reason when npm cannot install it
+the state directory; access, helo.checks (bare IP) and a small [max] bytes
+for refusals.  Skipped with the reason when npm cannot install it
 (offline) or node is missing."""
 
 import os
@@ -15,6 +16,7 @@ NAME = "haraka"
 DOMAIN = "haraka.test"
 HOST = "mx." + DOMAIN
 VERSION = "3.3.4"
+SMALL = 20000                     # connection.ini [max] bytes
 
 QUEUE_PLUGIN = r"""
 // interop_queue: the message goes to a file of the state directory
@@ -80,9 +82,26 @@ class Server:
         w("config/host_list", DOMAIN + "\n")
         # Haraka's own connection.ini, as shipped (without it, or with a
         # partial one, its greeting code dies on cfg.message)
-        shutil.copy(os.path.join(os.path.dirname(os.path.realpath(exe)), "..",
-                                 "config", "connection.ini"), cfg)
-        w("config/plugins", "tls\nauth/flat_file\nrcpt_to.in_host_list\ninterop_queue\n")
+        # ([max] bytes lowered to SMALL so that one case can exceed it)
+        with open(os.path.join(os.path.dirname(os.path.realpath(exe)), "..",
+                               "config", "connection.ini")) as f:
+            ini = f.read().replace("bytes=26214400", "bytes=%d" % SMALL)
+        w("config/connection.ini", ini)
+        w("big-body", ("x" * 70 + "\n") * (SMALL // 60))
+        # access: one refused sender and one refused recipient of the own
+        # domain; helo.checks: only a bare IP refused (the other checks
+        # want DNS), also from 127.0.0.1 (private_ip is skipped by default)
+        w("config/plugins", "tls\nhelo.checks\naccess\nauth/flat_file\n"
+          "rcpt_to.in_host_list\ninterop_queue\n")
+        w("config/mail_from.access.blacklist", "spammer@" + DOMAIN + "\n")
+        w("config/rcpt_to.access.blacklist", "blocked@" + DOMAIN + "\n")
+        w("config/helo.checks.ini", "".join(
+            ["[check]\nproto_mismatch=false\n"] +
+            ["%s=%s\n" % (c, "true" if c == "bare_ip" else "false")
+             for c in ("match_re", "bare_ip", "dynamic", "big_company",
+                       "valid_hostname", "rdns_match", "forward_dns",
+                       "host_mismatch", "literal_mismatch")] +
+            ["[reject]\nbare_ip=true\n[skip]\nprivate_ip=false\n"]))
         w("config/tls.ini", "[main]\nkey=%s/leaf.key\ncert=%s/chain.pem\n"
           % (self.certs, self.certs))
         w("config/auth_flat_file.ini", "[core]\nmethods=PLAIN,LOGIN\n\n[users]\n%s=%s\n"
@@ -158,4 +177,19 @@ def cases(srv, state, certs):
          "tls.expected_implicit", None, None),
         ("implicit-to-starttls-port", base("sub") + implicit + login + me,
          "tls.expected_starttls", "220 " + HOST, None),
+        # access plugin: its deny_msg texts
+        ("sender-blocklisted", base("sub") + login + ["-f", "spammer@" + DOMAIN] + me,
+         "mail.sender_rejected", "That sender cannot send mail here", None),
+        ("recipient-blocklisted", base("sub") + login + ["--to", "blocked@" + DOMAIN],
+         "rcpt.rejected", "That recipient is not allowed", None),
+        # helo.checks bare_ip: "550 Invalid address format in HELO" to EHLO,
+        # HELO taken: the name is the fault, not "no STARTTLS offered"
+        ("helo-bare-ip", base("sub") + ["--helo", "192.0.2.7"] + login + me,
+         "ehlo.rejected", "Invalid address format in HELO", None),
+        # connection.ini [max] bytes: "550 Message too big!" to MAIL SIZE=
+        ("message-too-big", base("sub") + login + me + ["--body", srv.state + "/big-body"],
+         "mail.size_exceeded", "550 Message too big!", None),
+        # auth/flat_file offers PLAIN and LOGIN only
+        ("mech-not-offered", base("sub") + login + ["--auth", "cram-md5"] + me,
+         "auth.mech_unsupported", "AUTH PLAIN LOGIN", None),
     ]

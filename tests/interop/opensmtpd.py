@@ -19,6 +19,7 @@ DOMAIN = "osmtpd.test"
 HOST = "mx." + DOMAIN
 UIDS = {"opensmtpd": 64921, "opensmtpq": 64922, "vmail": 64923}
 PORTS = ["sub", "implicit", "noint", "clientcert", "mx"]
+SMALL = 20000                     # smtp max-message-size
 
 CONFIG = """
 # smtpdx interop: an OpenSMTPD of its own (tests/interop/opensmtpd.py)
@@ -33,6 +34,8 @@ table rcpts file:@state@/rcpts
 
 listen on 127.0.0.1 port @sub@ tls pki @host@ hostname @host@ auth-optional <creds>
 listen on 127.0.0.1 port @mx@ hostname @host@
+smtp max-message-size @small@
+smtp limit max-rcpt 2
 listen on 127.0.0.1 port @implicit@ smtps pki @host@ hostname @host@ auth <creds>
 listen on 127.0.0.1 port @noint@ tls-require pki noint hostname @host@ auth <creds>
 listen on 127.0.0.1 port @clientcert@ smtps verify pki @host@ hostname @host@ auth <creds>
@@ -84,7 +87,9 @@ class Server:
         conf = os.path.join(st, "smtpd.conf")
         with open(conf, "w") as f:
             f.write(fill(CONFIG, dict(host=HOST, domain=DOMAIN, state=st,
-                                      certs=self.certs, **self.ports)))
+                                      certs=self.certs, small=SMALL, **self.ports)))
+        with open(os.path.join(st, "big-body"), "w") as f:
+            f.write(("x" * 70 + "\n") * (SMALL // 60))
         script = "\n".join([
             'set -e',
             'mount --bind "%s" /etc/passwd' % pw,
@@ -170,6 +175,21 @@ def cases(srv, state, certs):
          "550 Invalid recipient", None),
         ("mx-unknown-user", mx() + ["--to", "nobody@" + DOMAIN],
          "rcpt.unknown_user", "550 Invalid recipient", None),
+        # smtp max-message-size: SIZE is advertised, but smtpd 6.8 looks
+        # only at the end of DATA ("554 5.3.4 Message too big for system")
+        ("mx-message-too-big", mx() + me + ["--body", srv.state + "/big-body"],
+         "data.size_exceeded", "554 5.3.4 Message too big", None),
+        # smtp limit max-rcpt 2: "451 4.5.3 Too many recipients" to the
+        # third is a limit per message, not "try again later"
+        ("mx-too-many-recipients", mx() + me + me + ["--to", "bob@" + DOMAIN],
+         "rcpt.too_many_recipients", "451 4.5.3 Too many recipients", None),
+        # smtpd refuses "auth" on a listener without tls/smtps, and offers
+        # AUTH only after STARTTLS: a login in plaintext finds no AUTH
+        ("plaintext-login", base("sub") + ["--tls", "none", "--allow-plaintext-auth"]
+         + login + me, "auth.requires_tls", "no AUTH", None),
+        # tls-require: no transaction before STARTTLS
+        ("tls-require-plaintext", base("noint") + ["--tls", "none"] + me,
+         "mail.tls_required", "Must issue a STARTTLS command first", None),
         ("implicit-to-plain-port", base("mx") + ["--tls", "implicit"] + me,
          "tls.expected_starttls", "220 " + HOST, None),
     ]
