@@ -1254,8 +1254,22 @@ sleep_until(double t)
 		poll(NULL, 0, ms);
 }
 
+static void fb_run(const struct fb_opts *o, struct fetchback *fb, int fd);
+
 void
 fetchback_run(const struct fb_opts *o, struct fetchback *fb)
+{
+	fb_run(o, fb, -1);
+}
+
+void
+fb_run_fd(const struct fb_opts *o, struct fetchback *fb, int fd)
+{
+	fb_run(o, fb, fd);
+}
+
+static void
+fb_run(const struct fb_opts *o, struct fetchback *fb, int fd)
 {
 	memset(fb, 0, sizeof *fb);
 	fb->tr.t0 = now_mono();
@@ -1269,10 +1283,10 @@ fetchback_run(const struct fb_opts *o, struct fetchback *fb)
 	tr_info(&fb->tr, -1, "reading the test message back from %s://%s@%s:%d "
 		"(%s: %s)", o->url.implicit ? "imaps" : "imap", o->url.user,
 		o->url.host, o->url.port, o->token_header, o->token);
-	c.fd = fb_connect(&c, &sb);
+	c.fd = fd >= 0 ? fd : fb_connect(&c, &sb);
 	if (c.fd < 0)
 		goto out;
-	if (o->url.implicit && fb_tls(&c, &sb) < 0)
+	if (fd < 0 && o->url.implicit && fb_tls(&c, &sb) < 0)
 		goto out;
 	char *greet = c_line(&c, deadline_of(o), "the IMAP greeting");
 	if (!greet) {
@@ -1404,7 +1418,7 @@ out:
 		tls_bye(c.t);
 		tls_free(c.t);
 	}
-	if (c.fd >= 0)
+	if (c.fd >= 0 && fd < 0)
 		close(c.fd);
 	buf_free(&c.in);
 	fb->seconds = now_mono() - fb->tr.t0;
