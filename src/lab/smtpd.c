@@ -274,6 +274,11 @@ conn_write_raw(struct conn *c, const void *p, size_t n)
 		}
 		if (k <= 0)	/* peer gone, or the send timeout */
 			leave();
+		/* a client that reads a byte now and then: the lifetime
+		 * holds for writing too (IO_TIMEOUT of grace for the 421) */
+		if (c->end_of_life > 0 && n > (size_t)k &&
+		    now_mono() > c->end_of_life + IO_TIMEOUT)
+			leave();
 		s += k;
 		n -= (size_t)k;
 	}
