@@ -64,8 +64,11 @@ start_alternatives(const struct session *s, const struct config *cfg)
 {
 	int ports[8];
 	/* the lab's mail host: the number the session's port plays */
-	int n = provider_alt_ports(cfg->host, cfg->nportmap ?
-				   config_role_port(cfg) : config_port(cfg), ports, 8);
+	int failed = config_role_port(cfg);
+	for (int i = 0; i < cfg->nportmap; i++)
+		if (cfg->portmap[i].port == config_port(cfg))
+			failed = cfg->portmap[i].role;
+	int n = provider_alt_ports(cfg->host, failed, ports, 8);
 	if (!n)
 		return NULL;
 	struct sweep *w = sweep_new(cfg, ports, n, SWEEP_SUBMISSION);
@@ -74,22 +77,48 @@ start_alternatives(const struct session *s, const struct config *cfg)
 	return w;
 }
 
+/*
+ * Once the session has ended, the first port (in the order of preference)
+ * that works cannot be beaten by one still being probed after it: no need
+ * to wait for those (a dropped port costs the whole timeout).  NULL while
+ * a better-placed port is still open to question, or under a policy
+ * (whose order is its own).
+ */
+static const struct sweep_port *
+early_winner(const struct sweep *w, const struct config *cfg)
+{
+	if (cfg->policy)
+		return NULL;
+	int n;
+	const struct sweep_port *p = sweep_ports(w, &n);
+	for (int i = 0; i < n; i++) {
+		if (p[i].state != SWS_DONE)
+			return NULL;
+		if (p[i].usable && !p[i].intercepted && p[i].mode != TLSM_NONE)
+			return &p[i];
+	}
+	return NULL;
+}
+
 /* Say in the failure's fix what the other ports did. */
 static void
-annotate(struct session *s, const struct sweep *w)
+annotate(struct session *s, const struct sweep *w, const struct config *cfg)
 {
 	struct diagnosis *d = (struct diagnosis *)unreachable(s);
 	if (!d)
 		return;
 	const struct sweep_advice *a = sweep_advice(w);
+	const struct sweep_port *win = a ? NULL : early_winner(w, cfg);
+	int port = a ? a->port : win ? win->port : 0;
+	enum tls_mode mode = a ? a->mode : win ? win->mode : TLSM_NONE;
 	int n;
 	const struct sweep_port *p = sweep_ports(w, &n);
 	struct buf b = { 0 };
-	if (a && a->port) {
+	if (port) {
 		buf_printf(&b, " From here, port %d answers with %s (probed in "
 			   "parallel with this session): use -p %d --tls %s.",
-			   a->port, a->mode == TLSM_IMPLICIT ? "implicit TLS" :
-			   "STARTTLS", a->port, tls_mode_name(a->mode));
+			   port, mode == TLSM_IMPLICIT ? "implicit TLS" :
+			   "STARTTLS", port, tls_mode_name(mode));
 	} else {
 		buf_adds(&b, " The other submission ports were probed in parallel "
 			 "and none works from here either (");
@@ -103,6 +132,13 @@ annotate(struct session *s, const struct sweep *w)
 	free(d->fix);
 	d->fix = fix;
 	buf_free(&b);
+}
+
+/* The steps whose slowness may mean the port is the wrong one. */
+static bool
+slow_step(const struct session *s)
+{
+	return s->cur == STEP_CONNECT || s->cur == STEP_GREETING;
 }
 
 void
@@ -126,14 +162,15 @@ session_run_alt(struct session *s, const struct config *cfg,
 				break;	/* reached after all: no need */
 			if (!w && alt_ok && unreachable(s))
 				w = start_alternatives(s, cfg);
-			if (!w || sweep_done(w))
+			if (!w || sweep_done(w) || early_winner(w, cfg))
 				break;
 		} else if (!session_busy(s)) {
 			session_go(s, RUN_ALL);
 			continue;
-		} else if (!w && alt_ok && s->cur == STEP_CONNECT &&
+		} else if (!w && alt_ok && slow_step(s) &&
 			   now_mono() - session_step_started(s) > 1.0) {
-			/* a slow connect: look at the other ports meanwhile */
+			/* a slow connect or greeting: look at the other ports
+			 * meanwhile, so that their answer costs no extra wait */
 			w = start_alternatives(s, cfg);
 		}
 		struct pollfd pfd[1 + SWEEP_MAX_PORTS];
@@ -151,7 +188,7 @@ session_run_alt(struct session *s, const struct config *cfg,
 			if (dl >= 0 && (deadline < 0 || dl < deadline))
 				deadline = dl;
 		}
-		if (!s->finished && s->cur == STEP_CONNECT && !w && alt_ok) {
+		if (!s->finished && slow_step(s) && !w && alt_ok) {
 			double at = session_step_started(s) + 1.0;
 			if (deadline < 0 || at < deadline)
 				deadline = at;
@@ -170,8 +207,8 @@ session_run_alt(struct session *s, const struct config *cfg,
 			sweep_handle(w, pfd + np, nw);
 	}
 	if (w) {
-		if (sweep_done(w))
-			annotate(s, w);
+		if (sweep_done(w) || early_winner(w, cfg))
+			annotate(s, w, cfg);
 		sweep_free(w);
 	}
 	if (on_line)

@@ -197,15 +197,15 @@ print(([d["id"] for d in r["diagnoses"] if d["severity"] == "error"] or ["none"]
 		printf "  %-44s %-24s %6.2f s%s\n", l, g, ms / 1000, g == w ? "" : "  (expected " w ")" }'
 }
 ttd "STARTTLS client on an implicit-TLS port" tls.expected_implicit \
-	127.0.0.1 -p "$(cat "$tmp/ti.port")" --tls starttls --cafile "$tmp/ti.pem"
+	127.0.0.1 -p "$(head -n 1 "$tmp/ti.port")" --tls starttls --cafile "$tmp/ti.pem"
 ttd "plaintext client on an implicit-TLS port" tls.expected_implicit \
-	127.0.0.1 -p "$(cat "$tmp/ti.port")" --tls none --cafile "$tmp/ti.pem"
+	127.0.0.1 -p "$(head -n 1 "$tmp/ti.port")" --tls none --cafile "$tmp/ti.pem"
 ttd "implicit-TLS client on a STARTTLS port" tls.expected_starttls \
-	127.0.0.1 -p "$(cat "$tmp/tp.port")" --tls implicit --cafile "$tmp/tp.pem"
+	127.0.0.1 -p "$(head -n 1 "$tmp/tp.port")" --tls implicit --cafile "$tmp/tp.pem"
 ttd "a server that never greets" greeting.timeout \
-	127.0.0.1 -p "$(cat "$tmp/tg.port")" --tls starttls
+	127.0.0.1 -p "$(head -n 1 "$tmp/tg.port")" --tls starttls
 ttd "a port that drops SYNs (connect timeout)" connect.timeout \
-	127.0.0.1 -p "$(cat "$tmp/td.port")" --tls starttls
+	127.0.0.1 -p "$(head -n 1 "$tmp/td.port")" --tls starttls
 # shellcheck disable=SC2086
 kill $tdpids 2>/dev/null
 
