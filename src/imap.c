@@ -628,6 +628,10 @@ struct conn {
 	char why[512];		/* raw words; escaped when used */
 	unsigned tagn;
 	char caps[2048];	/* " IMAP4REV1 AUTH=PLAIN ... " upper case */
+	/* what the server must not get to put in our output by echoing
+	 * it: the password, as sent in LOGIN (quoted) and in AUTHENTICATE
+	 * PLAIN (base64); NULL none */
+	const char *secret[3];
 };
 
 static void
@@ -733,6 +737,36 @@ c_write(struct conn *c, const char *data, size_t n, double deadline)
 	return 0;
 }
 
+/* text[0..n) as a new string, each secret in it "<redacted>": a server
+ * that echoes a command ("a2 BAD LOGIN bob \"pw\"") must not get the
+ * password into the transcript or a diagnosis. */
+static char *
+redact(const struct conn *c, const char *text, size_t n)
+{
+	struct buf b = { 0 };
+	buf_add(&b, text, n);
+	for (size_t i = 0; i < ARRAY_SIZE(c->secret); i++) {
+		const char *sec = c->secret[i];
+		size_t sl = sec ? strlen(sec) : 0;
+		if (sl < 3 || !memmem(b.data, b.len, sec, sl))
+			continue;
+		/* one pass, never looking into what was put in */
+		struct buf r = { 0 };
+		size_t off = 0;
+		char *at;
+		while ((at = memmem(b.data + off, b.len - off, sec, sl))) {
+			size_t k = (size_t)(at - b.data);
+			buf_add(&r, b.data + off, k - off);
+			buf_adds(&r, "<redacted>");
+			off = k + sl;
+		}
+		buf_add(&r, b.data + off, b.len - off);
+		buf_free(&b);
+		b = r;
+	}
+	return buf_steal(&b);
+}
+
 /* One line (without CRLF), new string; NULL on failure. */
 static char *
 c_line(struct conn *c, double deadline, const char *waiting_for)
@@ -744,7 +778,7 @@ c_line(struct conn *c, double deadline, const char *waiting_for)
 			if (n > FB_LINE_MAX)
 				break;
 			size_t l = n && c->in.data[n - 1] == '\r' ? n - 1 : n;
-			char *line = xstrndup(c->in.data, l);
+			char *line = redact(c, c->in.data, l);
 			buf_consume(&c->in, n + 1);
 			return line;
 		}
@@ -1207,7 +1241,19 @@ fb_login(struct conn *c, const struct subst *sb)
 	buf_addc(&sh, '\0');
 	m.text = b.data;
 	m.shown = sh.data;
+	/* the password as LOGIN's quoted string holds it (\" and \\) */
+	struct buf qp = { 0 };
+	for (const char *q = o->password; *q; q++) {
+		if (*q == '"' || *q == '\\')
+			buf_addc(&qp, '\\');
+		buf_addc(&qp, *q);
+	}
+	buf_addc(&qp, '\0');
+	c->secret[1] = qp.data;
+	c->secret[2] = payload;
 	int rc = run_cmd(c, &m);
+	c->secret[1] = c->secret[2] = NULL;
+	buf_free(&qp);
 	buf_free(&b);
 	buf_free(&sh);
 	if (payload) {
@@ -1254,14 +1300,29 @@ sleep_until(double t)
 		poll(NULL, 0, ms);
 }
 
+static void fb_run(const struct fb_opts *o, struct fetchback *fb, int fd);
+
 void
 fetchback_run(const struct fb_opts *o, struct fetchback *fb)
+{
+	fb_run(o, fb, -1);
+}
+
+void
+fb_run_fd(const struct fb_opts *o, struct fetchback *fb, int fd)
+{
+	fb_run(o, fb, fd);
+}
+
+static void
+fb_run(const struct fb_opts *o, struct fetchback *fb, int fd)
 {
 	memset(fb, 0, sizeof *fb);
 	fb->tr.t0 = now_mono();
 	fb->status = "failed";
 	fb->found_after = -1;
-	struct conn c = { .fd = -1, .fb = fb, .o = o };
+	struct conn c = { .fd = -1, .fb = fb, .o = o,
+			  .secret = { o->password } };
 	struct subst sb = { .host = o->url.host, .user = o->url.user,
 			    .port = o->url.port };
 	char *tagged = NULL;
@@ -1269,10 +1330,10 @@ fetchback_run(const struct fb_opts *o, struct fetchback *fb)
 	tr_info(&fb->tr, -1, "reading the test message back from %s://%s@%s:%d "
 		"(%s: %s)", o->url.implicit ? "imaps" : "imap", o->url.user,
 		o->url.host, o->url.port, o->token_header, o->token);
-	c.fd = fb_connect(&c, &sb);
+	c.fd = fd >= 0 ? fd : fb_connect(&c, &sb);
 	if (c.fd < 0)
 		goto out;
-	if (o->url.implicit && fb_tls(&c, &sb) < 0)
+	if (fd < 0 && o->url.implicit && fb_tls(&c, &sb) < 0)
 		goto out;
 	char *greet = c_line(&c, deadline_of(o), "the IMAP greeting");
 	if (!greet) {
@@ -1404,7 +1465,7 @@ out:
 		tls_bye(c.t);
 		tls_free(c.t);
 	}
-	if (c.fd >= 0)
+	if (c.fd >= 0 && fd < 0)
 		close(c.fd);
 	buf_free(&c.in);
 	fb->seconds = now_mono() - fb->tr.t0;

@@ -131,6 +131,11 @@ struct fetchback {
 
 void fetchback_run(const struct fb_opts *o, struct fetchback *fb);
 void fetchback_free(struct fetchback *fb);
+/* For the fuzz target and the unit tests: the conversation of
+ * fetchback_run() on fd (already connected, in clear, taken as if its
+ * TLS were done: url.implicit should be true), from the greeting on.  fd
+ * stays open. */
+void fb_run_fd(const struct fb_opts *o, struct fetchback *fb, int fd);
 /* Diagnoses for what the header says (auth verdicts that fail, a spam
  * flag): appended to l.  Pure. */
 void fb_judge(const struct fb_header *h, const char *host, struct diag_list *l);

@@ -165,9 +165,16 @@ def imap_conn(raw, part, ctx):
                 continue
             tag, cmd = parts[0], parts[1].upper()
             arg = parts[2] if len(parts) > 2 else b""
-            if cmd == b"CAPABILITY":
+            if cmd == b"CAPABILITY" and part == "echo":
+                c.sendall(b"* CAPABILITY IMAP4rev1\r\n" + tag + b" OK done\r\n")
+            elif cmd == b"CAPABILITY":
                 c.sendall(b"* CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN\r\n" + tag +
                           b" OK done\r\n")
+            elif part in ("echo", "echo64") and cmd in (b"LOGIN", b"AUTHENTICATE"):
+                # a server that quotes the command back, secret and all
+                c.sendall(b"* BAD you said: " + line.strip() + b"\r\n" + tag +
+                          b" NO [AUTHENTICATIONFAILED] rejected: " + line.strip() +
+                          b"\r\n")
             elif cmd == b"AUTHENTICATE":
                 if part == "silent":
                     time.sleep(60)
@@ -264,6 +271,8 @@ CASES = {
     "longline": ("fetchback.protocol_error", TIMEOUT),
     "trickle": ("fetchback.timeout", 2 * TIMEOUT),
     "plus": ("fetchback.protocol_error", TIMEOUT),
+    "echo": ("fetchback.login_failed", TIMEOUT),
+    "echo64": ("fetchback.login_failed", TIMEOUT),
 }
 
 

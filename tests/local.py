@@ -434,6 +434,84 @@ def test_lab_cap():
         proc.wait()
 
 
+def _talker(port, kind, out):
+    """A client that never stops talking: NOOPs (kind "noop"), an endless
+    DATA ("data"), or bytes after the server's 500 for a too-long line
+    ("flood").  out[kind] = (what it heard last, seconds until the
+    server closed, or None if it never did within 15 s)."""
+    heard = b""
+    t0 = time.monotonic()
+    try:
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            first_line(s)
+            s.settimeout(0.2)
+            if kind == "data":
+                s.sendall(b"EHLO a.example\r\nMAIL FROM:<a@a.example>\r\n"
+                          b"RCPT TO:<b@smtpdx.lab>\r\nDATA\r\n")
+            elif kind == "flood":
+                s.sendall(b"X" * 5000)
+            while time.monotonic() - t0 < 15:
+                line = {"noop": b"NOOP\r\n", "data": b"more text\r\n",
+                        "flood": b"Y" * 65536}[kind]
+                try:
+                    s.sendall(line)
+                except OSError:
+                    out[kind] = (heard, time.monotonic() - t0)
+                    return
+                try:
+                    k = s.recv(4096)
+                    if not k and kind == "flood":
+                        continue    # half-closed: closed is when send fails
+                    if not k:
+                        out[kind] = (heard, time.monotonic() - t0)
+                        return
+                    heard = (heard + k)[-200:]
+                except socket.timeout:
+                    pass
+                except OSError:
+                    out[kind] = (heard, time.monotonic() - t0)
+                    return
+                time.sleep(0.1 if kind != "flood" else 0)
+    except OSError as e:
+        out[kind] = (repr(e).encode(), None)
+        return
+    out[kind] = (heard, None)
+
+
+def test_lab_lifetime():
+    """A client that keeps talking does not keep a connection of the lab
+    for ever (a classroom server has 32): after SMTPDX_LAB_LIFETIME
+    seconds (default 600) it hears 421 4.4.2 and is closed, in a command,
+    in DATA, or flooding after a '500 line too long' (that linger was 2 s
+    per read, so endless while bytes kept coming)."""
+    import threading
+    proc, port = start_lab_server({"SMTPDX_LAB_IDLE_TIMEOUT": "2",
+                                   "SMTPDX_LAB_LIFETIME": "3"})
+    try:
+        out = {}
+        ts = [threading.Thread(target=_talker, args=(port, k, out))
+              for k in ("noop", "data", "flood")]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(20)
+        for kind in ("noop", "data"):
+            heard, dt = out.get(kind, (b"", None))
+            report(dt is not None and dt < 7 and
+                   b"421 4.4.2 connection time limit" in heard,
+                   "--lab-server: a client that never stops talking (%s) is "
+                   "told 421 4.4.2 and closed after its lifetime (3 s): %s"
+                   % (kind, "%.1f s" % dt if dt else "never"), repr(heard[-80:]))
+        heard, dt = out.get("flood", (b"", None))
+        report(dt is not None and dt < 7 and b"500 5.5.0" in heard,
+               "--lab-server: a flood after '500 line too long' is cut off "
+               "within the linger time: %s" % ("%.1f s" % dt if dt else "never"),
+               repr(heard[-80:]))
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
 def test_input_files():
     """Every other file option: a FIFO without a writer, a device, a
     directory never hold smtpdx; each is one line and exit 2.  A pipe with
@@ -473,6 +551,7 @@ def main():
         test_prompt_signals()
         test_cf_escaped()
         test_lab_cap()
+        test_lab_lifetime()
     finally:
         shutil.rmtree(TMP, ignore_errors=True)
     return tap.summary()

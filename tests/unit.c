@@ -199,6 +199,7 @@ main(void)
 	test_fb_url();
 	test_fb_dates();
 	test_fb_header();
+	test_fb_hostile();
 
 	options_pool_free();
 	printf("1..%d\n", n_tests);

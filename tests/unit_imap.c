@@ -163,3 +163,93 @@ test_fb_header(void)
 	      "fb_header: an empty header");
 	fb_header_free(&h);
 }
+
+/* The client against hostile byte streams (fb_run_fd on a socketpair, as
+ * if TLS were done): each ends quickly, "failed" with a fetchback
+ * diagnosis, whatever comes.  The stream is written from a child
+ * process, so more than a socket buffer can come. */
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+static void
+fb_hostile(const char *name, const char *pre, size_t prelen, char fill,
+	   size_t nfill, const char *want_status, enum diag_id want)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) {
+		CHECK(0, "socketpair");
+		return;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		if (write(sv[1], pre, prelen) < 0)
+			_exit(0);
+		char b[4096];
+		memset(b, fill, sizeof b);
+		for (size_t left = nfill; left > 0;) {
+			size_t k = left < sizeof b ? left : sizeof b;
+			if (write(sv[1], b, k) <= 0)
+				_exit(0);
+			left -= k;
+		}
+		shutdown(sv[1], SHUT_WR);
+		char sink[4096];	/* hold the connection until read */
+		while (read(sv[1], sink, sizeof sink) > 0)
+			;
+		_exit(0);
+	}
+	close(sv[1]);
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	struct fb_opts o = { .url = { .implicit = true, .host = "imap.test",
+				      .port = 993, .user = "bob" },
+			     .password = "pw-Secret-9", .timeout = 2,
+			     .interval = 0.05, .token_header = FB_TOKEN_HEADER,
+			     .token = "tok1" };
+	struct fetchback fb;
+	double t0 = now_mono();
+	fb_run_fd(&o, &fb, sv[0]);
+	double dt = now_mono() - t0;
+	close(sv[0]);
+	waitpid(pid, NULL, 0);
+	bool has = false;
+	for (size_t i = 0; i < fb.diags.n; i++)
+		has |= fb.diags.v[i].id == want;
+	char msg[200];
+	snprintf(msg, sizeof msg, "fetch-back against %s: %s with the "
+		 "diagnosis, %.1f s", name, want_status, dt);
+	CHECK(dt < 3 * o.timeout && !strcmp(fb.status, want_status) && has, msg);
+	fetchback_free(&fb);
+}
+
+#define FB_PRE	"* OK hi\r\n* CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR\r\n" \
+		"a1 OK\r\na2 OK in\r\na3 OK\r\n* SEARCH 7\r\na4 OK\r\n"
+#define FB_S(s)	s, sizeof s - 1
+
+static void
+test_fb_hostile(void)
+{
+	fb_hostile("a literal, then the end", FB_S(FB_PRE
+		   "* 7 FETCH (BODY[HEADER] {500}\r\nSubject: x"), 0, 0,
+		   "failed", D_FETCHBACK_PROTOCOL_ERROR);
+	fb_hostile("a literal of 99999999999 bytes", FB_S(FB_PRE
+		   "* 7 FETCH (BODY[HEADER] {99999999999}\r\n"), 'x', 100000,
+		   "failed", D_FETCHBACK_PROTOCOL_ERROR);
+	fb_hostile("a literal of 4 MiB sent whole", FB_S(FB_PRE
+		   "* 7 FETCH (BODY[HEADER] {4194304}\r\n"), 'x', 4194304,
+		   "failed", D_FETCHBACK_PROTOCOL_ERROR);
+	fb_hostile("* SEARCH with a million UIDs", FB_S("* OK hi\r\n"
+		   "a1 OK\r\na2 OK\r\na3 OK\r\n* SEARCH"), ' ', 1000000,
+		   "failed", D_FETCHBACK_PROTOCOL_ERROR);
+	fb_hostile("an untagged line of 10 MiB", FB_S("* OK hi\r\n* "),
+		   'A', 10 << 20, "failed", D_FETCHBACK_PROTOCOL_ERROR);
+	fb_hostile("NULs, a tag never sent, nested parentheses, a BYE",
+		   FB_S("* OK h\0i\r\na9 OK\r\n* CAPABILITY \0\r\na1 OK\r\n"
+			"* BYE mid-command\r\na2 OK\r\na3 OK\r\n* SEARCH 3\r\n"
+			"a4 OK\r\n* 3 FETCH (((((((((((BODY[HEADER] {3}\r\n\0\0\0"
+			")))))))\r\n"), ')', 100000,
+		   "failed", D_FETCHBACK_PROTOCOL_ERROR);
+	fb_hostile("a million untagged lines", FB_S("* OK hi\r\na1 OK\r\n"),
+		   '\n', 1000000, "failed", D_FETCHBACK_PROTOCOL_ERROR);
+}

@@ -46,6 +46,12 @@
  * does not hold a process of the lab for ever (RFC 5321 §4.5.3.2.7 asks
  * at least 5 minutes of a server on the Internet; the lab is not one). */
 #define IDLE_TIMEOUT	60
+/* A connection lasts at most this many seconds, whatever the client
+ * does: one that keeps talking (a NOOP every minute, an endless DATA or
+ * BDAT chunk, bytes to a silent scenario) would otherwise hold one of the
+ * server's few connections (lab.c: MAX_CONNS) for as long as it liked.
+ * It hears "421 4.4.2" and is closed.  A session of smtpdx takes seconds. */
+#define LIFETIME	600
 #define LINGER_TIMEOUT	2		/* seconds to drain input when closing */
 #define CMD_MAX		4096		/* a command line (Postfix: 2048) */
 #define DATA_LINE_MAX	(1024 * 1024)	/* a line of message text */
@@ -94,6 +100,7 @@ struct conn {
 	size_t rpos;
 	struct buf line;		/* the line conn_line() returned last */
 	double line_deadline;		/* conn_line(): the whole line by then */
+	double end_of_life;		/* LIFETIME after the accept */
 	bool quiet;			/* say nothing more, not even 421 */
 
 	bool greeted;			/* EHLO or HELO accepted */
@@ -267,6 +274,11 @@ conn_write_raw(struct conn *c, const void *p, size_t n)
 		}
 		if (k <= 0)	/* peer gone, or the send timeout */
 			leave();
+		/* a client that reads a byte now and then: the lifetime
+		 * holds for writing too (IO_TIMEOUT of grace for the 421) */
+		if (c->end_of_life > 0 && n > (size_t)k &&
+		    now_mono() > c->end_of_life + IO_TIMEOUT)
+			leave();
 		s += k;
 		n -= (size_t)k;
 	}
@@ -309,6 +321,8 @@ conn_write(struct conn *c, const void *p, size_t n)
 	}
 }
 
+static void lab_lifetime_init(void);
+
 /* IDLE_TIMEOUT, or SMTPDX_LAB_IDLE_TIMEOUT seconds (1-3600) for the
  * tests, read when the lab starts (lab_idle_init()). */
 static int idle_timeout = IDLE_TIMEOUT;
@@ -319,12 +333,24 @@ lab_idle_init(void)
 	const char *e = getenv("SMTPDX_LAB_IDLE_TIMEOUT");
 	int v = e ? atoi(e) : 0;
 	idle_timeout = v >= 1 && v <= 3600 ? v : IDLE_TIMEOUT;
+	lab_lifetime_init();
 }
 
 static double
 lab_idle_timeout(void)
 {
 	return idle_timeout;
+}
+
+/* LIFETIME, or SMTPDX_LAB_LIFETIME seconds (1-86400) for the tests. */
+static int lifetime = LIFETIME;
+
+static void
+lab_lifetime_init(void)
+{
+	const char *e = getenv("SMTPDX_LAB_LIFETIME");
+	int v = e ? atoi(e) : 0;
+	lifetime = v >= 1 && v <= 86400 ? v : LIFETIME;
 }
 
 /* Read what is there (at least one byte) into c->in; false at EOF. */
@@ -340,6 +366,18 @@ conn_fill(struct conn *c)
 	}
 	double deadline = c->line_deadline > 0 ? c->line_deadline
 					       : now_mono() + lab_idle_timeout();
+	bool old = c->end_of_life > 0 && deadline >= c->end_of_life;
+	if (old)
+		deadline = c->end_of_life;
+	if (old && now_mono() >= deadline) {
+		/* talking all the time does not make a connection immortal */
+		if (!c->quiet) {
+			static const char aged[] = "421 4.4.2 connection time "
+						   "limit reached\r\n";
+			conn_write_raw(c, aged, sizeof aged - 1);
+		}
+		conn_close(c);
+	}
 	while (!c->tls || gnutls_record_check_pending(c->tls) == 0) {
 		struct pollfd p = { .fd = c->fd, .events = POLLIN };
 		int ms = (int)((deadline - now_mono()) * 1000);
@@ -348,7 +386,11 @@ conn_fill(struct conn *c)
 			break;
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r == 0 && !c->quiet) {
+		if (r == 0 && !c->quiet && old) {
+			static const char aged[] = "421 4.4.2 connection time "
+						   "limit reached\r\n";
+			conn_write_raw(c, aged, sizeof aged - 1);
+		} else if (r == 0 && !c->quiet) {
 			static const char idle[] = "421 4.4.2 idle timeout\r\n";
 			conn_write_raw(c, idle, sizeof idle - 1);
 		}
@@ -446,7 +488,10 @@ conn_close(struct conn *c)
 		gnutls_bye(c->tls, GNUTLS_SHUT_WR);
 	shutdown(c->fd, SHUT_WR);
 	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	while (read(c->fd, tmp, sizeof tmp) > 0)
+	/* LINGER_TIMEOUT in all, not per read: a client that keeps
+	 * sending would keep a process lingering for ever */
+	double end = now_mono() + LINGER_TIMEOUT;
+	while (now_mono() < end && read(c->fd, tmp, sizeof tmp) > 0)
 		;
 	close(c->fd);
 	leave();
@@ -1977,6 +2022,7 @@ lab_smtpd(int fd, const struct lab_scenario *sc, const struct lab_tls *t)
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rtv, sizeof rtv);
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	c.end_of_life = now_mono() + lifetime;
 
 	cur = &c;
 	if (grading()) {
