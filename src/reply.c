@@ -24,8 +24,15 @@ lr_getline(struct linereader *lr, char **line, size_t *len)
 		n--;
 	if (n > LINE_MAX_BYTES)
 		return -1;
-	*line = xstrndup(lr->in.data, n);
-	*len = n;
+	size_t rl;
+	char *r = secrets_redact(lr->sec, lr->in.data, n, &rl);
+	if (r) {
+		*line = r;
+		*len = rl;
+	} else {
+		*line = xstrndup(lr->in.data, n);
+		*len = n;
+	}
 	buf_consume(&lr->in, used);
 	lr->scanned = 0;
 	return 1;

@@ -47,6 +47,7 @@ struct reply {
 struct linereader {
 	struct buf in;			/* unread bytes */
 	size_t scanned;			/* bytes of in known to hold no LF */
+	const struct secrets *sec;	/* redacted in each line (or NULL) */
 };
 
 /*

@@ -80,6 +80,8 @@ struct inflight {
 #define PROBE_GRACE 1.5
 
 struct session_priv {
+	struct secrets sec;	/* what we sent that a server must not echo
+				 * into the transcript (util.h) */
 	enum run_mode mode;
 	enum phase ph;
 	double deadline, step_t0;
@@ -410,6 +412,15 @@ session_new(const struct config *cfg)
 		s->cfg.port = at;
 	}
 	s->tr.t0 = now_mono();
+	p->lr.sec = &p->sec;
+	s->tr.sec = &p->sec;
+	if (s->cfg.password) {
+		secrets_add(&p->sec, s->cfg.password);
+		char *b = b64_encode(s->cfg.password, strlen(s->cfg.password));
+		secrets_add(&p->sec, b);
+		wipe(b, strlen(b));
+		free(b);
+	}
 	s->cur = -1;
 	s->tls_mode = config_tls(&s->cfg);
 	s->port = config_port(&s->cfg);
@@ -485,6 +496,7 @@ session_free(struct session *s)
 	free(p->to_default);
 	for (size_t i = 0; i < ARRAY_SIZE(p->af); i++)
 		addr_forms_free(&p->af[i]);
+	secrets_free(&p->sec);
 	free(p);
 	tls_info_free(&s->tls);
 	diag_list_free(&s->diags);
@@ -1326,6 +1338,8 @@ begin_auth(struct session *s)
 	/* EXTERNAL's initial response holds no secret: shown as it is */
 	char *shown = initial && strcmp(mech, "EXTERNAL") ?
 		xasprintf("AUTH %s <redacted>", mech) : xstrdup(line);
+	if (initial && strcmp(mech, "EXTERNAL"))
+		secrets_add(&p->sec, initial);
 	send_cmd(s, C_AUTH, line, shown);
 	if (initial) {
 		char *d = sasl_describe(mech, initial, true, 0);
@@ -1811,6 +1825,8 @@ auth_challenge(struct session *s, struct reply *r)
 		    !strcasecmp(s->auth_mech, "OAUTHBEARER"))
 			set_str(&p->ev_oauth, xstrdup(err));
 	}
+	if (strcmp(out, "AQ=="))
+		secrets_add(&p->sec, out);
 	send_cmd(s, C_AUTH, out, *out ? (strcmp(out, "AQ==") ? "<redacted>" :
 					   "AQ==") : "");
 	d = sasl_describe(s->auth_mech, out, true, p->auth_round);

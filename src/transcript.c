@@ -59,6 +59,14 @@ tr_add(struct transcript *tr, enum tr_dir dir, bool tls, int step,
 {
 	struct tr_line l = { .t = now_mono() - tr->t0, .dir = dir, .tls = tls,
 			     .step = step, .answers = -1 };
+	/* a secret a server echoes (in an unfinished line too) */
+	size_t rl;
+	char *red = dir == TR_SERVER ? secrets_redact(tr->sec, raw, len, &rl)
+				     : NULL;
+	if (red) {
+		raw = red;
+		len = rl;
+	}
 	if (len > TR_LINE_MAX) {
 		char *e = vis_escape(raw, TR_LINE_MAX);
 		l.text = xasprintf("%s... (%zu more bytes left out)", e,
@@ -67,6 +75,7 @@ tr_add(struct transcript *tr, enum tr_dir dir, bool tls, int step,
 	} else {
 		l.text = vis_escape(raw, len);
 	}
+	free(red);
 	if (!tr->eliding && !tr->sealed && (tr->n + 1 >= TR_HEAD_LINES ||
 			     tr->bytes + cost(&l) > TR_HEAD_BYTES)) {
 		struct tr_line m = { .t = l.t, .dir = TR_INFO, .step = step,

@@ -74,6 +74,7 @@ struct transcript {
 	struct tr_line tail[TR_TAIL_LINES];	/* a ring: the last lines */
 	size_t tail_first, tail_n, tail_bytes;
 	unsigned long left_out;	/* lines dropped from the ring */
+	const struct secrets *sec;	/* redacted in server lines (or NULL) */
 };
 
 /* Append raw bytes (escaped here). */

@@ -411,6 +411,68 @@ b64_decode(const char *s, unsigned char **out, size_t *outlen)
 	return 0;
 }
 
+void
+secrets_add(struct secrets *sc, const char *secret)
+{
+	if (!sc || !secret || strlen(secret) < 4)
+		return;
+	for (size_t i = 0; i < sc->n; i++)
+		if (!strcmp(sc->v[i], secret))
+			return;
+	if (sc->n == SECRETS_MAX) {	/* the oldest payload goes */
+		wipe(sc->v[1], strlen(sc->v[1]));
+		free(sc->v[1]);
+		memmove(&sc->v[1], &sc->v[2], (SECRETS_MAX - 2) * sizeof *sc->v);
+		sc->n--;
+	}
+	sc->v[sc->n++] = xstrdup(secret);
+}
+
+char *
+secrets_redact(const struct secrets *sc, const char *s, size_t n,
+	       size_t *outlen)
+{
+	if (!sc || !sc->n)
+		return NULL;
+	struct buf b = { 0 };
+	bool any = false;
+	size_t i = 0, from = 0;
+	while (i < n) {
+		size_t hit = 0;
+		for (size_t k = 0; k < sc->n && !hit; k++) {
+			size_t l = strlen(sc->v[k]);
+			if (l <= n - i && !memcmp(s + i, sc->v[k], l))
+				hit = l;
+		}
+		if (!hit) {
+			i++;
+			continue;
+		}
+		buf_add(&b, s + from, i - from);
+		buf_adds(&b, "<redacted>");
+		i += hit;
+		from = i;
+		any = true;
+	}
+	if (!any) {
+		buf_free(&b);
+		return NULL;
+	}
+	buf_add(&b, s + from, n - from);
+	*outlen = b.len;
+	return buf_steal(&b);
+}
+
+void
+secrets_free(struct secrets *sc)
+{
+	for (size_t i = 0; i < sc->n; i++) {
+		wipe(sc->v[i], strlen(sc->v[i]));
+		free(sc->v[i]);
+	}
+	sc->n = 0;
+}
+
 int
 file_input_check(const char *path, size_t max, char *why, size_t whylen)
 {

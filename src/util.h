@@ -76,6 +76,25 @@ int b64_decode(const char *s, unsigned char **out, size_t *outlen);
 double now_mono(void);
 
 /*
+ * The secrets a session sent (the password, its base64, each AUTH
+ * payload): a server that echoes one back (in a 5xx "bad command: ...",
+ * say) must not put it in the transcript, the evidence or a report.  Kept
+ * as copies, wiped when freed; strings under 4 bytes are not kept (they
+ * would blank ordinary words).
+ */
+#define SECRETS_MAX	8
+struct secrets {
+	char *v[SECRETS_MAX];
+	size_t n;
+};
+void secrets_add(struct secrets *sc, const char *secret);
+/* s[0..n) with each secret "<redacted>": a new string (its length in
+ * *outlen), or NULL when s holds none (s is then to be used as it is). */
+char *secrets_redact(const struct secrets *sc, const char *s, size_t n,
+		     size_t *outlen);
+void secrets_free(struct secrets *sc);
+
+/*
  * Is path a file smtpdx can read whole, at once, without waiting?  A
  * regular file of at most max bytes; directories, pipes, devices and
  * sockets are refused (a FIFO without a writer, /dev/zero or a terminal

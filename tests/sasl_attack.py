@@ -194,6 +194,25 @@ def auth(conn, l, attack, state, deadline):
                 return None
             if last == b"*":
                 return True
+    if kind == "echo":
+        # a server that quotes what it got, decoded too, in its refusal
+        # (and in an unfinished line after it)
+        if mech == "LOGIN":
+            conn.send("334 VXNlcm5hbWU6")
+            if conn.line(deadline) is None:
+                return None
+            conn.send("334 UGFzc3dvcmQ6")
+            got = conn.line(deadline)
+        else:
+            got = words[2].encode() if len(words) > 2 else conn.line(deadline)
+        if got is None:
+            return None
+        try:
+            dec = base64.b64decode(got).replace(b"\0", b" ").decode(errors="replace")
+        except ValueError:
+            dec = "?"
+        conn.send("535 5.7.8 bad credentials: %s (%s) in %s" % (got.decode(errors="replace"), dec, l.decode(errors="replace")))
+        return True
     if kind == "rubbish":
         conn.send("334 Rubbish")
         return answer() is not None or None
@@ -339,6 +358,10 @@ CASES = [
      None, None, "a correct SCRAM server (no TLS: gs2 header n)"),
     ("login-plain-prompts", {"auth": "login-plain-prompts"}, ["--auth", "login"],
      None, None, "'334 Username:' and '334 Password:' not in base64"),
+    ("echo PLAIN", {"auth": "echo"}, ["--auth", "plain"],
+     "auth.failed", None, "a 535 that quotes the AUTH line and the password"),
+    ("echo LOGIN", {"auth": "echo"}, ["--auth", "login"],
+     "auth.failed", None, "a 535 that quotes the password, base64 and plain"),
     ("45-mechanisms", {"auth": "ok", "mechs": MECHS45}, [],
      None, None, "44 unknown mechanisms, then PLAIN"),
     ("huge-ehlo-lines", {"auth": "ok", "big_lines": 4, "mechs": ["PLAIN"]}, [],
@@ -381,6 +404,12 @@ def main():
             report(srv.state.get("cancelled"),
                    "%s: the exchange was cancelled with '*' (RFC 4954 §4)" % tag,
                    repr(srv.state))
+        if name.startswith("echo"):
+            out = p.stdout + p.stderr
+            leaks = [f for f in secret_forms() if f in out]
+            report(not leaks and b"<redacted>" in p.stdout,
+                   "%s: the password the server echoes is redacted in the "
+                   "transcript and the evidence" % tag, repr(leaks))
         if name.startswith("endless"):
             report(srv.state.get("rounds", 0) <= 3,
                    "%s: %d challenges answered, 3 at most" % (tag, srv.state.get("rounds", 0)))
