@@ -812,25 +812,7 @@ build_recommendation(struct tui *t, struct doc *d, bool heading)
 static void
 diag_item(struct doc *d, const struct diagnosis *g)
 {
-	const struct diag_info *di = diag_info(g->id);
-	int st = g->sev == SEV_ERROR ? ST_FAIL : g->sev == SEV_WARNING ? ST_WARN :
-		 ST_NORMAL;
-	enum mark m = g->sev == SEV_ERROR ? MK_FAIL : g->sev == SEV_WARNING ?
-		      MK_WARN : MK_DOT;
-	doc_nl(d);
-	doc_wrap(d, 2, mark_u8(m), st, st, di->title);
-	char *v = xasprintf("%s %s %s", di->id, mark_u8(MK_DOT),
-			    severity_name(g->sev));
-	doc_wrap(d, 2, NULL, 0, ST_DIM, v);
-	free(v);
-	if (g->evidence && *g->evidence) {
-		doc_wrap(d, 0, NULL, 0, ST_LABEL, "Evidence");
-		doc_wrap(d, 2, NULL, 0, ST_SERVER, g->evidence);
-	}
-	if (g->fix && *g->fix) {
-		doc_wrap(d, 0, NULL, 0, ST_LABEL, "Fix");
-		doc_wrap(d, 2, NULL, 0, ST_BOLD, g->fix);
-	}
+	doc_diagnosis(d, g, false, "Fix", ST_BOLD);
 }
 
 /* What the probe the verdict stands on said, line by line. */

@@ -580,29 +580,7 @@ draw_list(struct tui *t)
 static void
 diag_item(struct doc *doc, const struct diagnosis *g)
 {
-	const struct diag_info *di = diag_info(g->id);
-	int st = g->sev == SEV_ERROR ? ST_FAIL : g->sev == SEV_WARNING ? ST_WARN :
-		 ST_NORMAL;
-	enum mark m = g->sev == SEV_ERROR ? MK_FAIL : g->sev == SEV_WARNING ?
-		      MK_WARN : MK_DOT;
-	doc_nl(doc);
-	doc_wrap(doc, 2, mark_u8(m), st, st, di->title);
-	char *v = xasprintf("%s %s %s %s %s", di->id, mark_u8(MK_DOT),
-			    severity_name(g->sev), mark_u8(MK_DOT), di->rfc);
-	doc_wrap(doc, 2, NULL, 0, ST_DIM, v);
-	free(v);
-	if (g->evidence && *g->evidence) {
-		doc_wrap(doc, 0, NULL, 0, ST_LABEL, "Evidence");
-		doc_wrap(doc, 2, NULL, 0, ST_SERVER, g->evidence);
-	}
-	if (g->explanation && *g->explanation) {
-		doc_wrap(doc, 0, NULL, 0, ST_LABEL, "What it means");
-		doc_wrap(doc, 2, NULL, 0, ST_NORMAL, g->explanation);
-	}
-	if (g->fix && *g->fix) {
-		doc_wrap(doc, 0, NULL, 0, ST_LABEL, "How to fix it");
-		doc_wrap(doc, 2, NULL, 0, ST_NORMAL, g->fix);
-	}
+	doc_diagnosis(doc, g, true, "How to fix it", ST_NORMAL);
 }
 
 static void

@@ -396,3 +396,34 @@ put_hint(WINDOW *w, int x, int room, const struct keyhint *h)
 	put_str(w, 0, x, h->words, room, ST_HINT, 0, false);
 	return need;
 }
+
+void
+doc_diagnosis(struct doc *d, const struct diagnosis *g, bool full,
+	      const char *fix_label, int fix_st)
+{
+	const struct diag_info *di = diag_info(g->id);
+	int st = g->sev == SEV_ERROR ? ST_FAIL : g->sev == SEV_WARNING ? ST_WARN :
+		 ST_NORMAL;
+	enum mark m = g->sev == SEV_ERROR ? MK_FAIL : g->sev == SEV_WARNING ?
+		      MK_WARN : MK_DOT;
+	doc_nl(d);
+	doc_wrap(d, 2, mark_u8(m), st, st, di->title);
+	char *v = full ? xasprintf("%s %s %s %s %s", di->id, mark_u8(MK_DOT),
+				   severity_name(g->sev), mark_u8(MK_DOT), di->rfc)
+		       : xasprintf("%s %s %s", di->id, mark_u8(MK_DOT),
+				   severity_name(g->sev));
+	doc_wrap(d, 2, NULL, 0, ST_DIM, v);
+	free(v);
+	if (g->evidence && *g->evidence) {
+		doc_wrap(d, 0, NULL, 0, ST_LABEL, "Evidence");
+		doc_wrap(d, 2, NULL, 0, ST_SERVER, g->evidence);
+	}
+	if (full && g->explanation && *g->explanation) {
+		doc_wrap(d, 0, NULL, 0, ST_LABEL, "What it means");
+		doc_wrap(d, 2, NULL, 0, ST_NORMAL, g->explanation);
+	}
+	if (g->fix && *g->fix) {
+		doc_wrap(d, 0, NULL, 0, ST_LABEL, fix_label);
+		doc_wrap(d, 2, NULL, 0, fix_st, g->fix);
+	}
+}

@@ -195,6 +195,11 @@ void doc_wrap(struct doc *d, int indent, const char *label, int lst, int st,
 	      const char *s);
 /* A horizontal rule with a heading. */
 void doc_heading(struct doc *d, const char *title);
+/* A diagnosis as a block: its mark and title, id and severity (and the
+ * RFC when full), the evidence, (when full) what it means, and the fix
+ * under fix_label in style fix_st. */
+void doc_diagnosis(struct doc *d, const struct diagnosis *g, bool full,
+		   const char *fix_label, int fix_st);
 /* Draw lines top.. into the h x wd area at (y, x); returns lines drawn. */
 int doc_draw(WINDOW *w, const struct doc *d, int top, int y, int x, int h,
 	     int wd);
