@@ -331,15 +331,6 @@ fmt_time(char *b, size_t n, double s)
 
 /* ---- layout ---------------------------------------------------------------- */
 
-static WINDOW *
-mk(int h, int w, int y, int x)
-{
-	WINDOW *win = newwin(h < 1 ? 1 : h, w < 1 ? 1 : w, y, x);
-	if (win)
-		leaveok(win, TRUE);
-	return win;
-}
-
 static int
 table_height(const struct tui *t)
 {
@@ -371,14 +362,14 @@ adv_layout(struct tui *t)
 		return;
 	struct advisor *a = &t->adv;
 	int body = t->rows - 2, th = table_height(t);
-	a->table = mk(th, t->cols, 1, 0);
+	a->table = ui_newwin(th, t->cols, 1, 0);
 	int ph = body - th;
 	if (t->cols >= TWO_PANES_COLS && t->rows >= TWO_PANES_ROWS) {
 		int lw = t->cols * 9 / 20;
-		a->pane[0] = mk(ph, lw, 1 + th, 0);
-		a->pane[1] = mk(ph, t->cols - lw, 1 + th, lw);
+		a->pane[0] = ui_newwin(ph, lw, 1 + th, 0);
+		a->pane[1] = ui_newwin(ph, t->cols - lw, 1 + th, lw);
 	} else {
-		a->pane[0] = mk(ph, t->cols, 1 + th, 0);
+		a->pane[0] = ui_newwin(ph, t->cols, 1 + th, 0);
 		a->focus = 0;
 	}
 }

@@ -316,15 +316,6 @@ edit_key(struct tui *t, wint_t ch, bool keycode)
 
 /* ---- layout ----------------------------------------------------------------- */
 
-static WINDOW *
-mk(int h, int w, int y, int x)
-{
-	WINDOW *win = newwin(h < 1 ? 1 : h, w < 1 ? 1 : w, y, x);
-	if (win)
-		leaveok(win, TRUE);
-	return win;
-}
-
 static void
 layout_drop(struct dlv *d)
 {
@@ -344,16 +335,16 @@ dlv_layout(struct tui *t)
 	if (t->mode == LM_TOO_SMALL)
 		return;
 	int body = t->rows - 3;		/* header, domain bar, footer */
-	d->bar = mk(1, t->cols, 1, 0);
+	d->bar = ui_newwin(1, t->cols, 1, 0);
 	if (t->cols >= SIDE_COLS) {
-		d->list = mk(body, LIST_W, 2, 0);
-		d->detail = mk(body, t->cols - LIST_W, 2, LIST_W);
+		d->list = ui_newwin(body, LIST_W, 2, 0);
+		d->detail = ui_newwin(body, t->cols - LIST_W, 2, LIST_W);
 	} else {
 		int lh = (int)ARRAY_SIZE(names) + 2;
 		if (lh > body / 2)
 			lh = body / 2;
-		d->list = mk(lh, t->cols, 2, 0);
-		d->detail = mk(body - lh, t->cols, 2 + lh, 0);
+		d->list = ui_newwin(lh, t->cols, 2, 0);
+		d->detail = ui_newwin(body - lh, t->cols, 2 + lh, 0);
 	}
 }
 

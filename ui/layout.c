@@ -56,8 +56,8 @@ layout_free(struct tui *t)
 	del(&t->ov);
 }
 
-static WINDOW *
-mkwin(int h, int w, int y, int x)
+WINDOW *
+ui_newwin(int h, int w, int y, int x)
 {
 	if (h < 1)
 		h = 1;
@@ -94,12 +94,12 @@ layout_apply(struct tui *t)
 		return;
 
 	int body = rows - 2;
-	t->header = mkwin(1, cols, 0, 0);
-	t->footer = mkwin(1, cols, rows - 1, 0);
+	t->header = ui_newwin(1, cols, 0, 0);
+	t->footer = ui_newwin(1, cols, rows - 1, 0);
 
 	if (t->mode == LM_TABS || t->zoom) {
 		for (int i = 0; i < RG_COUNT; i++)
-			t->rg[i] = mkwin(body, cols, 1, 0);
+			t->rg[i] = ui_newwin(body, cols, 1, 0);
 	} else if (t->mode == LM_WIDE) {
 		/* the decision tree gets its share, but never at the cost of
 		 * the transcript: a larger terminal never gives it fewer
@@ -113,14 +113,14 @@ layout_apply(struct tui *t)
 		if (dw > cols - sw - TRANS_MIN)
 			dw = cols - sw - TRANS_MIN;
 		int tw = cols - sw - dw;
-		t->rg[RG_STEPS] = mkwin(body, sw, 1, 0);
-		t->rg[RG_TRANS] = mkwin(body, tw, 1, sw);
-		t->rg[RG_DIAG] = mkwin(body, dw, 1, sw + tw);
+		t->rg[RG_STEPS] = ui_newwin(body, sw, 1, 0);
+		t->rg[RG_TRANS] = ui_newwin(body, tw, 1, sw);
+		t->rg[RG_DIAG] = ui_newwin(body, dw, 1, sw + tw);
 	} else {
 		int top = body / 2 > STEPS_ROWS ? body / 2 : STEPS_ROWS;
-		t->rg[RG_STEPS] = mkwin(top, 20, 1, 0);
-		t->rg[RG_TRANS] = mkwin(top, cols - 20, 1, 20);
-		t->rg[RG_DIAG] = mkwin(body - top, cols, 1 + top, 0);
+		t->rg[RG_STEPS] = ui_newwin(top, 20, 1, 0);
+		t->rg[RG_TRANS] = ui_newwin(top, cols - 20, 1, 20);
+		t->rg[RG_DIAG] = ui_newwin(body - top, cols, 1 + top, 0);
 	}
 }
 

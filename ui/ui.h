@@ -382,6 +382,8 @@ void region_frame(struct tui *t, enum region r, const char *title,
 void region_inner(const struct tui *t, enum region r, int *h, int *w);
 /* A border round w, and a horizontal line, in w's current style. */
 void ui_box(WINDOW *w);
+/* newwin() of at least 1x1, leaving the cursor alone (leaveok). */
+WINDOW *ui_newwin(int h, int w, int y, int x);
 void ui_hline(WINDOW *w, int y, int x, int n);
 
 /* session.c: the session screen; the session's life for the loop */
