@@ -137,18 +137,13 @@ class Server:
         lib.stop_group(self.proc)
 
     def delivered(self):
-        try:
-            return open(os.path.join(self.state, "mailbox")).read()
-        except OSError:
-            return ""
+        return lib.read_text(os.path.join(self.state, "mailbox"))
 
 
 def cases(srv, state, certs):
     P = srv.ports
-    base = lambda port, t="10": ["127.0.0.1", "-p", str(P[port]), "--servername", HOST,
-                                "--cafile", certs + "/ca.pem", "-f", "alice@" + DOMAIN,
-                                "--timeout", t]
-    login = ["-u", lib.USER, "--password-file", state + "/password"]
+    base = lib.base_args(P, HOST, DOMAIN, certs)
+    login = lib.login_args(state)
     me = ["--to", "alice@" + DOMAIN]
     foreign = ["--to", "bob@example.org"]
     implicit = ["--tls", "implicit"]

@@ -319,6 +319,32 @@ def error_ids(rep):
             if d.get("severity") == "error"]
 
 
+def base_args(ports, host, domain, certs):
+    """base(name, t="10"): the options every case of a server starts with:
+    its port `name`, its certificate name and our CA, alice@domain as the
+    sender, a --timeout of t."""
+    return lambda name, t="10": ["127.0.0.1", "-p", str(ports[name]),
+                                 "--servername", host, "--cafile",
+                                 certs + "/ca.pem", "-f", "alice@" + domain,
+                                 "--timeout", t]
+
+
+def login_args(state, password="password"):
+    """-u alice with the password file of the state directory (or the
+    wrong one: password="wrong-password")."""
+    return ["-u", USER, "--password-file", os.path.join(state, password)]
+
+
+def read_text(path):
+    """A file's text, "" while it does not exist (a mailbox not yet
+    written)."""
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
 def check(rep, raw, expect, evidence=None):
     """(ok, why): `expect` None means a clean run (result ok, no error
     diagnosis); else the first error diagnosis is `expect` (a tuple: any of

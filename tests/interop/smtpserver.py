@@ -104,19 +104,14 @@ class Server:
         lib.stop_group(self.proc)
 
     def delivered(self):
-        try:
-            return open(os.path.join(self.state, "mailbox")).read()
-        except OSError:
-            return ""
+        return lib.read_text(os.path.join(self.state, "mailbox"))
 
 
 def cases(srv, state, certs):
     P = srv.ports
-    base = lambda port, t="10": ["127.0.0.1", "-p", str(P[port]), "--servername", HOST,
-                                "--cafile", certs + "/ca.pem", "-f", "alice@" + DOMAIN,
-                                "--timeout", t]
-    login = ["-u", lib.USER, "--password-file", state + "/password"]
-    wrong = ["-u", lib.USER, "--password-file", state + "/wrong-password"]
+    base = lib.base_args(P, HOST, DOMAIN, certs)
+    login = lib.login_args(state)
+    wrong = lib.login_args(state, "wrong-password")
     me = ["--to", "alice@" + DOMAIN]
     foreign = ["--to", "bob@example.org"]
     implicit = ["--tls", "implicit"]
